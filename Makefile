@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both bootstrap, then build.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all bootstrap build test demo bench clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: bootstrap $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+demo: build
+	@scripts/demo $(BUILD_DIR)
+
+bench: build
+	@bench/run $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR)

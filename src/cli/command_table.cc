@@ -1,0 +1,13 @@
+#include "cli/commands.h"
+
+namespace villager::cli {
+
+// Ordered as a release flows: set up, build, gate, ship, watch, report.
+const std::vector<Command>& command_table() {
+  static const std::vector<Command> table = {
+      kHelpCommand,
+  };
+  return table;
+}
+
+}  // namespace villager::cli

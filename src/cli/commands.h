@@ -1,0 +1,10 @@
+#pragma once
+// One declaration per command; each is defined in its own file (cmd_<name>.cc).
+
+#include "cli/command.h"
+
+namespace villager::cli {
+
+extern const Command kHelpCommand;
+
+}  // namespace villager::cli
