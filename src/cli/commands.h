@@ -6,5 +6,7 @@
 namespace villager::cli {
 
 extern const Command kHelpCommand;
+extern const Command kInitCommand;
+extern const Command kConfigCommand;
 
 }  // namespace villager::cli
