@@ -8,6 +8,11 @@ const std::vector<Command>& command_table() {
       kHelpCommand,
       kInitCommand,
       kConfigCommand,
+      kDeployCommand,
+      kRollbackCommand,
+      kStatusCommand,
+      kHistoryCommand,
+      kAgentCommand,
   };
   return table;
 }

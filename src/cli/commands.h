@@ -8,5 +8,10 @@ namespace villager::cli {
 extern const Command kHelpCommand;
 extern const Command kInitCommand;
 extern const Command kConfigCommand;
+extern const Command kDeployCommand;
+extern const Command kRollbackCommand;
+extern const Command kStatusCommand;
+extern const Command kHistoryCommand;
+extern const Command kAgentCommand;
 
 }  // namespace villager::cli

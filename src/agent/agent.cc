@@ -1,0 +1,432 @@
+#include "agent/agent.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "agent/control_server.h"
+#include "agent/supervisor.h"
+#include "base/fs.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "base/redact.h"
+#include "base/subprocess.h"
+#include "base/strings.h"
+#include "proxy/proxy.h"
+#include "store/store.h"
+#include "targets/tokens.h"
+
+namespace villager::agent {
+
+namespace {
+
+using json = nlohmann::json;
+
+store::SlotState to_store(SlotRole r) {
+  switch (r) {
+    case SlotRole::kStarting: return store::SlotState::kStarting;
+    case SlotRole::kServing: return store::SlotState::kServing;
+    case SlotRole::kWarm: return store::SlotState::kWarm;
+    case SlotRole::kStopped: return store::SlotState::kStopped;
+  }
+  return store::SlotState::kStopped;
+}
+
+SlotRole from_store(store::SlotState s) {
+  switch (s) {
+    case store::SlotState::kStarting: return SlotRole::kStarting;
+    case store::SlotState::kServing: return SlotRole::kServing;
+    case store::SlotState::kWarm: return SlotRole::kWarm;
+    case store::SlotState::kStopped: return SlotRole::kStopped;
+  }
+  return SlotRole::kStopped;
+}
+
+json slot_json(const SlotStatus& s) {
+  return {{"service", s.key.service}, {"digest", s.key.digest},     {"version", s.version},
+          {"port", s.port},           {"pid", s.pid},               {"role", std::string(to_string(s.role))},
+          {"weight", s.weight},       {"restarts", s.restarts},     {"healthy", s.healthy},
+          {"started_at_ms", s.started_at_ms}};
+}
+
+ControlResponse ok_json(const json& j) { return {200, j.dump(), "application/json"}; }
+
+// One public listener: its route table and its proxy.
+struct Listener {
+  std::string env;
+  std::string service;
+  std::string address;
+  proxy::Routes routes;
+  std::unique_ptr<proxy::Proxy> proxy;
+};
+
+class Agent {
+ public:
+  Agent(const config::Config& config, const AgentOptions& options)
+      : config_(config), options_(options), supervisor_(config, hooks()) {}
+
+  Status run();
+
+ private:
+  Supervisor::Hooks hooks();
+  Status open_store();
+  Status restore_slots();
+  Status start_listeners();
+  void register_routes();
+  Status apply_routes(const std::string& env, const std::string& service, const std::map<std::string, int>& weights);
+  Listener* listener(const std::string& env, const std::string& service);
+  // Checks the bearer token against the environment's; returns an error response or nullopt when allowed.
+  std::optional<ControlResponse> authorize(const ControlRequest& req, const std::string& env);
+  Result<std::map<std::string, std::string>> secrets_for(const std::string& env, const std::string& service);
+  void audit(const std::string& kind, const std::string& subject, const json& data);
+
+  const config::Config& config_;
+  AgentOptions options_;
+  Supervisor supervisor_;
+  std::mutex store_mu_;
+  std::unique_ptr<store::Store> store_;  // Guarded by store_mu_.
+  std::map<std::string, std::string> tokens_;  // env -> token; read-only after start
+  std::string agent_token_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::mutex routes_mu_;  // serialises route changes so weights and the table never disagree
+  ControlServer control_;
+  std::atomic<bool> shutdown_{false};
+  std::atomic<bool> stop_releases_{false};
+};
+
+Supervisor::Hooks Agent::hooks() {
+  Supervisor::Hooks h;
+  h.on_change = [this](const SlotStatus& s) {
+    std::lock_guard lock(store_mu_);
+    if (!store_) return;
+    if (s.role == SlotRole::kStopped) {
+      (void)store::delete_slot(*store_, s.key.env, s.key.service, s.key.digest);
+      return;
+    }
+    store::Slot row;
+    row.environment = s.key.env;
+    row.service = s.key.service;
+    row.digest = s.key.digest;
+    row.version = s.version;
+    row.port = s.port;
+    row.pid = s.pid;
+    row.pid_start_time = static_cast<int64_t>(s.start_time);
+    row.state = to_store(s.role);
+    row.weight = s.weight;
+    if (auto st = store::upsert_slot(*store_, row); !st.ok())
+      log_event(LogLevel::kError, "agent", "store.write_failed", {{"error", st.error().message}});
+  };
+  h.on_event = [this](const std::string& kind, const SlotStatus& s, const std::string& detail) {
+    audit("slot." + kind, s.key.env + "/" + s.key.service,
+          {{"digest", s.key.digest}, {"version", s.version}, {"restarts", s.restarts}, {"detail", detail}});
+  };
+  return h;
+}
+
+void Agent::audit(const std::string& kind, const std::string& subject, const json& data) {
+  std::lock_guard lock(store_mu_);
+  if (!store_) return;
+  if (auto r = store::append_audit(*store_, {"agent", kind, subject, data.dump()}); !r)
+    log_event(LogLevel::kError, "agent", "audit.write_failed", {{"error", r.error().message}});
+}
+
+Status Agent::open_store() {
+  auto st = store::Store::open(config_.state_dir());
+  if (!st) return st.error().context("opening the state store");
+  store_ = std::move(*st);
+  for (const auto& env : config_.environments) {
+    if (env.target != "local") continue;
+    auto tok = targets::load_or_create_token(config_.state_dir(), env.name);
+    if (!tok) return tok.error();
+    tokens_[env.name] = *tok;
+    register_secret(*tok);
+  }
+  auto tok = targets::load_or_create_token(config_.state_dir(), targets::kAgentTokenName);
+  if (!tok) return tok.error();
+  agent_token_ = *tok;
+  register_secret(agent_token_);
+  return Ok();
+}
+
+Listener* Agent::listener(const std::string& env, const std::string& service) {
+  for (auto& l : listeners_)
+    if (l->env == env && l->service == service) return l.get();
+  return nullptr;
+}
+
+Status Agent::start_listeners() {
+  for (const auto& env : config_.environments) {
+    if (env.target != "local") continue;
+    for (const auto& [service, hp] : env.listen) {
+      auto l = std::make_unique<Listener>();
+      l->env = env.name;
+      l->service = service;
+      l->address = hp.to_string();
+      proxy::ProxyOptions opts;
+      opts.listen = l->address;
+      opts.threads = options_.proxy_threads;
+      opts.limits.max_header_bytes = config_.agent.max_header_bytes;
+      opts.limits.max_body_bytes = config_.agent.max_body_bytes;
+      opts.limits.idle_timeout = config_.agent.idle_timeout;
+      opts.limits.upstream_timeout = config_.agent.upstream_timeout;
+      l->proxy = std::make_unique<proxy::Proxy>(opts, l->routes);
+      if (auto s = l->proxy->start(); !s.ok()) return s.error().context(env.name + "." + service + " listener");
+      log_event(LogLevel::kInfo, "agent", "listener.started",
+                {{"env", env.name}, {"service", service}, {"listen", l->address}});
+      listeners_.push_back(std::move(l));
+    }
+  }
+  return Ok();
+}
+
+Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env, const std::string& service) {
+  const auto* svc = config_.service(service);
+  std::map<std::string, std::string> out;
+  if (!svc) return out;
+  for (const auto& name : svc->secrets) {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return FailedPrecondition("secret " + name + " needed by service " + service + " in " + env + " is not set");
+    register_secret(v);
+    out[name] = v;
+  }
+  return out;
+}
+
+Status Agent::restore_slots() {
+  std::vector<store::Slot> rows;
+  {
+    std::lock_guard lock(store_mu_);
+    auto r = store::list_slots(*store_);
+    if (!r) return r.error().context("reading slots");
+    rows = std::move(*r);
+  }
+  std::map<std::pair<std::string, std::string>, std::map<std::string, int>> weights;
+  for (const auto& row : rows) {
+    const auto* env = config_.environment(row.environment);
+    if (!env || env->target != "local" || !config_.service(row.service)) continue;
+    SlotStatus rec;
+    rec.key = {row.environment, row.service, row.digest};
+    rec.version = row.version;
+    rec.port = row.port;
+    rec.pid = static_cast<pid_t>(row.pid);
+    rec.role = from_store(row.state);
+    rec.weight = row.weight;
+    if (rec.role == SlotRole::kStarting && rec.weight == 0) {
+      // A candidate whose deploy died with the previous agent: nothing routes to it, so it goes.
+      if (rec.pid > 0 && process_alive(rec.pid) &&
+          process_start_time(rec.pid).value_or(0) == static_cast<unsigned long long>(row.pid_start_time))
+        ::kill(rec.pid, SIGTERM);
+      std::lock_guard lock(store_mu_);
+      (void)store::delete_slot(*store_, row.environment, row.service, row.digest);
+      continue;
+    }
+    auto secrets = secrets_for(row.environment, row.service);
+    if (!secrets) {
+      log_event(LogLevel::kError, "agent", "slot.adopt_failed", {{"slot", rec.key.to_string()}, {"error", secrets.error().message}});
+      continue;
+    }
+    auto st = supervisor_.adopt(rec, static_cast<unsigned long long>(row.pid_start_time), *secrets);
+    if (!st) {
+      log_event(LogLevel::kError, "agent", "slot.adopt_failed", {{"slot", rec.key.to_string()}, {"error", st.error().message}});
+      continue;
+    }
+    weights[{row.environment, row.service}][row.digest] = row.weight;
+  }
+  for (const auto& [k, w] : weights) (void)apply_routes(k.first, k.second, w);
+  return Ok();
+}
+
+Status Agent::apply_routes(const std::string& env, const std::string& service, const std::map<std::string, int>& weights) {
+  Listener* l = listener(env, service);
+  if (!l) return NotFound("no listener for " + env + "." + service);
+  proxy::RouteTable table;
+  for (const auto& [digest, w] : weights) {
+    if (w <= 0) continue;
+    auto slot = supervisor_.slot({env, service, digest});
+    if (!slot || slot->port == 0) return NotFound("no running release " + digest + " of " + env + "." + service);
+    table.upstreams.push_back({digest, "127.0.0.1", static_cast<uint16_t>(slot->port), w});
+  }
+  VILLAGER_RETURN_IF_ERROR(l->routes.store(table));
+  for (const auto& s : supervisor_.slots()) {
+    if (s.key.env != env || s.key.service != service) continue;
+    int w = weights.count(s.key.digest) ? weights.at(s.key.digest) : 0;
+    if (w != s.weight) (void)supervisor_.set_role(s.key, s.role, w);
+    if (w == 0) l->proxy->drain(s.key.digest);
+  }
+  return Ok();
+}
+
+std::optional<ControlResponse> Agent::authorize(const ControlRequest& req, const std::string& env) {
+  if (!config_.environment(env)) return json_error(404, "no environment '" + env + "' in villager.toml");
+  std::string token = starts_with(req.authorization, "Bearer ") ? req.authorization.substr(7) : "";
+  if (token.empty()) return json_error(401, "missing bearer token");
+  auto it = tokens_.find(env);
+  if (it != tokens_.end() && constant_time_equal(token, it->second)) return std::nullopt;
+  if (constant_time_equal(token, agent_token_)) return std::nullopt;
+  for (const auto& [other, t] : tokens_)
+    if (constant_time_equal(token, t))
+      return json_error(403, "the token of environment '" + other + "' may not act on '" + env + "'");
+  return json_error(401, "invalid bearer token");
+}
+
+void Agent::register_routes() {
+  control_.route("GET", "/v1/health", [](const ControlRequest&) {
+    return ok_json({{"status", "ok"}, {"pid", ::getpid()}});
+  });
+
+  control_.route("GET", "/v1/env/{env}/status", [this](const ControlRequest& req) {
+    const std::string& env = req.params[0];
+    if (auto denied = authorize(req, env)) return *denied;
+    json slots = json::array();
+    for (const auto& s : supervisor_.slots())
+      if (s.key.env == env) slots.push_back(slot_json(s));
+    json listeners = json::array();
+    for (const auto& l : listeners_)
+      if (l->env == env) listeners.push_back({{"service", l->service}, {"listen", l->address}});
+    return ok_json({{"environment", env}, {"slots", slots}, {"listeners", listeners}});
+  });
+
+  control_.route("POST", "/v1/env/{env}/service/{service}/start", [this](const ControlRequest& req) {
+    const std::string &env = req.params[0], &service = req.params[1];
+    if (auto denied = authorize(req, env)) return *denied;
+    if (!listener(env, service)) return json_error(404, "service '" + service + "' has no listener in " + env);
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string())
+      return json_error(400, "body must be JSON with a \"digest\"");
+    std::string digest = body["digest"], version = body.value("version", "");
+    auto secrets = secrets_for(env, service);
+    if (!secrets) return json_error(412, secrets.error().message);
+    auto st = supervisor_.start({env, service, digest}, version, *secrets);
+    if (!st) return json_error(st.error().code == Code::kNotFound ? 404 : 502, st.error().message);
+    return ok_json(slot_json(*st));
+  });
+
+  control_.route("POST", "/v1/env/{env}/service/{service}/routes", [this](const ControlRequest& req) {
+    const std::string &env = req.params[0], &service = req.params[1];
+    if (auto denied = authorize(req, env)) return *denied;
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("weights") || !body["weights"].is_object())
+      return json_error(400, "body must be JSON with \"weights\": {digest: percent}");
+    std::map<std::string, int> weights;
+    for (auto& [k, v] : body["weights"].items()) {
+      if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() > 100)
+        return json_error(400, "weight of " + k + " must be an integer 0..100");
+      weights[k] = v.get<int>();
+    }
+    std::lock_guard lock(routes_mu_);
+    if (auto s = apply_routes(env, service, weights); !s.ok()) return json_error(409, s.error().message);
+    return ok_json({{"status", "ok"}});
+  });
+
+  control_.route("POST", "/v1/env/{env}/service/{service}/promote", [this](const ControlRequest& req) {
+    const std::string &env = req.params[0], &service = req.params[1];
+    if (auto denied = authorize(req, env)) return *denied;
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("digest")) return json_error(400, "body must be JSON with a \"digest\"");
+    std::string digest = body["digest"];
+    std::lock_guard lock(routes_mu_);
+    auto target = supervisor_.slot({env, service, digest});
+    if (!target) return json_error(404, "no running release " + digest + " of " + env + "." + service);
+    if (auto s = apply_routes(env, service, {{digest, 100}}); !s.ok()) return json_error(409, s.error().message);
+    // The previous serving release stays warm for an instant rollback; anything older is stopped.
+    std::vector<SlotKey> to_stop;
+    for (const auto& s : supervisor_.slots()) {
+      if (s.key.env != env || s.key.service != service) continue;
+      if (s.key.digest == digest) (void)supervisor_.set_role(s.key, SlotRole::kServing, 100);
+      else if (s.role == SlotRole::kServing) (void)supervisor_.set_role(s.key, SlotRole::kWarm, 0);
+      else to_stop.push_back(s.key);
+    }
+    std::thread([this, to_stop] {
+      for (const auto& k : to_stop) (void)supervisor_.stop(k);
+    }).detach();
+    return ok_json({{"status", "ok"}, {"stopped", to_stop.size()}});
+  });
+
+  control_.route("POST", "/v1/env/{env}/service/{service}/stop", [this](const ControlRequest& req) {
+    const std::string &env = req.params[0], &service = req.params[1];
+    if (auto denied = authorize(req, env)) return *denied;
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("digest")) return json_error(400, "body must be JSON with a \"digest\"");
+    SlotKey key{env, service, body["digest"]};
+    auto slot = supervisor_.slot(key);
+    if (slot && slot->weight > 0) return json_error(409, "release " + key.digest + " still takes traffic");
+    (void)supervisor_.stop(key);
+    return ok_json({{"status", "ok"}});
+  });
+
+  control_.route("POST", "/v1/shutdown", [this](const ControlRequest& req) {
+    std::string token = starts_with(req.authorization, "Bearer ") ? req.authorization.substr(7) : "";
+    if (!constant_time_equal(token, agent_token_)) return json_error(401, "shutdown needs the agent token");
+    json body = json::parse(req.body, nullptr, false);
+    stop_releases_ = !body.is_discarded() && body.value("stop_releases", false);
+    shutdown_ = true;
+    return ok_json({{"status", "ok"}});
+  });
+}
+
+Status Agent::run() {
+  VILLAGER_RETURN_IF_ERROR(open_store());
+  VILLAGER_RETURN_IF_ERROR(start_listeners());
+  VILLAGER_RETURN_IF_ERROR(restore_slots());
+  register_routes();
+  if (auto s = control_.start(config_.agent.control.host, config_.agent.control.port); !s.ok()) return s;
+  log_event(LogLevel::kInfo, "agent", "started",
+            {{"control", config_.agent.control.to_string()}, {"pid", std::to_string(::getpid())}});
+  audit("agent.started", "agent", {{"pid", ::getpid()}});
+
+  // Signals are taken synchronously by this thread; every other thread has them blocked.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  std::atomic<int> got_signal{0};
+  std::thread signals([&] {
+    int sig = 0;
+    timespec tick{0, 200'000'000};
+    while (!shutdown_) {
+      siginfo_t info;
+      sig = sigtimedwait(&set, &info, &tick);
+      if (sig > 0) {
+        got_signal = sig;
+        shutdown_ = true;
+      }
+    }
+  });
+  while (!shutdown_) {
+    supervisor_.supervise();
+    std::this_thread::sleep_for(Supervisor::kSuperviseInterval);
+  }
+  signals.join();
+  log_event(LogLevel::kInfo, "agent", "stopping", {{"signal", std::to_string(got_signal.load())}});
+  control_.stop();
+  // Drain: stop accepting, let in-flight requests finish, then close.
+  std::vector<std::thread> stops;
+  for (auto& l : listeners_) stops.emplace_back([&l] { l->proxy->stop(); });
+  for (auto& t : stops) t.join();
+  if (options_.stop_releases_on_exit || stop_releases_) supervisor_.stop_all();
+  audit("agent.stopped", "agent", {{"releases_stopped", options_.stop_releases_on_exit || stop_releases_.load()}});
+  log_event(LogLevel::kInfo, "agent", "stopped");
+  return Ok();
+}
+
+}  // namespace
+
+Status run_agent(const config::Config& config, const AgentOptions& options) {
+  // Block the signals before any thread starts so they are all delivered to the signal thread.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  Agent agent(config, options);
+  return agent.run();
+}
+
+}  // namespace villager::agent

@@ -1,0 +1,76 @@
+#include <iostream>
+
+#include "agent/agent.h"
+#include "base/log.h"
+#include "cli/commands.h"
+#include "cli/project.h"
+#include "targets/control_client.h"
+#include "targets/tokens.h"
+
+namespace villager::cli {
+
+namespace {
+
+constexpr std::string_view kHelp = R"(usage: villager agent [-c FILE] [--stop-releases-on-exit] [--threads N]
+       villager agent stop [-c FILE] [--releases]
+
+Runs the agent in the foreground: an edge proxy on every service's listen address of every
+`local` environment, the supervisor of the release processes, and the control API (on
+[agent] control, default 127.0.0.1:7070) that deploy, rollback and status use. Logs go to
+stderr, one line per event.
+
+On SIGTERM or SIGINT it stops accepting, lets in-flight requests finish, and exits. Releases
+keep running (each in its own process group) and the next agent re-adopts them, unless
+--stop-releases-on-exit is given. `kill -9` of the agent never stops a release.
+
+`villager agent stop` asks a running agent to exit (with --releases: stopping every release).
+
+options:
+  -c, --config FILE          the config file (default ./villager.toml)
+  --threads N                proxy threads per listener (default 1)
+  --stop-releases-on-exit    stop every release when the agent exits
+)";
+
+int run_stop(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {kConfigFlag, {"releases"}});
+  if (!args) return report_error(args.error(), kExitUsage);
+  if (args->help()) return print_help(kHelp);
+  auto cfg = load_project(*args);
+  if (!cfg) return report_error(cfg.error(), kExitUsage);
+  auto token = targets::read_token(cfg->state_dir(), targets::kAgentTokenName);
+  if (!token) return report_error(token.error(), kExitFailed);
+  targets::ControlClient client(cfg->agent.control, *token);
+  auto r = client.call_ok("POST", "/v1/shutdown", args->has("releases") ? "{\"stop_releases\":true}" : "{}");
+  if (!r) return report_error(r.error(), kExitFailed);
+  // Wait until the agent is gone so a caller can rely on it.
+  for (int i = 0; i < 600; ++i) {
+    auto h = client.call("GET", "/v1/health", "", std::chrono::milliseconds(500));
+    if (!h) break;
+    usleep(50'000);
+  }
+  std::cout << "agent stopped\n";
+  return kExitOk;
+}
+
+int run_agent_cmd(const std::vector<std::string>& argv) {
+  if (!argv.empty() && argv[0] == "stop") return run_stop({argv.begin() + 1, argv.end()});
+  auto args = Args::parse(argv, {kConfigFlag, {"stop-releases-on-exit"}, {"threads", true}});
+  if (!args) return report_error(args.error(), kExitUsage);
+  if (args->help()) return print_help(kHelp);
+  if (!args->positionals().empty()) return report_error("unexpected argument '" + args->positionals()[0] + "'", kExitUsage);
+  auto cfg = load_project(*args);
+  if (!cfg) return report_error(cfg.error(), kExitUsage);
+  agent::AgentOptions opts;
+  opts.stop_releases_on_exit = args->has("stop-releases-on-exit");
+  opts.proxy_threads = std::atoi(args->get("threads", "1").c_str());
+  if (opts.proxy_threads < 1 || opts.proxy_threads > 64) return report_error("--threads must be 1..64", kExitUsage);
+  auto s = agent::run_agent(*cfg, opts);
+  if (!s.ok()) return report_error(s.error(), kExitFailed);
+  return kExitOk;
+}
+
+}  // namespace
+
+const Command kAgentCommand = {"agent", "run the host agent: edge proxy, supervisor, control API", kHelp, run_agent_cmd};
+
+}  // namespace villager::cli

@@ -1,0 +1,118 @@
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/redact.h"
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "cli/pipeline_hooks.h"
+#include "cli/project.h"
+#include "pipeline/deploy.h"
+
+namespace villager::cli {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kHelp = R"(usage: villager status [ENV] [--json]
+
+Shows, per environment and service: the serving version and digest, the traffic weights,
+the warm previous release, health, uptime and restarts. Without ENV, every environment.
+Environments with target "url" show their URLs (villager does not run them).
+
+options:
+  -c, --config FILE  the config file (default ./villager.toml)
+  --json             print JSON: {"environments": [{"name", "target", "services": [...]}]}
+)";
+
+int run_status(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {kConfigFlag, {"json"}});
+  if (!args) return report_error(args.error(), kExitUsage);
+  if (args->help()) return print_help(kHelp);
+  if (args->positionals().size() > 1) return report_error("status takes at most one ENV", kExitUsage);
+  auto cfg = load_project(*args);
+  if (!cfg) return report_error(cfg.error(), kExitUsage);
+  std::vector<const config::EnvironmentConfig*> envs;
+  if (args->positionals().empty()) {
+    for (const auto& e : cfg->environments) envs.push_back(&e);
+  } else {
+    auto t = make_environment_target(*cfg, args->positionals()[0]);
+    if (!t && t.error().code == Code::kInvalidArgument) return report_error(t.error(), kExitUsage);
+    envs.push_back(cfg->environment(args->positionals()[0]));
+  }
+  int64_t now = unix_millis(real_clock().now());
+  json out = json::array();
+  bool failed = false;
+  for (const auto* env : envs) {
+    json je = {{"name", env->name}, {"target", env->target}, {"services", json::array()}};
+    std::vector<targets::SlotInfo> slots;
+    auto target = targets::make_target(*cfg, env->name);
+    std::string problem;
+    if (!target) {
+      problem = target.error().message;
+    } else if (auto s = (*target)->slots(); !s) {
+      problem = s.error().message;
+    } else {
+      slots = *s;
+    }
+    if (!problem.empty()) {
+      je["error"] = problem;
+      failed = true;
+    }
+    for (const auto& service : pipeline::environment_services(*env, *cfg)) {
+      json js = {{"service", service}, {"url", target ? (*target)->public_url(service) : ""}};
+      json weights = json::object();
+      for (const auto& s : slots) {
+        if (s.service != service) continue;
+        if (s.weight > 0) weights[s.version.empty() ? s.digest : s.version] = s.weight;
+        json slot = {{"version", s.version}, {"digest", s.digest}, {"port", s.port}, {"healthy", s.healthy},
+                     {"restarts", s.restarts}, {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
+        if (s.role == "serving") js["serving"] = slot;
+        else if (s.role == "warm") js["warm"] = slot;
+        else js["starting"] = slot;
+      }
+      js["weights"] = weights;
+      je["services"].push_back(js);
+    }
+    out.push_back(je);
+  }
+  if (args->has("json")) {
+    std::cout << redact(json{{"environments", out}}.dump(2)) << "\n";
+    return failed ? kExitFailed : kExitOk;
+  }
+  for (const auto& je : out) {
+    std::cout << je["name"].get<std::string>() << " (" << je["target"].get<std::string>() << ")";
+    if (je.contains("error")) std::cout << "  unavailable: " << redact(je["error"].get<std::string>());
+    std::cout << "\n";
+    for (const auto& js : je["services"]) {
+      std::cout << "  " << js["service"].get<std::string>() << "  " << js["url"].get<std::string>() << "\n";
+      if (js.contains("serving")) {
+        const auto& s = js["serving"];
+        std::cout << "    serving  " << s["version"].get<std::string>() << "  " << s["digest"].get<std::string>().substr(0, 19)
+                  << "  " << (s["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << "  up "
+                  << format_duration(std::chrono::milliseconds(s["uptime_ms"].get<int64_t>() / 1000 * 1000))
+                  << "  restarts " << s["restarts"].get<int>() << "\n";
+      } else if (je["target"] == "local") {
+        std::cout << "    serving  nothing\n";
+      }
+      if (js.contains("warm"))
+        std::cout << "    warm     " << js["warm"]["version"].get<std::string>() << "  "
+                  << js["warm"]["digest"].get<std::string>().substr(0, 19) << "  (instant rollback)\n";
+      if (js.contains("starting"))
+        std::cout << "    starting " << js["starting"]["version"].get<std::string>() << "\n";
+      if (!js["weights"].empty()) {
+        std::cout << "    weights ";
+        for (auto& [k, v] : js["weights"].items()) std::cout << " " << k << "=" << v.get<int>() << "%";
+        std::cout << "\n";
+      }
+    }
+  }
+  return failed ? kExitFailed : kExitOk;
+}
+
+}  // namespace
+
+const Command kStatusCommand = {"status", "what each environment serves: versions, weights, health", kHelp, run_status};
+
+}  // namespace villager::cli

@@ -1,0 +1,20 @@
+#pragma once
+// Wiring the pipeline for the CLI: the target of an environment, the checks deploy runs at each stage,
+// and progress lines on stderr.
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "pipeline/deploy.h"
+#include "store/store.h"
+#include "targets/target.h"
+
+namespace villager::cli {
+
+Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config, const std::string& env);
+pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env, store::Store& store);
+// Prints "villager: <what>: <line>" on stderr.
+pipeline::ProgressFn stderr_progress(const std::string& what);
+
+}  // namespace villager::cli

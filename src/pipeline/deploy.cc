@@ -1,0 +1,374 @@
+#include "pipeline/deploy.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "artifact/manifest.h"
+#include "base/strings.h"
+#include "pipeline/history.h"
+#include "pipeline/package.h"
+
+namespace villager::pipeline {
+
+namespace {
+
+using json = nlohmann::json;
+
+// One deploy in progress: the per-service records and the helpers that keep store and audit in step.
+class Run {
+ public:
+  Run(store::Store& store, Clock& clock, const ProgressFn& progress, std::string env, std::string actor)
+      : store_(store), clock_(clock), progress_(progress), env_(std::move(env)), actor_(std::move(actor)) {}
+
+  void say(const std::string& line) {
+    if (progress_) progress_(line);
+  }
+
+  // Records a step for every service in `results` and returns its outcome.
+  template <class F>
+  Status step(std::vector<ServiceResult>& results, const std::string& name, F&& body, json detail = json::object()) {
+    std::vector<std::pair<int64_t, int>> seqs;
+    for (const auto& r : results) {
+      auto seq = store::add_step(store_, r.deployment_id, name);
+      if (seq) seqs.emplace_back(r.deployment_id, *seq);
+    }
+    auto started = clock_.steady_now();
+    Status s = body();
+    detail["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
+    if (!s.ok()) detail["error"] = s.error().message;
+    for (auto [id, seq] : seqs)
+      (void)store::finish_step(store_, id, seq, s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
+                               detail.dump());
+    return s;
+  }
+
+  void audit(const std::string& kind, const std::string& service, json data) {
+    (void)store::append_audit(store_, {actor_, kind, env_ + "/" + service, data.dump()});
+  }
+
+  void finish(std::vector<ServiceResult>& results, store::DeploymentStatus status, const std::string& message) {
+    for (auto& r : results) {
+      r.status = std::string(store::to_string(status));
+      (void)store::finish_deployment(store_, r.deployment_id, status, json{{"message", message}}.dump());
+    }
+  }
+
+  store::Store& store() { return store_; }
+  Clock& clock() { return clock_; }
+
+ private:
+  store::Store& store_;
+  Clock& clock_;
+  const ProgressFn& progress_;
+  std::string env_;
+  std::string actor_;
+};
+
+std::string short_digest(const std::string& d) { return d.substr(0, std::min<size_t>(d.size(), 19)); }
+
+// Serving digest per service, read from the target.
+Result<std::map<std::string, targets::SlotInfo>> serving_slots(targets::Target& target) {
+  auto slots = target.slots();
+  if (!slots) return slots.error();
+  std::map<std::string, targets::SlotInfo> out;
+  for (const auto& s : *slots)
+    if (s.role == "serving") out[s.service] = s;
+  return out;
+}
+
+// Puts every service back on what it served before this deploy and stops the candidates.
+void restore_previous(targets::Target& target, const std::vector<ServiceResult>& results, Run& run) {
+  for (const auto& r : results) {
+    if (!r.from_digest.empty()) {
+      if (auto s = target.set_weights(r.service, {{r.from_digest, 100}}); !s.ok())
+        run.say("could not route " + r.service + " back to " + short_digest(r.from_digest) + ": " + s.error().message);
+    } else {
+      (void)target.set_weights(r.service, {});
+    }
+    (void)target.stop(r.service, r.digest);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> environment_services(const config::EnvironmentConfig& env, const config::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& s : config.services)
+    if (env.listen.count(s.name) || env.urls.count(s.name)) out.push_back(s.name);
+  return out;
+}
+
+DeployOutcome deploy(const config::Config& config, store::Store& store, targets::Target& target,
+                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock, const ProgressFn& progress) {
+  DeployOutcome out;
+  auto started = clock.steady_now();
+  auto done = [&](int code, std::string message) {
+    out.exit_code = code;
+    out.message = std::move(message);
+    out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
+    return out;
+  };
+  const auto* env = config.environment(request.environment);
+  if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
+  Run run(store, clock, progress, env->name, request.actor);
+
+  // 1. Which services, and which artifact for each (packaging what was not named).
+  std::vector<std::string> services = request.services.empty() ? environment_services(*env, config) : request.services;
+  for (const auto& s : services)
+    if (!env->listen.count(s) && !env->urls.count(s))
+      return done(2, "environment '" + env->name + "' does not serve service '" + s + "'");
+  std::vector<std::string> to_package;
+  for (const auto& s : services)
+    if (!request.artifacts.count(s)) to_package.push_back(s);
+  std::map<std::string, std::pair<std::string, std::string>> artifacts;  // service -> (digest, version)
+  if (!to_package.empty()) {
+    run.say("packaging " + join(to_package, ", "));
+    std::vector<artifact::Finding> findings;
+    auto packed = package_services(config, to_package, &findings);
+    if (!packed) {
+      for (const auto& f : findings)
+        run.say("  " + f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " + f.rule + " " + f.masked);
+      return done(packed.error().code == Code::kPermissionDenied ? 3 : 1, packed.error().message);
+    }
+    for (const auto& p : *packed) {
+      artifacts[p.service] = {p.result.digest, p.version};
+      (void)store::upsert_release(store, {p.service, p.version, p.result.digest, p.result.manifest.git_commit,
+                                          p.result.manifest.git_dirty, 0});
+    }
+  }
+  for (const auto& [service, digest] : request.artifacts) {
+    auto manifest = artifact::read_manifest(config.state_dir() / "artifacts", digest);
+    if (!manifest) return done(1, manifest.error().context("artifact " + digest).message);
+    if (manifest->service != service)
+      return done(2, "artifact " + short_digest(digest) + " was packaged for service '" + manifest->service + "', not '" + service + "'");
+    artifacts[service] = {digest, manifest->version};
+  }
+
+  // 2. Every artifact must still be the bytes that were packaged (and approved).
+  for (const auto& [service, dv] : artifacts)
+    if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", dv.first); !s.ok())
+      return done(1, s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
+
+  // 3. Gate: environments that require sign-off need the gate, which checks signed approvals.
+  if (!env->requires_roles.empty())
+    return done(3, "environment '" + env->name + "' requires approvals (" + join(env->requires_roles, ", ") +
+                       ") and this build of villager has no approval gate yet; refusing to deploy");
+
+  // 4. Can we roll this back? Something must be serving with a known-good release, unless --first.
+  auto serving = serving_slots(target);
+  if (!serving) return done(1, serving.error().context("reading what " + env->name + " serves").message);
+  std::vector<ServiceResult> results;
+  for (const auto& service : services) {
+    ServiceResult r;
+    r.service = service;
+    r.digest = artifacts[service].first;
+    r.version = artifacts[service].second;
+    if (auto it = serving->find(service); it != serving->end()) {
+      r.from_digest = it->second.digest;
+      r.from_version = it->second.version;
+    }
+    if (r.from_digest.empty() && !request.first)
+      return done(3, "nothing serves " + env->name + "/" + service +
+                         ", so this release could not be rolled back; pass --first for a first deploy");
+    if (r.from_digest == r.digest)
+      return done(1, env->name + "/" + service + " already serves " + r.version + " (" + short_digest(r.digest) + ")");
+    results.push_back(r);
+  }
+
+  // 5. Record the deployments.
+  for (auto& r : results) {
+    store::Deployment d;
+    d.environment = env->name;
+    d.service = r.service;
+    d.kind = store::DeploymentKind::kDeploy;
+    d.version = r.version;
+    d.digest = r.digest;
+    d.from_digest = r.from_digest;
+    d.actor = request.actor;
+    d.started_at = unix_millis(clock.now());
+    auto id = store::create_deployment(store, d);
+    if (!id) return done(1, id.error().context("recording the deployment").message);
+    r.deployment_id = *id;
+    run.audit("deploy.started", r.service, {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
+  }
+  out.services = results;
+
+  // 6. Start the candidates; no traffic moves yet.
+  for (auto& r : results) {
+    run.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
+    Status s = run.step(results, "start_candidate:" + r.service, [&]() -> Status {
+      auto slot = target.start_candidate(r.service, r.digest, r.version);
+      if (!slot) return slot.error();
+      run.say("  " + r.service + " healthy on " + target.slot_url(*slot));
+      // 7. Pre-traffic smoke against the candidate itself.
+      if (hooks.pre_traffic_smoke) return hooks.pre_traffic_smoke(r.service, target.slot_url(*slot), r.version);
+      return Ok();
+    });
+    if (!s.ok()) {
+      restore_previous(target, results, run);
+      run.finish(results, store::DeploymentStatus::kFailed, s.error().message);
+      for (auto& x : results) run.audit("deploy.failed", x.service, {{"reason", s.error().message}});
+      out.services = results;
+      return done(1, s.error().message + "; no traffic was moved");
+    }
+  }
+
+  // 8. Shift traffic by the environment's strategy.
+  std::vector<int> steps = env->strategy == config::Strategy::kCanary ? env->steps : std::vector<int>{100};
+  for (int w : steps) {
+    Status s = run.step(results, "shift:" + std::to_string(w), [&]() -> Status {
+      for (const auto& r : results) {
+        std::map<std::string, int> weights = {{r.digest, w}};
+        if (!r.from_digest.empty() && w < 100) weights[r.from_digest] = 100 - w;
+        VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, weights));
+      }
+      run.say("traffic at " + std::to_string(w) + "%");
+      if (w < 100) {
+        clock.sleep_for(env->step_interval);
+        if (hooks.canary_check)
+          for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w));
+      }
+      return Ok();
+    }, json{{"weight", w}});
+    if (!s.ok()) {
+      restore_previous(target, results, run);
+      run.finish(results, store::DeploymentStatus::kRolledBack, s.error().message);
+      for (auto& x : results) run.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
+      out.services = results;
+      return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
+    }
+  }
+
+  // 9. Promote: the new release serves; the old one stays warm for an instant rollback.
+  Status promoted = run.step(results, "promote", [&]() -> Status {
+    for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(target.promote(r.service, r.digest));
+    return Ok();
+  });
+
+  // 10. Post-traffic smoke against the public endpoints, then the watch window.
+  Status checked = promoted;
+  if (checked.ok() && hooks.post_traffic_smoke) checked = run.step(results, "post_traffic_smoke", hooks.post_traffic_smoke);
+  if (checked.ok() && hooks.watch) checked = run.step(results, "watch", hooks.watch);
+  if (!checked.ok()) {
+    run.say("rolling back: " + checked.error().message);
+    for (const auto& r : results) {
+      if (r.from_digest.empty()) continue;
+      (void)target.set_weights(r.service, {{r.from_digest, 100}});
+      (void)target.promote(r.service, r.from_digest);
+      (void)target.stop(r.service, r.digest);
+    }
+    run.finish(results, store::DeploymentStatus::kRolledBack, checked.error().message);
+    for (auto& x : results) run.audit("deploy.rolled_back", x.service, {{"reason", checked.error().message}});
+    out.services = results;
+    return done(4, checked.error().message + "; rolled back");
+  }
+
+  // 11. Known-good: this release is now what a later rollback returns to.
+  for (auto& r : results) {
+    (void)store::mark_known_good(store, {0, env->name, r.service, r.digest, r.version, 0});
+    run.audit("deploy.succeeded", r.service, {{"version", r.version}, {"digest", r.digest}});
+  }
+  run.finish(results, store::DeploymentStatus::kSucceeded, "deployed");
+  out.services = results;
+  return done(0, "deployed");
+}
+
+RollbackOutcome rollback(const config::Config& config, store::Store& store, targets::Target& target,
+                         const RollbackRequest& request, const DeployHooks& hooks, Clock& clock,
+                         const ProgressFn& progress) {
+  RollbackOutcome out;
+  auto started = clock.steady_now();
+  auto done = [&](int code, std::string message) {
+    out.exit_code = code;
+    out.message = std::move(message);
+    out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
+    return out;
+  };
+  const auto* env = config.environment(request.environment);
+  if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
+  Run run(store, clock, progress, env->name, request.actor);
+  std::vector<std::string> services = request.services.empty() ? environment_services(*env, config) : request.services;
+
+  auto slots = target.slots();
+  if (!slots) return done(1, slots.error().context("reading what " + env->name + " runs").message);
+
+  for (const auto& service : services) {
+    std::string current, current_version;
+    std::map<std::string, targets::SlotInfo> running;
+    for (const auto& s : *slots) {
+      if (s.service != service) continue;
+      running[s.digest] = s;
+      if (s.role == "serving") {
+        current = s.digest;
+        current_version = s.version;
+      }
+    }
+    auto to = rollback_target(store, env->name, service, current, request.to_version);
+    if (!to) return done(1, to.error().context(env->name + "/" + service).message);
+
+    ServiceResult r;
+    r.service = service;
+    r.digest = to->digest;
+    r.version = to->version;
+    r.from_digest = current;
+    r.from_version = current_version;
+    store::Deployment d;
+    d.environment = env->name;
+    d.service = service;
+    d.kind = store::DeploymentKind::kRollback;
+    d.version = r.version;
+    d.digest = r.digest;
+    d.from_digest = current;
+    d.actor = request.actor;
+    d.started_at = unix_millis(clock.now());
+    auto id = store::create_deployment(store, d);
+    if (!id) return done(1, id.error().context("recording the rollback").message);
+    r.deployment_id = *id;
+    std::vector<ServiceResult> one{r};
+    run.audit("rollback.started", service, {{"to", r.digest}, {"from", current}, {"reason", request.reason}});
+
+    bool warm = running.count(r.digest) > 0;
+    auto t0 = clock.steady_now();
+    Status s = Ok();
+    if (!warm) {
+      // Cold: the previous release must start and pass its health check before it takes traffic.
+      run.say("starting " + service + " " + r.version + " (cold rollback)");
+      s = run.step(one, "start_previous", [&]() -> Status {
+        auto slot = target.start_candidate(service, r.digest, r.version);
+        if (!slot) return slot.error();
+        return Ok();
+      });
+    }
+    if (s.ok()) {
+      s = run.step(one, "route_swap", [&]() -> Status {
+        VILLAGER_RETURN_IF_ERROR(target.set_weights(service, {{r.digest, 100}}));
+        out.swap_ms[service] = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
+        return target.promote(service, r.digest);
+      }, json{{"warm", warm}});
+    }
+    if (s.ok() && !current.empty()) {
+      // The release rolled back from is not kept warm: it is what went wrong.
+      (void)target.stop(service, current);
+    }
+    out.warm[service] = warm;
+    if (!s.ok()) {
+      run.finish(one, store::DeploymentStatus::kFailed, s.error().message);
+      run.audit("rollback.failed", service, {{"reason", s.error().message}});
+      out.services.push_back(one[0]);
+      return done(1, "rollback of " + env->name + "/" + service + " failed: " + s.error().message);
+    }
+    run.say("rolled back " + service + " to " + r.version + " in " + std::to_string(out.swap_ms[service]) + " ms" +
+            (warm ? " (warm: route swap)" : " (cold start)"));
+    (void)store::mark_known_good(store, {0, env->name, service, r.digest, r.version, 0});
+    run.finish(one, store::DeploymentStatus::kSucceeded, request.reason);
+    run.audit("rollback.succeeded", service, {{"to", r.digest}, {"swap_ms", out.swap_ms[service]}});
+    out.services.push_back(one[0]);
+  }
+  if (hooks.post_traffic_smoke) {
+    if (auto s = hooks.post_traffic_smoke(); !s.ok())
+      return done(1, "rolled back, but the smoke suite fails on the restored release: " + s.error().message);
+  }
+  return done(0, "rolled back");
+}
+
+}  // namespace villager::pipeline

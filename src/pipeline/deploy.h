@@ -1,0 +1,86 @@
+#pragma once
+// Deploy and rollback: the pipeline's ordered stages, driving a Target and recording every step in the
+// store and the audit log. deploy.cc reads as the deploy's table of contents.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "config/config.h"
+#include "store/store.h"
+#include "targets/target.h"
+
+namespace villager::pipeline {
+
+// Checks that plug into deploy. Each returns Ok to continue, or an error that stops the deploy (before
+// traffic) or rolls it back (after). Unset hooks pass.
+struct DeployHooks {
+  // The candidate slot of `service`, reachable at `slot_url`, before any traffic moves.
+  std::function<Status(const std::string& service, const std::string& slot_url, const std::string& version)>
+      pre_traffic_smoke;
+  // At each canary weight, after the step's interval.
+  std::function<Status(const std::string& service, const std::string& digest, int weight)> canary_check;
+  // After every service reached 100%, against the public endpoints.
+  std::function<Status()> post_traffic_smoke;
+  // The watch window after promotion; an error means "roll back".
+  std::function<Status()> watch;
+};
+
+struct DeployRequest {
+  std::string environment;
+  std::vector<std::string> services;             // empty: every service the environment serves
+  std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (missing ones are packaged)
+  std::string actor;
+  bool first = false;                            // allow a first deploy (nothing to roll back to)
+};
+
+struct ServiceResult {
+  std::string service;
+  std::string version;
+  std::string digest;
+  std::string from_digest;
+  std::string from_version;
+  int64_t deployment_id = 0;
+  std::string status;  // succeeded | failed | rolled_back
+};
+
+struct DeployOutcome {
+  int exit_code = 0;  // 0 ok, 1 failed before traffic, 3 refused, 4 rolled back
+  std::string message;
+  std::vector<ServiceResult> services;
+  int64_t duration_ms = 0;
+};
+
+using ProgressFn = std::function<void(const std::string& line)>;
+
+DeployOutcome deploy(const config::Config& config, store::Store& store, targets::Target& target,
+                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock, const ProgressFn& progress);
+
+struct RollbackRequest {
+  std::string environment;
+  std::vector<std::string> services;  // empty: every service the environment serves
+  std::string to_version;             // empty: the previous known-good release
+  std::string actor;
+  std::string reason = "manual";
+};
+
+struct RollbackOutcome {
+  int exit_code = 0;
+  std::string message;
+  std::vector<ServiceResult> services;
+  std::map<std::string, int64_t> swap_ms;  // service -> time from the call to the route swap confirmed
+  std::map<std::string, bool> warm;        // service -> previous release was warm (route swap only)
+  int64_t duration_ms = 0;
+};
+
+RollbackOutcome rollback(const config::Config& config, store::Store& store, targets::Target& target,
+                         const RollbackRequest& request, const DeployHooks& hooks, Clock& clock,
+                         const ProgressFn& progress);
+
+// The services an environment serves: those with a listen address (local) or a URL (url).
+std::vector<std::string> environment_services(const config::EnvironmentConfig& env, const config::Config& config);
+
+}  // namespace villager::pipeline

@@ -1,0 +1,79 @@
+#include "pipeline/package.h"
+
+#include "artifact/git_info.h"
+#include "base/fs.h"
+#include "base/strings.h"
+
+namespace villager::pipeline {
+
+Result<std::string> read_project_version(const config::Config& config) {
+  fs::path file = config.root / config.project.version_file;
+  auto text = read_file(file);
+  if (!text) return text.error().context("reading the project version (project.version_file)");
+  std::string v(trim(split(*text, '\n')[0]));
+  if (v.empty()) return InvalidArgument(file.string() + ": empty version file");
+  return v;
+}
+
+Result<std::vector<PackagedService>> package_services(const config::Config& config,
+                                                      const std::vector<std::string>& services,
+                                                      std::vector<artifact::Finding>* findings,
+                                                      const artifact::ZipOptions& zip) {
+  std::vector<const config::ServiceConfig*> chosen;
+  if (services.empty()) {
+    for (const auto& s : config.services) chosen.push_back(&s);
+  } else {
+    std::vector<std::string> names;
+    for (const auto& s : config.services) names.push_back(s.name);
+    for (const auto& name : services) {
+      const auto* s = config.service(name);
+      if (!s) {
+        std::string hint = suggest(name, names);
+        return InvalidArgument("no service '" + name + "' in " + config.file.string() +
+                               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      }
+      chosen.push_back(s);
+    }
+  }
+  auto version = read_project_version(config);
+  if (!version) return version.error();
+
+  // Scan everything before packing anything: a refused package writes nothing.
+  std::vector<artifact::Finding> all;
+  for (const auto* s : chosen) {
+    fs::path dir = config.root / s->build_dir;
+    auto found = artifact::scan_directory(dir);
+    if (!found) return found.error().context("scanning " + s->name + " (" + dir.string() + ")");
+    for (auto f : *found) {
+      f.file = s->build_dir + "/" + f.file;
+      all.push_back(std::move(f));
+    }
+  }
+  if (!all.empty()) {
+    if (findings) *findings = all;
+    return PermissionDenied("secret scan found " + std::to_string(all.size()) +
+                            (all.size() == 1 ? " possible secret" : " possible secrets") +
+                            " in the build directories; nothing was packaged");
+  }
+
+  fs::path state = config.state_dir();
+  std::error_code ec;
+  auto rel_state = fs::relative(state, config.root, ec);
+  auto git = artifact::read_git_info(config.root, ec ? std::vector<std::string>{} : std::vector<std::string>{rel_state.string()});
+  std::vector<PackagedService> out;
+  for (const auto* s : chosen) {
+    artifact::PackRequest req;
+    req.dir = config.root / s->build_dir;
+    req.service = s->name;
+    req.version = *version;
+    req.git = git;
+    req.store_dir = state / "artifacts";
+    req.zip = zip;
+    auto packed = artifact::pack_directory(req);
+    if (!packed) return packed.error().context("packaging " + s->name);
+    out.push_back({s->name, *version, *packed});
+  }
+  return out;
+}
+
+}  // namespace villager::pipeline

@@ -1,0 +1,138 @@
+#include <nlohmann/json.hpp>
+
+#include "targets/control_client.h"
+#include "targets/target.h"
+#include "targets/tokens.h"
+
+namespace villager::targets {
+
+namespace {
+
+using json = nlohmann::json;
+
+// The local engine: every change is a call to the agent's control API with the environment's token.
+class LocalTarget : public Target {
+ public:
+  LocalTarget(const config::Config& config, const config::EnvironmentConfig& env, std::string token)
+      : config_(config), env_(env), client_(config.agent.control, std::move(token)) {}
+
+  std::string kind() const override { return "local"; }
+
+  Result<SlotInfo> start_candidate(const std::string& service, const std::string& digest,
+                                   const std::string& version) override {
+    const auto* svc = config_.service(service);
+    // The agent waits for health up to the service's deadline; give the call that long and a margin.
+    auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
+    auto body = client_.call_ok("POST", base(service) + "/start", json{{"digest", digest}, {"version", version}}.dump(),
+                                timeout);
+    if (!body) return body.error();
+    return parse_slot(json::parse(*body, nullptr, false));
+  }
+
+  Status set_weights(const std::string& service, const std::map<std::string, int>& weights) override {
+    json w = json::object();
+    for (const auto& [d, p] : weights) w[d] = p;
+    auto r = client_.call_ok("POST", base(service) + "/routes", json{{"weights", w}}.dump());
+    if (!r) return r.error();
+    return Ok();
+  }
+
+  Status promote(const std::string& service, const std::string& digest) override {
+    auto r = client_.call_ok("POST", base(service) + "/promote", json{{"digest", digest}}.dump());
+    if (!r) return r.error();
+    return Ok();
+  }
+
+  Status stop(const std::string& service, const std::string& digest) override {
+    auto r = client_.call_ok("POST", base(service) + "/stop", json{{"digest", digest}}.dump(),
+                             std::chrono::seconds(60));
+    if (!r) return r.error();
+    return Ok();
+  }
+
+  Result<std::vector<SlotInfo>> slots() override {
+    auto body = client_.call_ok("GET", "/v1/env/" + env_.name + "/status");
+    if (!body) return body.error();
+    auto j = json::parse(*body, nullptr, false);
+    if (j.is_discarded() || !j.contains("slots")) return Internal("agent status is not the expected JSON");
+    std::vector<SlotInfo> out;
+    for (const auto& s : j["slots"]) {
+      auto slot = parse_slot(s);
+      if (!slot) return slot.error();
+      out.push_back(*slot);
+    }
+    return out;
+  }
+
+  std::string public_url(const std::string& service) const override {
+    auto it = env_.listen.find(service);
+    return it == env_.listen.end() ? "" : "http://" + it->second.to_string();
+  }
+
+  std::string slot_url(const SlotInfo& slot) const override { return "http://127.0.0.1:" + std::to_string(slot.port); }
+
+ private:
+  std::string base(const std::string& service) const { return "/v1/env/" + env_.name + "/service/" + service; }
+
+  static Result<SlotInfo> parse_slot(const json& j) {
+    if (j.is_discarded() || !j.is_object() || !j.contains("digest")) return Internal("agent answered with unexpected JSON");
+    SlotInfo s;
+    s.service = j.value("service", "");
+    s.digest = j.value("digest", "");
+    s.version = j.value("version", "");
+    s.role = j.value("role", "");
+    s.port = j.value("port", 0);
+    s.pid = j.value("pid", 0);
+    s.weight = j.value("weight", 0);
+    s.restarts = j.value("restarts", 0);
+    s.healthy = j.value("healthy", false);
+    s.started_at_ms = j.value("started_at_ms", int64_t{0});
+    return s;
+  }
+
+  const config::Config& config_;
+  const config::EnvironmentConfig& env_;
+  ControlClient client_;
+};
+
+// The url engine: the service is deployed elsewhere; villager can smoke, monitor and load it only.
+class UrlTarget : public Target {
+ public:
+  explicit UrlTarget(const config::EnvironmentConfig& env) : env_(env) {}
+  std::string kind() const override { return "url"; }
+  Result<SlotInfo> start_candidate(const std::string&, const std::string&, const std::string&) override { return refuse(); }
+  Status set_weights(const std::string&, const std::map<std::string, int>&) override { return refuse(); }
+  Status promote(const std::string&, const std::string&) override { return refuse(); }
+  Status stop(const std::string&, const std::string&) override { return refuse(); }
+  Result<std::vector<SlotInfo>> slots() override { return std::vector<SlotInfo>{}; }
+  std::string public_url(const std::string& service) const override {
+    auto it = env_.urls.find(service);
+    return it == env_.urls.end() ? "" : it->second;
+  }
+  std::string slot_url(const SlotInfo&) const override { return ""; }
+
+ private:
+  Error refuse() const {
+    return FailedPrecondition("environment '" + env_.name +
+                              "' has target \"url\": it is deployed elsewhere, so villager can smoke, monitor and "
+                              "load it but not change it");
+  }
+  const config::EnvironmentConfig& env_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Target>> make_target(const config::Config& config, const std::string& environment) {
+  const auto* env = config.environment(environment);
+  if (!env) {
+    std::vector<std::string> names;
+    for (const auto& e : config.environments) names.push_back(e.name);
+    return InvalidArgument("no environment '" + environment + "' in " + config.file.string());
+  }
+  if (env->target == "url") return std::unique_ptr<Target>(new UrlTarget(*env));
+  auto token = read_token(config.state_dir(), env->name);
+  if (!token) return token.error();
+  return std::unique_ptr<Target>(new LocalTarget(config, *env, *token));
+}
+
+}  // namespace villager::targets

@@ -1,0 +1,52 @@
+#pragma once
+// Target: one interface, several engines. A target turns an artifact into a running slot that takes no
+// traffic, says how to reach that slot directly (for the smoke suite), shifts traffic weights between
+// slots, and moves traffic back. Engines: `local` (the agent on this host) and `url` (deployed
+// elsewhere: smoke, monitor and load only; every change is refused).
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "config/config.h"
+
+namespace villager::targets {
+
+struct SlotInfo {
+  std::string service;
+  std::string digest;
+  std::string version;
+  std::string role;  // starting | serving | warm
+  int port = 0;
+  int pid = 0;
+  int weight = 0;
+  int restarts = 0;
+  bool healthy = false;
+  int64_t started_at_ms = 0;
+};
+
+class Target {
+ public:
+  virtual ~Target() = default;
+  virtual std::string kind() const = 0;
+  // Starts `digest` as a new slot taking no traffic and waits until it is healthy.
+  virtual Result<SlotInfo> start_candidate(const std::string& service, const std::string& digest,
+                                           const std::string& version) = 0;
+  // Installs weights (percent per digest, summing to 100) atomically for one service.
+  virtual Status set_weights(const std::string& service, const std::map<std::string, int>& weights) = 0;
+  // Makes `digest` the serving release at 100%; the previous one is kept warm, older ones stopped.
+  virtual Status promote(const std::string& service, const std::string& digest) = 0;
+  // Stops a slot that takes no traffic.
+  virtual Status stop(const std::string& service, const std::string& digest) = 0;
+  virtual Result<std::vector<SlotInfo>> slots() = 0;
+  // The public base URL of a service ("http://127.0.0.1:8080").
+  virtual std::string public_url(const std::string& service) const = 0;
+  // The base URL that reaches one slot directly, bypassing the public route.
+  virtual std::string slot_url(const SlotInfo& slot) const = 0;
+};
+
+Result<std::unique_ptr<Target>> make_target(const config::Config& config, const std::string& environment);
+
+}  // namespace villager::targets
