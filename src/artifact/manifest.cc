@@ -1,0 +1,101 @@
+#include "artifact/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/hash.h"
+
+namespace villager::artifact {
+
+namespace {
+constexpr std::string_view kDigestPrefix = "sha256:";
+constexpr size_t kHexDigits = 64;
+}  // namespace
+
+Result<std::string> parse_digest(const std::string& digest) {
+  if (digest.compare(0, kDigestPrefix.size(), kDigestPrefix) != 0)
+    return InvalidArgument("digest '" + digest + "' does not start with 'sha256:'");
+  std::string hex = digest.substr(kDigestPrefix.size());
+  if (hex.size() != kHexDigits) return InvalidArgument("digest '" + digest + "' must have 64 hex digits");
+  for (char c : hex)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return InvalidArgument("digest '" + digest + "' has a character that is not lowercase hex");
+  return hex;
+}
+
+std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const std::string& hex) {
+  return store_dir / "sha256" / (hex + ".zip");
+}
+
+std::filesystem::path artifact_manifest_path(const std::filesystem::path& store_dir, const std::string& hex) {
+  return store_dir / "sha256" / (hex + ".json");
+}
+
+std::string manifest_to_json(const Manifest& m) {
+  nlohmann::ordered_json j;
+  j["digest"] = m.digest;
+  j["service"] = m.service;
+  j["version"] = m.version;
+  j["git_commit"] = m.git_commit;
+  j["git_dirty"] = m.git_dirty;
+  j["created_at"] = m.created_at;
+  j["mtime"] = m.mtime;
+  j["zip_size"] = m.zip_size;
+  j["files"] = nlohmann::ordered_json::array();
+  for (const auto& f : m.files)
+    j["files"].push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}, {"mode", f.mode}});
+  return j.dump(2) + "\n";
+}
+
+Result<Manifest> parse_manifest(const std::string& text, const std::string& source) {
+  try {
+    auto j = nlohmann::json::parse(text);
+    Manifest m;
+    m.digest = j.at("digest").get<std::string>();
+    m.service = j.at("service").get<std::string>();
+    m.version = j.at("version").get<std::string>();
+    m.git_commit = j.at("git_commit").get<std::string>();
+    m.git_dirty = j.at("git_dirty").get<bool>();
+    m.created_at = j.value("created_at", "");
+    m.mtime = j.value("mtime", int64_t{0});
+    m.zip_size = j.value("zip_size", uint64_t{0});
+    for (const auto& f : j.at("files")) {
+      m.files.push_back({f.at("path").get<std::string>(), f.at("sha256").get<std::string>(),
+                         f.at("size").get<uint64_t>(), f.at("mode").get<uint32_t>()});
+    }
+    return m;
+  } catch (const nlohmann::json::exception& e) {
+    return InvalidArgument("reading manifest " + source + ": " + e.what());
+  }
+}
+
+Result<Manifest> read_manifest(const std::filesystem::path& store_dir, const std::string& digest) {
+  auto hex = parse_digest(digest);
+  if (!hex) return hex.error();
+  auto path = artifact_manifest_path(store_dir, *hex);
+  auto text = read_file(path);
+  if (!text) return text.error().context("reading manifest of " + digest);
+  return parse_manifest(*text, path.string());
+}
+
+Status verify_artifact(const std::filesystem::path& store_dir, const std::string& digest) {
+  auto hex = parse_digest(digest);
+  if (!hex) return hex.error().context("verifying artifact");
+  auto zip = artifact_zip_path(store_dir, *hex);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(zip, ec))
+    return NotFound("verifying artifact " + digest + ": " + zip.string() + " does not exist");
+  auto actual = sha256_file_hex(zip);
+  if (!actual) return actual.error().context("verifying artifact " + digest);
+  if (*actual != *hex)
+    return Conflict("verifying artifact " + digest + ": " + zip.string() +
+                    " is tampered: its bytes hash to sha256:" + *actual);
+  auto m = read_manifest(store_dir, digest);
+  if (!m) return m.error().context("verifying artifact");
+  if (m->digest != digest)
+    return Conflict("verifying artifact " + digest + ": its manifest names " + m->digest +
+                    " (tampered manifest)");
+  return Ok();
+}
+
+}  // namespace villager::artifact
