@@ -217,15 +217,21 @@ Status Agent::restore_slots() {
     rec.pid = static_cast<pid_t>(row.pid);
     rec.role = from_store(row.state);
     rec.weight = row.weight;
-    if (rec.role == SlotRole::kStarting && rec.weight == 0) {
-      // A candidate whose deploy died with the previous agent: nothing routes to it, so it goes.
+    if (rec.role == SlotRole::kStarting) {
+      // A candidate of a deploy that died with the previous agent: no one drives it any more, so the
+      // deploy is over. Traffic goes back to the serving release (below) and the candidate is stopped.
       if (rec.pid > 0 && process_alive(rec.pid) &&
           process_start_time(rec.pid).value_or(0) == static_cast<unsigned long long>(row.pid_start_time))
         ::kill(rec.pid, SIGTERM);
+      log_event(LogLevel::kWarn, "agent", "slot.abandoned", {{"slot", rec.key.to_string()}});
+      audit("slot.abandoned", row.environment + "/" + row.service,
+            {{"digest", row.digest}, {"reason", "agent restarted during a deploy; traffic returned to the serving release"}});
       std::lock_guard lock(store_mu_);
       (void)store::delete_slot(*store_, row.environment, row.service, row.digest);
       continue;
     }
+    if (rec.role == SlotRole::kServing) rec.weight = 100;
+    if (rec.role == SlotRole::kWarm) rec.weight = 0;
     auto secrets = secrets_for(row.environment, row.service);
     if (!secrets) {
       log_event(LogLevel::kError, "agent", "slot.adopt_failed", {{"slot", rec.key.to_string()}, {"error", secrets.error().message}});
@@ -236,7 +242,7 @@ Status Agent::restore_slots() {
       log_event(LogLevel::kError, "agent", "slot.adopt_failed", {{"slot", rec.key.to_string()}, {"error", st.error().message}});
       continue;
     }
-    weights[{row.environment, row.service}][row.digest] = row.weight;
+    weights[{row.environment, row.service}][row.digest] = rec.weight;
   }
   for (const auto& [k, w] : weights) (void)apply_routes(k.first, k.second, w);
   return Ok();

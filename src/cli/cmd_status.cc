@@ -66,7 +66,7 @@ int run_status(const std::vector<std::string>& argv) {
       for (const auto& s : slots) {
         if (s.service != service) continue;
         if (s.weight > 0) weights[s.version.empty() ? s.digest : s.version] = s.weight;
-        json slot = {{"version", s.version}, {"digest", s.digest}, {"port", s.port}, {"healthy", s.healthy},
+        json slot = {{"version", s.version}, {"digest", s.digest}, {"port", s.port}, {"pid", s.pid}, {"healthy", s.healthy},
                      {"restarts", s.restarts}, {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
         if (s.role == "serving") js["serving"] = slot;
         else if (s.role == "warm") js["warm"] = slot;

@@ -1,0 +1,111 @@
+# Shared set-up for end-to-end tests that need a villager project with the reference service.
+# Source it, then call make_project; every process started here is stopped by the EXIT trap.
+# Needs VILLAGER_BIN and SEND_SERVER_BIN (CTest sets them).
+
+set -euo pipefail
+: "${VILLAGER_BIN:?}" "${SEND_SERVER_BIN:?}"
+V=$VILLAGER_BIN
+WORK=$(mktemp -d /tmp/villager-e2e.XXXXXX)
+AGENT_PID=""
+EXTRA_PIDS=()
+
+e2e_cleanup() {
+  local rc=$?
+  if [[ -n "$AGENT_PID" ]] && kill -0 "$AGENT_PID" 2>/dev/null; then
+    "$V" agent stop --releases -c "$WORK/villager.toml" >/dev/null 2>&1 || kill -9 "$AGENT_PID" 2>/dev/null || true
+  fi
+  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -9 -f "$WORK/.villager/releases" 2>/dev/null || true
+  if [[ $rc -ne 0 && -f "$WORK/agent.log" ]]; then
+    echo "--- agent.log (last 40 lines)"; tail -n 40 "$WORK/agent.log"
+  fi
+  rm -rf "$WORK"
+  exit $rc
+}
+trap e2e_cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# A free TCP port on 127.0.0.1 (the kernel's choice).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# make_project [extra toml appended]: villager.toml with user+admin on free ports, explorer (canary,
+# short steps) and production, and a dist/ whose bin/start runs send-server with the fault named in
+# dist/<svc>/fault (so a "bad build" is a build whose files say so).
+make_project() {
+  cd "$WORK"
+  USER_PORT=$(free_port); ADMIN_PORT=$(free_port); PROD_USER_PORT=$(free_port); PROD_ADMIN_PORT=$(free_port)
+  CONTROL_PORT=$(free_port)
+  mkdir -p app
+  echo v1.0.0 > app/version
+  for svc in user admin; do
+    mkdir -p "dist/$svc/bin"
+    cp "$SEND_SERVER_BIN" "dist/$svc/bin/send-server"
+    cp -r "$(dirname "$SEND_SERVER_BIN")/static" "dist/$svc/bin/static"
+    cat > "dist/$svc/bin/start" <<'SH'
+#!/bin/sh
+here=$(dirname "$0")
+[ -f "$here/../fault" ] && export SEND_FAULT="$(cat "$here/../fault")"
+exec "$here/send-server" "$@"
+SH
+    chmod +x "dist/$svc/bin/start"
+  done
+  cat > villager.toml <<TOML
+[project]
+name = "e2e"
+version_file = "app/version"
+
+[agent]
+control = "127.0.0.1:$CONTROL_PORT"
+
+[services.user]
+build_dir = "dist/user"
+command = ["bin/start", "--mode", "user", "--port", "\${PORT}", "--data", "\${DATA_DIR}", "--log", "\${LOG_DIR}/access.log"]
+secrets = ["SGRAPH_SEND__ACCESS_TOKEN"]
+health_deadline = "5s"
+health_interval = "100ms"
+drain_timeout = "2s"
+
+[services.admin]
+build_dir = "dist/admin"
+command = ["bin/start", "--mode", "admin", "--port", "\${PORT}", "--data", "\${DATA_DIR}", "--log", "\${LOG_DIR}/access.log"]
+protected_paths = ["/info/health", "/tokens/list"]
+auth_header = "x-api-key"
+auth_secret = "FAST_API__AUTH__API_KEY__VALUE"
+env = { FAST_API__AUTH__API_KEY__NAME = "x-api-key" }
+health_deadline = "5s"
+health_interval = "100ms"
+drain_timeout = "2s"
+
+[environments.explorer]
+target = "local"
+listen = { user = "127.0.0.1:$USER_PORT", admin = "127.0.0.1:$ADMIN_PORT" }
+strategy = "canary"
+steps = [10, 50, 100]
+step_interval = "${STEP_INTERVAL:-200ms}"
+
+[environments.production]
+target = "local"
+listen = { user = "127.0.0.1:$PROD_USER_PORT", admin = "127.0.0.1:$PROD_ADMIN_PORT" }
+${1:-}
+TOML
+  export SGRAPH_SEND__ACCESS_TOKEN="e2e-access-token-0123456789"
+  export FAST_API__AUTH__API_KEY__VALUE="e2e-admin-key-0123456789"
+  export VILLAGER_CONFIG="$WORK/villager.toml"
+}
+
+start_agent() {
+  "$V" agent >>"$WORK/agent.log" 2>&1 &
+  AGENT_PID=$!
+  for _ in $(seq 200); do
+    if curl -fsS "http://127.0.0.1:$CONTROL_PORT/v1/health" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited at start: $(tail -5 "$WORK/agent.log")"
+    sleep 0.05
+  done
+  fail "agent did not answer on 127.0.0.1:$CONTROL_PORT"
+}
+
+set_version() { echo "$1" > "$WORK/app/version"; }
+
+# The version the public user endpoint serves now.
+served_version() { curl -fsS -D - -o /dev/null "http://127.0.0.1:$USER_PORT/info/health" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-service-version"{print $2}'; }
