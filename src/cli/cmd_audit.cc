@@ -7,15 +7,17 @@
 #include "base/strings.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/project.h"
 #include "store/store.h"
 
 namespace villager::cli {
 
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: villager audit verify [--state-dir DIR] [--json]
-       villager audit list   [--state-dir DIR] [--limit N] [--json]
-       villager audit append [--state-dir DIR] --kind KIND --subject SUBJECT [--actor NAME] [--data JSON]
+constexpr std::string_view kHelp = R"(usage: villager audit verify [-c FILE | --state-dir DIR] [--json]
+       villager audit list   [-c FILE | --state-dir DIR] [--limit N] [--json]
+       villager audit append [-c FILE | --state-dir DIR] --kind KIND --subject SUBJECT [--actor NAME]
+                             [--data JSON]
 
 The audit log is append-only and hash-chained: each event stores the SHA-256 of the one before it
 (see docs/store.md).
@@ -28,7 +30,9 @@ The audit log is append-only and hash-chained: each event stores the SHA-256 of 
            prints its seq. --actor defaults to $USER; --data defaults to {}.
 
 options:
-  --state-dir DIR   the state directory (default: .villager in the current directory)
+  -c, --config FILE the project's villager.toml: its [project] state_dir is the state directory
+                    (default: $VILLAGER_CONFIG, else ./villager.toml if it exists)
+  --state-dir DIR   the state directory; overrides the config (default without a config: .villager)
   --json            machine-readable output on stdout
   --limit N         list: how many of the newest events
   -h, --help        this text
@@ -36,14 +40,33 @@ options:
 
 constexpr int kDefaultListLimit = 50;
 
+// --state-dir, else the config's state_dir (from -c, $VILLAGER_CONFIG or an existing ./villager.toml),
+// else .villager. A config that is named but does not load is a usage error, never silently skipped.
+Result<std::filesystem::path> state_dir(const Args& args) {
+  if (args.has("state-dir")) return std::filesystem::path(args.get("state-dir"));
+  std::string file = config_path(args);
+  std::error_code ec;
+  if (!args.has("config") && !std::getenv("VILLAGER_CONFIG") && !std::filesystem::exists(file, ec))
+    return std::filesystem::path(".villager");
+  auto cfg = load_project(args);
+  if (!cfg) return InvalidArgument(cfg.error().message);
+  return cfg->state_dir();
+}
+
 Result<std::unique_ptr<store::Store>> open_store(const Args& args, bool create) {
-  std::filesystem::path dir = args.get("state-dir", ".villager");
-  return store::Store::open(dir, store::OpenOptions{nullptr, create});
+  auto dir = state_dir(args);
+  if (!dir) return dir.error();
+  return store::Store::open(*dir, store::OpenOptions{nullptr, create});
+}
+
+// Config problems are usage errors (exit 2); anything else about the store fails the command (exit 1).
+int store_error(const Error& err, std::string_view what) {
+  return report_error(err.context(what), err.code == Code::kInvalidArgument ? kExitUsage : kExitFailed);
 }
 
 int run_verify(const Args& args) {
   auto st = open_store(args, false);
-  if (!st) return report_error(st.error().context("audit verify"), kExitFailed);
+  if (!st) return store_error(st.error(), "audit verify");
   auto v = store::verify_audit(**st);
   if (!v) return report_error(v.error().context("audit verify"), kExitFailed);
   if (args.has("json")) {
@@ -74,7 +97,7 @@ int run_list(const Args& args) {
     limit = static_cast<int>(n);
   }
   auto st = open_store(args, false);
-  if (!st) return report_error(st.error().context("audit list"), kExitFailed);
+  if (!st) return store_error(st.error(), "audit list");
   auto rows = store::list_audit(**st, limit);
   if (!rows) return report_error(rows.error().context("audit list"), kExitFailed);
   if (args.has("json")) {
@@ -107,7 +130,7 @@ int run_append(const Args& args) {
   store::AuditEvent event{args.get("actor", user && *user ? user : "unknown"), args.get("kind"),
                           args.get("subject"), args.get("data", "{}")};
   auto st = open_store(args, true);
-  if (!st) return report_error(st.error().context("audit append"), kExitFailed);
+  if (!st) return store_error(st.error(), "audit append");
   auto seq = store::append_audit(**st, event);
   if (!seq) return report_error(seq.error(), exit_code_for(seq.error()));
   std::cout << *seq << "\n";
@@ -115,7 +138,8 @@ int run_append(const Args& args) {
 }
 
 int run_audit(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {{"state-dir", true},
+  auto args = Args::parse(argv, {kConfigFlag,
+                                 {"state-dir", true},
                                  {"json", false},
                                  {"limit", true},
                                  {"kind", true},
