@@ -13,6 +13,7 @@ const std::vector<Command>& command_table() {
       kStatusCommand,
       kHistoryCommand,
       kAgentCommand,
+      kAuditCommand,
   };
   return table;
 }

@@ -13,5 +13,6 @@ extern const Command kRollbackCommand;
 extern const Command kStatusCommand;
 extern const Command kHistoryCommand;
 extern const Command kAgentCommand;
+extern const Command kAuditCommand;
 
 }  // namespace villager::cli
