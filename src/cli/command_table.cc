@@ -14,6 +14,7 @@ const std::vector<Command>& command_table() {
       kHistoryCommand,
       kAgentCommand,
       kAuditCommand,
+      kScanCommand,
   };
   return table;
 }

@@ -14,5 +14,6 @@ extern const Command kStatusCommand;
 extern const Command kHistoryCommand;
 extern const Command kAgentCommand;
 extern const Command kAuditCommand;
+extern const Command kScanCommand;
 
 }  // namespace villager::cli
