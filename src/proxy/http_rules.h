@@ -1,0 +1,27 @@
+#pragma once
+// The HTTP rules a proxy applies to every message: hop-by-hop headers, forwarding headers, idempotency,
+// and the JSON error answers.
+
+#include <boost/beast/http.hpp>
+#include <string_view>
+
+namespace villager::proxy {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// Removes the hop-by-hop headers of RFC 9110 7.6.1 (Connection and every header it names, Keep-Alive,
+// Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate/-Authorization).
+void strip_hop_by_hop(boost::beast::http::fields& fields);
+
+// Appends `peer` to X-Forwarded-For (keeping what an earlier proxy wrote) and sets X-Forwarded-Proto.
+void add_forwarded(Request& req, std::string_view peer, std::string_view proto);
+
+// GET, HEAD, OPTIONS, TRACE, PUT, DELETE: safe to send twice (RFC 9110 9.2.2).
+bool is_idempotent(boost::beast::http::verb method);
+
+// {"status":"error","message":...} with the given status, HTTP version and keep-alive.
+Response error_response(boost::beast::http::status status, std::string_view message, unsigned version,
+                        bool keep_alive);
+
+}  // namespace villager::proxy

@@ -1,0 +1,103 @@
+#pragma once
+// The edge proxy: HTTP/1.1 keep-alive on both sides, one listener per service address, requests routed by
+// a Routes table that can be swapped at any time. Runs its own io_context threads; start() binds and
+// returns, stop() drains gracefully. Errors are answered as JSON {"status":"error","message":...}.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "proxy/route_table.h"
+
+namespace villager::proxy {
+
+// Every limit the proxy enforces, each a named value with its default.
+struct ProxyLimits {
+  static constexpr size_t kDefaultMaxHeaderBytes = 16 * 1024;
+  static constexpr size_t kDefaultMaxBodyBytes = 64 * 1024 * 1024;
+  static constexpr size_t kDefaultMaxResponseBytes = 256 * 1024 * 1024;
+  static constexpr std::chrono::milliseconds kDefaultIdleTimeout{60'000};
+  static constexpr std::chrono::milliseconds kDefaultRequestTimeout{30'000};
+  static constexpr std::chrono::milliseconds kDefaultUpstreamConnectTimeout{2'000};
+  static constexpr std::chrono::milliseconds kDefaultUpstreamTimeout{60'000};
+  static constexpr std::chrono::milliseconds kDefaultDrainTimeout{10'000};
+  static constexpr size_t kDefaultMaxIdlePerUpstream = 256;
+
+  size_t max_header_bytes = kDefaultMaxHeaderBytes;      // request line + headers; over -> 431
+  size_t max_body_bytes = kDefaultMaxBodyBytes;          // request body; over -> 413
+  size_t max_response_bytes = kDefaultMaxResponseBytes;  // upstream response body; over -> 502
+  // A keep-alive client connection with no request started is closed after this.
+  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
+  // Reading one request once its first byte arrived (slow-loris bound); over -> connection closed.
+  std::chrono::milliseconds request_timeout = kDefaultRequestTimeout;
+  std::chrono::milliseconds upstream_connect_timeout = kDefaultUpstreamConnectTimeout;  // over -> 504
+  // Writing the request to and reading the whole response from the upstream; over -> 504.
+  std::chrono::milliseconds upstream_timeout = kDefaultUpstreamTimeout;
+  // stop(): in-flight requests get this long to finish before their connections are closed.
+  std::chrono::milliseconds drain_timeout = kDefaultDrainTimeout;
+  size_t max_idle_per_upstream =
+      kDefaultMaxIdlePerUpstream;  // pooled idle connections per address per thread
+};
+
+// One completed request, handed to the observer. The string_view lives only during the call.
+struct RequestRecord {
+  std::string_view release_id;  // empty when no upstream was chosen (503, 400, ...)
+  int status = 0;
+  uint64_t latency_us = 0;  // first request byte parsed to last response byte written
+  uint64_t bytes_in = 0;    // request body bytes
+  uint64_t bytes_out = 0;   // response body bytes
+};
+
+// Called on a proxy thread after each response is written; must be thread-safe when threads > 1 and
+// cheap (record into a histogram). An empty observer costs nothing: no clock is read for it.
+using RequestObserver = std::function<void(const RequestRecord&)>;
+
+struct ProxyOptions {
+  std::string listen;  // "127.0.0.1:8080"; port 0 picks a free port (see Proxy::port())
+  int threads = 1;     // io_context threads, each with its own sessions and upstream pool
+  ProxyLimits limits;
+  RequestObserver observer;
+};
+
+class Proxy {
+ public:
+  // `routes` must outlive the Proxy; it may be swapped at any time from any thread.
+  Proxy(ProxyOptions options, Routes& routes);
+  ~Proxy();  // stop()s if still running
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Binds the listen address and starts the threads. A bind error names the address.
+  Status start();
+  // The bound port (useful after listening on port 0); 0 before start().
+  uint16_t port() const;
+  // Graceful: stops accepting, closes idle keep-alive connections, lets in-flight requests finish up to
+  // limits.drain_timeout, then closes the rest and joins the threads. Idempotent.
+  void stop();
+  // Closes the idle pooled upstream connections to `release_id` on every thread now; ones in use are
+  // closed when their request ends if the release no longer takes traffic. Call after a route swap.
+  void drain(const std::string& release_id);
+
+  struct Stats {
+    uint64_t requests = 0;           // responses written
+    uint64_t upstream_connects = 0;  // new upstream connections opened
+    uint64_t stale_retries = 0;      // requests retried after a pooled connection turned out closed
+    uint64_t pooled_idle = 0;        // idle upstream connections held now
+  };
+  // Counters summed over all threads (a consistent snapshot per thread, not across threads).
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// "host:port" -> parts. IPv6 as "[::1]:80".
+Result<std::pair<std::string, uint16_t>> split_host_port(std::string_view address);
+
+}  // namespace villager::proxy

@@ -1,0 +1,409 @@
+#include "proxy/proxy.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proxy/test_servers.h"
+
+namespace villager::proxy {
+namespace {
+
+using testing::eventually;
+using testing::RawClient;
+using testing::TestUpstream;
+using testing::unused_port;
+
+Upstream to(const TestUpstream& u, int weight = 1) {
+  return Upstream{u.release(), "127.0.0.1", u.port(), weight};
+}
+
+// A started proxy on an ephemeral port, stopped when the test ends (also on failure).
+struct RunningProxy {
+  RunningProxy(Routes& routes, ProxyLimits limits = {}, RequestObserver observer = {}, int threads = 1)
+      : proxy(ProxyOptions{"127.0.0.1:0", threads, limits, std::move(observer)}, routes) {
+    Status s = proxy.start();
+    EXPECT_TRUE(s.ok()) << s.error().message;
+  }
+  uint16_t port() const { return proxy.port(); }
+  Proxy proxy;
+};
+
+bool is_json_error(const RawClient::Response& r) {
+  return r[boost::beast::http::field::content_type] == "application/json" &&
+         r.body().rfind("{\"status\":\"error\",\"message\":", 0) == 0;
+}
+
+TEST(Proxy, ForwardsWithForwardedHeadersAndStripsHopByHop) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(
+      c.send("GET", "/x", "X-Forwarded-For: 203.0.113.9\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);
+  EXPECT_EQ(r->body(), "v1");
+  EXPECT_EQ((*r)["x-seen-xff"], "203.0.113.9, 127.0.0.1");
+  EXPECT_EQ((*r)["x-seen-proto"], "http");
+  auto seen = a.last_headers();
+  EXPECT_EQ(seen.count("x-hop"), 0u);
+  EXPECT_EQ(seen.count("connection"), 0u);
+  // Keep-alive on both sides: a second request on the same client connection reuses the upstream one.
+  auto r2 = c.get("/y");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->body(), "v1");
+  EXPECT_EQ(a.accepted(), 1);
+}
+
+TEST(Proxy, PostBodyIsForwarded) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.send("POST", "/api/transfers/upload/ab", "", std::string(5000, 'x')));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["x-seen-body-bytes"], "5000");
+  // Chunked request bodies are de-chunked and sent with a length.
+  ASSERT_TRUE(c.send_raw(
+      "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  auto r2 = c.read();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ((*r2)["x-seen-body-bytes"], "5");
+}
+
+TEST(Proxy, WeightsSplitTrafficWithinBinomialTolerance) {
+  TestUpstream a("v1"), b("v2");
+  Routes routes(RouteTable{{to(a, 1), to(b, 3)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  const int n = 1000;
+  int v2 = 0;
+  for (int i = 0; i < n; ++i) {
+    auto r = c.get("/");
+    ASSERT_TRUE(r);
+    v2 += r->body() == "v2";
+  }
+  const double mean = n * 0.75, sd = std::sqrt(n * 0.75 * 0.25);
+  EXPECT_NEAR(v2, mean, 5 * sd);
+}
+
+TEST(Proxy, StickyCookiePinsARelease) {
+  TestUpstream a("v1"), b("v2");
+  Routes routes(RouteTable{{to(a), to(b)}, "villager_release"});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  auto first = c.get("/");
+  ASSERT_TRUE(first);
+  std::string set = std::string((*first)[boost::beast::http::field::set_cookie]);
+  ASSERT_EQ(set.rfind("villager_release=" + first->body() + ";", 0), 0u) << set;
+  for (int i = 0; i < 50; ++i) {
+    auto r = c.get("/", "Cookie: villager_release=" + first->body() + "\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body(), first->body());
+    EXPECT_EQ(r->count(boost::beast::http::field::set_cookie), 0u);
+  }
+  // The pinned release leaves the table: the request goes to the other one and the cookie is re-set.
+  std::string other = first->body() == "v1" ? "v2" : "v1";
+  ASSERT_TRUE(routes.store(RouteTable{{other == "v1" ? to(a) : to(b)}, "villager_release"}).ok());
+  auto moved = c.get("/", "Cookie: villager_release=" + first->body() + "\r\n");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->body(), other);
+  EXPECT_EQ(
+      std::string((*moved)[boost::beast::http::field::set_cookie]).rfind("villager_release=" + other, 0), 0u);
+}
+
+TEST(Proxy, SwapUnderConcurrentKeepAliveLoadFailsNoRequest) {
+  TestUpstream a("v1"), b("v2");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes, {}, {}, 2);
+  std::atomic<bool> done{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::mutex mu;
+  std::vector<std::string> bad;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 6; ++t) {
+    clients.emplace_back([&] {
+      RawClient c(p.port());
+      while (!done) {
+        auto r = c.get("/");
+        if (r && r->result_int() == 200 && (r->body() == "v1" || r->body() == "v2") &&
+            (*r)["x-release"] == r->body()) {
+          ++ok;
+        } else {
+          ++failed;
+          std::lock_guard lock(mu);
+          bad.push_back(r ? std::to_string(r->result_int()) + " " + r->body() : "no response");
+          return;
+        }
+      }
+    });
+  }
+  const std::vector<RouteTable> tables = {RouteTable{{to(b)}, ""}, RouteTable{{to(a), to(b)}, ""},
+                                          RouteTable{{to(a)}, ""}, RouteTable{{to(a, 0), to(b, 1)}, ""}};
+  for (int i = 0; i < 100; ++i) {
+    const RouteTable& t = tables[i % tables.size()];
+    ASSERT_TRUE(routes.store(t).ok());
+    // Closing the pooled connections of whichever release lost its traffic, as the agent does after a swap.
+    for (const Upstream& u : t.upstreams) {
+      if (u.weight == 0) p.proxy.drain(u.release_id);
+    }
+    if (t.upstreams.size() == 1) p.proxy.drain(t.upstreams[0].release_id == "v1" ? "v2" : "v1");
+    int target = ok.load() + 20;
+    ASSERT_TRUE(eventually([&] { return ok.load() >= target || failed.load() > 0; }));
+  }
+  done = true;
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed.load(), 0) << (bad.empty() ? "" : bad[0]);
+  EXPECT_GT(ok.load(), 2000);
+}
+
+TEST(Proxy, UpstreamDownIs502) {
+  Routes routes(RouteTable{{Upstream{"v1", "127.0.0.1", unused_port(), 1}}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 502u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+  EXPECT_NE(r->body().find("upstream v1 at 127.0.0.1:"), std::string::npos) << r->body();
+  EXPECT_TRUE(r->keep_alive());
+}
+
+TEST(Proxy, EmptyTableIs503) {
+  Routes routes;
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+  // The connection stays usable: the next request on it is answered too.
+  auto r2 = c.get("/");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->result_int(), 503u);
+}
+
+TEST(Proxy, SlowUpstreamIs504AndTheProxyKeepsServing) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.upstream_timeout = std::chrono::milliseconds(200);
+  RunningProxy p(routes, limits);
+  RawClient c(p.port());
+  auto r = c.get("/slow/5000");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 504u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+  EXPECT_NE(r->body().find("no response within 200ms"), std::string::npos) << r->body();
+  auto r2 = c.get("/fast");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->result_int(), 200u);
+}
+
+TEST(Proxy, HugeHeaderIs431) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_header_bytes = 1024;
+  RunningProxy p(routes, limits);
+  RawClient c(p.port());
+  auto r = c.get("/", "X-Big: " + std::string(4000, 'a') + "\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 431u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+  EXPECT_EQ(a.requests(), 0);
+}
+
+TEST(Proxy, HugeBodyIs413) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_body_bytes = 1024;
+  RunningProxy p(routes, limits);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.send("POST", "/", "", std::string(5000, 'x')));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 413u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+  EXPECT_EQ(a.requests(), 0);
+  // Expect: 100-continue with a body over the limit is refused before the body is sent.
+  RawClient c2(p.port());
+  ASSERT_TRUE(
+      c2.send_raw("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 999999\r\nExpect: 100-continue\r\n\r\n"));
+  auto r2 = c2.read();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->result_int(), 413u);
+}
+
+TEST(Proxy, GarbageIs400AndOthersAreStillServed) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient bad(p.port());
+  ASSERT_TRUE(bad.send_raw("\x01\x02 NOT HTTP AT ALL\r\n\r\n"));
+  auto r = bad.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 400u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+  EXPECT_TRUE(bad.closed_by_peer());
+  RawClient good(p.port());
+  auto r2 = good.get("/");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->result_int(), 200u);
+}
+
+TEST(Proxy, StalePooledConnectionIsRetriedTransparently) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.get("/"));
+  ASSERT_EQ(a.accepted(), 1);
+  // The upstream drops its keep-alive connection (restart, keep-alive timeout) while the proxy pools it.
+  a.close_connections();
+  auto r = c.get("/again");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u) << r->body();
+  EXPECT_EQ(p.proxy.stats().stale_retries, 1u);
+  EXPECT_EQ(a.accepted(), 2);
+  // A POST is never sent twice: the proxy checks a pooled connection before using it instead.
+  a.close_connections();
+  ASSERT_TRUE(c.send("POST", "/p", "", "body"));
+  auto post = c.read();
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->result_int(), 200u) << post->body();
+  EXPECT_EQ(p.proxy.stats().stale_retries, 1u);
+}
+
+TEST(Proxy, GracefulStopLetsAnInflightRequestFinish) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  auto p = std::make_unique<RunningProxy>(routes);
+  const uint16_t port = p->port();
+  RawClient idle(port);
+  ASSERT_TRUE(idle.get("/"));  // an idle keep-alive connection: closed at once by stop()
+  RawClient busy(port);
+  ASSERT_TRUE(busy.send("GET", "/slow/700"));
+  ASSERT_TRUE(eventually([&] { return a.received() == 2; }));
+  std::thread stopper([&] { p->proxy.stop(); });
+  auto r = busy.read();
+  stopper.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);
+  EXPECT_EQ(r->body(), "v1");
+  EXPECT_FALSE(r->keep_alive());
+  EXPECT_TRUE(idle.closed_by_peer());
+  RawClient after(port);
+  EXPECT_FALSE(after.connected());
+}
+
+TEST(Proxy, StopForcesConnectionsClosedAfterTheDrainDeadline) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.drain_timeout = std::chrono::milliseconds(100);
+  RunningProxy p(routes, limits);
+  RawClient busy(p.port());
+  ASSERT_TRUE(busy.send("GET", "/slow/8000"));
+  ASSERT_TRUE(eventually([&] { return a.open_connections() == 1; }));
+  p.proxy.stop();  // returns after the drain deadline, not after the upstream's 8 s
+  auto r = busy.read();
+  EXPECT_FALSE(r) << r->result_int() << " " << r->body();
+}
+
+TEST(Proxy, PipelinedRequestsAreAnsweredInOrder) {
+  TestUpstream a("v1"), b("v2");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(
+      c.send_raw("GET /1 HTTP/1.1\r\nHost: t\r\n\r\nHEAD /2 HTTP/1.1\r\nHost: t\r\n\r\nGET /3 "
+                 "HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto r1 = c.read();
+  auto r2 = c.read(/*head=*/true);
+  auto r3 = c.read();
+  ASSERT_TRUE(r1 && r2 && r3);
+  EXPECT_EQ(r1->body(), "v1");
+  EXPECT_EQ(r2->body(), "");
+  EXPECT_EQ((*r2)[boost::beast::http::field::content_length], "2");
+  EXPECT_EQ(r3->body(), "v1");
+}
+
+TEST(Proxy, Http10ClientGetsItsConnectionClosed) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.send_raw("GET / HTTP/1.0\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->version(), 10u);
+  EXPECT_EQ(r->body(), "v1");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(Proxy, DrainClosesPooledConnectionsToTheOldRelease) {
+  TestUpstream a("v1"), b("v2");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.get("/"));
+  ASSERT_EQ(a.open_connections(), 1);
+  ASSERT_TRUE(routes.store(RouteTable{{to(a, 0), to(b)}, ""}).ok());
+  p.proxy.drain("v1");
+  EXPECT_TRUE(eventually([&] { return a.open_connections() == 0; }));
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "v2");
+}
+
+TEST(Proxy, ObserverSeesEveryCompletedRequest) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  std::mutex mu;
+  std::vector<std::pair<std::string, int>> seen;
+  uint64_t bytes = 0;
+  RunningProxy p(routes, {}, [&](const RequestRecord& r) {
+    std::lock_guard lock(mu);
+    seen.emplace_back(std::string(r.release_id), r.status);
+    bytes += r.bytes_out;
+  });
+  RawClient c(p.port());
+  ASSERT_TRUE(c.get("/"));
+  ASSERT_TRUE(routes.store(RouteTable{}).ok());
+  ASSERT_TRUE(c.get("/"));
+  // The observer runs once the write completed, which may be just after the client has the bytes.
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return seen.size() == 2;
+  }));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen[0], (std::pair<std::string, int>("v1", 200)));
+  EXPECT_EQ(seen[1], (std::pair<std::string, int>("", 503)));
+  EXPECT_GE(bytes, 2u);
+}
+
+TEST(Proxy, BindErrorNamesTheAddress) {
+  Routes routes;
+  RunningProxy first(routes);
+  const std::string listen = "127.0.0.1:" + std::to_string(first.port());
+  Proxy second(ProxyOptions{listen, 1, {}, {}}, routes);
+  Status s = second.start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("listening on " + listen + ": bind"), std::string::npos)
+      << s.error().message;
+  Proxy bad(ProxyOptions{"nowhere", 1, {}, {}}, routes);
+  EXPECT_FALSE(bad.start().ok());
+}
+
+}  // namespace
+}  // namespace villager::proxy

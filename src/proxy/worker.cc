@@ -1,0 +1,116 @@
+#include "proxy/worker.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <random>
+#include <utility>
+
+#include "proxy/session.h"
+
+namespace villager::proxy {
+
+namespace asio = boost::asio;
+
+namespace {
+
+uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+}
+
+}  // namespace
+
+Worker::Worker(const ProxyLimits& limits, const RequestObserver& observer, Routes& routes)
+    : limits_(limits),
+      observer_(observer),
+      source_(routes),
+      rng_(random_seed()),
+      pool_(limits.max_idle_per_upstream) {}
+
+const std::shared_ptr<const RouteSnapshot>& Worker::routes() {
+  if (!routes_ || source_.version() != version_) refresh_routes();
+  return routes_;
+}
+
+void Worker::refresh_routes() {
+  // The version is read before the table: if a store() lands in between, the next call refreshes again.
+  version_ = source_.version();
+  auto snap = std::make_shared<RouteSnapshot>();
+  snap->table = source_.snapshot();
+  for (const Upstream& u : snap->table->upstreams) {
+    snap->keys.push_back(u.release_id + "@" + u.host + ":" + std::to_string(u.port));
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(u.host, ec);
+    if (!ec) {
+      snap->endpoints.emplace_back(asio::ip::tcp::endpoint(address, u.port));
+      continue;
+    }
+    // Names resolve once per table swap, not per request (the table names loopback slots in practice).
+    asio::ip::tcp::resolver resolver(ioc_);
+    auto results = resolver.resolve(u.host, std::to_string(u.port), ec);
+    if (ec || results.empty()) {
+      snap->endpoints.emplace_back(std::nullopt);
+    } else {
+      snap->endpoints.emplace_back(results.begin()->endpoint());
+    }
+  }
+  routes_ = std::move(snap);
+  pool_.close_unless([this](const UpstreamConnection& c) { return routable(c); });
+  counters_.pooled_idle.store(pool_.idle(), std::memory_order_relaxed);
+}
+
+bool Worker::routable(const UpstreamConnection& conn) {
+  const RouteSnapshot& snap = *routes();
+  for (size_t i = 0; i < snap.keys.size(); ++i) {
+    if (snap.table->upstreams[i].weight > 0 && snap.keys[i] == conn.key) return true;
+  }
+  return false;
+}
+
+void Worker::release_upstream(std::unique_ptr<UpstreamConnection> conn) {
+  if (!stopping_ && routable(*conn)) {
+    pool_.release(std::move(conn));
+  } else {
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+  }
+  counters_.pooled_idle.store(pool_.idle(), std::memory_order_relaxed);
+}
+
+std::list<Session*>::iterator Worker::add_session(Session* s) {
+  return sessions_.insert(sessions_.end(), s);
+}
+
+void Worker::remove_session(std::list<Session*>::iterator it) {
+  sessions_.erase(it);
+  if (stopping_ && sessions_.empty()) drain_timer_.cancel();
+}
+
+void Worker::hold_open() {
+  work_.emplace(ioc_.get_executor());
+}
+
+void Worker::begin_stop() {
+  stopping_ = true;
+  work_.reset();
+  pool_.close_all();
+  counters_.pooled_idle.store(0, std::memory_order_relaxed);
+  // Idle keep-alive connections close now; the others close after the response they are working on
+  // (it carries Connection: close), or when the drain deadline passes.
+  std::vector<Session*> idle;
+  for (Session* s : sessions_) {
+    if (s->idle()) idle.push_back(s);
+  }
+  for (Session* s : idle) s->close();
+  if (sessions_.empty()) return;
+  drain_timer_.expires_after(limits_.drain_timeout);
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) force_close_all();
+  });
+}
+
+void Worker::force_close_all() {
+  std::vector<Session*> all(sessions_.begin(), sessions_.end());
+  for (Session* s : all) s->close();
+}
+
+}  // namespace villager::proxy

@@ -1,0 +1,90 @@
+#pragma once
+// One proxy thread: its io_context, the sessions it serves, its upstream pool and its cached route
+// snapshot. Everything here except the counters is only touched on that thread (no locks on the hot path).
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/proxy.h"
+#include "proxy/route_table.h"
+#include "proxy/upstream_pool.h"
+
+namespace villager::proxy {
+
+class Session;
+
+// A route table as one thread uses it: the table plus, per upstream, its pool key and resolved endpoint.
+struct RouteSnapshot {
+  std::shared_ptr<const RouteTable> table;
+  std::vector<std::string> keys;                                         // "host:port", index = upstream
+  std::vector<std::optional<boost::asio::ip::tcp::endpoint>> endpoints;  // empty when it did not resolve
+};
+
+struct WorkerCounters {
+  // Written only by the worker's thread; read by stats() from any thread.
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> upstream_connects{0};
+  std::atomic<uint64_t> stale_retries{0};
+  std::atomic<uint64_t> pooled_idle{0};
+  static void bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+};
+
+class Worker {
+ public:
+  Worker(const ProxyLimits& limits, const RequestObserver& observer, Routes& routes);
+
+  boost::asio::io_context& ioc() { return ioc_; }
+  const ProxyLimits& limits() const { return limits_; }
+  const RequestObserver& observer() const { return observer_; }
+  UpstreamPool& pool() { return pool_; }
+  WorkerCounters& counters() { return counters_; }
+  bool stopping() const { return stopping_; }
+
+  // The current routes, refreshed when Routes::version() moved; a refresh also closes idle pooled
+  // connections to upstreams the new table no longer routes to.
+  const std::shared_ptr<const RouteSnapshot>& routes();
+  uint64_t random() { return rng_.next(); }
+  // True when `conn`'s release and address still take traffic in the current table.
+  bool routable(const UpstreamConnection& conn);
+  // Returns `conn` to the pool, or closes it when its upstream no longer takes traffic.
+  void release_upstream(std::unique_ptr<UpstreamConnection> conn);
+
+  std::list<Session*>::iterator add_session(Session* s);
+  void remove_session(std::list<Session*>::iterator it);
+
+  // Keeps run() going while there are no sessions; dropped by begin_stop().
+  void hold_open();
+  // On this thread: stop taking new requests, close idle connections, force the rest after the drain
+  // deadline. run() returns once every session ended.
+  void begin_stop();
+
+ private:
+  void refresh_routes();
+  void force_close_all();
+
+  boost::asio::io_context ioc_{1};
+  const ProxyLimits& limits_;
+  const RequestObserver& observer_;
+  Routes& source_;
+  uint64_t version_ = 0;
+  std::shared_ptr<const RouteSnapshot> routes_;
+  FastRandom rng_;
+  UpstreamPool pool_;
+  WorkerCounters counters_;
+  std::list<Session*> sessions_;
+  bool stopping_ = false;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  boost::asio::steady_timer drain_timer_{ioc_};
+};
+
+}  // namespace villager::proxy
