@@ -1,5 +1,6 @@
 #include "server.h"
 
+#include <array>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdlib>
@@ -57,9 +58,27 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(error_code ec, size_t) {
     if (ec == beast::http::error::header_limit)
       return reply_error(beast::http::status::request_header_fields_too_large);
+    // A Content-Length over the body limit is refused as soon as the header is read.
+    if (ec == beast::http::error::body_limit) return reply_error(beast::http::status::payload_too_large);
     if (ec) return do_close();
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
+    auto& h = parser_->get();
+    // A client that asks (curl does for bodies over 1 MiB) waits for "100 Continue" before sending.
+    if (beast::iequals(h[beast::http::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(kReadDeadline);
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](error_code ec, size_t) {
+                         if (ec) return self->do_close();
+                         self->read_body();
+                       });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
     stream_.expires_after(kReadDeadline);
     beast::http::async_read(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_read, shared_from_this()));
@@ -95,7 +114,27 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(false);
     res_.prepare_payload();
     closing_ = true;
+    linger_ = true;
     do_write();
+  }
+
+  // After refusing a request whose body is still arriving: stop sending, then read and discard for a
+  // while before closing, because closing with unread data sends a reset that makes the client's kernel
+  // drop our error response before the client reads it.
+  void linger_close() {
+    error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](error_code ec, size_t) {
+      if (ec) return self->do_close();
+      self->linger_close_more();
+    });
+  }
+  void linger_close_more() {
+    stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](error_code ec, size_t) {
+      if (ec) return self->do_close();
+      self->linger_close_more();
+    });
   }
 
   void do_write() {
@@ -117,6 +156,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep = !ec && res_.keep_alive();
     req_ = {};
     res_ = {};
+    if (!ec && linger_) return linger_close();
     if (!keep) return do_close();
     do_read();
   }
@@ -140,6 +180,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool closing_ = false;
   bool crash_after_write_ = false;
+  bool linger_ = false;
+  std::array<char, 16 * 1024> discard_;
 };
 
 Server::Server(const Config& config, Service& service, AccessLog& log)

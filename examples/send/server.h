@@ -19,9 +19,11 @@ namespace send_server {
 
 constexpr uint64_t kMaxBodyBytes = 64ull * 1024 * 1024;
 constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
-constexpr std::chrono::seconds kReadDeadline{30};   // per header and per body, also the keep-alive idle limit
-constexpr std::chrono::seconds kShutdownGrace{10};  // in-flight requests get this long after SIGTERM
-constexpr int kCrashExitCode = 70;                  // crash-after:N exits with this
+constexpr std::chrono::seconds kReadDeadline{30};  // per header and per body, also the keep-alive idle limit
+constexpr std::chrono::seconds kShutdownGrace{10};
+constexpr std::chrono::seconds kLingerTime{
+    2};  // reading and discarding after refusing a body  // in-flight requests get this long after SIGTERM
+constexpr int kCrashExitCode = 70;  // crash-after:N exits with this
 
 class Session;
 
