@@ -291,8 +291,7 @@ Result<OpenedFile> parse_and_verify(std::string_view text, const std::string& en
         problems.push_back(at + ": out of order after line " + std::to_string(numbers[i - 1]) + " (" +
                            describe(out.file.lines[i - 1]) + "): lines were reordered");
       else if (l.version != 1)
-        problems.push_back(at + ": versions 1.." + std::to_string(l.version - 1) +
-                           " are missing: a line was deleted or reordered");
+        problems.push_back(at + ": the versions before it are missing: a line was deleted or reordered");
     } else if (l.version != out.file.lines[i - 1].version + 1) {
       const auto& p = out.file.lines[i - 1];
       problems.push_back(at + (l.version <= p.version
