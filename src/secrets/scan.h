@@ -28,9 +28,9 @@ struct Leak {
 std::vector<KnownSecret> known_secrets(const std::filesystem::path& state_dir, const std::string& env);
 
 // Searches every regular file under each root (a root may be a file) for every secret; one hit per (file,
-// secret), with the first form found. Values shorter
-// than 4 bytes are skipped (redaction cannot mask them either). Files over kMaxScanBytes are an error,
-// as are unreadable files: a scan that skips what it cannot read would pass for the wrong reason.
+// secret), with the first form found. Values shorter than 4 bytes are skipped (redaction cannot mask them
+// either). Files over kMaxScanBytes are an error, as are unreadable files: a scan that skips what it
+// cannot read would pass for the wrong reason.
 inline constexpr size_t kMaxScanBytes = 256u * 1024 * 1024;
 Result<std::vector<Leak>> scan_for_secrets(const std::vector<std::filesystem::path>& roots,
                                            const std::vector<KnownSecret>& secrets);
