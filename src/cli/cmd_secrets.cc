@@ -134,9 +134,9 @@ Result<secrets::SecretStore> open_store(const Context& ctx, bool create_key) {
   return store;
 }
 
+// Bad input is a usage error (2); everything else (wrong key, damaged file, unreadable key) failed (1).
 int fail(const Error& e) {
-  int code = e.code == Code::kFailedPrecondition ? kExitFailed : exit_code_for(e);
-  return report_error(e, code);
+  return report_error(e, e.code == Code::kInvalidArgument ? kExitUsage : kExitFailed);
 }
 
 int run_set(const std::vector<std::string>& argv) {
