@@ -15,6 +15,7 @@ const std::vector<Command>& command_table() {
       kAgentCommand,
       kAuditCommand,
       kScanCommand,
+      kSecretsCommand,
   };
   return table;
 }

@@ -15,5 +15,6 @@ extern const Command kHistoryCommand;
 extern const Command kAgentCommand;
 extern const Command kAuditCommand;
 extern const Command kScanCommand;
+extern const Command kSecretsCommand;
 
 }  // namespace villager::cli

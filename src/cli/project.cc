@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "secrets/secrets.h"
+
 namespace villager::cli {
 
 std::string config_path(const Args& args) {
@@ -11,7 +13,12 @@ std::string config_path(const Args& args) {
 }
 
 Result<config::Config> load_project(const Args& args) {
-  return config::load_config(config_path(args));
+  auto cfg = config::load_config(config_path(args));
+  // So redaction covers every line this command prints or logs, register now every secret value (old
+  // versions too) that the environments' keys can open; an environment without a usable key is skipped.
+  if (cfg)
+    for (const auto& env : cfg->environments) secrets::register_for_redaction(cfg->state_dir(), env.name);
+  return cfg;
 }
 
 }  // namespace villager::cli

@@ -10,6 +10,7 @@ namespace villager::cli {
 inline const FlagSpec kConfigFlag{"config", true, 'c'};
 
 std::string config_path(const Args& args);
+// Also registers for redaction every secret value the environments' keys can open (docs/secrets.md).
 Result<config::Config> load_project(const Args& args);
 
 }  // namespace villager::cli
