@@ -16,8 +16,8 @@
 #include "base/hash.h"
 #include "base/log.h"
 #include "base/redact.h"
-#include "base/subprocess.h"
 #include "base/strings.h"
+#include "base/subprocess.h"
 #include "proxy/proxy.h"
 #include "store/store.h"
 #include "targets/tokens.h"
@@ -30,32 +30,53 @@ using json = nlohmann::json;
 
 store::SlotState to_store(SlotRole r) {
   switch (r) {
-    case SlotRole::kStarting: return store::SlotState::kStarting;
-    case SlotRole::kServing: return store::SlotState::kServing;
-    case SlotRole::kWarm: return store::SlotState::kWarm;
-    case SlotRole::kStopped: return store::SlotState::kStopped;
+    case SlotRole::kStarting:
+      return store::SlotState::kStarting;
+    case SlotRole::kServing:
+      return store::SlotState::kServing;
+    case SlotRole::kWarm:
+      return store::SlotState::kWarm;
+    case SlotRole::kStopped:
+      return store::SlotState::kStopped;
   }
   return store::SlotState::kStopped;
 }
 
 SlotRole from_store(store::SlotState s) {
   switch (s) {
-    case store::SlotState::kStarting: return SlotRole::kStarting;
-    case store::SlotState::kServing: return SlotRole::kServing;
-    case store::SlotState::kWarm: return SlotRole::kWarm;
-    case store::SlotState::kStopped: return SlotRole::kStopped;
+    case store::SlotState::kStarting:
+      return SlotRole::kStarting;
+    case store::SlotState::kServing:
+      return SlotRole::kServing;
+    case store::SlotState::kWarm:
+      return SlotRole::kWarm;
+    case store::SlotState::kStopped:
+      return SlotRole::kStopped;
   }
   return SlotRole::kStopped;
 }
 
 json slot_json(const SlotStatus& s) {
-  return {{"service", s.key.service}, {"digest", s.key.digest},     {"version", s.version},
-          {"port", s.port},           {"pid", s.pid},               {"role", std::string(to_string(s.role))},
-          {"weight", s.weight},       {"restarts", s.restarts},     {"healthy", s.healthy},
+  return {{"service", s.key.service},
+          {"digest", s.key.digest},
+          {"version", s.version},
+          {"port", s.port},
+          {"pid", s.pid},
+          {"role", std::string(to_string(s.role))},
+          {"weight", s.weight},
+          {"restarts", s.restarts},
+          {"healthy", s.healthy},
           {"started_at_ms", s.started_at_ms}};
 }
 
-ControlResponse ok_json(const json& j) { return {200, j.dump(), "application/json"}; }
+// The proxy names releases by a cookie-safe token: the digest's hex.
+std::string release_id(const std::string& digest) {
+  return starts_with(digest, "sha256:") ? digest.substr(7) : digest;
+}
+
+ControlResponse ok_json(const json& j) {
+  return {200, j.dump(), "application/json"};
+}
 
 // One public listener: its route table and its proxy.
 struct Listener {
@@ -79,7 +100,8 @@ class Agent {
   Status restore_slots();
   Status start_listeners();
   void register_routes();
-  Status apply_routes(const std::string& env, const std::string& service, const std::map<std::string, int>& weights);
+  Status apply_routes(const std::string& env, const std::string& service,
+                      const std::map<std::string, int>& weights);
   Listener* listener(const std::string& env, const std::string& service);
   // Checks the bearer token against the environment's; returns an error response or nullopt when allowed.
   std::optional<ControlResponse> authorize(const ControlRequest& req, const std::string& env);
@@ -90,7 +112,7 @@ class Agent {
   AgentOptions options_;
   Supervisor supervisor_;
   std::mutex store_mu_;
-  std::unique_ptr<store::Store> store_;  // Guarded by store_mu_.
+  std::unique_ptr<store::Store> store_;        // Guarded by store_mu_.
   std::map<std::string, std::string> tokens_;  // env -> token; read-only after start
   std::string agent_token_;
   std::vector<std::unique_ptr<Listener>> listeners_;
@@ -176,7 +198,8 @@ Status Agent::start_listeners() {
       opts.limits.idle_timeout = config_.agent.idle_timeout;
       opts.limits.upstream_timeout = config_.agent.upstream_timeout;
       l->proxy = std::make_unique<proxy::Proxy>(opts, l->routes);
-      if (auto s = l->proxy->start(); !s.ok()) return s.error().context(env.name + "." + service + " listener");
+      if (auto s = l->proxy->start(); !s.ok())
+        return s.error().context(env.name + "." + service + " listener");
       log_event(LogLevel::kInfo, "agent", "listener.started",
                 {{"env", env.name}, {"service", service}, {"listen", l->address}});
       listeners_.push_back(std::move(l));
@@ -185,13 +208,16 @@ Status Agent::start_listeners() {
   return Ok();
 }
 
-Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env, const std::string& service) {
+Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env,
+                                                              const std::string& service) {
   const auto* svc = config_.service(service);
   std::map<std::string, std::string> out;
   if (!svc) return out;
   for (const auto& name : svc->secrets) {
     const char* v = std::getenv(name.c_str());
-    if (!v) return FailedPrecondition("secret " + name + " needed by service " + service + " in " + env + " is not set");
+    if (!v)
+      return FailedPrecondition("secret " + name + " needed by service " + service + " in " + env +
+                                " is not set");
     register_secret(v);
     out[name] = v;
   }
@@ -225,7 +251,8 @@ Status Agent::restore_slots() {
         ::kill(rec.pid, SIGTERM);
       log_event(LogLevel::kWarn, "agent", "slot.abandoned", {{"slot", rec.key.to_string()}});
       audit("slot.abandoned", row.environment + "/" + row.service,
-            {{"digest", row.digest}, {"reason", "agent restarted during a deploy; traffic returned to the serving release"}});
+            {{"digest", row.digest},
+             {"reason", "agent restarted during a deploy; traffic returned to the serving release"}});
       std::lock_guard lock(store_mu_);
       (void)store::delete_slot(*store_, row.environment, row.service, row.digest);
       continue;
@@ -234,12 +261,14 @@ Status Agent::restore_slots() {
     if (rec.role == SlotRole::kWarm) rec.weight = 0;
     auto secrets = secrets_for(row.environment, row.service);
     if (!secrets) {
-      log_event(LogLevel::kError, "agent", "slot.adopt_failed", {{"slot", rec.key.to_string()}, {"error", secrets.error().message}});
+      log_event(LogLevel::kError, "agent", "slot.adopt_failed",
+                {{"slot", rec.key.to_string()}, {"error", secrets.error().message}});
       continue;
     }
     auto st = supervisor_.adopt(rec, static_cast<unsigned long long>(row.pid_start_time), *secrets);
     if (!st) {
-      log_event(LogLevel::kError, "agent", "slot.adopt_failed", {{"slot", rec.key.to_string()}, {"error", st.error().message}});
+      log_event(LogLevel::kError, "agent", "slot.adopt_failed",
+                {{"slot", rec.key.to_string()}, {"error", st.error().message}});
       continue;
     }
     weights[{row.environment, row.service}][row.digest] = rec.weight;
@@ -248,22 +277,24 @@ Status Agent::restore_slots() {
   return Ok();
 }
 
-Status Agent::apply_routes(const std::string& env, const std::string& service, const std::map<std::string, int>& weights) {
+Status Agent::apply_routes(const std::string& env, const std::string& service,
+                           const std::map<std::string, int>& weights) {
   Listener* l = listener(env, service);
   if (!l) return NotFound("no listener for " + env + "." + service);
   proxy::RouteTable table;
   for (const auto& [digest, w] : weights) {
     if (w <= 0) continue;
     auto slot = supervisor_.slot({env, service, digest});
-    if (!slot || slot->port == 0) return NotFound("no running release " + digest + " of " + env + "." + service);
-    table.upstreams.push_back({digest, "127.0.0.1", static_cast<uint16_t>(slot->port), w});
+    if (!slot || slot->port == 0)
+      return NotFound("no running release " + digest + " of " + env + "." + service);
+    table.upstreams.push_back({release_id(digest), "127.0.0.1", static_cast<uint16_t>(slot->port), w});
   }
   VILLAGER_RETURN_IF_ERROR(l->routes.store(table));
   for (const auto& s : supervisor_.slots()) {
     if (s.key.env != env || s.key.service != service) continue;
     int w = weights.count(s.key.digest) ? weights.at(s.key.digest) : 0;
     if (w != s.weight) (void)supervisor_.set_role(s.key, s.role, w);
-    if (w == 0) l->proxy->drain(s.key.digest);
+    if (w == 0) l->proxy->drain(release_id(s.key.digest));
   }
   return Ok();
 }
@@ -301,7 +332,8 @@ void Agent::register_routes() {
   control_.route("POST", "/v1/env/{env}/service/{service}/start", [this](const ControlRequest& req) {
     const std::string &env = req.params[0], &service = req.params[1];
     if (auto denied = authorize(req, env)) return *denied;
-    if (!listener(env, service)) return json_error(404, "service '" + service + "' has no listener in " + env);
+    if (!listener(env, service))
+      return json_error(404, "service '" + service + "' has no listener in " + env);
     json body = json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string())
       return json_error(400, "body must be JSON with a \"digest\"");
@@ -334,19 +366,24 @@ void Agent::register_routes() {
     const std::string &env = req.params[0], &service = req.params[1];
     if (auto denied = authorize(req, env)) return *denied;
     json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.contains("digest")) return json_error(400, "body must be JSON with a \"digest\"");
+    if (body.is_discarded() || !body.contains("digest"))
+      return json_error(400, "body must be JSON with a \"digest\"");
     std::string digest = body["digest"];
     std::lock_guard lock(routes_mu_);
     auto target = supervisor_.slot({env, service, digest});
     if (!target) return json_error(404, "no running release " + digest + " of " + env + "." + service);
-    if (auto s = apply_routes(env, service, {{digest, 100}}); !s.ok()) return json_error(409, s.error().message);
+    if (auto s = apply_routes(env, service, {{digest, 100}}); !s.ok())
+      return json_error(409, s.error().message);
     // The previous serving release stays warm for an instant rollback; anything older is stopped.
     std::vector<SlotKey> to_stop;
     for (const auto& s : supervisor_.slots()) {
       if (s.key.env != env || s.key.service != service) continue;
-      if (s.key.digest == digest) (void)supervisor_.set_role(s.key, SlotRole::kServing, 100);
-      else if (s.role == SlotRole::kServing) (void)supervisor_.set_role(s.key, SlotRole::kWarm, 0);
-      else to_stop.push_back(s.key);
+      if (s.key.digest == digest)
+        (void)supervisor_.set_role(s.key, SlotRole::kServing, 100);
+      else if (s.role == SlotRole::kServing)
+        (void)supervisor_.set_role(s.key, SlotRole::kWarm, 0);
+      else
+        to_stop.push_back(s.key);
     }
     std::thread([this, to_stop] {
       for (const auto& k : to_stop) (void)supervisor_.stop(k);
@@ -358,7 +395,8 @@ void Agent::register_routes() {
     const std::string &env = req.params[0], &service = req.params[1];
     if (auto denied = authorize(req, env)) return *denied;
     json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.contains("digest")) return json_error(400, "body must be JSON with a \"digest\"");
+    if (body.is_discarded() || !body.contains("digest"))
+      return json_error(400, "body must be JSON with a \"digest\"");
     SlotKey key{env, service, body["digest"]};
     auto slot = supervisor_.slot(key);
     if (slot && slot->weight > 0) return json_error(409, "release " + key.digest + " still takes traffic");
@@ -416,7 +454,8 @@ Status Agent::run() {
   for (auto& l : listeners_) stops.emplace_back([&l] { l->proxy->stop(); });
   for (auto& t : stops) t.join();
   if (options_.stop_releases_on_exit || stop_releases_) supervisor_.stop_all();
-  audit("agent.stopped", "agent", {{"releases_stopped", options_.stop_releases_on_exit || stop_releases_.load()}});
+  audit("agent.stopped", "agent",
+        {{"releases_stopped", options_.stop_releases_on_exit || stop_releases_.load()}});
   log_event(LogLevel::kInfo, "agent", "stopped");
   return Ok();
 }

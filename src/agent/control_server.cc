@@ -77,7 +77,9 @@ void ControlServer::stop() {
   for (int i = 0; i < 3000 && active_ > 0; ++i) usleep(10'000);
 }
 
-ControlServer::~ControlServer() { stop(); }
+ControlServer::~ControlServer() {
+  stop();
+}
 
 void ControlServer::serve(int fd) {
   timeval tv{kReadTimeoutSeconds, 0};
@@ -132,8 +134,10 @@ ControlResponse ControlServer::dispatch(ControlRequest& req) {
     std::vector<std::string> params;
     bool ok = true;
     for (size_t i = 0; i < parts.size() && ok; ++i) {
-      if (starts_with(r.parts[i], "{")) params.push_back(parts[i]);
-      else ok = r.parts[i] == parts[i];
+      if (starts_with(r.parts[i], "{"))
+        params.push_back(parts[i]);
+      else
+        ok = r.parts[i] == parts[i];
     }
     if (!ok) continue;
     path_matched = true;

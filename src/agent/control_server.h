@@ -18,15 +18,15 @@ namespace villager::agent {
 
 struct ControlRequest {
   std::string method;
-  std::string target;                      // path without query
-  std::vector<std::string> params;         // captured path segments
+  std::string target;               // path without query
+  std::vector<std::string> params;  // captured path segments
   std::string body;
-  std::string authorization;               // raw Authorization header
+  std::string authorization;  // raw Authorization header
 };
 
 struct ControlResponse {
   int status = 200;
-  std::string body = "{}";                 // JSON
+  std::string body = "{}";  // JSON
   std::string content_type = "application/json";
 };
 

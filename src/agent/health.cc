@@ -14,7 +14,8 @@ namespace villager::agent {
 namespace {
 // Waits for `events` on fd until the deadline; false on timeout.
 bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) return false;
   pollfd p{fd, events, 0};
   int r;
@@ -27,7 +28,7 @@ bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadlin
 // A deliberately small HTTP/1.0 GET: health checks must not depend on the proxy or on libraries that
 // could themselves be what is broken. Loopback only.
 HealthResult check_health(int port, const std::string& path, const std::string& expect_body,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, const std::string& header) {
   HealthResult res;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -60,7 +61,9 @@ HealthResult check_health(int port, const std::string& path, const std::string& 
       return res;
     }
   }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: villager-health\r\n\r\n";
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: villager-health\r\n";
+  if (!header.empty()) req += header + "\r\n";
+  req += "\r\n";
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     res.detail = "send failed";
     ::close(fd);

@@ -63,12 +63,22 @@ void rotate_if_large(const fs::path& file) {
 
 }  // namespace
 
+std::string auth_header(const config::ServiceConfig& svc, const std::map<std::string, std::string>& secrets) {
+  if (svc.auth_header.empty() || svc.auth_secret.empty()) return "";
+  auto it = secrets.find(svc.auth_secret);
+  return it == secrets.end() ? "" : svc.auth_header + ": " + it->second;
+}
+
 std::string_view to_string(SlotRole role) {
   switch (role) {
-    case SlotRole::kStarting: return "starting";
-    case SlotRole::kServing: return "serving";
-    case SlotRole::kWarm: return "warm";
-    case SlotRole::kStopped: return "stopped";
+    case SlotRole::kStarting:
+      return "starting";
+    case SlotRole::kServing:
+      return "serving";
+    case SlotRole::kWarm:
+      return "warm";
+    case SlotRole::kStopped:
+      return "stopped";
   }
   return "stopped";
 }
@@ -79,27 +89,34 @@ SlotPaths slot_paths(const fs::path& state_dir, const std::string& env, const st
           state_dir / "logs" / env / service};
 }
 
-Supervisor::Supervisor(config::Config config, Hooks hooks) : config_(std::move(config)), hooks_(std::move(hooks)) {}
+Supervisor::Supervisor(config::Config config, Hooks hooks)
+    : config_(std::move(config)), hooks_(std::move(hooks)) {}
 
 Supervisor::~Supervisor() = default;
 
-const config::ServiceConfig* Supervisor::service(const std::string& name) const { return config_.service(name); }
+const config::ServiceConfig* Supervisor::service(const std::string& name) const {
+  return config_.service(name);
+}
 
 Result<pid_t> Supervisor::spawn(Slot& slot) {
   const auto* svc = service(slot.status.key.service);
   if (!svc) return NotFound("service '" + slot.status.key.service + "' is not in villager.toml");
-  auto paths = slot_paths(config_.state_dir(), slot.status.key.env, slot.status.key.service, slot.status.key.digest);
-  std::map<std::string, std::string> vars = {
-      {"PORT", std::to_string(slot.status.port)}, {"RELEASE_DIR", paths.release_dir.string()},
-      {"DATA_DIR", paths.data_dir.string()},      {"LOG_DIR", paths.log_dir.string()},
-      {"ENV", slot.status.key.env},              {"SERVICE", slot.status.key.service}};
+  auto paths =
+      slot_paths(config_.state_dir(), slot.status.key.env, slot.status.key.service, slot.status.key.digest);
+  std::map<std::string, std::string> vars = {{"PORT", std::to_string(slot.status.port)},
+                                             {"RELEASE_DIR", paths.release_dir.string()},
+                                             {"DATA_DIR", paths.data_dir.string()},
+                                             {"LOG_DIR", paths.log_dir.string()},
+                                             {"ENV", slot.status.key.env},
+                                             {"SERVICE", slot.status.key.service}};
   std::vector<std::string> argv;
   for (std::string word : svc->command) {
     for (const auto& [k, v] : vars) word = replace_all(word, "${" + k + "}", v);
     argv.push_back(word);
   }
   // A relative program path names a file inside the release.
-  if (argv[0].find('/') != std::string::npos && argv[0][0] != '/') argv[0] = (paths.release_dir / argv[0]).string();
+  if (argv[0].find('/') != std::string::npos && argv[0][0] != '/')
+    argv[0] = (paths.release_dir / argv[0]).string();
   SpawnOptions opts;
   opts.cwd = paths.release_dir.string();
   for (const auto& [k, v] : svc->env) opts.env[k] = v;
@@ -138,7 +155,8 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
     fs::path store_dir = config_.state_dir() / "artifacts";
     VILLAGER_RETURN_IF_ERROR(artifact::verify_artifact(store_dir, key.digest));
     VILLAGER_RETURN_IF_ERROR(ensure_dir(paths.release_dir.parent_path()));
-    if (auto s = artifact::unpack_artifact(artifact::artifact_zip_path(store_dir, *hex), paths.release_dir); !s.ok())
+    if (auto s = artifact::unpack_artifact(artifact::artifact_zip_path(store_dir, *hex), paths.release_dir);
+        !s.ok())
       return s.error().context("unpacking " + key.digest);
   }
   VILLAGER_RETURN_IF_ERROR(ensure_dir(paths.data_dir, fs::perms(0700)));
@@ -168,7 +186,7 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (reap_if_exited(*pid, &status) || !process_alive(*pid)) {
-      std::string why = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+      std::string why = WIFEXITED(status)     ? "exited with status " + std::to_string(WEXITSTATUS(status))
                         : WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                               : "exited";
       std::string tail = tail_of(paths.log_dir / (digest_hex(key.digest).substr(0, 12) + ".err.log"), 600);
@@ -182,7 +200,8 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
       return Unavailable("release " + key.to_string() + " " + why + " before it became healthy" +
                          (tail.empty() ? "" : "; its stderr ends with: " + tail));
     }
-    last = check_health(*port, svc->health_path, svc->health_body, svc->health.timeout);
+    last = check_health(*port, svc->health_path, svc->health_body, svc->health.timeout,
+                        auth_header(*svc, secrets));
     if (last.ok) {
       std::lock_guard lock(mu_);
       auto& s = slots_[key];
@@ -220,7 +239,8 @@ Result<SlotStatus> Supervisor::adopt(const SlotStatus& recorded, unsigned long l
               {{"slot", recorded.key.to_string()}, {"pid", std::to_string(recorded.pid)}});
   } else {
     auto paths = slot_paths(config_.state_dir(), recorded.key.env, recorded.key.service, recorded.key.digest);
-    if (!fs::exists(paths.release_dir)) return NotFound("release dir of " + recorded.key.to_string() + " is gone");
+    if (!fs::exists(paths.release_dir))
+      return NotFound("release dir of " + recorded.key.to_string() + " is gone");
     auto pid = spawn(slot);
     if (!pid) return pid.error();
     slot.status.restarts++;

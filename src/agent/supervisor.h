@@ -51,8 +51,8 @@ struct SlotPaths {
   std::filesystem::path data_dir;     // <state>/data/<env>/<service>   (kept across releases)
   std::filesystem::path log_dir;      // <state>/logs/<env>/<service>
 };
-SlotPaths slot_paths(const std::filesystem::path& state_dir, const std::string& env, const std::string& service,
-                     const std::string& digest);
+SlotPaths slot_paths(const std::filesystem::path& state_dir, const std::string& env,
+                     const std::string& service, const std::string& digest);
 
 // What a health check saw.
 struct HealthResult {
@@ -61,8 +61,13 @@ struct HealthResult {
   std::string detail;  // "200", "connection refused", "body lacks \"status\":\"ok\""
 };
 // GET http://127.0.0.1:PORT/PATH with a timeout; ok when 200 and the body contains `expect_body`.
+// `header`, when not empty, is sent as "Name: value" (the API key of a service whose health path is
+// protected).
 HealthResult check_health(int port, const std::string& path, const std::string& expect_body,
-                          std::chrono::milliseconds timeout);
+                          std::chrono::milliseconds timeout, const std::string& header = "");
+
+// "Name: value" carrying a service's API key when it has one (its health path may be protected).
+std::string auth_header(const config::ServiceConfig& svc, const std::map<std::string, std::string>& secrets);
 
 class Supervisor {
  public:

@@ -57,13 +57,15 @@ int run_agent_cmd(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {kConfigFlag, {"stop-releases-on-exit"}, {"threads", true}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
-  if (!args->positionals().empty()) return report_error("unexpected argument '" + args->positionals()[0] + "'", kExitUsage);
+  if (!args->positionals().empty())
+    return report_error("unexpected argument '" + args->positionals()[0] + "'", kExitUsage);
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
   agent::AgentOptions opts;
   opts.stop_releases_on_exit = args->has("stop-releases-on-exit");
   opts.proxy_threads = std::atoi(args->get("threads", "1").c_str());
-  if (opts.proxy_threads < 1 || opts.proxy_threads > 64) return report_error("--threads must be 1..64", kExitUsage);
+  if (opts.proxy_threads < 1 || opts.proxy_threads > 64)
+    return report_error("--threads must be 1..64", kExitUsage);
   auto s = agent::run_agent(*cfg, opts);
   if (!s.ok()) return report_error(s.error(), kExitFailed);
   return kExitOk;
@@ -71,6 +73,7 @@ int run_agent_cmd(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const Command kAgentCommand = {"agent", "run the host agent: edge proxy, supervisor, control API", kHelp, run_agent_cmd};
+const Command kAgentCommand = {"agent", "run the host agent: edge proxy, supervisor, control API", kHelp,
+                               run_agent_cmd};
 
 }  // namespace villager::cli

@@ -17,7 +17,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kHelp = R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first] [--json]
+constexpr std::string_view kHelp =
+    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first] [--json]
 
 Deploys to an environment, in order: package (when no artifact is named), verify the
 artifacts, check the environment's gate, check that the release can be rolled back, start
@@ -42,11 +43,18 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
   if (as_json) {
     json services = json::array();
     for (const auto& s : o.services)
-      services.push_back({{"service", s.service}, {"version", s.version}, {"digest", s.digest},
-                          {"from_digest", s.from_digest}, {"from_version", s.from_version},
-                          {"deployment_id", s.deployment_id}, {"status", s.status}});
-    std::cout << redact(json{{"environment", env}, {"exit_code", o.exit_code}, {"message", o.message},
-                             {"duration_ms", o.duration_ms}, {"services", services}}
+      services.push_back({{"service", s.service},
+                          {"version", s.version},
+                          {"digest", s.digest},
+                          {"from_digest", s.from_digest},
+                          {"from_version", s.from_version},
+                          {"deployment_id", s.deployment_id},
+                          {"status", s.status}});
+    std::cout << redact(json{{"environment", env},
+                             {"exit_code", o.exit_code},
+                             {"message", o.message},
+                             {"duration_ms", o.duration_ms},
+                             {"services", services}}
                             .dump(2))
               << "\n";
     return;
@@ -55,14 +63,16 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
     std::cout << env << "/" << s.service << "  " << s.version << "  " << s.digest.substr(0, 19) << "  "
               << (s.status.empty() ? "not started" : s.status)
               << (s.from_version.empty() ? "" : "  (was " + s.from_version + ")") << "\n";
-  std::cout << redact(o.message) << " in " << format_duration(std::chrono::milliseconds(o.duration_ms)) << "\n";
+  if (o.exit_code == 0)
+    std::cout << "deployed in " << format_duration(std::chrono::milliseconds(o.duration_ms)) << "\n";
 }
 
 int run_deploy(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"artifact", true}, {"first"}, {"json"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
-  if (args->positionals().size() != 1) return report_error("deploy needs exactly one ENV (see --help)", kExitUsage);
+  if (args->positionals().size() != 1)
+    return report_error("deploy needs exactly one ENV (see --help)", kExitUsage);
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
   const std::string env = args->positionals()[0];
@@ -80,11 +90,13 @@ int run_deploy(const std::vector<std::string>& argv) {
     auto m = artifact::read_manifest(cfg->state_dir() / "artifacts", digest);
     if (!m) return report_error(m.error().context("--artifact " + digest), kExitUsage);
     req.artifacts[m->service] = digest;
-    if (req.services.empty() || std::find(req.services.begin(), req.services.end(), m->service) == req.services.end())
+    if (req.services.empty() ||
+        std::find(req.services.begin(), req.services.end(), m->service) == req.services.end())
       req.services.push_back(m->service);
   }
   auto hooks = make_deploy_hooks(*cfg, env, **st);
-  auto outcome = pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("deploy " + env));
+  auto outcome =
+      pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("deploy " + env));
   print_outcome(outcome, env, args->has("json"));
   if (outcome.exit_code != 0 && !args->has("json")) report_error(outcome.message, outcome.exit_code);
   return outcome.exit_code;
@@ -92,7 +104,7 @@ int run_deploy(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const Command kDeployCommand = {"deploy", "ship a release to an environment, smoke-tested and rollback-ready", kHelp,
-                                run_deploy};
+const Command kDeployCommand = {"deploy", "ship a release to an environment, smoke-tested and rollback-ready",
+                                kHelp, run_deploy};
 
 }  // namespace villager::cli

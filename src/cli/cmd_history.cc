@@ -53,11 +53,18 @@ int run_history(const std::vector<std::string>& argv) {
   if (args->has("json")) {
     json out = json::array();
     for (const auto& d : rows)
-      out.push_back({{"id", d.id}, {"environment", d.environment}, {"service", d.service},
-                     {"kind", std::string(store::to_string(d.kind))}, {"version", d.version}, {"digest", d.digest},
-                     {"from_digest", d.from_digest}, {"status", std::string(store::to_string(d.status))},
-                     {"actor", d.actor}, {"started_at", format_rfc3339(from_unix_millis(d.started_at))},
-                     {"finished_at", d.finished_at ? json(format_rfc3339(from_unix_millis(*d.finished_at))) : json(nullptr)},
+      out.push_back({{"id", d.id},
+                     {"environment", d.environment},
+                     {"service", d.service},
+                     {"kind", std::string(store::to_string(d.kind))},
+                     {"version", d.version},
+                     {"digest", d.digest},
+                     {"from_digest", d.from_digest},
+                     {"status", std::string(store::to_string(d.status))},
+                     {"actor", d.actor},
+                     {"started_at", format_rfc3339(from_unix_millis(d.started_at))},
+                     {"finished_at",
+                      d.finished_at ? json(format_rfc3339(from_unix_millis(*d.finished_at))) : json(nullptr)},
                      {"duration_ms", d.finished_at ? json(*d.finished_at - d.started_at) : json(nullptr)}});
     std::cout << redact(json{{"deployments", out}}.dump(2)) << "\n";
     return kExitOk;
@@ -68,12 +75,13 @@ int run_history(const std::vector<std::string>& argv) {
   }
   std::cout << "ID    WHEN                      ENV/SERVICE          KIND      VERSION   STATUS       TOOK\n";
   for (const auto& d : rows) {
-    std::string took = d.finished_at ? format_duration(std::chrono::milliseconds(*d.finished_at - d.started_at)) : "-";
+    std::string took =
+        d.finished_at ? format_duration(std::chrono::milliseconds(*d.finished_at - d.started_at)) : "-";
     char line[256];
     std::snprintf(line, sizeof line, "%-5lld %-25s %-20s %-9s %-9s %-12s %s\n", static_cast<long long>(d.id),
-                  format_rfc3339(from_unix_millis(d.started_at)).c_str(), (d.environment + "/" + d.service).c_str(),
-                  std::string(store::to_string(d.kind)).c_str(), d.version.c_str(),
-                  std::string(store::to_string(d.status)).c_str(), took.c_str());
+                  format_rfc3339(from_unix_millis(d.started_at)).c_str(),
+                  (d.environment + "/" + d.service).c_str(), std::string(store::to_string(d.kind)).c_str(),
+                  d.version.c_str(), std::string(store::to_string(d.status)).c_str(), took.c_str());
     std::cout << line;
   }
   return kExitOk;
@@ -81,6 +89,7 @@ int run_history(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const Command kHistoryCommand = {"history", "deployments and rollbacks with outcome and timings", kHelp, run_history};
+const Command kHistoryCommand = {"history", "deployments and rollbacks with outcome and timings", kHelp,
+                                 run_history};
 
 }  // namespace villager::cli

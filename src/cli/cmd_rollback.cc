@@ -15,7 +15,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kHelp = R"(usage: villager rollback ENV [--service S]... [--to VERSION] [--reason TEXT] [--json]
+constexpr std::string_view kHelp =
+    R"(usage: villager rollback ENV [--service S]... [--to VERSION] [--reason TEXT] [--json]
 
 Routes traffic back to the previous known-good release of each service. When that release is
 still running warm beside the serving one, this is a route swap; otherwise it is started,
@@ -36,7 +37,8 @@ int run_rollback(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"to", true}, {"reason", true}, {"json"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
-  if (args->positionals().size() != 1) return report_error("rollback needs exactly one ENV (see --help)", kExitUsage);
+  if (args->positionals().size() != 1)
+    return report_error("rollback needs exactly one ENV (see --help)", kExitUsage);
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
   const std::string env = args->positionals()[0];
@@ -51,32 +53,43 @@ int run_rollback(const std::vector<std::string>& argv) {
   req.actor = current_actor();
   req.reason = args->get("reason", "manual");
   auto hooks = make_deploy_hooks(*cfg, env, **st);
-  auto o = pipeline::rollback(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("rollback " + env));
+  auto o =
+      pipeline::rollback(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("rollback " + env));
   if (args->has("json")) {
     json services = json::array();
     for (const auto& s : o.services)
-      services.push_back({{"service", s.service}, {"version", s.version}, {"digest", s.digest},
-                          {"from_version", s.from_version}, {"from_digest", s.from_digest},
-                          {"status", s.status}, {"warm", o.warm.count(s.service) ? o.warm.at(s.service) : false},
+      services.push_back({{"service", s.service},
+                          {"version", s.version},
+                          {"digest", s.digest},
+                          {"from_version", s.from_version},
+                          {"from_digest", s.from_digest},
+                          {"status", s.status},
+                          {"warm", o.warm.count(s.service) ? o.warm.at(s.service) : false},
                           {"swap_ms", o.swap_ms.count(s.service) ? o.swap_ms.at(s.service) : -1}});
-    std::cout << redact(json{{"environment", env}, {"exit_code", o.exit_code}, {"message", o.message},
-                             {"duration_ms", o.duration_ms}, {"services", services}}
+    std::cout << redact(json{{"environment", env},
+                             {"exit_code", o.exit_code},
+                             {"message", o.message},
+                             {"duration_ms", o.duration_ms},
+                             {"services", services}}
                             .dump(2))
               << "\n";
   } else {
     for (const auto& s : o.services)
       std::cout << env << "/" << s.service << "  " << s.from_version << " -> " << s.version << "  "
-                << s.status << "  swap " << (o.swap_ms.count(s.service) ? std::to_string(o.swap_ms.at(s.service)) : "-")
-                << " ms" << (o.warm.count(s.service) && o.warm.at(s.service) ? " (warm)" : " (cold)") << "\n";
-    if (o.exit_code != 0) report_error(o.message, o.exit_code);
-    else std::cout << o.message << " in " << o.duration_ms << " ms\n";
+                << s.status << "  swap "
+                << (o.swap_ms.count(s.service) ? std::to_string(o.swap_ms.at(s.service)) : "-") << " ms"
+                << (o.warm.count(s.service) && o.warm.at(s.service) ? " (warm)" : " (cold)") << "\n";
+    if (o.exit_code != 0)
+      report_error(o.message, o.exit_code);
+    else
+      std::cout << o.message << " in " << o.duration_ms << " ms\n";
   }
   return o.exit_code;
 }
 
 }  // namespace
 
-const Command kRollbackCommand = {"rollback", "route an environment back to its previous known-good release", kHelp,
-                                  run_rollback};
+const Command kRollbackCommand = {"rollback", "route an environment back to its previous known-good release",
+                                  kHelp, run_rollback};
 
 }  // namespace villager::cli

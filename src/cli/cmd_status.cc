@@ -66,11 +66,19 @@ int run_status(const std::vector<std::string>& argv) {
       for (const auto& s : slots) {
         if (s.service != service) continue;
         if (s.weight > 0) weights[s.version.empty() ? s.digest : s.version] = s.weight;
-        json slot = {{"version", s.version}, {"digest", s.digest}, {"port", s.port}, {"pid", s.pid}, {"healthy", s.healthy},
-                     {"restarts", s.restarts}, {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
-        if (s.role == "serving") js["serving"] = slot;
-        else if (s.role == "warm") js["warm"] = slot;
-        else js["starting"] = slot;
+        json slot = {{"version", s.version},
+                     {"digest", s.digest},
+                     {"port", s.port},
+                     {"pid", s.pid},
+                     {"healthy", s.healthy},
+                     {"restarts", s.restarts},
+                     {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
+        if (s.role == "serving")
+          js["serving"] = slot;
+        else if (s.role == "warm")
+          js["warm"] = slot;
+        else
+          js["starting"] = slot;
       }
       js["weights"] = weights;
       je["services"].push_back(js);
@@ -89,8 +97,9 @@ int run_status(const std::vector<std::string>& argv) {
       std::cout << "  " << js["service"].get<std::string>() << "  " << js["url"].get<std::string>() << "\n";
       if (js.contains("serving")) {
         const auto& s = js["serving"];
-        std::cout << "    serving  " << s["version"].get<std::string>() << "  " << s["digest"].get<std::string>().substr(0, 19)
-                  << "  " << (s["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << "  up "
+        std::cout << "    serving  " << s["version"].get<std::string>() << "  "
+                  << s["digest"].get<std::string>().substr(0, 19) << "  "
+                  << (s["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << "  up "
                   << format_duration(std::chrono::milliseconds(s["uptime_ms"].get<int64_t>() / 1000 * 1000))
                   << "  restarts " << s["restarts"].get<int>() << "\n";
       } else if (je["target"] == "local") {
@@ -113,6 +122,7 @@ int run_status(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-const Command kStatusCommand = {"status", "what each environment serves: versions, weights, health", kHelp, run_status};
+const Command kStatusCommand = {"status", "what each environment serves: versions, weights, health", kHelp,
+                                run_status};
 
 }  // namespace villager::cli

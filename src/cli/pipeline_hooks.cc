@@ -7,7 +7,8 @@
 
 namespace villager::cli {
 
-Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config, const std::string& env) {
+Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config,
+                                                                 const std::string& env) {
   if (!config.environment(env)) {
     std::vector<std::string> names;
     for (const auto& e : config.environments) names.push_back(e.name);

@@ -12,8 +12,10 @@
 
 namespace villager::cli {
 
-Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config, const std::string& env);
-pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env, store::Store& store);
+Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config,
+                                                                 const std::string& env);
+pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env,
+                                        store::Store& store);
 // Prints "villager: <what>: <line>" on stderr.
 pipeline::ProgressFn stderr_progress(const std::string& what);
 

@@ -26,7 +26,8 @@ class Run {
 
   // Records a step for every service in `results` and returns its outcome.
   template <class F>
-  Status step(std::vector<ServiceResult>& results, const std::string& name, F&& body, json detail = json::object()) {
+  Status step(std::vector<ServiceResult>& results, const std::string& name, F&& body,
+              json detail = json::object()) {
     std::vector<std::pair<int64_t, int>> seqs;
     for (const auto& r : results) {
       auto seq = store::add_step(store_, r.deployment_id, name);
@@ -34,10 +35,12 @@ class Run {
     }
     auto started = clock_.steady_now();
     Status s = body();
-    detail["duration_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
+    detail["duration_ms"] =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
     if (!s.ok()) detail["error"] = s.error().message;
     for (auto [id, seq] : seqs)
-      (void)store::finish_step(store_, id, seq, s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
+      (void)store::finish_step(store_, id, seq,
+                               s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
                                detail.dump());
     return s;
   }
@@ -46,7 +49,8 @@ class Run {
     (void)store::append_audit(store_, {actor_, kind, env_ + "/" + service, data.dump()});
   }
 
-  void finish(std::vector<ServiceResult>& results, store::DeploymentStatus status, const std::string& message) {
+  void finish(std::vector<ServiceResult>& results, store::DeploymentStatus status,
+              const std::string& message) {
     for (auto& r : results) {
       r.status = std::string(store::to_string(status));
       (void)store::finish_deployment(store_, r.deployment_id, status, json{{"message", message}}.dump());
@@ -64,7 +68,9 @@ class Run {
   std::string actor_;
 };
 
-std::string short_digest(const std::string& d) { return d.substr(0, std::min<size_t>(d.size(), 19)); }
+std::string short_digest(const std::string& d) {
+  return d.substr(0, std::min<size_t>(d.size(), 19));
+}
 
 // Serving digest per service, read from the target.
 Result<std::map<std::string, targets::SlotInfo>> serving_slots(targets::Target& target) {
@@ -81,7 +87,8 @@ void restore_previous(targets::Target& target, const std::vector<ServiceResult>&
   for (const auto& r : results) {
     if (!r.from_digest.empty()) {
       if (auto s = target.set_weights(r.service, {{r.from_digest, 100}}); !s.ok())
-        run.say("could not route " + r.service + " back to " + short_digest(r.from_digest) + ": " + s.error().message);
+        run.say("could not route " + r.service + " back to " + short_digest(r.from_digest) + ": " +
+                s.error().message);
     } else {
       (void)target.set_weights(r.service, {});
     }
@@ -91,7 +98,8 @@ void restore_previous(targets::Target& target, const std::vector<ServiceResult>&
 
 }  // namespace
 
-std::vector<std::string> environment_services(const config::EnvironmentConfig& env, const config::Config& config) {
+std::vector<std::string> environment_services(const config::EnvironmentConfig& env,
+                                              const config::Config& config) {
   std::vector<std::string> out;
   for (const auto& s : config.services)
     if (env.listen.count(s.name) || env.urls.count(s.name)) out.push_back(s.name);
@@ -99,35 +107,57 @@ std::vector<std::string> environment_services(const config::EnvironmentConfig& e
 }
 
 DeployOutcome deploy(const config::Config& config, store::Store& store, targets::Target& target,
-                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock, const ProgressFn& progress) {
+                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock,
+                     const ProgressFn& progress) {
   DeployOutcome out;
   auto started = clock.steady_now();
   auto done = [&](int code, std::string message) {
     out.exit_code = code;
     out.message = std::move(message);
-    out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
+    out.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
     return out;
   };
   const auto* env = config.environment(request.environment);
   if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
 
-  // 1. Which services, and which artifact for each (packaging what was not named).
-  std::vector<std::string> services = request.services.empty() ? environment_services(*env, config) : request.services;
+  // 1. Which services.
+  std::vector<std::string> services =
+      request.services.empty() ? environment_services(*env, config) : request.services;
   for (const auto& s : services)
     if (!env->listen.count(s) && !env->urls.count(s))
       return done(2, "environment '" + env->name + "' does not serve service '" + s + "'");
+  // 2. Can we roll this back? Something must be serving with a known-good release, unless --first.
+  auto serving = serving_slots(target);
+  if (!serving) return done(1, serving.error().context("reading what " + env->name + " serves").message);
+  std::vector<ServiceResult> results;
+  for (const auto& service : services) {
+    ServiceResult r;
+    r.service = service;
+    if (auto it = serving->find(service); it != serving->end()) {
+      r.from_digest = it->second.digest;
+      r.from_version = it->second.version;
+    }
+    if (r.from_digest.empty() && !request.first)
+      return done(3, "nothing serves " + env->name + "/" + service +
+                         ", so this release could not be rolled back; pass --first for a first deploy");
+    results.push_back(r);
+  }
+
   std::vector<std::string> to_package;
   for (const auto& s : services)
     if (!request.artifacts.count(s)) to_package.push_back(s);
   std::map<std::string, std::pair<std::string, std::string>> artifacts;  // service -> (digest, version)
   if (!to_package.empty()) {
+    // 3. Package what was not named.
     run.say("packaging " + join(to_package, ", "));
     std::vector<artifact::Finding> findings;
     auto packed = package_services(config, to_package, &findings);
     if (!packed) {
       for (const auto& f : findings)
-        run.say("  " + f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " + f.rule + " " + f.masked);
+        run.say("  " + f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " +
+                f.rule + " " + f.masked);
       return done(packed.error().code == Code::kPermissionDenied ? 3 : 1, packed.error().message);
     }
     for (const auto& p : *packed) {
@@ -140,42 +170,30 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     auto manifest = artifact::read_manifest(config.state_dir() / "artifacts", digest);
     if (!manifest) return done(1, manifest.error().context("artifact " + digest).message);
     if (manifest->service != service)
-      return done(2, "artifact " + short_digest(digest) + " was packaged for service '" + manifest->service + "', not '" + service + "'");
+      return done(2, "artifact " + short_digest(digest) + " was packaged for service '" + manifest->service +
+                         "', not '" + service + "'");
     artifacts[service] = {digest, manifest->version};
   }
 
-  // 2. Every artifact must still be the bytes that were packaged (and approved).
+  // 4. Every artifact must still be the bytes that were packaged (and approved).
   for (const auto& [service, dv] : artifacts)
     if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", dv.first); !s.ok())
       return done(1, s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
 
-  // 3. Gate: environments that require sign-off need the gate, which checks signed approvals.
+  // 5. Gate: environments that require sign-off need the gate, which checks signed approvals.
   if (!env->requires_roles.empty())
     return done(3, "environment '" + env->name + "' requires approvals (" + join(env->requires_roles, ", ") +
                        ") and this build of villager has no approval gate yet; refusing to deploy");
 
-  // 4. Can we roll this back? Something must be serving with a known-good release, unless --first.
-  auto serving = serving_slots(target);
-  if (!serving) return done(1, serving.error().context("reading what " + env->name + " serves").message);
-  std::vector<ServiceResult> results;
-  for (const auto& service : services) {
-    ServiceResult r;
-    r.service = service;
-    r.digest = artifacts[service].first;
-    r.version = artifacts[service].second;
-    if (auto it = serving->find(service); it != serving->end()) {
-      r.from_digest = it->second.digest;
-      r.from_version = it->second.version;
-    }
-    if (r.from_digest.empty() && !request.first)
-      return done(3, "nothing serves " + env->name + "/" + service +
-                         ", so this release could not be rolled back; pass --first for a first deploy");
+  for (auto& r : results) {
+    r.digest = artifacts[r.service].first;
+    r.version = artifacts[r.service].second;
     if (r.from_digest == r.digest)
-      return done(1, env->name + "/" + service + " already serves " + r.version + " (" + short_digest(r.digest) + ")");
-    results.push_back(r);
+      return done(1, env->name + "/" + r.service + " already serves " + r.version + " (" +
+                         short_digest(r.digest) + ")");
   }
 
-  // 5. Record the deployments.
+  // 6. Record the deployments.
   for (auto& r : results) {
     store::Deployment d;
     d.environment = env->name;
@@ -189,19 +207,21 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     auto id = store::create_deployment(store, d);
     if (!id) return done(1, id.error().context("recording the deployment").message);
     r.deployment_id = *id;
-    run.audit("deploy.started", r.service, {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
+    run.audit("deploy.started", r.service,
+              {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
   }
   out.services = results;
 
-  // 6. Start the candidates; no traffic moves yet.
+  // 7. Start the candidates; no traffic moves yet.
   for (auto& r : results) {
     run.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
     Status s = run.step(results, "start_candidate:" + r.service, [&]() -> Status {
       auto slot = target.start_candidate(r.service, r.digest, r.version);
       if (!slot) return slot.error();
       run.say("  " + r.service + " healthy on " + target.slot_url(*slot));
-      // 7. Pre-traffic smoke against the candidate itself.
-      if (hooks.pre_traffic_smoke) return hooks.pre_traffic_smoke(r.service, target.slot_url(*slot), r.version);
+      // 8. Pre-traffic smoke against the candidate itself.
+      if (hooks.pre_traffic_smoke)
+        return hooks.pre_traffic_smoke(r.service, target.slot_url(*slot), r.version);
       return Ok();
     });
     if (!s.ok()) {
@@ -213,41 +233,47 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     }
   }
 
-  // 8. Shift traffic by the environment's strategy.
+  // 9. Shift traffic by the environment's strategy.
   std::vector<int> steps = env->strategy == config::Strategy::kCanary ? env->steps : std::vector<int>{100};
   for (int w : steps) {
-    Status s = run.step(results, "shift:" + std::to_string(w), [&]() -> Status {
-      for (const auto& r : results) {
-        std::map<std::string, int> weights = {{r.digest, w}};
-        if (!r.from_digest.empty() && w < 100) weights[r.from_digest] = 100 - w;
-        VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, weights));
-      }
-      run.say("traffic at " + std::to_string(w) + "%");
-      if (w < 100) {
-        clock.sleep_for(env->step_interval);
-        if (hooks.canary_check)
-          for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w));
-      }
-      return Ok();
-    }, json{{"weight", w}});
+    Status s = run.step(
+        results, "shift:" + std::to_string(w),
+        [&]() -> Status {
+          for (const auto& r : results) {
+            std::map<std::string, int> weights = {{r.digest, w}};
+            if (!r.from_digest.empty() && w < 100) weights[r.from_digest] = 100 - w;
+            VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, weights));
+          }
+          run.say("traffic at " + std::to_string(w) + "%");
+          if (w < 100) {
+            clock.sleep_for(env->step_interval);
+            if (hooks.canary_check)
+              for (const auto& r : results)
+                VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w));
+          }
+          return Ok();
+        },
+        json{{"weight", w}});
     if (!s.ok()) {
       restore_previous(target, results, run);
       run.finish(results, store::DeploymentStatus::kRolledBack, s.error().message);
-      for (auto& x : results) run.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
+      for (auto& x : results)
+        run.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
       out.services = results;
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
   }
 
-  // 9. Promote: the new release serves; the old one stays warm for an instant rollback.
+  // 10. Promote: the new release serves; the old one stays warm for an instant rollback.
   Status promoted = run.step(results, "promote", [&]() -> Status {
     for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(target.promote(r.service, r.digest));
     return Ok();
   });
 
-  // 10. Post-traffic smoke against the public endpoints, then the watch window.
+  // 11. Post-traffic smoke against the public endpoints, then the watch window.
   Status checked = promoted;
-  if (checked.ok() && hooks.post_traffic_smoke) checked = run.step(results, "post_traffic_smoke", hooks.post_traffic_smoke);
+  if (checked.ok() && hooks.post_traffic_smoke)
+    checked = run.step(results, "post_traffic_smoke", hooks.post_traffic_smoke);
   if (checked.ok() && hooks.watch) checked = run.step(results, "watch", hooks.watch);
   if (!checked.ok()) {
     run.say("rolling back: " + checked.error().message);
@@ -263,7 +289,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     return done(4, checked.error().message + "; rolled back");
   }
 
-  // 11. Known-good: this release is now what a later rollback returns to.
+  // 12. Known-good: this release is now what a later rollback returns to.
   for (auto& r : results) {
     (void)store::mark_known_good(store, {0, env->name, r.service, r.digest, r.version, 0});
     run.audit("deploy.succeeded", r.service, {{"version", r.version}, {"digest", r.digest}});
@@ -281,13 +307,15 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   auto done = [&](int code, std::string message) {
     out.exit_code = code;
     out.message = std::move(message);
-    out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
+    out.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
     return out;
   };
   const auto* env = config.environment(request.environment);
   if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
-  std::vector<std::string> services = request.services.empty() ? environment_services(*env, config) : request.services;
+  std::vector<std::string> services =
+      request.services.empty() ? environment_services(*env, config) : request.services;
 
   auto slots = target.slots();
   if (!slots) return done(1, slots.error().context("reading what " + env->name + " runs").message);
@@ -340,11 +368,15 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
       });
     }
     if (s.ok()) {
-      s = run.step(one, "route_swap", [&]() -> Status {
-        VILLAGER_RETURN_IF_ERROR(target.set_weights(service, {{r.digest, 100}}));
-        out.swap_ms[service] = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
-        return target.promote(service, r.digest);
-      }, json{{"warm", warm}});
+      s = run.step(
+          one, "route_swap",
+          [&]() -> Status {
+            VILLAGER_RETURN_IF_ERROR(target.set_weights(service, {{r.digest, 100}}));
+            out.swap_ms[service] =
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
+            return target.promote(service, r.digest);
+          },
+          json{{"warm", warm}});
     }
     if (s.ok() && !current.empty()) {
       // The release rolled back from is not kept warm: it is what went wrong.
@@ -357,8 +389,8 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
       out.services.push_back(one[0]);
       return done(1, "rollback of " + env->name + "/" + service + " failed: " + s.error().message);
     }
-    run.say("rolled back " + service + " to " + r.version + " in " + std::to_string(out.swap_ms[service]) + " ms" +
-            (warm ? " (warm: route swap)" : " (cold start)"));
+    run.say("rolled back " + service + " to " + r.version + " in " + std::to_string(out.swap_ms[service]) +
+            " ms" + (warm ? " (warm: route swap)" : " (cold start)"));
     (void)store::mark_known_good(store, {0, env->name, service, r.digest, r.version, 0});
     run.finish(one, store::DeploymentStatus::kSucceeded, request.reason);
     run.audit("rollback.succeeded", service, {{"to", r.digest}, {"swap_ms", out.swap_ms[service]}});

@@ -34,7 +34,7 @@ struct DeployRequest {
   std::vector<std::string> services;             // empty: every service the environment serves
   std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (missing ones are packaged)
   std::string actor;
-  bool first = false;                            // allow a first deploy (nothing to roll back to)
+  bool first = false;  // allow a first deploy (nothing to roll back to)
 };
 
 struct ServiceResult {
@@ -57,7 +57,8 @@ struct DeployOutcome {
 using ProgressFn = std::function<void(const std::string& line)>;
 
 DeployOutcome deploy(const config::Config& config, store::Store& store, targets::Target& target,
-                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock, const ProgressFn& progress);
+                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock,
+                     const ProgressFn& progress);
 
 struct RollbackRequest {
   std::string environment;
@@ -81,6 +82,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
                          const ProgressFn& progress);
 
 // The services an environment serves: those with a listen address (local) or a URL (url).
-std::vector<std::string> environment_services(const config::EnvironmentConfig& env, const config::Config& config);
+std::vector<std::string> environment_services(const config::EnvironmentConfig& env,
+                                              const config::Config& config);
 
 }  // namespace villager::pipeline

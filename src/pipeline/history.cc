@@ -2,8 +2,9 @@
 
 namespace villager::pipeline {
 
-Result<store::KnownGood> rollback_target(store::Store& store, const std::string& env, const std::string& service,
-                                         const std::string& current_digest, const std::string& to_version) {
+Result<store::KnownGood> rollback_target(store::Store& store, const std::string& env,
+                                         const std::string& service, const std::string& current_digest,
+                                         const std::string& to_version) {
   auto marks = store::known_good_history(store, env, service);
   if (!marks) return marks.error();
   store::DeploymentFilter f;
@@ -28,7 +29,8 @@ Result<store::KnownGood> rollback_target(store::Store& store, const std::string&
     if (rolled_back_since(m)) continue;
     return m;
   }
-  if (!to_version.empty()) return NotFound("no known-good release with version " + to_version + " to roll back to");
+  if (!to_version.empty())
+    return NotFound("no known-good release with version " + to_version + " to roll back to");
   return NotFound("no previous known-good release to roll back to");
 }
 

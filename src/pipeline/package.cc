@@ -59,7 +59,8 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
   fs::path state = config.state_dir();
   std::error_code ec;
   auto rel_state = fs::relative(state, config.root, ec);
-  auto git = artifact::read_git_info(config.root, ec ? std::vector<std::string>{} : std::vector<std::string>{rel_state.string()});
+  auto git = artifact::read_git_info(
+      config.root, ec ? std::vector<std::string>{} : std::vector<std::string>{rel_state.string()});
   std::vector<PackagedService> out;
   for (const auto* s : chosen) {
     artifact::PackRequest req;

@@ -14,8 +14,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 
-Result<ControlReply> ControlClient::call(const std::string& method, const std::string& path, const std::string& body,
-                                         std::chrono::milliseconds timeout) {
+Result<ControlReply> ControlClient::call(const std::string& method, const std::string& path,
+                                         const std::string& body, std::chrono::milliseconds timeout) {
   std::string where = method + " http://" + address_.to_string() + path;
   try {
     asio::io_context ioc;
@@ -27,7 +27,8 @@ Result<ControlReply> ControlClient::call(const std::string& method, const std::s
     if (ec)
       return Unavailable("cannot reach the villager agent at " + address_.to_string() + " (" + ec.message() +
                          "); start it with `villager agent`");
-    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
     ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     http::request<http::string_body> req{http::string_to_verb(method), path, 11};
@@ -57,21 +58,28 @@ Result<ControlReply> ControlClient::call(const std::string& method, const std::s
   }
 }
 
-Result<std::string> ControlClient::call_ok(const std::string& method, const std::string& path, const std::string& body,
-                                           std::chrono::milliseconds timeout) {
+Result<std::string> ControlClient::call_ok(const std::string& method, const std::string& path,
+                                           const std::string& body, std::chrono::milliseconds timeout) {
   auto r = call(method, path, body, timeout);
   if (!r) return r.error();
   if (r->status >= 200 && r->status < 300) return r->body;
   std::string message = r->body;
   auto j = nlohmann::json::parse(r->body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string()) message = j["message"];
+  if (!j.is_discarded() && j.is_object() && j.contains("message") && j["message"].is_string())
+    message = j["message"];
   Error e{Code::kInternal, "agent answered " + std::to_string(r->status) + ": " + message};
-  if (r->status == 401) e.code = Code::kUnauthenticated;
-  else if (r->status == 403) e.code = Code::kPermissionDenied;
-  else if (r->status == 404) e.code = Code::kNotFound;
-  else if (r->status == 409) e.code = Code::kConflict;
-  else if (r->status == 412) e.code = Code::kFailedPrecondition;
-  else if (r->status >= 500) e.code = Code::kUnavailable;
+  if (r->status == 401)
+    e.code = Code::kUnauthenticated;
+  else if (r->status == 403)
+    e.code = Code::kPermissionDenied;
+  else if (r->status == 404)
+    e.code = Code::kNotFound;
+  else if (r->status == 409)
+    e.code = Code::kConflict;
+  else if (r->status == 412)
+    e.code = Code::kFailedPrecondition;
+  else if (r->status >= 500)
+    e.code = Code::kUnavailable;
   return e;
 }
 

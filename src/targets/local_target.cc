@@ -23,8 +23,8 @@ class LocalTarget : public Target {
     const auto* svc = config_.service(service);
     // The agent waits for health up to the service's deadline; give the call that long and a margin.
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
-    auto body = client_.call_ok("POST", base(service) + "/start", json{{"digest", digest}, {"version", version}}.dump(),
-                                timeout);
+    auto body = client_.call_ok("POST", base(service) + "/start",
+                                json{{"digest", digest}, {"version", version}}.dump(), timeout);
     if (!body) return body.error();
     return parse_slot(json::parse(*body, nullptr, false));
   }
@@ -69,13 +69,18 @@ class LocalTarget : public Target {
     return it == env_.listen.end() ? "" : "http://" + it->second.to_string();
   }
 
-  std::string slot_url(const SlotInfo& slot) const override { return "http://127.0.0.1:" + std::to_string(slot.port); }
+  std::string slot_url(const SlotInfo& slot) const override {
+    return "http://127.0.0.1:" + std::to_string(slot.port);
+  }
 
  private:
-  std::string base(const std::string& service) const { return "/v1/env/" + env_.name + "/service/" + service; }
+  std::string base(const std::string& service) const {
+    return "/v1/env/" + env_.name + "/service/" + service;
+  }
 
   static Result<SlotInfo> parse_slot(const json& j) {
-    if (j.is_discarded() || !j.is_object() || !j.contains("digest")) return Internal("agent answered with unexpected JSON");
+    if (j.is_discarded() || !j.is_object() || !j.contains("digest"))
+      return Internal("agent answered with unexpected JSON");
     SlotInfo s;
     s.service = j.value("service", "");
     s.digest = j.value("digest", "");
@@ -100,7 +105,9 @@ class UrlTarget : public Target {
  public:
   explicit UrlTarget(const config::EnvironmentConfig& env) : env_(env) {}
   std::string kind() const override { return "url"; }
-  Result<SlotInfo> start_candidate(const std::string&, const std::string&, const std::string&) override { return refuse(); }
+  Result<SlotInfo> start_candidate(const std::string&, const std::string&, const std::string&) override {
+    return refuse();
+  }
   Status set_weights(const std::string&, const std::map<std::string, int>&) override { return refuse(); }
   Status promote(const std::string&, const std::string&) override { return refuse(); }
   Status stop(const std::string&, const std::string&) override { return refuse(); }
@@ -113,9 +120,10 @@ class UrlTarget : public Target {
 
  private:
   Error refuse() const {
-    return FailedPrecondition("environment '" + env_.name +
-                              "' has target \"url\": it is deployed elsewhere, so villager can smoke, monitor and "
-                              "load it but not change it");
+    return FailedPrecondition(
+        "environment '" + env_.name +
+        "' has target \"url\": it is deployed elsewhere, so villager can smoke, monitor and "
+        "load it but not change it");
   }
   const config::EnvironmentConfig& env_;
 };

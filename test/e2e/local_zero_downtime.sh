@@ -6,7 +6,7 @@ make_project
 start_agent
 "$V" deploy explorer --first >/dev/null
 
-python3 "$(dirname "$0")/lib/keepalive_load.py" 127.0.0.1 "$USER_PORT" /info/health "$WORK/stop" 4 >"$WORK/load.json" &
+python3 "$E2E_DIR/lib/keepalive_load.py" 127.0.0.1 "$USER_PORT" /info/health "$WORK/stop" 4 >"$WORK/load.json" &
 load_pid=$!
 EXTRA_PIDS+=("$load_pid")
 sleep 0.5

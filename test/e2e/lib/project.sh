@@ -5,6 +5,7 @@
 set -euo pipefail
 : "${VILLAGER_BIN:?}" "${SEND_SERVER_BIN:?}"
 V=$VILLAGER_BIN
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d /tmp/villager-e2e.XXXXXX)
 AGENT_PID=""
 EXTRA_PIDS=()
@@ -38,9 +39,10 @@ make_project() {
   CONTROL_PORT=$(free_port)
   mkdir -p app
   echo v1.0.0 > app/version
+  for svc in user admin; do mkdir -p "dist/$svc"; echo v1.0.0 > "dist/$svc/version"; done
   for svc in user admin; do
     mkdir -p "dist/$svc/bin"
-    cp "$SEND_SERVER_BIN" "dist/$svc/bin/send-server"
+    strip -o "dist/$svc/bin/send-server" "$SEND_SERVER_BIN"
     cp -r "$(dirname "$SEND_SERVER_BIN")/static" "dist/$svc/bin/static"
     cat > "dist/$svc/bin/start" <<'SH'
 #!/bin/sh
@@ -105,7 +107,12 @@ start_agent() {
   fail "agent did not answer on 127.0.0.1:$CONTROL_PORT"
 }
 
-set_version() { echo "$1" > "$WORK/app/version"; }
+# A new build: the version file, and the version baked into each service's build (a real build's
+# bytes change with its version, so its artifact digest does too).
+set_version() {
+  echo "$1" > "$WORK/app/version"
+  for svc in user admin; do echo "$1" > "$WORK/dist/$svc/version"; done
+}
 
 # The version the public user endpoint serves now.
 served_version() { curl -fsS -D - -o /dev/null "http://127.0.0.1:$USER_PORT/info/health" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-service-version"{print $2}'; }
