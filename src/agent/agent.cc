@@ -19,6 +19,7 @@
 #include "base/strings.h"
 #include "base/subprocess.h"
 #include "proxy/proxy.h"
+#include "secrets/resolve.h"
 #include "store/store.h"
 #include "targets/tokens.h"
 
@@ -105,7 +106,8 @@ class Agent {
   Listener* listener(const std::string& env, const std::string& service);
   // Checks the bearer token against the environment's; returns an error response or nullopt when allowed.
   std::optional<ControlResponse> authorize(const ControlRequest& req, const std::string& env);
-  Result<std::map<std::string, std::string>> secrets_for(const std::string& env, const std::string& service);
+  Result<std::map<std::string, std::string>> secrets_for(const std::string& env, const std::string& service,
+                                                         const std::string& digest);
   void audit(const std::string& kind, const std::string& subject, const json& data);
 
   const config::Config& config_;
@@ -169,6 +171,7 @@ Status Agent::open_store() {
     tokens_[env.name] = *tok;
     register_secret(*tok);
   }
+  for (const auto& env : config_.environments) secrets::register_for_redaction(config_.state_dir(), env.name);
   auto tok = targets::load_or_create_token(config_.state_dir(), targets::kAgentTokenName);
   if (!tok) return tok.error();
   agent_token_ = *tok;
@@ -208,18 +211,35 @@ Status Agent::start_listeners() {
   return Ok();
 }
 
-Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env,
-                                                              const std::string& service) {
+// The secrets a release gets: from the environment's secret store, at the versions this release was first
+// started with (so a restart or a rollback brings back exactly those), else the latest, which are then
+// recorded for the release. Values reach the process only through its environment.
+Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env, const std::string& service,
+                                                             const std::string& digest) {
   const auto* svc = config_.service(service);
   std::map<std::string, std::string> out;
   if (!svc) return out;
-  for (const auto& name : svc->secrets) {
-    const char* v = std::getenv(name.c_str());
-    if (!v)
-      return FailedPrecondition("secret " + name + " needed by service " + service + " in " + env +
-                                " is not set");
-    register_secret(v);
-    out[name] = v;
+  auto versions_file = slot_paths(config_.state_dir(), env, service, digest).release_dir.parent_path() /
+                       (release_id(digest) + ".secret-versions." + env + ".json");
+  std::map<std::string, int> pinned;
+  bool have_pinned = false;
+  if (auto text = read_file(versions_file); text) {
+    auto j = json::parse(*text, nullptr, false);
+    if (j.is_object()) {
+      for (auto& [k, v] : j.items())
+        if (v.is_number_integer()) pinned[k] = v.get<int>();
+      have_pinned = true;
+    }
+  }
+  auto resolved = secrets::resolve_for_service(config_.state_dir(), env, *svc, have_pinned ? &pinned : nullptr);
+  if (!resolved) return resolved.error();
+  for (const auto& [k, v] : resolved->values) out[k] = v.reveal();
+  if (!have_pinned && !resolved->versions.empty()) {
+    json j = json::object();
+    for (const auto& [k, v] : resolved->versions) j[k] = v;
+    (void)ensure_dir(versions_file.parent_path());
+    if (auto st = write_file_atomic(versions_file, j.dump() + "\n"); !st.ok())
+      log_event(LogLevel::kWarn, "agent", "secret_versions.write_failed", {{"error", st.error().message}});
   }
   return out;
 }
@@ -259,7 +279,7 @@ Status Agent::restore_slots() {
     }
     if (rec.role == SlotRole::kServing) rec.weight = 100;
     if (rec.role == SlotRole::kWarm) rec.weight = 0;
-    auto secrets = secrets_for(row.environment, row.service);
+    auto secrets = secrets_for(row.environment, row.service, row.digest);
     if (!secrets) {
       log_event(LogLevel::kError, "agent", "slot.adopt_failed",
                 {{"slot", rec.key.to_string()}, {"error", secrets.error().message}});
@@ -338,7 +358,7 @@ void Agent::register_routes() {
     if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string())
       return json_error(400, "body must be JSON with a \"digest\"");
     std::string digest = body["digest"], version = body.value("version", "");
-    auto secrets = secrets_for(env, service);
+    auto secrets = secrets_for(env, service, digest);
     if (!secrets) return json_error(412, secrets.error().message);
     auto st = supervisor_.start({env, service, digest}, version, *secrets);
     if (!st) return json_error(st.error().code == Code::kNotFound ? 404 : 502, st.error().message);

@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "pipeline/history.h"
 #include "pipeline/package.h"
+#include "secrets/resolve.h"
 
 namespace villager::pipeline {
 
@@ -179,6 +180,14 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   for (const auto& [service, dv] : artifacts)
     if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", dv.first); !s.ok())
       return done(1, s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
+
+  // Every secret the services need must exist before anything starts.
+  {
+    std::vector<config::ServiceConfig> needed;
+    for (const auto& r : results) needed.push_back(*config.service(r.service));
+    if (auto s = secrets::check_required_secrets(config.state_dir(), env->name, needed); !s.ok())
+      return done(1, s.error().message);
+  }
 
   // 5. Gate: environments that require sign-off need the gate, which checks signed approvals.
   if (!env->requires_roles.empty())

@@ -91,13 +91,19 @@ target = "local"
 listen = { user = "127.0.0.1:$PROD_USER_PORT", admin = "127.0.0.1:$PROD_ADMIN_PORT" }
 ${1:-}
 TOML
-  export SGRAPH_SEND__ACCESS_TOKEN="e2e-access-token-0123456789"
-  export FAST_API__AUTH__API_KEY__VALUE="e2e-admin-key-0123456789"
+  export SGRAPH_SEND__ACCESS_TOKEN="e2e-access-token-$RANDOM$RANDOM$RANDOM"
+  export FAST_API__AUTH__API_KEY__VALUE="e2e-admin-key-$RANDOM$RANDOM$RANDOM"
   export VILLAGER_CONFIG="$WORK/villager.toml"
+  # The services' secrets live in each environment's encrypted store; the agent injects them.
+  for env in explorer production; do
+    printf '%s' "$SGRAPH_SEND__ACCESS_TOKEN" | "$V" secrets set "$env" SGRAPH_SEND__ACCESS_TOKEN 2>/dev/null
+    printf '%s' "$FAST_API__AUTH__API_KEY__VALUE" | "$V" secrets set "$env" FAST_API__AUTH__API_KEY__VALUE 2>/dev/null
+  done
 }
 
 start_agent() {
-  "$V" agent >>"$WORK/agent.log" 2>&1 &
+  # The agent gets secrets from the store only, never from its own environment.
+  env -u SGRAPH_SEND__ACCESS_TOKEN -u FAST_API__AUTH__API_KEY__VALUE "$V" agent >>"$WORK/agent.log" 2>&1 &
   AGENT_PID=$!
   for _ in $(seq 200); do
     if curl -fsS "http://127.0.0.1:$CONTROL_PORT/v1/health" >/dev/null 2>&1; then return 0; fi
