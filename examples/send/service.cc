@@ -133,7 +133,11 @@ Response Service::handle(const Request& req, std::string_view peer_ip) {
       if (!first.empty()) client_ip = std::string(first);
     }
     res = config_.mode == Mode::kUser ? route_user(req, path, client_ip) : route_admin(req, path);
-    if (!origin.empty()) add_cors(res, origin);
+    // The answer depends on Origin whenever CORS is configured, so caches must key on it.
+    if (!origin.empty())
+      add_cors(res, origin);
+    else if (!config_.cors_origins.empty() || config_.faults.cors_any)
+      res.set(http::field::vary, "Origin");
   }
   res.version(req.version());
   res.set("x-service-version", config_.version);
