@@ -82,17 +82,17 @@ Result<Faults> parse_faults(std::string_view text) {
       arg = item.substr(colon + 1);
       has_arg = true;
     }
+    bool known = std::find(kFaultNames.begin(), kFaultNames.end(), name) != kFaultNames.end();
+    if (!known) {
+      std::string hint = villager::suggest(name, kFaultNames);
+      errors.push_back("unknown fault '" + name + "'" +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      continue;
+    }
     bool wants_arg = name == "errors" || name == "latency" || name == "crash-after" || name == "slow-start";
     if (has_arg != wants_arg) {
-      bool known = std::find(kFaultNames.begin(), kFaultNames.end(), name) != kFaultNames.end();
-      if (!known) {
-        std::string hint = villager::suggest(name, kFaultNames);
-        errors.push_back("unknown fault '" + name + "'" +
-                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-      } else {
-        errors.push_back(wants_arg ? "fault '" + name + "' needs an argument (" + name + ":VALUE)"
-                                   : "fault '" + name + "' takes no argument");
-      }
+      errors.push_back(wants_arg ? "fault '" + name + "' needs an argument (" + name + ":VALUE)"
+                                 : "fault '" + name + "' takes no argument");
       continue;
     }
     auto note = [&](const Error& e) { errors.push_back(e.message); };

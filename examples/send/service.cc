@@ -133,7 +133,11 @@ Response Service::handle(const Request& req, std::string_view peer_ip) {
       if (!first.empty()) client_ip = std::string(first);
     }
     res = config_.mode == Mode::kUser ? route_user(req, path, client_ip) : route_admin(req, path);
-    if (!origin.empty()) add_cors(res, origin);
+    // The answer depends on Origin whenever CORS is configured, so caches must key on it.
+    if (!origin.empty())
+      add_cors(res, origin);
+    else if (!config_.cors_origins.empty() || config_.faults.cors_any)
+      res.set(http::field::vary, "Origin");
   }
   res.version(req.version());
   res.set("x-service-version", config_.version);
@@ -183,9 +187,9 @@ Response Service::preflight(const Request& req, std::string_view origin) {
 Response Service::health() {
   if (config_.faults.no_health)
     return json(http::status::service_unavailable, error_body("unhealthy (fault no-health)"));
-  nlohmann::json j = {{"status", "ok"},
-                      {"version", config_.version},
-                      {"mode", config_.mode == Mode::kUser ? "user" : "admin"}};
+  nlohmann::ordered_json j = {{"status", "ok"},
+                              {"version", config_.version},
+                              {"mode", config_.mode == Mode::kUser ? "user" : "admin"}};
   return json(http::status::ok, j.dump());
 }
 
@@ -261,8 +265,8 @@ Response Service::route_user(const Request& req, std::string_view path, std::str
     }
     auto m = transfers_.create(declared, client_ip);
     if (!m) return json(status_for(m.error()), error_body(m.error().message));
-    nlohmann::json out = {{"transfer_id", m->transfer_id},
-                          {"upload_url", "/api/transfers/upload/" + m->transfer_id}};
+    nlohmann::ordered_json out = {{"transfer_id", m->transfer_id},
+                                  {"upload_url", "/api/transfers/upload/" + m->transfer_id}};
     return json(http::status::ok, out.dump());
   }
   if (auto id = path_param(path, "/api/transfers/upload/")) {

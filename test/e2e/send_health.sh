@@ -20,6 +20,6 @@ send_start admin VILLAGER_RELEASE_VERSION=v9.8.7 FAST_API__AUTH__API_KEY__NAME=$
   FAST_API__AUTH__API_KEY__VALUE=$API_KEY_VALUE
 body=$(curl -sf -D "$SEND_TMP/h" -H "$API_KEY_NAME: $API_KEY_VALUE" "$SEND_URL/info/health") ||
   fail "admin health request failed"
-expect_eq "$body" '{"mode":"admin","status":"ok","version":"v9.8.7"}' "admin health body"
+expect_eq "$body" '{"status":"ok","version":"v9.8.7","mode":"admin"}' "admin health body"
 expect_contains "$(tr -d '\r' < "$SEND_TMP/h")" "x-service-version: v9.8.7" "release version header"
 echo PASS

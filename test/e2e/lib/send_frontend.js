@@ -5,6 +5,9 @@
 const fs = require("fs");
 const path = require("path");
 
+// Debian bookworm ships node 18, where WebCrypto is not yet a global.
+if (!globalThis.crypto || !globalThis.crypto.subtle) globalThis.crypto = require("crypto").webcrypto;
+
 async function main() {
   const [base, token, inputFile, workDir] = process.argv.slice(2);
   const fetchAsset = async (name) => {

@@ -18,6 +18,7 @@ send_cleanup() {
   rm -rf "$SEND_TMP"
 }
 trap send_cleanup EXIT
+trap "exit 1" INT TERM
 
 fail() {
   echo "FAIL: $*" >&2
@@ -52,7 +53,7 @@ free_port() {
 wait_http() {
   local url=$1 deadline=$((SECONDS + ${2:-10}))
   while ((SECONDS < deadline)); do
-    curl -s -o /dev/null --max-time 1 "$url/info/health" && return 0
+    curl -s -o /dev/null --max-time 5 "$url/info/health" && return 0
     kill -0 "$SEND_PID" 2>/dev/null || fail "send-server exited during startup"
     sleep 0.05
   done
