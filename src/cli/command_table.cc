@@ -6,6 +6,7 @@ namespace villager::cli {
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
       kHelpCommand,
+      kLoadCommand,
   };
   return table;
 }

@@ -6,5 +6,6 @@
 namespace villager::cli {
 
 extern const Command kHelpCommand;
+extern const Command kLoadCommand;
 
 }  // namespace villager::cli
