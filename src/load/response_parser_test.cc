@@ -53,7 +53,9 @@ TEST(ResponseParser, ByteAtATime) {
     size_t used = 0;
     s = p.feed(&text[i], 1, &used);
     ASSERT_EQ(used, 1u);
-    if (i + 1 < text.size()) ASSERT_EQ(s, State::kNeedMore) << i;
+    if (i + 1 < text.size()) {
+      ASSERT_EQ(s, State::kNeedMore) << i;
+    }
   }
   EXPECT_EQ(s, State::kComplete);
   EXPECT_EQ(p.status(), 404);
