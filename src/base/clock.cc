@@ -38,7 +38,8 @@ Result<SystemTime> parse_rfc3339(const std::string& text) {
   int y, mo, d, h, mi, s;
   char frac[16] = {0};
   int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%15[0-9]Z", &y, &mo, &d, &h, &mi, &s, frac);
-  if (n < 6) return InvalidArgument("bad timestamp '" + text + "' (expected RFC 3339 UTC, e.g. 2026-01-02T03:04:05Z)");
+  if (n < 6)
+    return InvalidArgument("bad timestamp '" + text + "' (expected RFC 3339 UTC, e.g. 2026-01-02T03:04:05Z)");
   if (n == 7) {
     std::string f = std::string(frac).substr(0, 3);
     while (f.size() < 3) f.push_back('0');
@@ -57,6 +58,8 @@ Result<SystemTime> parse_rfc3339(const std::string& text) {
 int64_t unix_millis(SystemTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
-SystemTime from_unix_millis(int64_t ms) { return SystemTime(std::chrono::milliseconds(ms)); }
+SystemTime from_unix_millis(int64_t ms) {
+  return SystemTime(std::chrono::milliseconds(ms));
+}
 
 }  // namespace villager

@@ -109,13 +109,15 @@ class [[nodiscard]] Result<void> {
 };
 
 using Status = Result<void>;
-inline Status Ok() { return Status(); }
+inline Status Ok() {
+  return Status();
+}
 
 }  // namespace villager
 
 // Propagates an error from an expression returning Status/Result, adding no context.
-#define VILLAGER_RETURN_IF_ERROR(expr)                          \
-  do {                                                         \
-    auto _villager_s = (expr);                                  \
-    if (!_villager_s.has_value()) return _villager_s.error();   \
+#define VILLAGER_RETURN_IF_ERROR(expr)                        \
+  do {                                                        \
+    auto _villager_s = (expr);                                \
+    if (!_villager_s.has_value()) return _villager_s.error(); \
   } while (0)

@@ -13,7 +13,9 @@
 namespace villager {
 
 namespace {
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 Status write_all(int fd, std::string_view data, const fs::path& path) {
   while (!data.empty()) {

@@ -17,7 +17,9 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
-std::string sha256_hex(std::string_view data) { return hex_encode(sha256(data)); }
+std::string sha256_hex(std::string_view data) {
+  return hex_encode(sha256(data));
+}
 
 Result<std::string> sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

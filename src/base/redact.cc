@@ -13,8 +13,8 @@ namespace villager {
 namespace {
 struct Registry {
   std::shared_mutex mu;
-  std::set<std::string> raw;             // Guarded by mu.
-  std::vector<std::string> forms;        // Guarded by mu; longest first so a longer form masks whole.
+  std::set<std::string> raw;       // Guarded by mu.
+  std::vector<std::string> forms;  // Guarded by mu; longest first so a longer form masks whole.
 };
 Registry& registry() {
   static Registry r;

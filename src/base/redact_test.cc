@@ -11,7 +11,8 @@ TEST(Redact, MasksRawHexAndBase64Forms) {
   clear_secrets_for_test();
   Secret s("hunter2-top-secret");
   std::string text = "raw=hunter2-top-secret hex=" + hex_encode("hunter2-top-secret") +
-                     " b64=" + base64_encode("hunter2-top-secret") + " url=" + base64url_encode("hunter2-top-secret");
+                     " b64=" + base64_encode("hunter2-top-secret") +
+                     " url=" + base64url_encode("hunter2-top-secret");
   std::string out = redact(text);
   EXPECT_EQ(out, "raw=*** hex=*** b64=*** url=***");
   EXPECT_EQ(s.masked(), "***");

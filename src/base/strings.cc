@@ -44,7 +44,9 @@ std::string to_lower(std::string_view s) {
   return out;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool ends_with(std::string_view s, std::string_view x) {
   return s.size() >= x.size() && s.substr(s.size() - x.size()) == x;
 }
@@ -119,8 +121,9 @@ Result<std::string> hex_decode(std::string_view hex) {
 
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -128,8 +131,10 @@ std::string base64_encode(std::string_view bytes) {
 std::string base64url_encode(std::string_view bytes) {
   std::string s = base64_encode(bytes);
   for (auto& c : s) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   while (!s.empty() && s.back() == '=') s.pop_back();
   return s;
@@ -138,8 +143,10 @@ std::string base64url_encode(std::string_view bytes) {
 Result<std::string> base64_decode(std::string_view b64) {
   std::string in(trim(b64));
   for (auto& c : in) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
   }
   while (in.size() % 4) in.push_back('=');
   std::string out(in.size() / 4 * 3 + 1, '\0');
@@ -161,7 +168,8 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   bool any = false;
   while (i < s.size()) {
     if (!std::isdigit(static_cast<unsigned char>(s[i])))
-      return InvalidArgument("bad duration '" + std::string(s) + "' (expected forms like 500ms, 30s, 30m, 1h30m)");
+      return InvalidArgument("bad duration '" + std::string(s) +
+                             "' (expected forms like 500ms, 30s, 30m, 1h30m)");
     int64_t n = 0;
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
       n = n * 10 + (s[i] - '0');
@@ -172,11 +180,16 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
     while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
     std::string_view unit = s.substr(u, i - u);
     int64_t ms;
-    if (unit == "ms") ms = 1;
-    else if (unit == "s") ms = 1000;
-    else if (unit == "m") ms = 60'000;
-    else if (unit == "h") ms = 3'600'000;
-    else if (unit == "d") ms = 86'400'000;
+    if (unit == "ms")
+      ms = 1;
+    else if (unit == "s")
+      ms = 1000;
+    else if (unit == "m")
+      ms = 60'000;
+    else if (unit == "h")
+      ms = 3'600'000;
+    else if (unit == "d")
+      ms = 86'400'000;
     else
       return InvalidArgument("bad duration '" + std::string(s) +
                              "': unit must be ms, s, m, h or d (forms like 500ms, 30s, 1h30m)");
@@ -196,7 +209,8 @@ std::string format_duration(std::chrono::milliseconds d) {
     ms = -ms;
   }
   if (ms < 1000) return out + std::to_string(ms) + "ms";
-  const std::pair<int64_t, const char*> units[] = {{86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
+  const std::pair<int64_t, const char*> units[] = {
+      {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}};
   for (auto [size, name] : units) {
     if (ms >= size) {
       out += std::to_string(ms / size) + name;
@@ -211,11 +225,21 @@ std::string quote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

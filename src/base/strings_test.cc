@@ -37,6 +37,8 @@ TEST(Strings, EncodingsRoundTrip) {
   EXPECT_FALSE(hex_decode("abc").has_value());
 }
 
-TEST(Strings, QuoteEscapesControlCharacters) { EXPECT_EQ(quote("a\"b\n"), "\"a\\\"b\\n\""); }
+TEST(Strings, QuoteEscapesControlCharacters) {
+  EXPECT_EQ(quote("a\"b\n"), "\"a\\\"b\\n\"");
+}
 
 }  // namespace villager

@@ -39,7 +39,9 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
-void set_nonblock(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblock(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 }  // namespace
 
@@ -82,7 +84,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Ru
   auto deadline = std::chrono::steady_clock::now() + opts.timeout;
   char buf[65536];
   while (out_fd >= 0 || err_fd >= 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       res.timed_out = true;
       ::kill(-pid, SIGKILL);

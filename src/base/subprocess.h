@@ -22,7 +22,7 @@ struct RunOptions {
 };
 
 struct ProcessResult {
-  int exit_code = -1;    // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int term_signal = 0;
   bool timed_out = false;
   std::string out;

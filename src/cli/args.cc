@@ -42,7 +42,8 @@ Result<Args> Args::parse(const std::vector<std::string>& argv, std::initializer_
       std::vector<std::string> names;
       for (const auto& s : specs) names.push_back(s.name);
       std::string hint = suggest(name, names);
-      return InvalidArgument("unknown option '" + w + "'" + (hint.empty() ? "" : " (did you mean '--" + hint + "'?)"));
+      return InvalidArgument("unknown option '" + w + "'" +
+                             (hint.empty() ? "" : " (did you mean '--" + hint + "'?)"));
     }
     if (spec->takes_value) {
       if (!has_inline) {

@@ -12,9 +12,9 @@
 namespace villager::cli {
 
 struct FlagSpec {
-  std::string name;         // long name without dashes: "json"
+  std::string name;  // long name without dashes: "json"
   bool takes_value = false;
-  char short_name = 0;      // optional: 'c' for -c
+  char short_name = 0;  // optional: 'c' for -c
 };
 
 class Args {

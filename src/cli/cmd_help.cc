@@ -21,8 +21,9 @@ int run_help(const std::vector<std::string>& args) {
     std::vector<std::string> names;
     for (const auto& c : command_table()) names.emplace_back(c.name);
     std::string hint = suggest(args[0], names);
-    return report_error("unknown command '" + args[0] + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
-                        kExitUsage);
+    return report_error(
+        "unknown command '" + args[0] + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+        kExitUsage);
   }
   if (!args.empty()) return print_help(kHelp);
   std::cout << "villager " << build_version() << ": a rollback-first release pipeline for web services\n\n"

@@ -11,13 +11,18 @@ int report_error(const std::string& message, int code) {
   return code;
 }
 
-int report_error(const Error& err, int code) { return report_error(err.message, code); }
+int report_error(const Error& err, int code) {
+  return report_error(err.message, code);
+}
 
 int exit_code_for(const Error& err) {
   switch (err.code) {
-    case Code::kInvalidArgument: return kExitUsage;
-    case Code::kPermissionDenied: return kExitGateRejected;
-    default: return kExitFailed;
+    case Code::kInvalidArgument:
+      return kExitUsage;
+    case Code::kPermissionDenied:
+      return kExitGateRejected;
+    default:
+      return kExitFailed;
   }
 }
 

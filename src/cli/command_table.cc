@@ -6,6 +6,8 @@ namespace villager::cli {
 const std::vector<Command>& command_table() {
   static const std::vector<Command> table = {
       kHelpCommand,
+      kInitCommand,
+      kConfigCommand,
       kLoadCommand,
   };
   return table;

@@ -6,6 +6,8 @@
 namespace villager::cli {
 
 extern const Command kHelpCommand;
+extern const Command kInitCommand;
+extern const Command kConfigCommand;
 extern const Command kLoadCommand;
 
 }  // namespace villager::cli

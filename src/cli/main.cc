@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     for (const auto& c : command_table()) names.emplace_back(c.name);
     std::string hint = suggest(first, names);
-    return report_error("unknown command '" + first + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
-                        kExitUsage);
+    return report_error(
+        "unknown command '" + first + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+        kExitUsage);
   } catch (const std::exception& e) {
     return report_error(std::string("internal error: ") + e.what(), kExitFailed);
   }

@@ -17,8 +17,8 @@ class FakeClock : public Clock {
 
  private:
   std::mutex mu_;
-  SystemTime now_;                          // Guarded by mu_.
-  std::chrono::milliseconds elapsed_{0};    // Guarded by mu_.
+  SystemTime now_;                        // Guarded by mu_.
+  std::chrono::milliseconds elapsed_{0};  // Guarded by mu_.
 };
 
 }  // namespace villager

@@ -1,0 +1,486 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "config/toml_reader.h"
+
+namespace villager::config {
+
+namespace {
+
+const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke",
+                                           "monitor", "alert",    "signer",       "agent"};
+const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_dir", "reviews_dir"};
+const std::vector<std::string> kServiceKeys = {
+    "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
+    "frontend_pages",  "protected_paths", "auth_header", "auth_secret", "health_interval", "health_timeout",
+    "health_deadline", "drain_timeout"};
+const std::vector<std::string> kEnvKeys = {"target", "listen",        "urls",  "requires", "strategy",
+                                           "steps",  "step_interval", "watch", "rehearse", "probe_interval"};
+const std::vector<std::string> kTargets = {"local", "url"};
+const std::vector<std::string> kSmokeKeys = {
+    "cors_allowed_origins", "cors_foreign_origin", "storage",    "logs",           "auth_status",
+    "access_token_header",  "access_token_secret", "write_path", "health_timeout", "health_deadline",
+    "health_interval"};
+const std::vector<std::string> kMonitorKeys = {"alarm"};
+const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",
+                                             "window", "consecutive", "severity", "service"};
+const std::vector<std::string> kMetrics = {"error_rate", "p50",          "p90",     "p99",
+                                           "errors_5xx", "availability", "restarts"};
+const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
+const std::vector<std::string> kAlertKeys = {"type", "url", "command", "path"};
+const std::vector<std::string> kAlertTypes = {"webhook", "alertmanager", "command", "file"};
+const std::vector<std::string> kSignerKeys = {"role", "name", "public_key"};
+const std::vector<std::string> kAgentKeys = {"control", "max_header_bytes", "max_body_bytes", "idle_timeout",
+                                             "upstream_timeout"};
+
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  return true;
+}
+
+// toml++ keeps keys sorted; services and environments keep the order the file gives them.
+struct Entry {
+  const toml::key& first;
+  const toml::node& second;
+};
+std::vector<Entry> in_file_order(const toml::table& t) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> order;
+  for (auto&& [k, v] : t) order.emplace_back(&k, &v);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    auto pa = a.first->source().begin, pb = b.first->source().begin;
+    return pa.line != pb.line ? pa.line < pb.line : pa.column < pb.column;
+  });
+  std::vector<Entry> out;
+  for (auto [k, v] : order) out.push_back({*k, *v});
+  return out;
+}
+
+// Iterates an array of tables (`[[alert]]`), reporting elements that are not tables.
+template <class F>
+void each_table(TomlReader& r, const toml::node* n, const std::string& what, F&& f) {
+  if (!n) return;
+  const toml::array* a = n->as_array();
+  if (!a) {
+    r.error_at(*n, "'" + what + "' must be written as [[" + what + "]] tables");
+    return;
+  }
+  for (const auto& e : *a) {
+    if (const toml::table* t = e.as_table())
+      f(*t);
+    else
+      r.error_at(e, "each '" + what + "' entry must be a table");
+  }
+}
+
+void parse_project(TomlReader& r, const toml::table& root, Config& c) {
+  const toml::node* n = root.get("project");
+  if (!n || !n->is_table()) {
+    r.error(n ? n->source() : root.source(), "missing [project] table (name and version_file)");
+    return;
+  }
+  const toml::table& t = *n->as_table();
+  r.check_keys(t, "[project]", kProjectKeys);
+  r.get(t, "name", c.project.name, true);
+  r.get(t, "version_file", c.project.version_file, true);
+  r.get(t, "state_dir", c.project.state_dir);
+  r.get(t, "reviews_dir", c.project.reviews_dir);
+}
+
+void parse_services(TomlReader& r, const toml::table& root, Config& c) {
+  const toml::node* n = root.get("services");
+  if (!n || !n->is_table()) {
+    r.error(n ? n->source() : root.source(),
+            "missing [services.NAME] tables: at least one service is needed");
+    return;
+  }
+  for (const auto& [k, v] : in_file_order(*n->as_table())) {
+    ServiceConfig s;
+    s.name = std::string(k.str());
+    std::string where = "[services." + s.name + "]";
+    if (!valid_name(s.name))
+      r.error(k.source(), "service name '" + s.name + "' may hold only letters, digits, - and _");
+    const toml::table* t = v.as_table();
+    if (!t) {
+      r.error_at(v, where + " must be a table");
+      continue;
+    }
+    r.check_keys(*t, where, kServiceKeys);
+    r.get(*t, "build_dir", s.build_dir, true);
+    r.get(*t, "command", s.command, true);
+    r.get(*t, "health_path", s.health_path);
+    r.get(*t, "health_body", s.health_body);
+    r.get(*t, "secrets", s.secrets);
+    r.get(*t, "env", s.env);
+    r.get(*t, "frontend_pages", s.frontend_pages);
+    r.get(*t, "protected_paths", s.protected_paths);
+    r.get(*t, "auth_header", s.auth_header);
+    r.get(*t, "auth_secret", s.auth_secret);
+    r.get_duration(*t, "health_interval", s.health.interval);
+    r.get_duration(*t, "health_timeout", s.health.timeout);
+    r.get_duration(*t, "health_deadline", s.health.deadline);
+    r.get_duration(*t, "drain_timeout", s.drain_timeout);
+    if (t->contains("command") && s.command.empty())
+      r.error(r.where(*t, "command"), "'command' must not be empty");
+    if (!starts_with(s.health_path, "/"))
+      r.error(r.where(*t, "health_path"), "'health_path' must start with '/'");
+    for (const auto& p : s.frontend_pages)
+      if (!starts_with(p, "/"))
+        r.error(r.where(*t, "frontend_pages"), "frontend page '" + p + "' must start with '/'");
+    for (const auto& p : s.protected_paths)
+      if (!starts_with(p, "/"))
+        r.error(r.where(*t, "protected_paths"), "protected path '" + p + "' must start with '/'");
+    if (!s.protected_paths.empty() && (s.auth_header.empty() || s.auth_secret.empty()))
+      r.error(r.where(*t, "protected_paths"),
+              "'protected_paths' needs 'auth_header' and 'auth_secret' in " + where);
+    if (!s.auth_secret.empty() &&
+        std::find(s.secrets.begin(), s.secrets.end(), s.auth_secret) == s.secrets.end())
+      s.secrets.push_back(s.auth_secret);
+    if (s.health.timeout > s.health.deadline)
+      r.error(r.where(*t, "health_timeout"), "'health_timeout' is longer than 'health_deadline'");
+    c.services.push_back(std::move(s));
+  }
+}
+
+void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
+  const toml::node* n = root.get("environments");
+  if (!n || !n->is_table()) {
+    r.error(n ? n->source() : root.source(),
+            "missing [environments.NAME] tables: at least one environment is needed");
+    return;
+  }
+  std::vector<std::string> service_names;
+  for (const auto& s : c.services) service_names.push_back(s.name);
+  auto check_service = [&](const toml::source_region& at, const std::string& name, const std::string& where) {
+    if (c.service(name)) return;
+    std::string hint = suggest(name, service_names);
+    r.error(at, where + " names service '" + name + "', which is not defined" +
+                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  };
+  for (const auto& [k, v] : in_file_order(*n->as_table())) {
+    EnvironmentConfig e;
+    e.name = std::string(k.str());
+    std::string where = "[environments." + e.name + "]";
+    if (!valid_name(e.name))
+      r.error(k.source(), "environment name '" + e.name + "' may hold only letters, digits, - and _");
+    const toml::table* t = v.as_table();
+    if (!t) {
+      r.error_at(v, where + " must be a table");
+      continue;
+    }
+    r.check_keys(*t, where, kEnvKeys);
+    r.get(*t, "target", e.target);
+    if (std::find(kTargets.begin(), kTargets.end(), e.target) == kTargets.end()) {
+      std::string hint = suggest(e.target, kTargets);
+      r.error(r.where(*t, "target"), "unknown target '" + e.target + "' (one of: local, url)" +
+                                         (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    }
+    if (const toml::node* ln = t->get("listen")) {
+      if (const toml::table* lt = ln->as_table()) {
+        for (auto&& [sk, sv] : *lt) {
+          std::string svc(sk.str());
+          check_service(sk.source(), svc, where + " listen");
+          if (!sv.is_string()) {
+            r.error_at(sv, "listen address for '" + svc + "' must be a string such as \"127.0.0.1:8080\"");
+            continue;
+          }
+          auto hp = parse_host_port(sv.as_string()->get());
+          if (!hp)
+            r.error_at(sv, "listen address for '" + svc + "': " + hp.error().message);
+          else
+            e.listen[svc] = *hp;
+        }
+      } else {
+        r.error_at(*ln, "'listen' must be a table such as { user = \"127.0.0.1:8080\" }");
+      }
+    }
+    std::map<std::string, std::string> urls;
+    r.get(*t, "urls", urls);
+    for (const auto& [svc, url] : urls) {
+      check_service(r.where(*t, "urls"), svc, where + " urls");
+      if (!starts_with(url, "http://") && !starts_with(url, "https://"))
+        r.error(r.where(*t, "urls"),
+                "URL for '" + svc + "' must start with http:// or https://: '" + url + "'");
+      while (!url.empty() && url.back() == '/') urls[svc].pop_back();
+    }
+    e.urls = urls;
+    if (e.target == "local" && e.listen.empty())
+      r.error(r.where(*t, "listen"), where + " has target \"local\" but no 'listen' addresses");
+    if (e.target == "url" && e.urls.empty())
+      r.error(r.where(*t, "urls"), where + " has target \"url\" but no 'urls'");
+    if (e.target == "url" && !e.listen.empty())
+      r.error(r.where(*t, "listen"), where + ": 'listen' is only for target \"local\"");
+    r.get(*t, "requires", e.requires_roles);
+    std::string strategy = "all_at_once";
+    r.get(*t, "strategy", strategy);
+    if (strategy == "canary")
+      e.strategy = Strategy::kCanary;
+    else if (strategy != "all_at_once")
+      r.error(r.where(*t, "strategy"), "unknown strategy '" + strategy + "' (one of: all_at_once, canary)");
+    r.get(*t, "steps", e.steps);
+    if (e.strategy == Strategy::kCanary) {
+      if (e.steps.empty()) {
+        r.error(r.where(*t, "strategy"),
+                where + ": strategy \"canary\" needs 'steps', such as [10, 50, 100]");
+      } else {
+        int prev = 0;
+        for (int w : e.steps) {
+          if (w <= prev || w > 100) {
+            r.error(r.where(*t, "steps"), "'steps' must rise strictly from 1 to 100, such as [10, 50, 100]");
+            break;
+          }
+          prev = w;
+        }
+        if (e.steps.back() != 100) r.error(r.where(*t, "steps"), "'steps' must end at 100");
+      }
+    } else if (!e.steps.empty()) {
+      r.error(r.where(*t, "steps"), "'steps' needs strategy = \"canary\"");
+    }
+    r.get_duration(*t, "step_interval", e.step_interval);
+    r.get_duration(*t, "watch", e.watch);
+    r.get_duration(*t, "probe_interval", e.probe_interval);
+    e.rehearse = !e.requires_roles.empty();
+    r.get(*t, "rehearse", e.rehearse);
+    c.environments.push_back(std::move(e));
+  }
+
+  // Two listeners on one address cannot both serve; environments are kept apart by address too.
+  std::map<std::string, std::string> used;  // "host:port" -> "env.service"
+  used[c.agent.control.to_string()] = "[agent] control";
+  for (const auto& e : c.environments) {
+    for (const auto& [svc, hp] : e.listen) {
+      std::string key = hp.to_string();
+      const toml::table* et = n->as_table()->get(e.name)->as_table();
+      if (auto it = used.find(key); it != used.end()) {
+        r.error(r.where(*et, "listen"),
+                "listen address " + key + " of " + e.name + "." + svc + " is already used by " + it->second);
+      } else {
+        used[key] = e.name + "." + svc;
+      }
+    }
+  }
+}
+
+void parse_smoke(TomlReader& r, const toml::table& root, Config& c) {
+  const toml::node* n = root.get("smoke");
+  if (!n) return;
+  const toml::table* t = n->as_table();
+  if (!t) {
+    r.error_at(*n, "[smoke] must be a table");
+    return;
+  }
+  r.check_keys(*t, "[smoke]", kSmokeKeys);
+  SmokeConfig& s = c.smoke;
+  r.get(*t, "cors_allowed_origins", s.cors_allowed_origins);
+  r.get(*t, "cors_foreign_origin", s.cors_foreign_origin);
+  r.get(*t, "storage", s.storage);
+  r.get(*t, "logs", s.logs);
+  r.get(*t, "auth_status", s.auth_status, 100, 599);
+  r.get(*t, "access_token_header", s.access_token_header);
+  r.get(*t, "access_token_secret", s.access_token_secret);
+  r.get(*t, "write_path", s.write_path);
+  r.get_duration(*t, "health_timeout", s.health_timeout);
+  r.get_duration(*t, "health_deadline", s.health_deadline);
+  r.get_duration(*t, "health_interval", s.health_interval);
+  for (const auto& o : s.cors_allowed_origins) {
+    if (o == "*")
+      r.error(r.where(*t, "cors_allowed_origins"),
+              "'*' is not an origin: list the origins the browser may call from");
+    else if (!starts_with(o, "http://") && !starts_with(o, "https://"))
+      r.error(r.where(*t, "cors_allowed_origins"), "origin '" + o + "' must start with http:// or https://");
+  }
+}
+
+void parse_monitor(TomlReader& r, const toml::table& root, Config& c) {
+  const toml::node* n = root.get("monitor");
+  if (!n) return;
+  const toml::table* t = n->as_table();
+  if (!t) {
+    r.error_at(*n, "[monitor] must be a table");
+    return;
+  }
+  r.check_keys(*t, "[monitor]", kMonitorKeys);
+  std::set<std::string> names;
+  each_table(r, t->get("alarm"), "monitor.alarm", [&](const toml::table& at) {
+    AlarmConfig a;
+    r.check_keys(at, "[[monitor.alarm]]", kAlarmKeys);
+    r.get(at, "name", a.name, true);
+    r.get(at, "metric", a.metric, true);
+    if (!a.metric.empty() && std::find(kMetrics.begin(), kMetrics.end(), a.metric) == kMetrics.end()) {
+      std::string hint = suggest(a.metric, kMetrics);
+      r.error(r.where(at, "metric"), "unknown metric '" + a.metric + "'" +
+                                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                         "; one of: " + join(kMetrics, ", "));
+    }
+    bool above = at.contains("above"), below = at.contains("below");
+    if (above == below)
+      r.error(at.source(), "alarm '" + a.name + "' needs exactly one of 'above' or 'below'");
+    a.comparison = below ? "below" : "above";
+    r.get(at, a.comparison, a.threshold);
+    r.get_duration(at, "window", a.window);
+    r.get(at, "consecutive", a.consecutive, 1, 1000);
+    r.get(at, "severity", a.severity);
+    if (std::find(kSeverities.begin(), kSeverities.end(), a.severity) == kSeverities.end())
+      r.error(r.where(at, "severity"),
+              "unknown severity '" + a.severity + "' (one of: critical, warning, info)");
+    r.get(at, "service", a.service);
+    if (!a.service.empty() && !c.service(a.service))
+      r.error(r.where(at, "service"),
+              "alarm '" + a.name + "' names service '" + a.service + "', which is not defined");
+    if (!a.name.empty() && !names.insert(a.name).second)
+      r.error(r.where(at, "name"), "alarm name '" + a.name + "' is used twice");
+    c.monitor.alarms.push_back(std::move(a));
+  });
+}
+
+void parse_alerts(TomlReader& r, const toml::table& root, Config& c) {
+  each_table(r, root.get("alert"), "alert", [&](const toml::table& t) {
+    AlertConfig a;
+    r.check_keys(t, "[[alert]]", kAlertKeys);
+    r.get(t, "type", a.type, true);
+    r.get(t, "url", a.url);
+    r.get(t, "command", a.command);
+    r.get(t, "path", a.path);
+    if (!a.type.empty() && std::find(kAlertTypes.begin(), kAlertTypes.end(), a.type) == kAlertTypes.end())
+      r.error(r.where(t, "type"),
+              "unknown alert type '" + a.type + "' (one of: " + join(kAlertTypes, ", ") + ")");
+    if ((a.type == "webhook" || a.type == "alertmanager") && a.url.empty())
+      r.error(t.source(), "alert of type '" + a.type + "' needs 'url'");
+    if (!a.url.empty() && !starts_with(a.url, "http://") && !starts_with(a.url, "https://"))
+      r.error(r.where(t, "url"), "'url' must start with http:// or https://");
+    if (a.type == "command" && a.command.empty())
+      r.error(t.source(), "alert of type 'command' needs 'command'");
+    if (a.type == "file" && a.path.empty()) r.error(t.source(), "alert of type 'file' needs 'path'");
+    c.alerts.push_back(std::move(a));
+  });
+}
+
+void parse_signers(TomlReader& r, const toml::table& root, Config& c) {
+  each_table(r, root.get("signer"), "signer", [&](const toml::table& t) {
+    SignerConfig s;
+    r.check_keys(t, "[[signer]]", kSignerKeys);
+    r.get(t, "role", s.role, true);
+    r.get(t, "name", s.name, true);
+    r.get(t, "public_key", s.public_key, true);
+    if (!s.public_key.empty() && !starts_with(s.public_key, "ed25519:"))
+      r.error(r.where(t, "public_key"),
+              "'public_key' must look like \"ed25519:<base64>\" (from `villager keys generate`)");
+    c.signers.push_back(std::move(s));
+  });
+}
+
+void parse_agent(TomlReader& r, const toml::table& root, Config& c) {
+  const toml::node* n = root.get("agent");
+  if (!n) return;
+  const toml::table* t = n->as_table();
+  if (!t) {
+    r.error_at(*n, "[agent] must be a table");
+    return;
+  }
+  r.check_keys(*t, "[agent]", kAgentKeys);
+  r.get_host_port(*t, "control", c.agent.control);
+  r.get(*t, "max_header_bytes", c.agent.max_header_bytes, 1024, 1 << 20);
+  r.get(*t, "max_body_bytes", c.agent.max_body_bytes, 0, size_t{1} << 32);
+  r.get_duration(*t, "idle_timeout", c.agent.idle_timeout);
+  r.get_duration(*t, "upstream_timeout", c.agent.upstream_timeout);
+}
+
+}  // namespace
+
+std::string HostPort::to_string() const {
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                             : host + ":" + std::to_string(port);
+}
+
+Result<HostPort> parse_host_port(const std::string& text) {
+  HostPort hp;
+  std::string port;
+  if (starts_with(text, "[")) {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return InvalidArgument("bad address '" + text + "' (expected [::1]:8080)");
+    hp.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return InvalidArgument("bad address '" + text + "' (expected HOST:PORT such as 127.0.0.1:8080)");
+    hp.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (hp.host.find(':') != std::string::npos)
+      return InvalidArgument("bad address '" + text + "' (write IPv6 addresses as [::1]:8080)");
+  }
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit))
+    return InvalidArgument("bad port in '" + text + "'");
+  int p = std::stoi(port);
+  if (p < 1 || p > 65535) return InvalidArgument("port out of range in '" + text + "' (1-65535)");
+  hp.port = static_cast<uint16_t>(p);
+  return hp;
+}
+
+const ServiceConfig* Config::service(const std::string& name) const {
+  for (const auto& s : services)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const EnvironmentConfig* Config::environment(const std::string& name) const {
+  for (const auto& e : environments)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+std::filesystem::path Config::state_dir() const {
+  std::filesystem::path p(project.state_dir);
+  return p.is_absolute() ? p : root / p;
+}
+
+Result<Config> parse_config(const std::string& text, const std::filesystem::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file.string());
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                           std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
+  }
+  TomlReader r(file);
+  Config c;
+  c.file = std::filesystem::absolute(file).lexically_normal();
+  c.root = c.file.parent_path();
+  r.check_keys(root, "the top level", kTopKeys);
+  parse_project(r, root, c);
+  parse_agent(r, root, c);
+  parse_services(r, root, c);
+  parse_environments(r, root, c);
+  parse_smoke(r, root, c);
+  parse_monitor(r, root, c);
+  parse_alerts(r, root, c);
+  parse_signers(r, root, c);
+  if (!r.errors().empty()) {
+    // Report in file order, whatever order the checks ran in.
+    auto errors = r.errors();
+    auto pos = [&](const std::string& e) {
+      auto parts = split(e.substr(file.string().size() + 1), ':');
+      return std::make_pair(std::atoi(parts[0].c_str()),
+                            std::atoi(parts.size() > 1 ? parts[1].c_str() : "0"));
+    };
+    std::stable_sort(errors.begin(), errors.end(),
+                     [&](const auto& a, const auto& b) { return pos(a) < pos(b); });
+    return InvalidArgument(join(errors, "\n"));
+  }
+  return c;
+}
+
+Result<Config> load_config(const std::filesystem::path& file) {
+  auto text = read_file(file);
+  if (!text) return text.error().context("loading config");
+  return parse_config(*text, file);
+}
+
+}  // namespace villager::config

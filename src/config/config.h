@@ -1,0 +1,149 @@
+#pragma once
+// villager.toml as typed structs. load_config() is strict: it collects every problem (unknown keys with
+// a "did you mean", wrong types, bad durations and addresses, dangling references, clashing listen
+// addresses) and fails once with all of them, each as "FILE:LINE:COL: message". docs/config.md
+// documents every key.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace villager::config {
+
+using Millis = std::chrono::milliseconds;
+
+struct HostPort {
+  std::string host;  // "127.0.0.1", "::1" or a name
+  uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
+};
+// Parses "127.0.0.1:8080" or "[::1]:8080".
+Result<HostPort> parse_host_port(const std::string& text);
+
+struct ProjectConfig {
+  std::string name;
+  std::string version_file;  // relative to the config file's folder
+  std::string state_dir = ".villager";
+  std::string reviews_dir = "team/villager/roles/devops/reviews";
+};
+
+struct HealthCheckConfig {
+  Millis interval{1000};
+  Millis timeout{5000};
+  Millis deadline{30000};
+};
+
+struct ServiceConfig {
+  std::string name;
+  std::string build_dir;             // what gets packaged, relative to the config file's folder
+  std::vector<std::string> command;  // how a host runs it; "${PORT}" is replaced
+  std::string health_path = "/info/health";
+  std::string health_body = "\"status\":\"ok\"";  // expected substring of the health answer
+  std::vector<std::string> secrets;               // secret names injected into the process environment
+  std::map<std::string, std::string> env;         // plain (non-secret) environment variables
+  std::vector<std::string> frontend_pages;
+  std::vector<std::string> protected_paths;
+  std::string auth_header;  // header carrying the API key, e.g. "x-api-key"
+  std::string auth_secret;  // name of the secret holding the API key value
+  HealthCheckConfig health;
+  Millis drain_timeout{10000};
+};
+
+enum class Strategy { kAllAtOnce, kCanary };
+
+struct EnvironmentConfig {
+  std::string name;
+  std::string target = "local";             // "local" | "url"
+  std::map<std::string, HostPort> listen;   // service -> public listen address (local)
+  std::map<std::string, std::string> urls;  // service -> base URL (url)
+  std::vector<std::string> requires_roles;  // approvals needed before deploy
+  Strategy strategy = Strategy::kAllAtOnce;
+  std::vector<int> steps;  // canary weights in percent, ending at 100
+  Millis step_interval{30000};
+  Millis watch{30 * 60 * 1000};
+  bool rehearse = false;  // default: true when requires_roles is non-empty
+  Millis probe_interval{5000};
+};
+
+struct SmokeConfig {
+  std::vector<std::string> cors_allowed_origins;
+  std::string cors_foreign_origin = "https://evil.example";
+  std::vector<std::string> storage;  // folders/files scanned by the plaintext check
+  std::vector<std::string> logs;
+  int auth_status = 401;
+  std::string access_token_header = "x-sgraph-access-token";
+  std::string access_token_secret = "SGRAPH_SEND__ACCESS_TOKEN";
+  std::string write_path = "/api/transfers/create";
+  Millis health_timeout{5000};
+  Millis health_deadline{30000};
+  Millis health_interval{500};
+};
+
+struct AlarmConfig {
+  std::string name;
+  std::string metric;                // error_rate | p50 | p90 | p99 | errors_5xx | availability | restarts
+  std::string comparison = "above";  // "above" | "below"
+  double threshold = 0;
+  Millis window{60000};
+  int consecutive = 1;
+  std::string severity = "critical";  // critical | warning | info
+  std::string service;                // empty: every service
+};
+
+struct MonitorConfig {
+  std::vector<AlarmConfig> alarms;
+};
+
+struct AlertConfig {
+  std::string type;  // webhook | alertmanager | command | file
+  std::string url;
+  std::vector<std::string> command;
+  std::string path;
+};
+
+struct SignerConfig {
+  std::string role;
+  std::string name;
+  std::string public_key;  // "ed25519:<base64>"
+};
+
+struct AgentConfig {
+  HostPort control{"127.0.0.1", 7070};
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 64 * 1024 * 1024;
+  Millis idle_timeout{60000};
+  Millis upstream_timeout{30000};
+};
+
+struct Config {
+  std::filesystem::path file;  // absolute path of villager.toml
+  std::filesystem::path root;  // its folder: relative paths resolve from here
+  ProjectConfig project;
+  std::vector<ServiceConfig> services;          // in file order
+  std::vector<EnvironmentConfig> environments;  // in file order
+  SmokeConfig smoke;
+  MonitorConfig monitor;
+  std::vector<AlertConfig> alerts;
+  std::vector<SignerConfig> signers;
+  AgentConfig agent;
+
+  const ServiceConfig* service(const std::string& name) const;
+  const EnvironmentConfig* environment(const std::string& name) const;
+  std::filesystem::path state_dir() const;  // absolute
+};
+
+// Loads and validates a villager.toml. On failure the error message holds one located problem per line.
+Result<Config> load_config(const std::filesystem::path& file);
+// Same, from text (for tests); `file` is used in messages and to resolve relative paths.
+Result<Config> parse_config(const std::string& text, const std::filesystem::path& file);
+
+// The commented starter file `villager init` writes (SGraph Send preset).
+std::string starter_config();
+
+}  // namespace villager::config

@@ -1,0 +1,124 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "base/strings.h"
+
+namespace villager::config {
+
+namespace {
+const char* kValid = R"(
+[project]
+name = "demo"
+version_file = "version"
+
+[services.user]
+build_dir = "dist/user"
+command = ["bin/send-server", "--port", "${PORT}"]
+
+[services.admin]
+build_dir = "dist/admin"
+command = ["bin/send-server", "--mode", "admin", "--port", "${PORT}"]
+protected_paths = ["/tokens/list"]
+auth_header = "x-api-key"
+auth_secret = "ADMIN_KEY"
+
+[environments.explorer]
+target = "local"
+listen = { user = "127.0.0.1:8080", admin = "127.0.0.1:8081" }
+strategy = "canary"
+steps = [10, 50, 100]
+step_interval = "1h30m"
+
+[environments.live]
+target = "url"
+urls = { user = "https://send.example/" }
+)";
+
+std::vector<std::string> error_lines(const Result<Config>& r) {
+  EXPECT_FALSE(r.has_value());
+  return r.has_value() ? std::vector<std::string>{} : split(r.error().message, '\n');
+}
+}  // namespace
+
+TEST(Config, ParsesAValidFile) {
+  auto c = parse_config(kValid, "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  ASSERT_EQ(c->services.size(), 2u);
+  EXPECT_EQ(c->services[0].name, "user");
+  EXPECT_EQ(c->services[0].health_path, "/info/health");
+  const auto* admin = c->service("admin");
+  ASSERT_NE(admin, nullptr);
+  // The auth secret is always injected, even when not listed under `secrets`.
+  EXPECT_EQ(admin->secrets, std::vector<std::string>{"ADMIN_KEY"});
+  const auto* env = c->environment("explorer");
+  ASSERT_NE(env, nullptr);
+  EXPECT_EQ(env->strategy, Strategy::kCanary);
+  EXPECT_EQ(env->step_interval.count(), 5'400'000);
+  EXPECT_EQ(env->listen.at("admin").port, 8081);
+  EXPECT_EQ(c->environment("live")->urls.at("user"), "https://send.example");
+  EXPECT_EQ(c->state_dir(), "/p/.villager");
+}
+
+TEST(Config, ReportsEveryErrorAtOnceWithPositions) {
+  std::string text = kValid;
+  text = replace_all(text, "target = \"local\"", "taget = \"local\"");                  // unknown key
+  text = replace_all(text, "step_interval = \"1h30m\"", "step_interval = \"90\"");      // bad duration
+  text = replace_all(text, "admin = \"127.0.0.1:8081\"", "admn = \"127.0.0.1:8081\"");  // unknown service
+  auto lines = error_lines(parse_config(text, "villager.toml"));
+  ASSERT_EQ(lines.size(), 3u) << join(lines, "\n");
+  EXPECT_NE(lines[0].find("villager.toml:18:1: unknown key 'taget'"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("did you mean 'target'"), std::string::npos) << lines[0];
+  EXPECT_NE(join(lines, "\n").find("service 'admn', which is not defined (did you mean 'admin'?)"),
+            std::string::npos);
+  EXPECT_NE(join(lines, "\n").find("villager.toml:22:17: 'step_interval'"), std::string::npos)
+      << join(lines, "\n");
+}
+
+TEST(Config, RejectsTwoServicesOnOneAddress) {
+  std::string text = replace_all(kValid, "127.0.0.1:8081", "127.0.0.1:8080");
+  auto lines = error_lines(parse_config(text, "v.toml"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("already used by explorer.admin"), std::string::npos) << lines[0];
+}
+
+TEST(Config, RejectsBadAddressesAndTypes) {
+  std::string text = replace_all(kValid, "127.0.0.1:8080", "127.0.0.1:99999");
+  text = replace_all(text, "health_path", "x");  // absent here, so no effect
+  text = replace_all(text, "build_dir = \"dist/user\"", "build_dir = 7");
+  auto lines = error_lines(parse_config(text, "v.toml"));
+  ASSERT_EQ(lines.size(), 2u) << join(lines, "\n");
+  EXPECT_NE(join(lines, "\n").find("'build_dir' must be a string, not an integer"), std::string::npos);
+  EXPECT_NE(join(lines, "\n").find("port out of range"), std::string::npos);
+}
+
+TEST(Config, CanaryStepsMustRiseToOneHundred) {
+  std::string text = replace_all(kValid, "[10, 50, 100]", "[50, 10]");
+  auto lines = error_lines(parse_config(text, "v.toml"));
+  EXPECT_NE(join(lines, "\n").find("'steps' must rise strictly"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorIsLocated) {
+  auto r = parse_config("[project\nname = 1", "v.toml");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_TRUE(starts_with(r.error().message, "v.toml:1:")) << r.error().message;
+}
+
+TEST(Config, StarterConfigIsValid) {
+  auto c = parse_config(starter_config(), "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_NE(c->environment("production"), nullptr);
+  EXPECT_TRUE(c->environment("production")->rehearse);
+  EXPECT_EQ(c->monitor.alarms.size(), 2u);
+}
+
+TEST(HostPort, ParsesIpv4AndIpv6) {
+  EXPECT_EQ(parse_host_port("[::1]:8080")->host, "::1");
+  EXPECT_EQ(parse_host_port("127.0.0.1:80")->to_string(), "127.0.0.1:80");
+  EXPECT_EQ(parse_host_port("[::1]:80")->to_string(), "[::1]:80");
+  EXPECT_FALSE(parse_host_port("::1:80").has_value());
+  EXPECT_FALSE(parse_host_port("localhost").has_value());
+  EXPECT_FALSE(parse_host_port("h:0").has_value());
+}
+
+}  // namespace villager::config
