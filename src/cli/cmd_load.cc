@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/project.h"
 #include "load/load.h"
 #include "load/report.h"
 
@@ -16,9 +17,12 @@ namespace villager::cli {
 namespace {
 
 constexpr std::string_view kHelp = R"(usage: villager load URL [options]
+       villager load ENV --service S [--path P] [--config FILE] [options]
 
 Sends HTTP/1.1 keep-alive requests to URL (http:// only) and reports latency percentiles, throughput,
-status codes and socket errors, in wrk's layout (or JSON with --json).
+status codes and socket errors, in wrk's layout (or JSON with --json). The ENV form loads an
+environment's public endpoint from villager.toml: a `local` target's listen address of service S, or a
+`url` target's URL for S, with path P (default /).
 
 With --rate the run is an open model: each connection sends on a fixed schedule and latency is measured
 from the time a request was due, so a stalled server shows in the percentiles (coordinated-omission
@@ -38,6 +42,9 @@ options:
       --json               print the JSON report (schema villager.load/v1, see docs/load.md)
       --max-p99 MS         fail (exit 1) when p99 latency exceeds MS milliseconds (corrected in open model)
       --max-error-rate F   fail (exit 1) when (non-2xx/3xx responses + socket errors) / attempts > F
+      --service S          ENV form: the service to load
+      --path P             ENV form: the request path (default /)
+      --config FILE        ENV form: the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
 
 Exit status: 0 ok; 1 a budget was exceeded or no request completed (reason on stderr); 2 usage error.
 A progress line is printed on stderr each second when stderr is a terminal.
@@ -68,10 +75,61 @@ Result<std::chrono::milliseconds> parse_load_duration(const std::string& flag, c
   return *d;
 }
 
+bool looks_like_url(const std::string& word) {
+  return word.find("://") != std::string::npos;
+}
+
+// The ENV form: the public URL of a service in an environment of villager.toml.
+Result<std::string> environment_url(const Args& a, const std::string& env_name) {
+  if (!a.has("service"))
+    return InvalidArgument("'" + env_name + "' is not a URL; the ENV form needs --service S");
+  auto cfg = load_project(a);
+  if (!cfg) return InvalidArgument(cfg.error().context(config_path(a)).message);
+  const config::EnvironmentConfig* env = cfg->environment(env_name);
+  if (!env) {
+    std::vector<std::string> names;
+    for (const auto& e : cfg->environments) names.push_back(e.name);
+    std::string hint = suggest(env_name, names);
+    return InvalidArgument("unknown environment '" + env_name + "'" +
+                           (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  std::string service = a.get("service");
+  std::string path = a.get("path", "/");
+  if (path.empty() || path[0] != '/') path.insert(path.begin(), '/');
+  std::string base;
+  if (env->target == "local") {
+    auto it = env->listen.find(service);
+    if (it == env->listen.end())
+      return InvalidArgument("environment '" + env_name + "' has no listen address for service '" + service +
+                             "'");
+    base = "http://" + it->second.to_string();
+  } else if (env->target == "url") {
+    auto it = env->urls.find(service);
+    if (it == env->urls.end())
+      return InvalidArgument("environment '" + env_name + "' has no URL for service '" + service + "'");
+    base = it->second;
+  } else {
+    return InvalidArgument("environment '" + env_name + "': load through a '" + env->target +
+                           "' target is not supported");
+  }
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + path;
+}
+
 Result<load::LoadOptions> options_from(const Args& a) {
-  if (a.positionals().size() != 1) return InvalidArgument("expected one URL (see villager load --help)");
+  if (a.positionals().size() != 1)
+    return InvalidArgument("expected one URL or ENV (see villager load --help)");
+  const std::string& what = a.positionals()[0];
+  std::string url_text = what;
+  if (!looks_like_url(what)) {
+    auto env_url = environment_url(a, what);
+    if (!env_url) return env_url.error();
+    url_text = *env_url;
+  } else if (a.has("service") || a.has("path")) {
+    return InvalidArgument("--service and --path go with the ENV form, not a URL");
+  }
   load::LoadOptions o;
-  auto url = load::parse_url(a.positionals()[0]);
+  auto url = load::parse_url(url_text);
   if (!url) return url.error();
   o.url = *url;
   if (a.has("rate")) {
@@ -132,7 +190,11 @@ int run_load_command(const std::vector<std::string>& argv) {
                                  {"requests", true, 'n'},
                                  {"json", false},
                                  {"max-p99", true},
-                                 {"max-error-rate", true}});
+                                 {"max-error-rate", true},
+                                 {"service", true},
+                                 {"path", true},
+                                 // -c is --connections here, as in wrk; the config file is long-only.
+                                 {"config", true}});
   if (!args) return report_error(args.error().context("load"), kExitUsage);
   if (args->help()) return print_help(kHelp);
   auto opts = options_from(*args);
