@@ -90,6 +90,9 @@ class Connection {
   uint64_t sequence_ = 0;  // open model: index of the next scheduled request
   Clock::time_point due_;
   Clock::time_point sent_;
+  Clock::time_point connect_started_;
+  bool connecting_ = false;
+  bool connect_timed_out_ = false;
   bool in_flight_ = false;
   bool timed_out_ = false;
   bool done_ = false;
@@ -191,6 +194,15 @@ void Connection::stop() {
 }
 
 void Connection::check_timeout(Clock::time_point now) {
+  if (connecting_ && now - connect_started_ >= shared_.timeout) {
+    // A connect that hangs (a filtered port) counts as a connect error and is retried.
+    w_.count_error(&SocketErrors::connect);
+    connect_timed_out_ = true;
+    connecting_ = false;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    return;
+  }
   if (!in_flight_ || now - sent_ < shared_.timeout) return;
   w_.count_error(&SocketErrors::timeout);
   timed_out_ = true;
@@ -201,13 +213,17 @@ void Connection::check_timeout(Clock::time_point now) {
 
 void Connection::connect() {
   if (done_ || w_.stopping()) return;
+  connecting_ = true;
+  connect_timed_out_ = false;
+  connect_started_ = Clock::now();
   socket_.async_connect(shared_.endpoint, [this](const boost::system::error_code& ec) { on_connect(ec); });
 }
 
 void Connection::on_connect(const boost::system::error_code& ec) {
+  connecting_ = false;
   if (done_ || w_.stopping()) return;
-  if (ec) {
-    w_.count_error(&SocketErrors::connect);
+  if (ec || connect_timed_out_) {
+    if (!connect_timed_out_) w_.count_error(&SocketErrors::connect);
     boost::system::error_code ignored;
     socket_.close(ignored);
     timer_.expires_after(kConnectRetryDelay);

@@ -200,6 +200,28 @@ TEST(RunLoad, SilentServerCountsTimeouts) {
   EXPECT_GT(r->errors.timeout, 0u);
 }
 
+TEST(RunLoad, HangingConnectIsCountedAsAConnectError) {
+  // A listener that never accepts, with a backlog of 0: once its queue is full the kernel drops SYNs, so
+  // further connects hang until the generator's timeout gives up on them.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 0), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  LoadOptions o = options_for(ntohs(addr.sin_port), 0);
+  o.connections = 8;
+  o.duration = std::chrono::seconds(1);
+  o.timeout = std::chrono::milliseconds(100);
+  auto r = run_load(o);
+  ::close(fd);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->responses, 0u);
+  EXPECT_GT(r->errors.connect, 0u);
+}
+
 TEST(RunLoad, DownTargetCountsConnectErrors) {
   uint16_t port;
   {
