@@ -134,6 +134,7 @@ class Worker {
   // Counts; only touched on this worker's thread, except the relaxed atomics read for progress.
   stats::Histogram latency;
   stats::Histogram uncorrected;
+  stats::Histogram send_lag;  // open model: how late timer-driven sends left
   std::array<uint64_t, 600> status_counts{};
   SocketErrors errors;
   uint64_t bytes = 0;
@@ -262,7 +263,11 @@ void Connection::next() {
   }
   timer_.expires_at(due);
   timer_.async_wait([this, due](const boost::system::error_code& ec) {
-    if (!ec) send(due);
+    if (ec) return;
+    // The connection was idle, so any delay past `due` is the generator's (or the machine's), not
+    // the server's.
+    w_.send_lag.record(micros(Clock::now() - due));
+    send(due);
   });
 }
 
@@ -494,6 +499,7 @@ Result<LoadReport> run_load(const LoadOptions& o, const std::function<void(const
   for (auto& w : workers) {
     report.latency.merge(shared.open_model ? w->latency : w->uncorrected);
     report.uncorrected.merge(w->uncorrected);
+    report.send_lag.merge(w->send_lag);
     for (size_t s = 0; s < w->status_counts.size(); ++s) {
       report.status_counts[s] += w->status_counts[s];
       report.responses += w->status_counts[s];

@@ -57,6 +57,9 @@ struct SocketErrors {
   uint64_t total() const { return connect + read + write + timeout; }
 };
 
+// Above this p99 send lag the open-model schedule was not kept by the generator itself.
+inline constexpr uint64_t kMaxSendLagUs = 5'000;
+
 struct LoadReport {
   bool open_model = false;
   double target_rate = 0;  // open model only
@@ -73,6 +76,9 @@ struct LoadReport {
   stats::Histogram latency;
   stats::Histogram uncorrected;  // open model: from the actual send
   double generator_cpu = 0;      // busiest generator thread's CPU time / wall time, 0..1
+  // Open model: how late each request left after its due time when its connection was idle waiting
+  // for it. The server plays no part in this delay: it measures the generator and the machine.
+  stats::Histogram send_lag;
 
   double achieved_rate() const { return duration_s > 0 ? static_cast<double>(responses) / duration_s : 0; }
   uint64_t non_2xx_3xx() const;
@@ -82,6 +88,9 @@ struct LoadReport {
   // True when a generator thread was busy nearly all the time: the figures then describe villager's
   // limits as much as the server's.
   bool generator_saturated() const { return generator_cpu >= 0.9; }
+  // Open model: p99 send lag above kMaxSendLagUs, i.e. the schedule slipped on the generator's side
+  // (CPU-bound generator or a busy machine).
+  bool schedule_slipped() const { return open_model && send_lag.percentile(0.99) > kMaxSendLagUs; }
 };
 
 // Checks the options (InvalidArgument with the reason), resolves the host (Unavailable on failure) and

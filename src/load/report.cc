@@ -136,6 +136,8 @@ std::string format_json(const LoadReport& r, const LoadOptions& o, const std::ve
   j["latency_uncorrected"] = latency_json(r.uncorrected);
   j["generator_cpu"] = r.generator_cpu;
   j["rate_reached"] = r.rate_reached();
+  j["generator_send_lag_p99_us"] =
+      r.open_model ? nlohmann::json(r.send_lag.percentile(0.99)) : nlohmann::json(nullptr);
   j["generator_saturated"] = r.generator_saturated();
   j["budget_failures"] = failures;
   j["passed"] = failures.empty();
@@ -158,6 +160,10 @@ std::vector<std::string> warnings(const LoadReport& r) {
     w.push_back(
         "the generator ran out of CPU (busiest thread " + fmt("%.0f", 100 * r.generator_cpu) +
         "% busy): figures may describe villager's limit, not the server's; add threads or lower the rate");
+  if (r.schedule_slipped())
+    w.push_back("the generator fell behind its own schedule (p99 send lag " +
+                format_latency(r.send_lag.percentile(0.99)) +
+                " on idle connections): the machine or villager was too busy to send on time");
   return w;
 }
 

@@ -15,6 +15,7 @@ top = {"schema": str, "url": str, "method": str, "model": str, "threads": int, "
        "transfer_per_s": (int, float), "reconnects": int, "status_codes": dict, "non_2xx_3xx": int,
        "socket_errors": dict, "error_rate": (int, float), "latency": dict, "latency_uncorrected": dict,
        "generator_cpu": (int, float), "rate_reached": bool, "generator_saturated": bool,
+       "generator_send_lag_p99_us": (int, type(None)),
        "budget_failures": list, "passed": bool}
 lat = ["count", "min_us", "mean_us", "stdev_us", "p50_us", "p75_us", "p90_us", "p99_us", "p99_9_us",
        "p99_99_us", "max_us"]
