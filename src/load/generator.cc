@@ -74,9 +74,10 @@ class Connection {
   void next();
   void send(Clock::time_point due);
   void read();
-  void on_read(const boost::system::error_code& ec, size_t n);
+  void on_readable();
   void on_complete(Clock::time_point now);
   void reconnect(bool after_error);
+  void retry_connect();
   bool claim_request();
 
   Worker& w_;
@@ -91,10 +92,10 @@ class Connection {
   Clock::time_point due_;
   Clock::time_point sent_;
   Clock::time_point connect_started_;
+  // Bumped whenever the socket is abandoned; a completion carrying an older value is stale.
+  uint64_t generation_ = 0;
   bool connecting_ = false;
-  bool connect_timed_out_ = false;
   bool in_flight_ = false;
-  bool timed_out_ = false;
   bool done_ = false;
 };
 
@@ -189,6 +190,7 @@ Connection::Connection(Worker& worker, asio::io_context& io, const Shared& share
 
 void Connection::stop() {
   done_ = true;
+  ++generation_;
   boost::system::error_code ignored;
   timer_.cancel();
   socket_.close(ignored);
@@ -196,41 +198,44 @@ void Connection::stop() {
 
 void Connection::check_timeout(Clock::time_point now) {
   if (connecting_ && now - connect_started_ >= shared_.timeout) {
-    // A connect that hangs (a filtered port) counts as a connect error and is retried.
+    // A connect that hangs (a filtered port, a full accept queue) counts as a connect error.
     w_.count_error(&SocketErrors::connect);
-    connect_timed_out_ = true;
-    connecting_ = false;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    retry_connect();
     return;
   }
   if (!in_flight_ || now - sent_ < shared_.timeout) return;
   w_.count_error(&SocketErrors::timeout);
-  timed_out_ = true;
-  in_flight_ = false;
-  boost::system::error_code ignored;
-  socket_.close(ignored);  // the pending read completes with operation_aborted and reconnects
+  reconnect(/*after_error=*/true);
 }
 
 void Connection::connect() {
   if (done_ || w_.stopping()) return;
   connecting_ = true;
-  connect_timed_out_ = false;
   connect_started_ = Clock::now();
-  socket_.async_connect(shared_.endpoint, [this](const boost::system::error_code& ec) { on_connect(ec); });
+  socket_.async_connect(shared_.endpoint, [this, gen = generation_](const boost::system::error_code& ec) {
+    if (gen == generation_) on_connect(ec);
+  });
+}
+
+void Connection::retry_connect() {
+  // Pause first, so a down target is not hammered in a busy loop.
+  ++generation_;
+  connecting_ = false;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  if (done_ || w_.stopping()) return;
+  timer_.expires_after(kConnectRetryDelay);
+  timer_.async_wait([this](const boost::system::error_code& e) {
+    if (!e) connect();
+  });
 }
 
 void Connection::on_connect(const boost::system::error_code& ec) {
   connecting_ = false;
   if (done_ || w_.stopping()) return;
-  if (ec || connect_timed_out_) {
-    if (!connect_timed_out_) w_.count_error(&SocketErrors::connect);
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    timer_.expires_after(kConnectRetryDelay);
-    timer_.async_wait([this](const boost::system::error_code& e) {
-      if (!e) connect();
-    });
+  if (ec) {
+    w_.count_error(&SocketErrors::connect);
+    retry_connect();
     return;
   }
   boost::system::error_code ignored;
@@ -242,9 +247,7 @@ void Connection::on_connect(const boost::system::error_code& ec) {
 bool Connection::claim_request() {
   if (shared_.max_requests == 0) return true;
   if (shared_.started.fetch_add(1, std::memory_order_relaxed) < shared_.max_requests) return true;
-  done_ = true;
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  stop();
   w_.connection_done();
   return false;
 }
@@ -277,7 +280,6 @@ void Connection::send(Clock::time_point due) {
   due_ = due;
   sent_ = Clock::now();
   in_flight_ = true;
-  timed_out_ = false;
   parser_.start(shared_.head);
   // The request is small: one non-blocking write nearly always takes it whole, which saves a reactor
   // round trip. A partial write falls back to an async write of the rest.
@@ -288,67 +290,71 @@ void Connection::send(Clock::time_point due) {
     ec.clear();
   }
   if (ec) {
-    in_flight_ = false;
     w_.count_error(&SocketErrors::write);
-    reconnect(true);
+    reconnect(/*after_error=*/true);
     return;
   }
   if (n < shared_.request.size()) {
     asio::async_write(socket_, asio::buffer(shared_.request.data() + n, shared_.request.size() - n),
-                      [this](const boost::system::error_code& e, size_t) {
-                        if (done_ || w_.stopping() || timed_out_) return;
-                        if (e) {
-                          in_flight_ = false;
-                          w_.count_error(&SocketErrors::write);
-                          reconnect(true);
-                        }
+                      [this, gen = generation_](const boost::system::error_code& e, size_t) {
+                        if (gen != generation_ || !e || done_ || w_.stopping()) return;
+                        w_.count_error(&SocketErrors::write);
+                        reconnect(/*after_error=*/true);  // the pending read is now stale
                       });
   }
   read();
 }
 
 void Connection::read() {
-  socket_.async_read_some(asio::buffer(buf_.get(), kReadBufferBytes),
-                          [this](const boost::system::error_code& ec, size_t n) { on_read(ec, n); });
-}
-
-void Connection::on_read(const boost::system::error_code& ec, size_t n) {
-  if (done_ || w_.stopping()) return;
-  if (timed_out_) {
-    reconnect(true);  // already counted as a timeout
-    return;
-  }
-  if (ec) {
-    if (ec == asio::error::eof && parser_.finish() == ResponseParser::State::kComplete) {
-      on_complete(Clock::now());
-      reconnect(false);
+  // Wait for readability, then read without blocking: unlike async_read_some this skips the
+  // speculative read that fails with EAGAIN right after every send (one syscall per request).
+  socket_.async_wait(tcp::socket::wait_read, [this, gen = generation_](const boost::system::error_code& ec) {
+    if (gen != generation_ || done_ || w_.stopping()) return;
+    if (ec) {
+      w_.count_error(&SocketErrors::read);
+      reconnect(/*after_error=*/true);
       return;
     }
-    in_flight_ = false;
-    w_.count_error(&SocketErrors::read);
-    reconnect(true);
+    on_readable();
+  });
+}
+
+void Connection::on_readable() {
+  while (true) {
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(buf_.get(), kReadBufferBytes), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      read();
+      return;
+    }
+    if (ec) {
+      if (ec == asio::error::eof && parser_.finish() == ResponseParser::State::kComplete) {
+        on_complete(Clock::now());
+        reconnect(/*after_error=*/false);
+        return;
+      }
+      w_.count_error(&SocketErrors::read);
+      reconnect(/*after_error=*/true);
+      return;
+    }
+    w_.bytes += n;
+    size_t consumed = 0;
+    auto state = parser_.feed(buf_.get(), n, &consumed);
+    if (state == ResponseParser::State::kNeedMore) continue;
+    if (state == ResponseParser::State::kError) {
+      w_.count_error(&SocketErrors::read);
+      reconnect(/*after_error=*/true);
+      return;
+    }
+    // Bytes after the response (consumed < n) were not asked for: one request is in flight at a time.
+    on_complete(Clock::now());
+    if (!parser_.keep_alive()) {
+      reconnect(/*after_error=*/false);
+      return;
+    }
+    next();
     return;
   }
-  w_.bytes += n;
-  size_t consumed = 0;
-  auto state = parser_.feed(buf_.get(), n, &consumed);
-  if (state == ResponseParser::State::kNeedMore) {
-    read();
-    return;
-  }
-  if (state == ResponseParser::State::kError) {
-    in_flight_ = false;
-    w_.count_error(&SocketErrors::read);
-    reconnect(true);
-    return;
-  }
-  // Bytes after the response (consumed < n) were not asked for: one request is in flight at a time.
-  on_complete(Clock::now());
-  if (!parser_.keep_alive()) {
-    reconnect(false);
-    return;
-  }
-  next();
 }
 
 void Connection::on_complete(Clock::time_point now) {
@@ -362,12 +368,13 @@ void Connection::on_complete(Clock::time_point now) {
 }
 
 void Connection::reconnect(bool after_error) {
+  // A new generation: completions still queued for the old socket are ignored.
+  ++generation_;
+  in_flight_ = false;
   boost::system::error_code ignored;
   socket_.close(ignored);
   if (done_ || w_.stopping()) return;
   if (!after_error) ++w_.reconnects;
-  in_flight_ = false;
-  timed_out_ = false;
   connect();
 }
 
