@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # villager load against wrk, same nginx, same machine, one invocation:
-#  1. closed model: wrk -t2 -c50 -d5s and villager load -t2 -c50 -d5s, alternating for ROUNDS rounds
-#     each; ratio = villager req/s / wrk req/s (want >= 1.0);
+#  1. closed model: wrk -t2 -c50 -d5s and villager load -t2 -c50 -d5s, alternating for ROUNDS (4) rounds
+#     each; ratio = villager req/s / wrk req/s (want >= 1.0), and CPU time per request of each;
 #  2. open model at 50% of the measured capacity (achieved rate within 1% of target) and at 150% (the
 #     corrected p99 grows with the backlog while the uncorrected p99 stays at the saturated service time);
 #  3. resident memory of a 10 s run (and a 60 s run with BENCH_LONG=1): flat, histograms not samples.
@@ -13,7 +13,7 @@ villager="$build/src/cli/villager"
 for tool in nginx wrk python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool missing (scripts/bootstrap)" >&2; exit 1; }
 done
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-4}
 DURATION=${DURATION:-5s}
 THREADS=2
 CONNS=50
@@ -52,21 +52,39 @@ jget() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval
 mean() { python3 -c 'import sys; v=[float(x) for x in sys.argv[1:]]; print("%.0f" % (sum(v)/len(v)))' "$@"; }
 
 echo "load_vs_wrk: nginx (1 worker, return 200) on $url; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# Each run is timed with /usr/bin/time too: CPU microseconds per request is a second, less noisy view
+# of efficiency when other work shares the machine. Rounds alternate which tool goes first (ABBA).
 wrk_rates=()
 vil_rates=()
+wrk_cpu=()
+vil_cpu=()
+run_wrk() {
+  /usr/bin/time -f "%U %S" -o "$tmp/wrk.time" wrk -t$THREADS -c$CONNS -d"$DURATION" "$url" >"$tmp/wrk.out"
+  local rate reqs
+  rate=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out")
+  reqs=$(awk '/requests in/ {print $1}' "$tmp/wrk.out")
+  wrk_rates+=("$rate")
+  wrk_cpu+=("$(python3 -c "import sys; print('%.3f' % (sum(map(float, open('$tmp/wrk.time').read().split())) * 1e6 / $reqs))")")
+}
+run_villager() {
+  /usr/bin/time -f "%U %S" -o "$tmp/vil.time" "$villager" load "$url" -t $THREADS -c $CONNS -d "$DURATION" --json \
+    >"$tmp/closed.json"
+  local reqs
+  vil_rates+=("$(jget "$tmp/closed.json" '"%.0f" % j["achieved_rate"]')")
+  reqs=$(jget "$tmp/closed.json" 'j["requests"]')
+  vil_cpu+=("$(python3 -c "print('%.3f' % (sum(map(float, open('$tmp/vil.time').read().split())) * 1e6 / $reqs))")")
+}
 for r in $(seq 1 "$ROUNDS"); do
-  w=$(wrk -t$THREADS -c$CONNS -d"$DURATION" "$url" | awk '/^Requests\/sec:/ {print $2}')
-  "$villager" load "$url" -t $THREADS -c $CONNS -d "$DURATION" --json >"$tmp/closed.json"
-  v=$(jget "$tmp/closed.json" '"%.0f" % j["achieved_rate"]')
-  echo "  round $r: wrk $w req/s, villager $v req/s"
-  wrk_rates+=("$w")
-  vil_rates+=("$v")
+  if (( r % 2 )); then run_wrk; run_villager; else run_villager; run_wrk; fi
+  echo "  round $r: wrk ${wrk_rates[-1]} req/s (${wrk_cpu[-1]} us CPU/req), villager ${vil_rates[-1]} req/s (${vil_cpu[-1]} us CPU/req)"
 done
 wrk_mean=$(mean "${wrk_rates[@]}")
 vil_mean=$(mean "${vil_rates[@]}")
 closed_p99=$(jget "$tmp/closed.json" 'j["latency"]["p99_us"]')
 ratio=$(python3 -c "print('%.3f' % ($vil_mean / $wrk_mean))")
 echo "closed model -t$THREADS -c$CONNS -d$DURATION: villager $vil_mean req/s, wrk $wrk_mean req/s, ratio $ratio (want >= 1.0)"
+cpu_ratio=$(python3 -c "import sys; w=[float(x) for x in '${wrk_cpu[*]}'.split()]; v=[float(x) for x in '${vil_cpu[*]}'.split()]; print('villager %.2f us, wrk %.2f us, ratio wrk/villager %.3f' % (sum(v)/len(v), sum(w)/len(w), (sum(w)/len(w))/(sum(v)/len(v))))")
+echo "closed model CPU per request: $cpu_ratio (want >= 1.0)"
 
 capacity=$(python3 -c "print(max($vil_mean, $wrk_mean))")
 open_run() {  # open_run FRACTION -> prints a line, leaves $tmp/open_FRACTION.json
