@@ -2,6 +2,7 @@
 // one keep-alive socket with its schedule. Everything a worker touches is its own (no locks on the hot
 // path); the calling thread only reads relaxed atomics for progress and merges results at the end.
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
@@ -400,6 +401,22 @@ Status validate(const LoadOptions& o) {
   return Ok();
 }
 
+// Each connection is a descriptor: raise the soft open-file limit if the run needs more, or refuse it
+// up front rather than count thousands of EMFILE "connect errors".
+Status ensure_descriptors(int connections) {
+  constexpr rlim_t kSpare = 64;  // stdio, epoll, timerfds, the resolver
+  rlim_t need = static_cast<rlim_t>(connections) + kSpare;
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= need) return Ok();
+  if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < need)
+    return InvalidArgument(std::to_string(connections) + " connections need " + std::to_string(need) +
+                           " open files; the hard limit is " + std::to_string(lim.rlim_max) + " (ulimit -n)");
+  lim.rlim_cur = need;
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return InvalidArgument("cannot raise the open-file limit to " + std::to_string(need));
+  return Ok();
+}
+
 Result<tcp::endpoint> resolve(const Url& url) {
   asio::io_context io;
   tcp::resolver resolver(io);
@@ -445,6 +462,7 @@ std::string build_request(const LoadOptions& o) {
 
 Result<LoadReport> run_load(const LoadOptions& o, const std::function<void(const Progress&)>& on_progress) {
   VILLAGER_RETURN_IF_ERROR(validate(o));
+  VILLAGER_RETURN_IF_ERROR(ensure_descriptors(o.connections));
   auto endpoint = resolve(o.url);
   if (!endpoint) return endpoint.error();
 
