@@ -9,6 +9,7 @@ const std::vector<Command>& command_table() {
       kInitCommand,
       kConfigCommand,
       kScanCommand,
+      kPackageCommand,
   };
   return table;
 }

@@ -9,5 +9,6 @@ extern const Command kHelpCommand;
 extern const Command kInitCommand;
 extern const Command kConfigCommand;
 extern const Command kScanCommand;
+extern const Command kPackageCommand;
 
 }  // namespace villager::cli
