@@ -133,6 +133,10 @@ Result<PackedZip> zip_files(const std::vector<SourceFile>& files, int64_t mtime)
   std::string level = std::to_string(kZipDeflateLevel);
   if (archive_write_set_format_option(a.get(), "zip", "compression-level", level.c_str()) != ARCHIVE_OK)
     return fail("zip compression level");
+  // Names are stored as UTF-8 with the zip's UTF-8 flag whatever the host locale (paths on disk are
+  // taken to be UTF-8 already).
+  if (archive_write_set_format_option(a.get(), "zip", "hdrcharset", "UTF-8") != ARCHIVE_OK)
+    return fail("zip header charset");
   // No block padding after the central directory: the file ends where the zip ends.
   archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open(a.get(), &out.bytes, nullptr, append_to_string, nullptr) != ARCHIVE_OK)
@@ -143,7 +147,7 @@ Result<PackedZip> zip_files(const std::vector<SourceFile>& files, int64_t mtime)
     if (!content) return content.error();
     uint32_t mode = f.executable ? 0755 : 0644;
     archive_entry_clear(e.get());
-    archive_entry_set_pathname(e.get(), f.rel.c_str());
+    archive_entry_update_pathname_utf8(e.get(), f.rel.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), mode);
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(content->size()));
