@@ -36,11 +36,12 @@ options:
                      permissions and each directory walked in reverse; fail (exit 1) naming the
                      first differing entry if the digests differ
   --json             print a JSON array of {service, version, digest, zip, manifest, git_commit,
-                     git_dirty, files, stored}
+                     git_dirty, files, stored}; stored is false when the digest was
+                     already in the store (nothing written)
   -c, --config FILE  the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
 
-exit codes: 0 packed, 1 failed (missing or empty build dir, not reproducible), 2 usage or config
-error, 3 secrets found.
+exit codes: 0 packed, 1 failed (missing or empty build dir, a symlink inside, not reproducible),
+2 usage or config error, 3 secrets found.
 )";
 
 Result<std::string> read_version(const config::Config& cfg) {
@@ -129,7 +130,7 @@ int run_package(const std::vector<std::string>& argv) {
   for (const auto* s : services) {
     artifact::PackRequest req{cfg->root / s->build_dir, s->name, *version, git, state / "artifacts", {}};
     auto zip = artifact::build_zip(req.dir, req.zip);
-    if (!zip) return report_error(zip.error().context("package " + s->name), exit_code_for(zip.error()));
+    if (!zip) return report_error(zip.error().context("package " + s->name), kExitFailed);
     if (args->has("check")) {
       auto again =
           artifact::build_zip(req.dir, {.reverse_walk = true, .touch_mtimes = true, .mtime = zip->mtime});

@@ -120,4 +120,13 @@ set +e
 set -e
 [ "$rc" -eq 1 ] && grep -q "build dir .*dist/admin does not exist" "$work/missing.err"
 [ "$rc2" -eq 2 ] && grep -q "did you mean 'admin'" "$work/unknown.err"
+# So does an empty one, and a symlink inside one (never followed into the zip).
+mkdir dist/admin
+set +e
+"$VILLAGER_BIN" package admin 2> "$work/empty.err"; rc=$?
+ln -s /etc/passwd dist/admin/passwd
+"$VILLAGER_BIN" package admin 2> "$work/link.err"; rc2=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "build dir has no files" "$work/empty.err"
+[ "$rc2" -eq 1 ] && grep -q "symlink passwd -> /etc/passwd" "$work/link.err"
 echo ok
