@@ -363,7 +363,7 @@ Result<ScanReport> scan_tree(const std::filesystem::path& dir, const ScanOptions
     return NotFound("scanning " + dir.string() + ": not a directory");
   Allowlist allow;
   std::filesystem::path allow_path = opts.allowlist;
-  if (allow_path.empty() && std::filesystem::exists(dir / kAllowlistFileName, ec))
+  if (allow_path.empty() && opts.default_allowlist && std::filesystem::exists(dir / kAllowlistFileName, ec))
     allow_path = dir / kAllowlistFileName;
   if (!allow_path.empty()) {
     auto a = Allowlist::load(allow_path);
@@ -392,21 +392,21 @@ Result<ScanReport> scan_tree(const std::filesystem::path& dir, const ScanOptions
   ScanReport report;
   for (const auto& rel : files) {
     if (rel[0] == '\x01') {
-      report.notes.push_back(rel.substr(1) + ": symlink, not followed");
+      report.notes.push_back(opts.path_prefix + rel.substr(1) + ": symlink, not followed");
       continue;
     }
     auto path = dir / rel;
     uint64_t size = std::filesystem::file_size(path, ec);
     if (ec) return Internal("scanning " + path.string() + ": " + ec.message());
     if (size > opts.max_file_bytes) {
-      report.notes.push_back(rel + ": skipped, " + std::to_string(size) + " bytes > limit of " +
-                             std::to_string(opts.max_file_bytes));
+      report.notes.push_back(opts.path_prefix + rel + ": skipped, " + std::to_string(size) +
+                             " bytes > limit of " + std::to_string(opts.max_file_bytes));
       continue;
     }
     auto content = read_file(path);
     if (!content) return content.error().context("scanning");
     ++report.files_scanned;
-    for (auto& f : scan_content(rel, *content, &report.allowed)) {
+    for (auto& f : scan_content(opts.path_prefix + rel, *content, &report.allowed)) {
       if (allow.allows(f)) {
         ++report.allowed;
         continue;

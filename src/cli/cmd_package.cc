@@ -26,7 +26,7 @@ Prints one line per service: SERVICE VERSION sha256:HEX.
 
 The secret scan (see `villager scan --help`) runs over every build_dir first; any finding stops the
 command with exit 3 and nothing is written. The allowlist is .villager-scan-allow beside
-villager.toml, else inside the build_dir.
+villager.toml; its paths, like the findings printed, start at the project root (dist/user/...).
 
 Determinism: entries sorted, mtime = $SOURCE_DATE_EPOCH (else 1980-01-01T00:00:02Z), uid/gid 0,
 mode 0755 for owner-executable files else 0644, deflate level 6, no directories, symlinks refused.
@@ -83,8 +83,10 @@ int run_package(const std::vector<std::string>& argv) {
   auto version = read_version(*cfg);
   if (!version) return report_error(version.error().context("package"), kExitUsage);
 
-  // Scan every build dir before packing any, so a finding leaves the store untouched.
+  // Scan every build dir before packing any, so a finding leaves the store untouched. One allowlist for
+  // the project, beside villager.toml, naming paths from the project root.
   artifact::ScanOptions scan_opts;
+  scan_opts.default_allowlist = false;
   std::error_code ec;
   if (fs::exists(cfg->root / artifact::kAllowlistFileName, ec))
     scan_opts.allowlist = cfg->root / artifact::kAllowlistFileName;
@@ -95,19 +97,19 @@ int run_package(const std::vector<std::string>& argv) {
     if (!fs::is_directory(dir, ec))
       return report_error("package " + s->name + ": build dir " + dir.string() + " does not exist",
                           kExitFailed);
+    scan_opts.path_prefix = fs::path(s->build_dir).lexically_normal().generic_string();
+    if (!scan_opts.path_prefix.empty() && scan_opts.path_prefix.back() != '/') scan_opts.path_prefix += '/';
     auto report = artifact::scan_tree(dir, scan_opts);
     if (!report)
       return report_error(report.error().context("package " + s->name), exit_code_for(report.error()));
     if (report->findings.empty()) continue;
     found = true;
-    std::string label =
-        s->build_dir.empty() || s->build_dir.back() == '/' ? s->build_dir : s->build_dir + "/";
     if (args->has("json")) {
-      auto j = nlohmann::ordered_json::parse(findings_json(*report, label));
+      auto j = nlohmann::ordered_json::parse(findings_json(*report, ""));
       j["service"] = s->name;
       scan_json.push_back(j);
     } else {
-      print_findings_text(*report, label);
+      print_findings_text(*report, "");
       std::cerr << "villager: package " << s->name << ": " << report->findings.size() << " secret(s) in "
                 << s->build_dir << "\n";
     }
