@@ -53,8 +53,8 @@ class UtcTimeZone {
   std::string saved_;
 };
 
-Status walk(const std::filesystem::path& root, const std::filesystem::path& dir, const std::string& prefix,
-            bool reverse, std::vector<SourceFile>* out) {
+Status walk(const std::filesystem::path& dir, const std::string& prefix, bool reverse,
+            std::vector<SourceFile>* out) {
   std::error_code ec;
   std::vector<std::filesystem::directory_entry> entries;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
@@ -75,7 +75,7 @@ Status walk(const std::filesystem::path& root, const std::filesystem::path& dir,
           " is not packaged (zips for Lambda hold files); replace it with the file it points to");
     }
     if (std::filesystem::is_directory(st)) {
-      VILLAGER_RETURN_IF_ERROR(walk(root, e.path(), rel + "/", reverse, out));
+      VILLAGER_RETURN_IF_ERROR(walk(e.path(), rel + "/", reverse, out));
     } else if (std::filesystem::is_regular_file(st)) {
       bool exec = (st.permissions() & std::filesystem::perms::owner_exec) != std::filesystem::perms::none;
       out->push_back({rel, e.path(), exec});
@@ -211,7 +211,7 @@ Result<PackedZip> build_zip(const std::filesystem::path& dir, const ZipOptions& 
   } cleanup{scratch};
 
   std::vector<SourceFile> files;
-  Status s = walk(root, root, "", opts.reverse_walk, &files);
+  Status s = walk(root, "", opts.reverse_walk, &files);
   if (!s.ok()) return s.error().context("packing " + dir.string());
   if (files.empty()) return InvalidArgument("packing " + dir.string() + ": build dir has no files");
   // The zip order is the bytewise order of the '/'-joined paths, whatever order the walk saw them in.
