@@ -53,8 +53,8 @@ class UtcTimeZone {
   std::string saved_;
 };
 
-Status walk(const std::filesystem::path& root, const std::filesystem::path& dir, const std::string& prefix,
-            bool reverse, std::vector<SourceFile>* out) {
+Status walk(const std::filesystem::path& dir, const std::string& prefix, bool reverse,
+            std::vector<SourceFile>* out) {
   std::error_code ec;
   std::vector<std::filesystem::directory_entry> entries;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
@@ -75,7 +75,7 @@ Status walk(const std::filesystem::path& root, const std::filesystem::path& dir,
           " is not packaged (zips for Lambda hold files); replace it with the file it points to");
     }
     if (std::filesystem::is_directory(st)) {
-      VILLAGER_RETURN_IF_ERROR(walk(root, e.path(), rel + "/", reverse, out));
+      VILLAGER_RETURN_IF_ERROR(walk(e.path(), rel + "/", reverse, out));
     } else if (std::filesystem::is_regular_file(st)) {
       bool exec = (st.permissions() & std::filesystem::perms::owner_exec) != std::filesystem::perms::none;
       out->push_back({rel, e.path(), exec});
@@ -133,6 +133,10 @@ Result<PackedZip> zip_files(const std::vector<SourceFile>& files, int64_t mtime)
   std::string level = std::to_string(kZipDeflateLevel);
   if (archive_write_set_format_option(a.get(), "zip", "compression-level", level.c_str()) != ARCHIVE_OK)
     return fail("zip compression level");
+  // Names are stored as UTF-8 with the zip's UTF-8 flag whatever the host locale (paths on disk are
+  // taken to be UTF-8 already).
+  if (archive_write_set_format_option(a.get(), "zip", "hdrcharset", "UTF-8") != ARCHIVE_OK)
+    return fail("zip header charset");
   // No block padding after the central directory: the file ends where the zip ends.
   archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open(a.get(), &out.bytes, nullptr, append_to_string, nullptr) != ARCHIVE_OK)
@@ -143,7 +147,7 @@ Result<PackedZip> zip_files(const std::vector<SourceFile>& files, int64_t mtime)
     if (!content) return content.error();
     uint32_t mode = f.executable ? 0755 : 0644;
     archive_entry_clear(e.get());
-    archive_entry_set_pathname(e.get(), f.rel.c_str());
+    archive_entry_update_pathname_utf8(e.get(), f.rel.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), mode);
     archive_entry_set_size(e.get(), static_cast<la_int64_t>(content->size()));
@@ -207,7 +211,7 @@ Result<PackedZip> build_zip(const std::filesystem::path& dir, const ZipOptions& 
   } cleanup{scratch};
 
   std::vector<SourceFile> files;
-  Status s = walk(root, root, "", opts.reverse_walk, &files);
+  Status s = walk(root, "", opts.reverse_walk, &files);
   if (!s.ok()) return s.error().context("packing " + dir.string());
   if (files.empty()) return InvalidArgument("packing " + dir.string() + ": build dir has no files");
   // The zip order is the bytewise order of the '/'-joined paths, whatever order the walk saw them in.

@@ -45,8 +45,12 @@ bool is_b64(char c) {
 bool is_ident(char c) {
   return is_alnum(c) || c == '_' || c == '-' || c == '.';
 }
+// strchr would also match the terminating NUL, which binary content does contain.
+bool is_one_of(char c, const char* set) {
+  return c != '\0' && std::strchr(set, c) != nullptr;
+}
 bool is_bare_value(char c) {
-  return is_alnum(c) || std::strchr("_-+/=.!@#$%^&*~", c) != nullptr;
+  return is_alnum(c) || is_one_of(c, "_-+/=.!@#$%^&*~");
 }
 
 struct Raw {
@@ -115,14 +119,14 @@ void find_aws_secrets(std::string_view s, const std::vector<Raw>& key_ids, std::
 
 void find_private_keys(std::string_view s, std::vector<Raw>* out) {
   constexpr std::string_view kBegin = "-----BEGIN ";
-  constexpr std::string_view kEnd = "PRIVATE KEY-----";
+  constexpr std::string_view kKind = "PRIVATE KEY";
+  constexpr std::string_view kDashes = "-----";
   for (size_t i = s.find(kBegin); i != std::string_view::npos; i = s.find(kBegin, i + 1)) {
+    // "-----BEGIN [RSA |EC |OPENSSH |ENCRYPTED ...]PRIVATE KEY-----"
     size_t j = i + kBegin.size();
     while (j < s.size() && j - i < kPemHeaderMaxLength && (is_upper_digit(s[j]) || s[j] == ' ')) ++j;
-    size_t k = s.rfind(kEnd.substr(0, 7), j);  // "PRIVATE"
-    if (k == std::string_view::npos || k < i + kBegin.size() - 1 || s.substr(k, kEnd.size()) != kEnd)
-      continue;
-    size_t header_end = k + kEnd.size();
+    if (!ends_with(s.substr(i, j - i), kKind) || s.substr(j, kDashes.size()) != kDashes) continue;
+    size_t header_end = j + kDashes.size();
     // Fingerprint the header plus the start of the body, so two different keys are told apart.
     size_t body = header_end;
     while (body < s.size() && (s[body] == '\r' || s[body] == '\n' || s[body] == ' ')) ++body;
@@ -136,8 +140,7 @@ void find_private_keys(std::string_view s, std::vector<Raw>* out) {
 void find_github_tokens(std::string_view s, std::vector<Raw>* out) {
   for (size_t i = s.find("gh"); i != std::string_view::npos; i = s.find("gh", i + 1)) {
     if (i > 0 && (is_alnum(s[i - 1]) || s[i - 1] == '_')) continue;
-    if (i + 4 > s.size() || std::strchr("pousr", s[i + 2]) == nullptr || s[i + 2] == '\0' || s[i + 3] != '_')
-      continue;
+    if (i + 4 > s.size() || !is_one_of(s[i + 2], "pousr") || s[i + 3] != '_') continue;
     size_t end = run_end(s, i + 4, is_alnum);
     if (end - (i + 4) >= kGithubClassicMin)
       out->push_back({i, end - i, "github-token", std::string(s.substr(i, end - i))});
@@ -154,8 +157,7 @@ void find_github_tokens(std::string_view s, std::vector<Raw>* out) {
 void find_slack(std::string_view s, std::vector<Raw>* out) {
   for (size_t i = s.find("xox"); i != std::string_view::npos; i = s.find("xox", i + 1)) {
     if (i > 0 && is_alnum(s[i - 1])) continue;
-    if (i + 5 > s.size() || std::strchr("abprs", s[i + 3]) == nullptr || s[i + 3] == '\0' || s[i + 4] != '-')
-      continue;
+    if (i + 5 > s.size() || !is_one_of(s[i + 3], "abprs") || s[i + 4] != '-') continue;
     size_t end = run_end(s, i + 5, [](char c) { return is_alnum(c) || c == '-'; });
     if (end - (i + 5) >= kSlackTokenMin)
       out->push_back({i, end - i, "slack-token", std::string(s.substr(i, end - i))});
@@ -191,7 +193,7 @@ bool looks_like_name_or_number(std::string_view v) {
       digit = true;
     else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
       letter = true;
-    else if (std::strchr("_-./$", c) == nullptr)
+    else if (!is_one_of(c, "_-./$"))
       other = true;
   }
   if (!digit && !other) return true;
@@ -361,7 +363,7 @@ Result<ScanReport> scan_tree(const std::filesystem::path& dir, const ScanOptions
     return NotFound("scanning " + dir.string() + ": not a directory");
   Allowlist allow;
   std::filesystem::path allow_path = opts.allowlist;
-  if (allow_path.empty() && std::filesystem::exists(dir / kAllowlistFileName, ec))
+  if (allow_path.empty() && opts.default_allowlist && std::filesystem::exists(dir / kAllowlistFileName, ec))
     allow_path = dir / kAllowlistFileName;
   if (!allow_path.empty()) {
     auto a = Allowlist::load(allow_path);
@@ -390,21 +392,21 @@ Result<ScanReport> scan_tree(const std::filesystem::path& dir, const ScanOptions
   ScanReport report;
   for (const auto& rel : files) {
     if (rel[0] == '\x01') {
-      report.notes.push_back(rel.substr(1) + ": symlink, not followed");
+      report.notes.push_back(opts.path_prefix + rel.substr(1) + ": symlink, not followed");
       continue;
     }
     auto path = dir / rel;
     uint64_t size = std::filesystem::file_size(path, ec);
     if (ec) return Internal("scanning " + path.string() + ": " + ec.message());
     if (size > opts.max_file_bytes) {
-      report.notes.push_back(rel + ": skipped, " + std::to_string(size) + " bytes > limit of " +
-                             std::to_string(opts.max_file_bytes));
+      report.notes.push_back(opts.path_prefix + rel + ": skipped, " + std::to_string(size) +
+                             " bytes > limit of " + std::to_string(opts.max_file_bytes));
       continue;
     }
     auto content = read_file(path);
     if (!content) return content.error().context("scanning");
     ++report.files_scanned;
-    for (auto& f : scan_content(rel, *content, &report.allowed)) {
+    for (auto& f : scan_content(opts.path_prefix + rel, *content, &report.allowed)) {
       if (allow.allows(f)) {
         ++report.allowed;
         continue;

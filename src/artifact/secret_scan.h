@@ -50,8 +50,13 @@ class Allowlist {
 };
 
 struct ScanOptions {
-  // Empty: <dir>/.villager-scan-allow when it exists. A path given here must exist.
+  // Empty: <dir>/.villager-scan-allow when it exists and default_allowlist is set. A path given here
+  // must exist.
   std::filesystem::path allowlist;
+  bool default_allowlist = true;
+  // Prepended to every finding's file, for display and for allowlist globs ("dist/user/" lets a
+  // project-level allowlist name paths from the project root).
+  std::string path_prefix;
   uint64_t max_file_bytes = kMaxScanFileBytes;
 };
 

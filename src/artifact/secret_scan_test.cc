@@ -153,20 +153,44 @@ TEST(SecretScan, TreeScanFindsNestedSecretsAndHonoursTheAllowlist) {
 
   // A glob for another rule does not silence it.
   write(t / "other.allow", "github-token:fixtures/*\n");
-  auto other = scan_tree(t / "dist", {.allowlist = t / "other.allow"});
+  ScanOptions other_opts;
+  other_opts.allowlist = t / "other.allow";
+  auto other = scan_tree(t / "dist", other_opts);
   ASSERT_TRUE(other.has_value());
   EXPECT_EQ(other->findings.size(), 3u);
   write(t / "bad.allow", "just words\n");
-  auto bad = scan_tree(t / "dist", {.allowlist = t / "bad.allow"});
+  ScanOptions bad_opts;
+  bad_opts.allowlist = t / "bad.allow";
+  auto bad = scan_tree(t / "dist", bad_opts);
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("bad.allow:1"), std::string::npos) << bad.error().message;
+}
+
+TEST(SecretScan, PathPrefixLetsAProjectAllowlistNameProjectPaths) {
+  TempDir t;
+  write(t / "dist/user/cfg.env", "API_KEY=" + kPassword + "\n");
+  write(t / "dist/user/.villager-scan-allow", "*:*\n");  // ignored when default_allowlist is off
+  write(t / "allow", "generic-secret:dist/user/*.env\n");
+  ScanOptions opts;
+  opts.default_allowlist = false;
+  opts.path_prefix = "dist/user/";
+  auto found = scan_tree(t / "dist/user", opts);
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->findings.size(), 1u);
+  EXPECT_EQ(found->findings[0].file, "dist/user/cfg.env");
+  opts.allowlist = t / "allow";
+  auto allowed = scan_tree(t / "dist/user", opts);
+  ASSERT_TRUE(allowed.has_value());
+  EXPECT_TRUE(allowed->findings.empty());
 }
 
 TEST(SecretScan, SkipsFilesOverTheSizeLimitWithANote) {
   TempDir t;
   write(t / "big.bin", std::string(2048, 'x') + kAwsKeyId);
   write(t / "small.txt", "hello\n");
-  auto r = scan_tree(t.path(), {.allowlist = {}, .max_file_bytes = 1024});
+  ScanOptions opts;
+  opts.max_file_bytes = 1024;
+  auto r = scan_tree(t.path(), opts);
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->findings.empty());
   ASSERT_EQ(r->notes.size(), 1u);

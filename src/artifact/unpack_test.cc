@@ -46,12 +46,15 @@ TEST(Unpack, RestoresFilesAndExecutableBits) {
   fs::create_directories(t / "dist/bin");
   ASSERT_TRUE(write_file_atomic(t / "dist/bin/app", "#!/bin/sh\n", fs::perms(0700)).ok());
   ASSERT_TRUE(write_file_atomic(t / "dist/index.html", "<html/>", fs::perms(0600)).ok());
+  ASSERT_TRUE(write_file_atomic(t / "dist/caf\xc3\xa9.html", "utf-8 name").ok());
   auto r = pack_directory({t / "dist", "user", "v1", {}, t / "store", {}});
   ASSERT_TRUE(r.has_value());
-  ASSERT_TRUE(unpack_artifact(r->zip_path, t / "rel/user/x").ok());
+  auto un = unpack_artifact(r->zip_path, t / "rel/user/x");
+  ASSERT_TRUE(un.ok()) << un.error().message;
   EXPECT_EQ(*read_file(t / "rel/user/x/bin/app"), "#!/bin/sh\n");
   EXPECT_EQ(fs::status(t / "rel/user/x/bin/app").permissions(), fs::perms(0755));
   EXPECT_EQ(fs::status(t / "rel/user/x/index.html").permissions(), fs::perms(0644));
+  EXPECT_EQ(*read_file(t / "rel/user/x/caf\xc3\xa9.html"), "utf-8 name");
   auto again = unpack_artifact(r->zip_path, t / "rel/user/x");
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, Code::kConflict);

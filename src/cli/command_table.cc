@@ -17,6 +17,7 @@ const std::vector<Command>& command_table() {
       kScanCommand,
       kSecretsCommand,
       kLoadCommand,
+      kPackageCommand,
   };
   return table;
 }

@@ -17,5 +17,6 @@ extern const Command kAuditCommand;
 extern const Command kScanCommand;
 extern const Command kSecretsCommand;
 extern const Command kLoadCommand;
+extern const Command kPackageCommand;
 
 }  // namespace villager::cli
