@@ -96,6 +96,12 @@ villager_port=$(free_port)
 pids+=($villager_pid)
 wait_port "$villager_port"
 
+# The same proxy with a request observer that counts (the agent's metrics hook), to show what it costs.
+observed_port=$(free_port)
+"$bench_bin" --listen "127.0.0.1:$observed_port" --upstream "127.0.0.1:$origin_port" --threads 1 --observer \
+  > /dev/null 2> /dev/null & pids+=($!)
+wait_port "$observed_port"
+
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 # wrk's "Requests/sec:" and the 99% line of --latency, p99 converted to microseconds.
@@ -113,19 +119,21 @@ run_wrk() {  # $1 = port -> "rps p99_us"
     END { printf "%.0f %.0f\n", rps, p99 }' "$work/wrk.out"
 }
 
-printf '%-16s %12s %10s\n' proxy req/s p99_us
+printf '%-17s %12s %10s\n' proxy req/s p99_us
 read -r direct_rps direct_p99 < <(run_wrk "$origin_port")
-printf '%-16s %12s %10s\n' "none (origin)" "$direct_rps" "$direct_p99"
+printf '%-17s %12s %10s\n' "none (origin)" "$direct_rps" "$direct_p99"
 read -r haproxy_rps haproxy_p99 < <(run_wrk "$haproxy_port")
-printf '%-16s %12s %10s\n' haproxy "$haproxy_rps" "$haproxy_p99"
+printf '%-17s %12s %10s\n' haproxy "$haproxy_rps" "$haproxy_p99"
 read -r nginx_rps nginx_p99 < <(run_wrk "$nginx_proxy_port")
-printf '%-16s %12s %10s\n' nginx "$nginx_rps" "$nginx_p99"
+printf '%-17s %12s %10s\n' nginx "$nginx_rps" "$nginx_p99"
 
 rss_idle=$(rss_kb "$villager_pid")
 ( sleep 2; rss_kb "$villager_pid" > "$work/rss_load" ) & rss_pid=$!
 read -r villager_rps villager_p99 < <(run_wrk "$villager_port")
 wait "$rss_pid"
-printf '%-16s %12s %10s\n' villager "$villager_rps" "$villager_p99"
+printf '%-17s %12s %10s\n' villager "$villager_rps" "$villager_p99"
+read -r observed_rps observed_p99 < <(run_wrk "$observed_port")
+printf '%-17s %12s %10s\n' villager+observer "$observed_rps" "$observed_p99"
 
 ratio=$(awk -v v="$villager_rps" -v h="$haproxy_rps" 'BEGIN { printf "%.2f", v / h }')
 echo "villager/haproxy req/s ratio: $ratio (target >= 1.00)"
