@@ -54,12 +54,16 @@ void Worker::refresh_routes() {
     }
   }
   routes_ = std::move(snap);
-  pool_.close_unless([this](const UpstreamConnection& c) { return routable(c); });
+  // Judged against this snapshot, not routes(): a store() landing meanwhile must not re-enter the pool.
+  pool_.close_unless([this](const UpstreamConnection& c) { return routable_in(*routes_, c); });
   counters_.pooled_idle.store(pool_.idle(), std::memory_order_relaxed);
 }
 
 bool Worker::routable(const UpstreamConnection& conn) {
-  const RouteSnapshot& snap = *routes();
+  return routable_in(*routes(), conn);
+}
+
+bool Worker::routable_in(const RouteSnapshot& snap, const UpstreamConnection& conn) {
   for (size_t i = 0; i < snap.keys.size(); ++i) {
     if (snap.table->upstreams[i].weight > 0 && snap.keys[i] == conn.key) return true;
   }
