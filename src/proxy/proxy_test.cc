@@ -392,6 +392,48 @@ TEST(Proxy, ObserverSeesEveryCompletedRequest) {
   EXPECT_GE(bytes, 2u);
 }
 
+TEST(Proxy, HostNamesAreResolved) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{Upstream{"v1", "localhost", a.port(), 1}}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "v1");
+  ASSERT_TRUE(routes.store(RouteTable{{Upstream{"v1", "no-such-host.invalid", a.port(), 1}}, ""}).ok());
+  auto bad = c.get("/");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->result_int(), 502u);
+  EXPECT_NE(bad->body().find("does not resolve"), std::string::npos) << bad->body();
+}
+
+TEST(Proxy, IdleClientConnectionIsClosedAfterIdleTimeout) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(100);
+  RunningProxy p(routes, limits);
+  RawClient silent(p.port());
+  EXPECT_TRUE(silent.closed_by_peer());
+  // A header that never ends is bounded by the same deadline (slow loris).
+  RawClient slow(p.port());
+  ASSERT_TRUE(slow.send_raw("GET / HTTP/1.1\r\nHost: t\r\n"));
+  EXPECT_TRUE(slow.closed_by_peer());
+}
+
+TEST(Proxy, OversizedUpstreamResponseIs502) {
+  TestUpstream a("v1-with-a-long-release-name");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_response_bytes = 4;
+  RunningProxy p(routes, limits);
+  RawClient c(p.port());
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 502u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
+}
+
 TEST(Proxy, BindErrorNamesTheAddress) {
   Routes routes;
   RunningProxy first(routes);
