@@ -79,6 +79,23 @@ TEST(Proxy, PostBodyIsForwarded) {
   EXPECT_EQ((*r2)["x-seen-body-bytes"], "5");
 }
 
+TEST(Proxy, ExpectContinueIsAnsweredThenTheBodyForwarded) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.send_raw("PUT /u HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = c.read();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->result_int(), 100u);
+  ASSERT_TRUE(c.send_raw("0123456789"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);
+  EXPECT_EQ((*r)["x-seen-body-bytes"], "10");
+  EXPECT_EQ(a.last_headers().count("expect"), 0u);
+}
+
 TEST(Proxy, WeightsSplitTrafficWithinBinomialTolerance) {
   TestUpstream a("v1"), b("v2");
   Routes routes(RouteTable{{to(a, 1), to(b, 3)}, ""});
