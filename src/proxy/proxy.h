@@ -77,7 +77,8 @@ class Proxy {
   // The bound port (useful after listening on port 0); 0 before start().
   uint16_t port() const;
   // Graceful: stops accepting, closes idle keep-alive connections, lets in-flight requests finish up to
-  // limits.drain_timeout, then closes the rest and joins the threads. Idempotent.
+  // limits.drain_timeout, then closes the rest and joins the threads. Idempotent. Not from a proxy
+  // thread (the observer): it joins them.
   void stop();
   // Closes the idle pooled upstream connections to `release_id` on every thread now; ones in use are
   // closed when their request ends if the release no longer takes traffic. Call after a route swap.

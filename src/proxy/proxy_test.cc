@@ -79,6 +79,23 @@ TEST(Proxy, PostBodyIsForwarded) {
   EXPECT_EQ((*r2)["x-seen-body-bytes"], "5");
 }
 
+TEST(Proxy, ExpectContinueIsAnsweredThenTheBodyForwarded) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.send_raw("PUT /u HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = c.read();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->result_int(), 100u);
+  ASSERT_TRUE(c.send_raw("0123456789"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 200u);
+  EXPECT_EQ((*r)["x-seen-body-bytes"], "10");
+  EXPECT_EQ(a.last_headers().count("expect"), 0u);
+}
+
 TEST(Proxy, WeightsSplitTrafficWithinBinomialTolerance) {
   TestUpstream a("v1"), b("v2");
   Routes routes(RouteTable{{to(a, 1), to(b, 3)}, ""});
@@ -390,6 +407,48 @@ TEST(Proxy, ObserverSeesEveryCompletedRequest) {
   EXPECT_EQ(seen[0], (std::pair<std::string, int>("v1", 200)));
   EXPECT_EQ(seen[1], (std::pair<std::string, int>("", 503)));
   EXPECT_GE(bytes, 2u);
+}
+
+TEST(Proxy, HostNamesAreResolved) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{Upstream{"v1", "localhost", a.port(), 1}}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body(), "v1");
+  ASSERT_TRUE(routes.store(RouteTable{{Upstream{"v1", "no-such-host.invalid", a.port(), 1}}, ""}).ok());
+  auto bad = c.get("/");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->result_int(), 502u);
+  EXPECT_NE(bad->body().find("does not resolve"), std::string::npos) << bad->body();
+}
+
+TEST(Proxy, IdleClientConnectionIsClosedAfterIdleTimeout) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(100);
+  RunningProxy p(routes, limits);
+  RawClient silent(p.port());
+  EXPECT_TRUE(silent.closed_by_peer());
+  // A header that never ends is bounded by the same deadline (slow loris).
+  RawClient slow(p.port());
+  ASSERT_TRUE(slow.send_raw("GET / HTTP/1.1\r\nHost: t\r\n"));
+  EXPECT_TRUE(slow.closed_by_peer());
+}
+
+TEST(Proxy, OversizedUpstreamResponseIs502) {
+  TestUpstream a("v1-with-a-long-release-name");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_response_bytes = 4;
+  RunningProxy p(routes, limits);
+  RawClient c(p.port());
+  auto r = c.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 502u);
+  EXPECT_TRUE(is_json_error(*r)) << r->body();
 }
 
 TEST(Proxy, BindErrorNamesTheAddress) {

@@ -67,11 +67,13 @@ TEST(RouteTable, StickyCookiePinsToARoutableRelease) {
   // A cookie naming a release gone from the table (or drained to weight 0) is re-chosen and re-set.
   RouteChoice gone = choose(t, "rel=v9", 5);
   EXPECT_TRUE(gone.set_cookie);
-  RouteChoice drained = choose(two(0, 1, "rel"), "rel=v1", 5);
+  RouteTable without_v1 = two(0, 1, "rel");  // choose() returns a pointer into the table: keep it alive
+  RouteChoice drained = choose(without_v1, "rel=v1", 5);
   EXPECT_EQ(drained.upstream->release_id, "v2");
   EXPECT_TRUE(drained.set_cookie);
   // Sticky off: cookies are ignored and never set.
-  RouteChoice off = choose(two(1, 1), "rel=v1", 1);
+  RouteTable plain = two(1, 1);
+  RouteChoice off = choose(plain, "rel=v1", 1);
   EXPECT_FALSE(off.set_cookie);
 }
 

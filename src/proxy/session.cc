@@ -102,7 +102,7 @@ void Session::on_read_header(error_code ec) {
     route();
     return;
   }
-  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+  if (parser_->get().version() >= 11 && beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
     // The client waits for this before sending the body; the limits were already checked on the header.
     phase_ = Phase::kWriting;
     set_deadline(worker_.limits().request_timeout);

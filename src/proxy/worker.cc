@@ -47,19 +47,28 @@ void Worker::refresh_routes() {
     // Names resolve once per table swap, not per request (the table names loopback slots in practice).
     asio::ip::tcp::resolver resolver(ioc_);
     auto results = resolver.resolve(u.host, std::to_string(u.port), ec);
-    if (ec || results.empty()) {
-      snap->endpoints.emplace_back(std::nullopt);
-    } else {
-      snap->endpoints.emplace_back(results.begin()->endpoint());
+    std::optional<asio::ip::tcp::endpoint> chosen;
+    if (!ec) {
+      // One address per upstream, IPv4 first: release slots listen on 127.0.0.1, and "localhost" often
+      // resolves to ::1 first.
+      for (const auto& entry : results) {
+        if (!chosen || (entry.endpoint().address().is_v4() && !chosen->address().is_v4()))
+          chosen = entry.endpoint();
+      }
     }
+    snap->endpoints.emplace_back(chosen);
   }
   routes_ = std::move(snap);
-  pool_.close_unless([this](const UpstreamConnection& c) { return routable(c); });
+  // Judged against this snapshot, not routes(): a store() landing meanwhile must not re-enter the pool.
+  pool_.close_unless([this](const UpstreamConnection& c) { return routable_in(*routes_, c); });
   counters_.pooled_idle.store(pool_.idle(), std::memory_order_relaxed);
 }
 
 bool Worker::routable(const UpstreamConnection& conn) {
-  const RouteSnapshot& snap = *routes();
+  return routable_in(*routes(), conn);
+}
+
+bool Worker::routable_in(const RouteSnapshot& snap, const UpstreamConnection& conn) {
   for (size_t i = 0; i < snap.keys.size(); ++i) {
     if (snap.table->upstreams[i].weight > 0 && snap.keys[i] == conn.key) return true;
   }

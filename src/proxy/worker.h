@@ -70,6 +70,7 @@ class Worker {
 
  private:
   void refresh_routes();
+  static bool routable_in(const RouteSnapshot& snap, const UpstreamConnection& conn);
   void force_close_all();
 
   boost::asio::io_context ioc_{1};
