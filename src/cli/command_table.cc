@@ -8,6 +8,7 @@ const std::vector<Command>& command_table() {
       kHelpCommand,
       kInitCommand,
       kConfigCommand,
+      kSmokeCommand,
   };
   return table;
 }

@@ -8,5 +8,6 @@ namespace villager::cli {
 extern const Command kHelpCommand;
 extern const Command kInitCommand;
 extern const Command kConfigCommand;
+extern const Command kSmokeCommand;
 
 }  // namespace villager::cli

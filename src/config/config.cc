@@ -26,7 +26,7 @@ const std::vector<std::string> kTargets = {"local", "url"};
 const std::vector<std::string> kSmokeKeys = {
     "cors_allowed_origins", "cors_foreign_origin", "storage",     "logs",           "auth_status",
     "access_token_header",  "access_token_secret", "write_path",  "health_timeout", "health_deadline",
-    "health_interval",      "transfers_path",      "meta_fields", "check"};
+    "health_interval",      "transfers_path",      "meta_fields", "frontend_text", "check"};
 const std::vector<std::string> kMonitorKeys = {"alarm"};
 const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",
                                              "window", "consecutive", "severity", "service"};

@@ -109,9 +109,10 @@ struct SmokeConfig {
   Millis health_timeout{5000};
   Millis health_deadline{30000};
   Millis health_interval{500};
-  std::string transfers_path = "/api/transfers";  // create|upload/ID|complete/ID|download/ID below it
-  std::vector<std::string> meta_fields;           // allowed meta.json keys; empty: SGraph Send's set
-  std::vector<SmokeCheckConfig> checks;           // [[smoke.check]], in file order
+  std::string transfers_path = "/api/transfers";     // create|upload/ID|complete/ID|download/ID below it
+  std::vector<std::string> meta_fields;              // allowed meta.json keys; empty: SGraph Send's set
+  std::map<std::string, std::string> frontend_text;  // page -> text the page must contain
+  std::vector<SmokeCheckConfig> checks;              // [[smoke.check]], in file order
 };
 
 struct AlarmConfig {

@@ -100,6 +100,7 @@ void parse_expect(TomlReader& r, const toml::table& e, SmokeCheckConfig& k) {
 }  // namespace
 
 void parse_smoke_checks(TomlReader& r, const toml::table& smoke, Config& c) {
+  r.get(smoke, "frontend_text", c.smoke.frontend_text);
   const toml::node* n = smoke.get("check");
   if (!n) return;
   const toml::array* a = n->as_array();
