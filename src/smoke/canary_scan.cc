@@ -28,6 +28,7 @@ std::string strip_padding(std::string s) {
 }  // namespace
 
 std::vector<EncodedForm> encoded_forms(const std::string& value) {
+  if (value.size() < kMinFormBytes) return {};
   std::vector<EncodedForm> candidates = {
       {"raw", value},
       {"hex", hex_encode(value)},
@@ -68,14 +69,16 @@ Result<ScanSummary> scan_for_canaries(const std::vector<std::filesystem::path>& 
   auto scan_file = [&](const std::filesystem::path& p) -> Status {
     std::ifstream in(p, std::ios::binary);
     if (!in) return PermissionDenied("scanning " + p.string() + ": cannot open");
-    std::string data;
-    data.resize(kMaxScanBytesPerFile + 1);
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<size_t>(in.gcount()));
-    if (data.size() > kMaxScanBytesPerFile) {
-      data.resize(kMaxScanBytesPerFile);
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(p, ec);
+    if (ec) return PermissionDenied("scanning " + p.string() + ": " + ec.message());
+    if (size > kMaxScanBytesPerFile) {
+      size = kMaxScanBytesPerFile;
       s.truncated.push_back(p.string());
     }
+    std::string data(size, '\0');
+    in.read(data.data(), static_cast<std::streamsize>(size));
+    data.resize(static_cast<size_t>(in.gcount()));
     ++s.files;
     s.bytes += data.size();
     std::vector<ScanHit> hits;

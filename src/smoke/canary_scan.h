@@ -25,8 +25,8 @@ struct EncodedForm {
 };
 
 // The distinct forms a value can take in a file: raw, lower/upper hex, base64 (with and without
-// padding), base64url, percent-encoding (both cases) and JSON string escaping. Forms shorter than
-// 4 bytes are dropped: they would match by chance.
+// padding), base64url, percent-encoding (both cases) and JSON string escaping. Values and forms
+// shorter than 4 bytes give nothing: they would match by chance.
 std::vector<EncodedForm> encoded_forms(const std::string& value);
 
 struct ScanHit {
