@@ -1,6 +1,7 @@
 // auth: each protected path answers the configured status (401) with no credential and with a wrong
 // one, and 2xx with the right one; the transfers service's write endpoint refuses a request without a
-// valid access token (a server that fails open accepts it).
+// valid access token (a server that fails open accepts it). A 5xx to the right credential is a note,
+// not an auth failure: the credential was not refused, and the health check reports the outage.
 
 #include "base/strings.h"
 #include "smoke/context.h"
@@ -21,9 +22,14 @@ void expect_status(SmokeContext& ctx, const SmokeTarget& t, CheckResult& r, net:
   auto resp = ctx.send(t, req, path);
   if (!resp) {
     r.failures.push_back({line, "status " + std::to_string(want), resp.error().message});
-  } else if (want == 200 ? !is_2xx(resp->status) : resp->status != want) {
-    r.failures.push_back(
-        {line, want == 200 ? "a 2xx status" : "status " + std::to_string(want), describe(*resp)});
+  } else if (want != 200 && resp->status != want) {
+    r.failures.push_back({line, "status " + std::to_string(want), describe(*resp)});
+  } else if (want == 200 && resp->status >= 500) {
+    // The credential was not refused; the service is failing, which is the health check's finding.
+    r.notes.push_back(line + " answered " + std::to_string(resp->status) +
+                      ": credential not refused, service failing");
+  } else if (want == 200 && !is_2xx(resp->status)) {
+    r.failures.push_back({line, "a 2xx status", describe(*resp)});
   }
 }
 
