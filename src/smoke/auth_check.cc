@@ -40,6 +40,7 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
   std::vector<CheckResult> out;
   const std::string wrong = wrong_credential();
   for (const auto& t : ctx.targets) {
+    const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     bool prot = is_protected_service(*svc), writes = is_transfers_service(*svc, sc) && !sc.write_path.empty();
     if (!prot && !writes) continue;
@@ -62,6 +63,9 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
         if (svc->auth_header.empty()) continue;
         req.headers = {{svc->auth_header, wrong}};
         expect_status(ctx, t, r, req, path, "wrong " + svc->auth_header, sc.auth_status);
+        // SGraph Send also takes the key from a cookie of the same name: a wrong one must not pass.
+        req.headers = {{"Cookie", svc->auth_header + "=" + wrong}};
+        expect_status(ctx, t, r, req, path, "wrong " + svc->auth_header + " cookie", sc.auth_status);
         if (key) {
           req.headers = {{svc->auth_header, *key}};
           expect_status(ctx, t, r, req, path, "right " + svc->auth_header, 200);
@@ -77,6 +81,7 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
       req.headers.push_back({sc.access_token_header, wrong});
       expect_status(ctx, t, r, req, sc.write_path, "wrong " + sc.access_token_header, sc.auth_status);
     }
+    r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
   }
   if (out.empty()) {

@@ -30,6 +30,9 @@ class SmokeContext {
   Result<net::HttpResponse> send(const SmokeTarget& target, net::HttpRequest req, const std::string& path);
   // Sends `req` as is (absolute URL), through the target's connect_to when the host matches.
   Result<net::HttpResponse> send_url(const SmokeTarget& target, net::HttpRequest req);
+  std::chrono::microseconds elapsed(SteadyTime since) const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(clock.steady_now() - since);
+  }
   // Absolute paths: [smoke] storage (or logs) resolved against the config folder.
   std::vector<std::filesystem::path> configured(const std::vector<std::string>& rel) const;
 

@@ -96,17 +96,20 @@ std::vector<CheckResult> check_cors(SmokeContext& ctx) {
   const auto& sc = ctx.config.smoke;
   std::vector<CheckResult> out;
   for (const auto& t : ctx.targets) {
+    const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     CheckResult r{"cors", t.service};
     if (sc.cors_allowed_origins.empty()) {
       r.skipped = true;
       r.notes.push_back("not applicable: [smoke] cors_allowed_origins is empty");
+      r.duration = ctx.elapsed(started);
       out.push_back(std::move(r));
       continue;
     }
     Probe p = probe_for(*svc, sc);
     for (const auto& origin : sc.cors_allowed_origins) check_allowed(ctx, t, p, origin, r);
     check_foreign(ctx, t, p, sc.cors_foreign_origin, svc->health_path, r);
+    r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
   }
   return out;

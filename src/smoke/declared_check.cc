@@ -96,6 +96,7 @@ std::vector<CheckResult> check_declared(SmokeContext& ctx, const config::SmokeCh
   VariableScope scope{ctx.options.version, [&](const std::string& n) { return ctx.secret(n); }, &ctx.vars};
   auto expand = [&](const std::string& s) { return expand_variables(s, scope); };
   for (const auto& t : ctx.targets) {
+    const auto started = ctx.clock.steady_now();
     if (!k.service.empty() && t.service != k.service) continue;
     CheckResult r{k.name, t.service};
     auto path = expand(k.path);
@@ -117,6 +118,7 @@ std::vector<CheckResult> check_declared(SmokeContext& ctx, const config::SmokeCh
     }
     if (!ok) {
       r.passed = false;
+      r.duration = ctx.elapsed(started);
       out.push_back(std::move(r));
       continue;
     }
@@ -154,6 +156,7 @@ std::vector<CheckResult> check_declared(SmokeContext& ctx, const config::SmokeCh
           r.failures.push_back({line, "capture " + var + " from " + source, "not present in the answer"});
       }
     }
+    r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
   }
   if (out.empty()) {

@@ -75,6 +75,7 @@ bool plausible(const std::string& kind, const std::string& url, std::string cont
 std::vector<CheckResult> check_frontend(SmokeContext& ctx) {
   std::vector<CheckResult> out;
   for (const auto& t : ctx.targets) {
+    const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     if (svc->frontend_pages.empty()) continue;
     CheckResult r{"frontend", t.service};
@@ -121,6 +122,7 @@ std::vector<CheckResult> check_frontend(SmokeContext& ctx) {
     }
     r.notes.push_back(std::to_string(svc->frontend_pages.size()) + " pages, " + std::to_string(assets) +
                       " same-origin assets");
+    r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
   }
   if (out.empty()) {

@@ -11,6 +11,7 @@ std::vector<CheckResult> check_health(SmokeContext& ctx) {
   const auto& sc = ctx.config.smoke;
   std::vector<CheckResult> out;
   for (const auto& t : ctx.targets) {
+    const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     CheckResult r{"health", t.service};
     net::HttpRequest req;
@@ -34,6 +35,7 @@ std::vector<CheckResult> check_health(SmokeContext& ctx) {
     } else if (attempts > 1) {
       r.notes.push_back("healthy after " + std::to_string(attempts) + " attempts");
     }
+    r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
   }
   return out;

@@ -95,6 +95,7 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
   const auto& sc = ctx.config.smoke;
   std::vector<CheckResult> out;
   for (const auto& t : ctx.targets) {
+    const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     if (!is_transfers_service(*svc, sc)) continue;
     CheckResult r{"plaintext", t.service};
@@ -103,6 +104,7 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
       r.failures.push_back({"secret " + sc.access_token_secret,
                             "a value (environment's secrets or the process environment)",
                             "not available: no transfer can be created"});
+      r.duration = ctx.elapsed(started);
       out.push_back(std::move(r));
       continue;
     }
@@ -118,6 +120,7 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
     auto payload = encrypt_payload(key, random_bytes(kGcmIvBytes), sgmeta_envelope(file_name, marker));
     if (!payload) {
       r.failures.push_back({"encrypting the marker", "AES-256-GCM ciphertext", payload.error().message});
+      r.duration = ctx.elapsed(started);
       out.push_back(std::move(r));
       continue;
     }
@@ -216,6 +219,7 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
         r.notes.push_back("meta.json of transfer " + id +
                           " not found under the scanned storage: fields not checked");
     }
+    r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
   }
   if (out.empty()) {

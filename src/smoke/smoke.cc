@@ -56,11 +56,10 @@ Result<SmokeReport> run_smoke(const config::Config& config, const std::vector<Sm
   SmokeReport report;
   const auto suite_start = ctx.clock.steady_now();
   auto add = [&](std::vector<CheckResult> results, std::chrono::microseconds total) {
-    // A check that ran for several services reports its time split evenly: per-service timing would
-    // need per-service clocks in every check for no reader's benefit.
     for (auto& r : results) {
       r.passed = r.failures.empty();
-      r.duration = total / static_cast<long>(results.size());
+      // Checks time each service themselves; a result for no service (not applicable) gets the whole.
+      if (r.service.empty()) r.duration = total;
       report.passed = report.passed && r.passed;
       report.checks.push_back(std::move(r));
     }
