@@ -130,7 +130,8 @@ void print_human(const SmokeReport& report, std::ostream& out, bool tty) {
   size_t failed = 0;
   for (const auto& c : report.checks) {
     char dur[32];
-    std::snprintf(dur, sizeof dur, "%.0fms", ms(c.duration));
+    // Sub-10ms checks get a decimal so "0ms" never hides that something ran.
+    std::snprintf(dur, sizeof dur, ms(c.duration) < 10 ? "%.1fms" : "%.0fms", ms(c.duration));
     std::string mark =
         c.skipped ? std::string(dim) + "skip" + reset
                   : (c.passed ? std::string(green) + "ok  " + reset : std::string(red) + "FAIL" + reset);

@@ -66,11 +66,11 @@ TEST(Report, HumanIsOneLinePerCheckWithReason) {
   std::ostringstream out;
   print_human(sample(), out, false);
   EXPECT_EQ(out.str(),
-            "ok   health user 2ms\n"
-            "FAIL auth admin 0ms: GET http://h/tokens/list (wrong x-api-key): expected status 401, got "
+            "ok   health user 2.0ms\n"
+            "FAIL auth admin 0.0ms: GET http://h/tokens/list (wrong x-api-key): expected status 401, got "
             "status 200 <b>&\n"
             "       GET http://h/x?key=***: expected status 401, got status 200\n"
-            "skip plaintext 0ms: not applicable\n"
+            "skip plaintext 0.0ms: not applicable\n"
             "FAILED: 2/3 checks in 12ms\n");
   clear_secrets_for_test();
 }

@@ -166,7 +166,7 @@ rc=0
 "$VILLAGER_BIN" smoke edge -c "$dir/villager.toml" > "$dir/human.out" 2> "$dir/human.err" || rc=$?
 cat "$dir/human.out"
 [ "$rc" = 0 ] || { cat "$dir/human.err"; fail "correct nginx config: exit $rc, want 0"; }
-grep -q "^ok   health site" "$dir/human.out" || fail "no health line"
+grep -q "^ok   health site " "$dir/human.out" || fail "no health line"
 grep -q "^ok   first-token admin" "$dir/human.out" || fail "declarative check missing"
 grep -q "^ok   token-lookup admin" "$dir/human.out" || fail "captured value not reused"
 grep -q "^passed: " "$dir/human.out" || fail "no summary line"
