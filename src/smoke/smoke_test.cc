@@ -123,3 +123,48 @@ TEST(RunSmoke, UnknownCheckOrServiceIsAUsageError) {
 }
 
 }  // namespace villager::smoke
+
+namespace villager::smoke {
+
+TEST(EnvironmentTargets, LocalUsesListenAndTheAgentLayout) {
+  auto c = config::parse_config(R"(
+[project]
+name = "t"
+version_file = "version"
+[services.user]
+build_dir = "x"
+command = ["true"]
+[services.admin]
+build_dir = "x"
+command = ["true"]
+[environments.explorer]
+target = "local"
+listen = { user = "127.0.0.1:8080", admin = "127.0.0.1:8081" }
+[environments.live]
+target = "url"
+urls = { user = "https://send.example" }
+)",
+                                "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  auto local = environment_targets(*c, *c->environment("explorer"), {});
+  ASSERT_TRUE(local.has_value());
+  ASSERT_EQ(local->size(), 2u);
+  EXPECT_EQ((*local)[0].service, "user");  // config order
+  EXPECT_EQ((*local)[0].base_url, "http://127.0.0.1:8080");
+  EXPECT_EQ((*local)[1].base_url, "http://127.0.0.1:8081");
+  auto paths = local_scan_paths(*c, *c->environment("explorer"), *local);
+  std::vector<std::filesystem::path> want = {
+      "/p/.villager/data/explorer/user", "/p/.villager/logs/explorer/user",
+      "/p/.villager/data/explorer/admin", "/p/.villager/logs/explorer/admin", "/p/.villager/logs/agent.log"};
+  EXPECT_EQ(paths, want);
+
+  auto live = environment_targets(*c, *c->environment("live"), {"user"});
+  ASSERT_TRUE(live.has_value());
+  EXPECT_EQ((*live)[0].base_url, "https://send.example");
+  EXPECT_TRUE(local_scan_paths(*c, *c->environment("live"), *live).empty());
+  auto bad = environment_targets(*c, *c->environment("live"), {"admin"});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("environment live has no service 'admin'"), std::string::npos);
+}
+
+}  // namespace villager::smoke

@@ -197,6 +197,10 @@ no_secret "$dir/human.out" "$dir/human.err" "$dir/ok.json" "$dir/ok.err" "$dir/j
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [(c["name"],c["service"]) for c in r["checks"]]==[("cors","site")], r' "$dir/only.json"
 rc=0; "$VILLAGER_BIN" smoke edge -c "$dir/villager.toml" --only corz 2> "$dir/usage.err" || rc=$?
 [ "$rc" = 2 ] && grep -q "did you mean 'cors'" "$dir/usage.err" || fail "--only corz: exit $rc, $(cat "$dir/usage.err")"
+rc=0; "$VILLAGER_BIN" smoke nowhere -c "$dir/villager.toml" 2> "$dir/usage.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "villager: error: unknown environment 'nowhere'" "$dir/usage.err" || fail "unknown env: exit $rc"
+rc=0; "$VILLAGER_BIN" smoke -c "$dir/villager.toml" 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || fail "no environment: exit $rc, want 2"
 stop_nginx
 
 # 2. Wildcard CORS with credentials: exactly cors fails (for both services), exit 1.
