@@ -18,6 +18,7 @@ const std::vector<Command>& command_table() {
       kSecretsCommand,
       kLoadCommand,
       kPackageCommand,
+      kSmokeCommand,
   };
   return table;
 }

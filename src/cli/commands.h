@@ -18,5 +18,6 @@ extern const Command kScanCommand;
 extern const Command kSecretsCommand;
 extern const Command kLoadCommand;
 extern const Command kPackageCommand;
+extern const Command kSmokeCommand;
 
 }  // namespace villager::cli

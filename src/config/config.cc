@@ -6,6 +6,7 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "config/smoke_checks.h"
 #include "config/toml_reader.h"
 
 namespace villager::config {
@@ -23,9 +24,9 @@ const std::vector<std::string> kEnvKeys = {"target", "listen",        "urls",  "
                                            "steps",  "step_interval", "watch", "rehearse", "probe_interval"};
 const std::vector<std::string> kTargets = {"local", "url"};
 const std::vector<std::string> kSmokeKeys = {
-    "cors_allowed_origins", "cors_foreign_origin", "storage",    "logs",           "auth_status",
-    "access_token_header",  "access_token_secret", "write_path", "health_timeout", "health_deadline",
-    "health_interval"};
+    "cors_allowed_origins", "cors_foreign_origin", "storage",     "logs",           "auth_status",
+    "access_token_header",  "access_token_secret", "write_path",  "health_timeout", "health_deadline",
+    "health_interval",      "transfers_path",      "meta_fields", "frontend_text", "check"};
 const std::vector<std::string> kMonitorKeys = {"alarm"};
 const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",
                                              "window", "consecutive", "severity", "service"};
@@ -288,6 +289,9 @@ void parse_smoke(TomlReader& r, const toml::table& root, Config& c) {
   r.get_duration(*t, "health_timeout", s.health_timeout);
   r.get_duration(*t, "health_deadline", s.health_deadline);
   r.get_duration(*t, "health_interval", s.health_interval);
+  r.get(*t, "transfers_path", s.transfers_path);
+  r.get(*t, "meta_fields", s.meta_fields);
+  parse_smoke_checks(r, *t, c);
   for (const auto& o : s.cors_allowed_origins) {
     if (o == "*")
       r.error(r.where(*t, "cors_allowed_origins"),

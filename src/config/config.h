@@ -71,6 +71,32 @@ struct EnvironmentConfig {
   Millis probe_interval{5000};
 };
 
+// One declarative check, `[[smoke.check]]`: a request and what its answer must satisfy. Strings in
+// path, headers, body and expectations may hold ${VERSION}, ${secret:NAME} and ${CAPTURED} variables.
+struct SmokeCheckConfig {
+  std::string name;
+  std::string service;  // empty: every target service
+  std::string method = "GET";
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  int retries = 0;  // extra attempts when the expectations fail
+  Millis retry_interval{500};
+  Millis timeout{10000};
+  // Expectations; empty ones are not checked.
+  std::vector<int> status;  // any of these
+  std::map<std::string, std::string> headers_equal;
+  std::map<std::string, std::string> headers_contain;
+  std::vector<std::string> headers_absent;
+  std::vector<std::string> body_contains;
+  std::vector<std::string> body_regex;
+  std::map<std::string, std::string> json_equal;  // dotted path -> expected value as JSON text
+  std::vector<std::string> json_exists;           // dotted paths ("transfer_id", "tokens.0")
+  std::optional<Millis> max_duration;
+  // Variables set from the answer for later checks: name -> "json:PATH" | "header:NAME" | "body".
+  std::map<std::string, std::string> capture;
+};
+
 struct SmokeConfig {
   std::vector<std::string> cors_allowed_origins;
   std::string cors_foreign_origin = "https://evil.example";
@@ -83,6 +109,10 @@ struct SmokeConfig {
   Millis health_timeout{5000};
   Millis health_deadline{30000};
   Millis health_interval{500};
+  std::string transfers_path = "/api/transfers";     // create|upload/ID|complete/ID|download/ID below it
+  std::vector<std::string> meta_fields;              // allowed meta.json keys; empty: SGraph Send's set
+  std::map<std::string, std::string> frontend_text;  // page -> text the page must contain
+  std::vector<SmokeCheckConfig> checks;              // [[smoke.check]], in file order
 };
 
 struct AlarmConfig {

@@ -1,0 +1,111 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "base/fs.h"
+#include "base/redact.h"
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "cli/project.h"
+#include "smoke/smoke.h"
+
+namespace villager::cli {
+
+namespace {
+
+constexpr std::string_view kHelp =
+    R"(usage: villager smoke ENV [--service S] [--only CHECK,...] [--json] [--junit FILE] [-c FILE]
+
+Runs the smoke suite against an environment's public endpoints: http://LISTEN of each service for a
+local environment, the configured URLs for a url environment. Built-in checks:
+
+  health     the health path answers 200 with the expected body, retried until a deadline
+  auth       protected paths refuse no/wrong credential and accept the right one; the write
+             endpoint refuses a request without a valid access token
+  cors       allowed origins get exactly their origin back, Vary: Origin and the needed headers;
+             a foreign origin gets no allow-origin
+  plaintext  encrypts a marker as the browser does, uploads, downloads and compares it, then scans
+             storage and logs for the marker, file name, key, tokens and the spoofed client IP
+  frontend   pages answer 200 text/html and their same-origin assets load
+
+plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
+are read from the process environment and never printed.
+
+options:
+  --service S        only this service (repeatable, or comma-separated)
+  --only CHECK,...   only these checks (built-in or [[smoke.check]] names)
+  --json             print the JSON report (schema in docs/smoke.md) instead of the table
+  --junit FILE       also write a JUnit XML report to FILE
+  -c, --config FILE  the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
+
+exit: 0 all checks passed, 1 a check failed, 2 usage or config error.
+)";
+
+std::vector<std::string> comma_list(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values)
+    for (const auto& part : split(v, ','))
+      if (!trim(part).empty()) out.emplace_back(trim(part));
+  return out;
+}
+
+std::string read_version(const config::Config& cfg) {
+  if (cfg.project.version_file.empty()) return "";
+  auto text = read_file(cfg.root / cfg.project.version_file);
+  return text ? std::string(trim(*text)) : "";
+}
+
+int run_smoke(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"only", true}, {"json"}, {"junit", true}});
+  if (!args) return report_error(args.error(), kExitUsage);
+  if (args->help()) return print_help(kHelp);
+  if (args->positionals().size() != 1)
+    return report_error("smoke needs one environment: villager smoke ENV", kExitUsage);
+  auto cfg = load_project(*args);
+  if (!cfg) return report_error(cfg.error(), kExitUsage);
+  const std::string env_name = args->positionals()[0];
+  const config::EnvironmentConfig* env = cfg->environment(env_name);
+  if (!env) {
+    std::vector<std::string> names;
+    for (const auto& e : cfg->environments) names.push_back(e.name);
+    std::string hint = suggest(env_name, names);
+    return report_error(
+        "unknown environment '" + env_name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
+        kExitUsage);
+  }
+  auto targets = smoke::environment_targets(*cfg, *env, comma_list(args->get_all("service")));
+  if (!targets) return report_error(targets.error().context("smoke " + env_name), kExitUsage);
+
+  smoke::SmokeOptions opts;
+  opts.only = comma_list(args->get_all("only"));
+  // The process environment until the secrets store is wired in; values are registered for masking
+  // by the suite as it reads them.
+  opts.secret = [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v || !*v) return std::nullopt;
+    register_secret(v);
+    return std::string(v);
+  };
+  opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
+  opts.version = read_version(*cfg);
+
+  auto report = smoke::run_smoke(*cfg, *targets, opts);
+  if (!report)
+    return report_error(report.error().context("smoke " + env_name), exit_code_for(report.error()));
+  if (args->has("junit")) {
+    auto st = write_file_atomic(args->get("junit"), smoke::to_junit(*report));
+    if (!st) return report_error(st.error().context("writing JUnit report"), kExitFailed);
+  }
+  if (args->has("json"))
+    std::cout << smoke::to_json(*report);
+  else
+    smoke::print_human(*report, std::cout, ::isatty(STDOUT_FILENO));
+  return report->passed ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+const Command kSmokeCommand = {"smoke", "run the smoke suite against an environment", kHelp, run_smoke};
+
+}  // namespace villager::cli

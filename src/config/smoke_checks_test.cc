@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+
+#include "base/strings.h"
+#include "config/config.h"
+
+namespace villager::config {
+
+namespace {
+const std::string kBase = R"(
+[project]
+name = "demo"
+version_file = "version"
+
+[services.user]
+build_dir = "dist/user"
+command = ["bin/send-server", "--port", "${PORT}"]
+
+[environments.live]
+target = "url"
+urls = { user = "https://send.example/" }
+)";
+}  // namespace
+
+TEST(SmokeChecks, ParsesRequestExpectationsAndCaptures) {
+  auto c = parse_config(kBase + R"(
+[smoke]
+transfers_path = "/v2/transfers"
+
+[[smoke.check]]
+name = "create"
+service = "user"
+method = "post"
+path = "/api/transfers/create"
+headers = { x-sgraph-access-token = "${secret:TOKEN}" }
+body = '{"file_size_bytes": 3}'
+retries = 2
+retry_interval = "100ms"
+capture = { TID = "json:transfer_id", VER = "header:x-service-version" }
+[smoke.check.expect]
+status = [200, 201]
+headers = { x-service-version = "${VERSION}" }
+headers_contain = { content-type = "json" }
+headers_absent = ["server"]
+body_contains = "transfer_id"
+body_regex = ['"[0-9a-f]{12}"']
+json = { "transfer_id" = "x", "n" = 3, "ok" = true }
+json_exists = ["upload_url"]
+max_duration = "250ms"
+
+[[smoke.check]]
+name = "info"
+path = "/api/transfers/info/${TID}"
+expect = { status = 200 }
+)",
+                        "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->smoke.transfers_path, "/v2/transfers");
+  ASSERT_EQ(c->smoke.checks.size(), 2u);
+  const auto& k = c->smoke.checks[0];
+  EXPECT_EQ(k.method, "POST");
+  EXPECT_EQ(k.headers.at(0).first, "x-sgraph-access-token");
+  EXPECT_EQ(k.retries, 2);
+  EXPECT_EQ(k.retry_interval.count(), 100);
+  EXPECT_EQ(k.status, (std::vector<int>{200, 201}));
+  EXPECT_EQ(k.headers_equal.at("x-service-version"), "${VERSION}");
+  EXPECT_EQ(k.body_contains, (std::vector<std::string>{"transfer_id"}));
+  EXPECT_EQ(k.json_equal.at("transfer_id"), "\"x\"");
+  EXPECT_EQ(k.json_equal.at("n"), "3");
+  EXPECT_EQ(k.json_equal.at("ok"), "true");
+  EXPECT_EQ(k.json_exists, (std::vector<std::string>{"upload_url"}));
+  ASSERT_TRUE(k.max_duration.has_value());
+  EXPECT_EQ(k.max_duration->count(), 250);
+  EXPECT_EQ(k.capture.at("TID"), "json:transfer_id");
+  EXPECT_EQ(c->smoke.checks[1].status, (std::vector<int>{200}));
+  EXPECT_EQ(c->smoke.checks[1].method, "GET");
+}
+
+TEST(SmokeChecks, ReportsEveryProblemWithItsLine) {
+  auto c = parse_config(kBase + R"(
+[[smoke.check]]
+name = "a"
+service = "usr"
+method = "FETCH"
+path = "info"
+capture = { "bad-name" = "json:x", Y = "cookie:z" }
+expect = { status = 700, body_regex = "(", colour = "red" }
+
+[[smoke.check]]
+name = "a"
+path = "/x"
+
+[[smoke.check]]
+name = "health"
+)",
+                        "/p/villager.toml");
+  ASSERT_FALSE(c.has_value());
+  const std::string& m = c.error().message;
+  for (const char* want :
+       {"unknown service 'usr' (did you mean 'user'?)", "method 'FETCH' is not one of",
+        "path 'info' must start with '/'", "capture name 'bad-name'", "use \"json:PATH\"",
+        "must be between 100 and 599", "bad regular expression '('", "colour", "duplicate smoke check 'a'",
+        "'health' is the name of a built-in check", "missing required key 'path'"}) {
+    EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\n" << m;
+  }
+  // Every line is located.
+  for (const auto& line : split(m, '\n')) EXPECT_TRUE(starts_with(line, "/p/villager.toml:")) << line;
+}
+
+}  // namespace villager::config

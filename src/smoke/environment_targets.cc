@@ -1,0 +1,53 @@
+#include <algorithm>
+
+#include "base/strings.h"
+#include "smoke/smoke.h"
+
+namespace villager::smoke {
+
+Result<std::vector<SmokeTarget>> environment_targets(const config::Config& config,
+                                                     const config::EnvironmentConfig& env,
+                                                     const std::vector<std::string>& services) {
+  std::vector<std::string> names;
+  if (env.target == "url")
+    for (const auto& [svc, url] : env.urls) names.push_back(svc);
+  else
+    for (const auto& [svc, hp] : env.listen) names.push_back(svc);
+  for (const auto& s : services)
+    if (std::find(names.begin(), names.end(), s) == names.end()) {
+      std::string hint = suggest(s, names);
+      return InvalidArgument("environment " + env.name + " has no service '" + s + "'" +
+                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; it has " +
+                             join(names, ", "));
+    }
+  std::vector<SmokeTarget> out;
+  // Config order, so reports read the same way as villager.toml.
+  for (const auto& svc : config.services) {
+    if (std::find(names.begin(), names.end(), svc.name) == names.end()) continue;
+    if (!services.empty() && std::find(services.begin(), services.end(), svc.name) == services.end())
+      continue;
+    SmokeTarget t;
+    t.service = svc.name;
+    t.base_url =
+        env.target == "url" ? env.urls.at(svc.name) : "http://" + env.listen.at(svc.name).to_string();
+    out.push_back(std::move(t));
+  }
+  if (out.empty()) return InvalidArgument("environment " + env.name + " has no services to smoke-test");
+  return out;
+}
+
+std::vector<std::filesystem::path> local_scan_paths(const config::Config& config,
+                                                    const config::EnvironmentConfig& env,
+                                                    const std::vector<SmokeTarget>& targets) {
+  std::vector<std::filesystem::path> out;
+  if (env.target != "local") return out;
+  auto state = config.state_dir();
+  for (const auto& t : targets) {
+    out.push_back(state / "data" / env.name / t.service);
+    out.push_back(state / "logs" / env.name / t.service);
+  }
+  out.push_back(state / "logs" / "agent.log");
+  return out;
+}
+
+}  // namespace villager::smoke
