@@ -8,17 +8,17 @@ const std::vector<Command>& command_table() {
       kHelpCommand,
       kInitCommand,
       kConfigCommand,
+      kScanCommand,
+      kPackageCommand,
+      kSecretsCommand,
       kDeployCommand,
       kRollbackCommand,
       kStatusCommand,
       kHistoryCommand,
+      kSmokeCommand,
+      kLoadCommand,
       kAgentCommand,
       kAuditCommand,
-      kScanCommand,
-      kSecretsCommand,
-      kLoadCommand,
-      kPackageCommand,
-      kSmokeCommand,
   };
   return table;
 }

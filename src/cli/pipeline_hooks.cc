@@ -1,14 +1,18 @@
 #include "cli/pipeline_hooks.h"
 
+#include <cstdlib>
 #include <iostream>
+#include <sstream>
 
 #include "base/redact.h"
 #include "base/strings.h"
+#include "secrets/key.h"
+#include "secrets/secret_store.h"
+#include "smoke/smoke.h"
 
 namespace villager::cli {
 
-Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config,
-                                                                 const std::string& env) {
+Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config, const std::string& env) {
   if (!config.environment(env)) {
     std::vector<std::string> names;
     for (const auto& e : config.environments) names.push_back(e.name);
@@ -19,8 +23,68 @@ Result<std::unique_ptr<targets::Target>> make_environment_target(const config::C
   return targets::make_target(config, env);
 }
 
-pipeline::DeployHooks make_deploy_hooks(const config::Config&, const std::string&, store::Store&) {
+smoke::SecretLookup environment_secret_lookup(const config::Config& config, const std::string& env) {
+  auto store = std::make_shared<std::optional<secrets::SecretStore>>();
+  auto opened = secrets::SecretStore::open(config.state_dir(), env, secrets::KeySource::for_env(config.state_dir(), env));
+  if (opened) store->emplace(std::move(*opened));
+  return [store](const std::string& name) -> std::optional<std::string> {
+    if (store->has_value()) {
+      if (auto v = (*store)->get(name); v) return v->reveal();
+    }
+    // Not in the environment's store: the process environment (a url environment tested from CI).
+    if (const char* v = std::getenv(name.c_str()); v && *v) {
+      register_secret(v);
+      return std::string(v);
+    }
+    return std::nullopt;
+  };
+}
+
+namespace {
+
+// Runs the suite against `targets`, stores the JSON report in `detail`, and turns failures into an error
+// that names each failed check.
+Status run_suite(const config::Config& config, const config::EnvironmentConfig& env,
+                 const std::vector<smoke::SmokeTarget>& targets, const std::string& version,
+                 const smoke::SecretLookup& lookup, std::string& detail) {
+  smoke::SmokeOptions opts;
+  opts.secret = lookup;
+  opts.version = version;
+  opts.extra_scan_paths = smoke::local_scan_paths(config, env, targets);
+  auto report = smoke::run_smoke(config, targets, opts);
+  if (!report) return report.error().context("smoke suite");
+  detail = "{\"smoke\":" + smoke::to_json(*report) + "}";
+  if (report->passed) return Ok();
+  std::vector<std::string> failed;
+  for (const auto& c : report->checks) {
+    if (c.passed) continue;
+    std::string line = c.name + (c.service.empty() ? "" : "/" + c.service);
+    if (!c.failures.empty())
+      line += " (" + c.failures[0].what + ": expected " + c.failures[0].expected + ", got " + c.failures[0].actual + ")";
+    failed.push_back(line);
+  }
+  std::ostringstream human;
+  smoke::print_human(*report, human, false);
+  std::cerr << redact(human.str());
+  return FailedPrecondition("smoke checks failed: " + join(failed, "; "));
+}
+
+}  // namespace
+
+pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env_name, store::Store&) {
   pipeline::DeployHooks hooks;
+  const auto* env = config.environment(env_name);
+  if (!env) return hooks;
+  auto lookup = environment_secret_lookup(config, env_name);
+  hooks.pre_traffic_smoke = [&config, env, lookup](const std::string& service, const std::string& slot_url,
+                                                   const std::string& version, std::string& detail) {
+    return run_suite(config, *env, {{service, slot_url, ""}}, version, lookup, detail);
+  };
+  hooks.post_traffic_smoke = [&config, env, lookup](const std::string& version, std::string& detail) -> Status {
+    auto targets = smoke::environment_targets(config, *env, {});
+    if (!targets) return targets.error();
+    return run_suite(config, *env, *targets, version, lookup, detail);
+  };
   return hooks;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "pipeline/deploy.h"
+#include "smoke/smoke.h"
 #include "store/store.h"
 #include "targets/target.h"
 
@@ -16,6 +17,8 @@ Result<std::unique_ptr<targets::Target>> make_environment_target(const config::C
                                                                  const std::string& env);
 pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env,
                                         store::Store& store);
+// Secret values for the smoke suite: the environment's encrypted store, else the process environment.
+smoke::SecretLookup environment_secret_lookup(const config::Config& config, const std::string& env);
 // Prints "villager: <what>: <line>" on stderr.
 pipeline::ProgressFn stderr_progress(const std::string& what);
 

@@ -35,7 +35,12 @@ class Run {
       if (seq) seqs.emplace_back(r.deployment_id, *seq);
     }
     auto started = clock_.steady_now();
-    Status s = body();
+    std::string extra;
+    Status s = body(extra);
+    if (!extra.empty()) {
+      auto j = json::parse(extra, nullptr, false);
+      if (j.is_object()) detail.update(j);
+    }
     detail["duration_ms"] =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
     if (!s.ok()) detail["error"] = s.error().message;
@@ -224,15 +229,21 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   // 7. Start the candidates; no traffic moves yet.
   for (auto& r : results) {
     run.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
-    Status s = run.step(results, "start_candidate:" + r.service, [&]() -> Status {
+    std::string slot_url;
+    Status s = run.step(results, "start_candidate:" + r.service, [&](std::string&) -> Status {
       auto slot = target.start_candidate(r.service, r.digest, r.version);
       if (!slot) return slot.error();
-      run.say("  " + r.service + " healthy on " + target.slot_url(*slot));
-      // 8. Pre-traffic smoke against the candidate itself.
-      if (hooks.pre_traffic_smoke)
-        return hooks.pre_traffic_smoke(r.service, target.slot_url(*slot), r.version);
+      slot_url = target.slot_url(*slot);
+      run.say("  " + r.service + " healthy on " + slot_url);
       return Ok();
     });
+    // 8. Pre-traffic smoke against the candidate itself.
+    if (s.ok() && hooks.pre_traffic_smoke) {
+      run.say("smoke-testing the " + r.service + " candidate");
+      s = run.step(results, "pre_traffic_smoke:" + r.service, [&](std::string& detail) -> Status {
+        return hooks.pre_traffic_smoke(r.service, slot_url, r.version, detail);
+      });
+    }
     if (!s.ok()) {
       restore_previous(target, results, run);
       run.finish(results, store::DeploymentStatus::kFailed, s.error().message);
@@ -247,7 +258,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   for (int w : steps) {
     Status s = run.step(
         results, "shift:" + std::to_string(w),
-        [&]() -> Status {
+        [&](std::string& detail) -> Status {
           for (const auto& r : results) {
             std::map<std::string, int> weights = {{r.digest, w}};
             if (!r.from_digest.empty() && w < 100) weights[r.from_digest] = 100 - w;
@@ -258,7 +269,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
             clock.sleep_for(env->step_interval);
             if (hooks.canary_check)
               for (const auto& r : results)
-                VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w));
+                VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w, detail));
           }
           return Ok();
         },
@@ -274,16 +285,23 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   }
 
   // 10. Promote: the new release serves; the old one stays warm for an instant rollback.
-  Status promoted = run.step(results, "promote", [&]() -> Status {
+  Status promoted = run.step(results, "promote", [&](std::string&) -> Status {
     for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(target.promote(r.service, r.digest));
     return Ok();
   });
 
   // 11. Post-traffic smoke against the public endpoints, then the watch window.
   Status checked = promoted;
-  if (checked.ok() && hooks.post_traffic_smoke)
-    checked = run.step(results, "post_traffic_smoke", hooks.post_traffic_smoke);
-  if (checked.ok() && hooks.watch) checked = run.step(results, "watch", hooks.watch);
+  if (checked.ok() && hooks.post_traffic_smoke) {
+    run.say("smoke-testing the public endpoints");
+    checked = run.step(results, "post_traffic_smoke", [&](std::string& detail) {
+      return hooks.post_traffic_smoke(results.front().version, detail);
+    });
+  }
+  if (checked.ok() && hooks.watch) {
+    run.say("watching for " + format_duration(env->watch));
+    checked = run.step(results, "watch", hooks.watch);
+  }
   if (!checked.ok()) {
     run.say("rolling back: " + checked.error().message);
     for (const auto& r : results) {
@@ -370,7 +388,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     if (!warm) {
       // Cold: the previous release must start and pass its health check before it takes traffic.
       run.say("starting " + service + " " + r.version + " (cold rollback)");
-      s = run.step(one, "start_previous", [&]() -> Status {
+      s = run.step(one, "start_previous", [&](std::string&) -> Status {
         auto slot = target.start_candidate(service, r.digest, r.version);
         if (!slot) return slot.error();
         return Ok();
@@ -379,7 +397,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     if (s.ok()) {
       s = run.step(
           one, "route_swap",
-          [&]() -> Status {
+          [&](std::string&) -> Status {
             VILLAGER_RETURN_IF_ERROR(target.set_weights(service, {{r.digest, 100}}));
             out.swap_ms[service] =
                 std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
@@ -395,20 +413,34 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     if (!s.ok()) {
       run.finish(one, store::DeploymentStatus::kFailed, s.error().message);
       run.audit("rollback.failed", service, {{"reason", s.error().message}});
+      // Services already swapped back stay swapped; their records are closed.
+      run.finish(out.services, store::DeploymentStatus::kSucceeded, request.reason);
       out.services.push_back(one[0]);
       return done(1, "rollback of " + env->name + "/" + service + " failed: " + s.error().message);
     }
     run.say("rolled back " + service + " to " + r.version + " in " + std::to_string(out.swap_ms[service]) +
             " ms" + (warm ? " (warm: route swap)" : " (cold start)"));
-    (void)store::mark_known_good(store, {0, env->name, service, r.digest, r.version, 0});
-    run.finish(one, store::DeploymentStatus::kSucceeded, request.reason);
-    run.audit("rollback.succeeded", service, {{"to", r.digest}, {"swap_ms", out.swap_ms[service]}});
     out.services.push_back(one[0]);
   }
-  if (hooks.post_traffic_smoke) {
-    if (auto s = hooks.post_traffic_smoke(); !s.ok())
-      return done(1, "rolled back, but the smoke suite fails on the restored release: " + s.error().message);
+  // The restored release is smoke-tested before the rollback counts as done.
+  Status smoked = Ok();
+  if (hooks.post_traffic_smoke && !out.services.empty()) {
+    run.say("smoke-testing the restored release");
+    smoked = run.step(out.services, "post_rollback_smoke", [&](std::string& d) {
+      return hooks.post_traffic_smoke(out.services.front().version, d);
+    });
   }
+  for (auto& r : out.services) {
+    if (smoked.ok()) (void)store::mark_known_good(store, {0, env->name, r.service, r.digest, r.version, 0});
+    std::vector<ServiceResult> one{r};
+    run.finish(one, smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed,
+               smoked.ok() ? request.reason : smoked.error().message);
+    r.status = one[0].status;
+    run.audit(smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed", r.service,
+              {{"to", r.digest}, {"swap_ms", out.swap_ms[r.service]}});
+  }
+  if (!smoked.ok())
+    return done(1, "rolled back, but the smoke suite fails on the restored release: " + smoked.error().message);
   return done(0, "rolled back");
 }
 

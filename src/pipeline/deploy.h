@@ -16,17 +16,20 @@
 namespace villager::pipeline {
 
 // Checks that plug into deploy. Each returns Ok to continue, or an error that stops the deploy (before
-// traffic) or rolls it back (after). Unset hooks pass.
+// traffic) or rolls it back (after). Unset hooks pass. `detail` receives a JSON object (a smoke report,
+// a verdict) that is stored with the step.
 struct DeployHooks {
   // The candidate slot of `service`, reachable at `slot_url`, before any traffic moves.
-  std::function<Status(const std::string& service, const std::string& slot_url, const std::string& version)>
+  std::function<Status(const std::string& service, const std::string& slot_url, const std::string& version,
+                       std::string& detail)>
       pre_traffic_smoke;
   // At each canary weight, after the step's interval.
-  std::function<Status(const std::string& service, const std::string& digest, int weight)> canary_check;
+  std::function<Status(const std::string& service, const std::string& digest, int weight, std::string& detail)>
+      canary_check;
   // After every service reached 100%, against the public endpoints.
-  std::function<Status()> post_traffic_smoke;
+  std::function<Status(const std::string& version, std::string& detail)> post_traffic_smoke;
   // The watch window after promotion; an error means "roll back".
-  std::function<Status()> watch;
+  std::function<Status(std::string& detail)> watch;
 };
 
 struct DeployRequest {
