@@ -96,8 +96,8 @@ TOML
   export VILLAGER_CONFIG="$WORK/villager.toml"
   # The services' secrets live in each environment's encrypted store; the agent injects them.
   for env in explorer production; do
-    printf '%s' "$SGRAPH_SEND__ACCESS_TOKEN" | "$V" secrets set "$env" SGRAPH_SEND__ACCESS_TOKEN 2>/dev/null
-    printf '%s' "$FAST_API__AUTH__API_KEY__VALUE" | "$V" secrets set "$env" FAST_API__AUTH__API_KEY__VALUE 2>/dev/null
+    printf '%s' "$SGRAPH_SEND__ACCESS_TOKEN" | "$V" secrets set "$env" SGRAPH_SEND__ACCESS_TOKEN >/dev/null
+    printf '%s' "$FAST_API__AUTH__API_KEY__VALUE" | "$V" secrets set "$env" FAST_API__AUTH__API_KEY__VALUE >/dev/null
   done
 }
 
