@@ -64,7 +64,7 @@ struct Proxy::Impl {
 void Proxy::Impl::accept_next() {
   Worker& target = *workers[next_worker];
   next_worker = (next_worker + 1) % workers.size();
-  acceptor->async_accept(target.ioc(), [this, &target](boost::system::error_code ec, tcp::socket socket) {
+  acceptor->async_accept(target.ioc(), [this, &target](boost::system::error_code ec, TcpSocket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) {
       log_event(LogLevel::kWarn, "proxy", "accept_failed",

@@ -25,7 +25,7 @@ bool is_http_error(const error_code& ec) {
 
 // A pooled connection the upstream already closed reads as EOF (or has junk pending). One non-blocking
 // peek tells; used only for requests we may not retry, since it costs a syscall.
-bool looks_closed(asio::ip::tcp::socket& s) {
+bool looks_closed(TcpSocket& s) {
   char byte;
   ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0) return !(errno == EAGAIN || errno == EWOULDBLOCK);
@@ -38,7 +38,7 @@ std::string millis(std::chrono::milliseconds d) {
 
 }  // namespace
 
-Session::Session(Worker& worker, asio::ip::tcp::socket socket)
+Session::Session(Worker& worker, TcpSocket socket)
     : worker_(worker), socket_(std::move(socket)), timer_(worker.ioc()) {}
 
 Session::~Session() {
@@ -346,7 +346,7 @@ void Session::on_write(error_code ec) {
   }
   if (!res_.keep_alive()) {
     error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(TcpSocket::shutdown_send, ignored);
     close();
     return;
   }

@@ -21,7 +21,7 @@ namespace villager::proxy {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Worker& worker, boost::asio::ip::tcp::socket socket);
+  Session(Worker& worker, TcpSocket socket);
   ~Session();
 
   // Must run on the worker's thread.
@@ -59,13 +59,15 @@ class Session : public std::enable_shared_from_this<Session> {
   Worker& worker_;
   std::list<Session*>::iterator registration_;
   bool registered_ = false;
-  boost::asio::ip::tcp::socket socket_;
+  TcpSocket socket_;
   boost::beast::flat_buffer buffer_;
   std::string peer_;
   Phase phase_ = Phase::kReadingHeader;
 
   // One deadline per session; the timer is re-armed lazily when the deadline moves later.
-  boost::asio::steady_timer timer_;
+  boost::asio::basic_waitable_timer<Clock, boost::asio::wait_traits<Clock>,
+                                    boost::asio::io_context::executor_type>
+      timer_;
   Clock::time_point deadline_ = Clock::time_point::max();
   bool timer_waiting_ = false;
   bool upstream_timed_out_ = false;

@@ -13,11 +13,15 @@
 
 namespace villager::proxy {
 
+// Sockets bound to one io_context's executor: no type-erased executor on the hot path.
+using TcpSocket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
 // One connection to an upstream. `reused` is true once it has served a request and come back from the
 // pool: a failure before any response byte on such a connection means it went stale while idle.
 struct UpstreamConnection {
   explicit UpstreamConnection(boost::asio::io_context& ioc) : socket(ioc) {}
-  boost::asio::ip::tcp::socket socket;
+  TcpSocket socket;
   boost::beast::flat_buffer buffer;
   std::string key;  // "host:port", the pool slot
   std::string release_id;
