@@ -12,7 +12,8 @@
 
 namespace villager::cli {
 
-Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config, const std::string& env) {
+Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config,
+                                                                 const std::string& env) {
   if (!config.environment(env)) {
     std::vector<std::string> names;
     for (const auto& e : config.environments) names.push_back(e.name);
@@ -25,7 +26,8 @@ Result<std::unique_ptr<targets::Target>> make_environment_target(const config::C
 
 smoke::SecretLookup environment_secret_lookup(const config::Config& config, const std::string& env) {
   auto store = std::make_shared<std::optional<secrets::SecretStore>>();
-  auto opened = secrets::SecretStore::open(config.state_dir(), env, secrets::KeySource::for_env(config.state_dir(), env));
+  auto opened = secrets::SecretStore::open(config.state_dir(), env,
+                                           secrets::KeySource::for_env(config.state_dir(), env));
   if (opened) store->emplace(std::move(*opened));
   return [store](const std::string& name) -> std::optional<std::string> {
     if (store->has_value()) {
@@ -60,7 +62,8 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
     if (c.passed) continue;
     std::string line = c.name + (c.service.empty() ? "" : "/" + c.service);
     if (!c.failures.empty())
-      line += " (" + c.failures[0].what + ": expected " + c.failures[0].expected + ", got " + c.failures[0].actual + ")";
+      line += " (" + c.failures[0].what + ": expected " + c.failures[0].expected + ", got " +
+              c.failures[0].actual + ")";
     failed.push_back(line);
   }
   std::ostringstream human;
@@ -71,7 +74,8 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
 
 }  // namespace
 
-pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env_name, store::Store&) {
+pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env_name,
+                                        store::Store&) {
   pipeline::DeployHooks hooks;
   const auto* env = config.environment(env_name);
   if (!env) return hooks;
@@ -80,8 +84,10 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
                                                    const std::string& version, std::string& detail) {
     return run_suite(config, *env, {{service, slot_url, ""}}, version, lookup, detail);
   };
-  hooks.post_traffic_smoke = [&config, env, lookup](const std::string& version, std::string& detail) -> Status {
-    auto targets = smoke::environment_targets(config, *env, {});
+  hooks.post_traffic_smoke = [&config, env, lookup](const std::vector<std::string>& services,
+                                                    const std::string& version,
+                                                    std::string& detail) -> Status {
+    auto targets = smoke::environment_targets(config, *env, services);
     if (!targets) return targets.error();
     return run_suite(config, *env, *targets, version, lookup, detail);
   };

@@ -74,6 +74,12 @@ class Run {
   std::string actor_;
 };
 
+std::vector<std::string> service_names(const std::vector<ServiceResult>& results) {
+  std::vector<std::string> out;
+  for (const auto& r : results) out.push_back(r.service);
+  return out;
+}
+
 std::string short_digest(const std::string& d) {
   return d.substr(0, std::min<size_t>(d.size(), 19));
 }
@@ -295,7 +301,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   if (checked.ok() && hooks.post_traffic_smoke) {
     run.say("smoke-testing the public endpoints");
     checked = run.step(results, "post_traffic_smoke", [&](std::string& detail) {
-      return hooks.post_traffic_smoke(results.front().version, detail);
+      return hooks.post_traffic_smoke(service_names(results), results.front().version, detail);
     });
   }
   if (checked.ok() && hooks.watch) {
@@ -427,7 +433,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   if (hooks.post_traffic_smoke && !out.services.empty()) {
     run.say("smoke-testing the restored release");
     smoked = run.step(out.services, "post_rollback_smoke", [&](std::string& d) {
-      return hooks.post_traffic_smoke(out.services.front().version, d);
+      return hooks.post_traffic_smoke(service_names(out.services), out.services.front().version, d);
     });
   }
   for (auto& r : out.services) {
@@ -440,7 +446,8 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
               {{"to", r.digest}, {"swap_ms", out.swap_ms[r.service]}});
   }
   if (!smoked.ok())
-    return done(1, "rolled back, but the smoke suite fails on the restored release: " + smoked.error().message);
+    return done(1,
+                "rolled back, but the smoke suite fails on the restored release: " + smoked.error().message);
   return done(0, "rolled back");
 }
 

@@ -24,10 +24,13 @@ struct DeployHooks {
                        std::string& detail)>
       pre_traffic_smoke;
   // At each canary weight, after the step's interval.
-  std::function<Status(const std::string& service, const std::string& digest, int weight, std::string& detail)>
+  std::function<Status(const std::string& service, const std::string& digest, int weight,
+                       std::string& detail)>
       canary_check;
-  // After every service reached 100%, against the public endpoints.
-  std::function<Status(const std::string& version, std::string& detail)> post_traffic_smoke;
+  // After every deployed service reached 100%, against their public endpoints.
+  std::function<Status(const std::vector<std::string>& services, const std::string& version,
+                       std::string& detail)>
+      post_traffic_smoke;
   // The watch window after promotion; an error means "roll back".
   std::function<Status(std::string& detail)> watch;
 };
