@@ -55,6 +55,7 @@ Result<std::vector<fs::path>> issue_files_under(const fs::path& dir) {
 }  // namespace
 
 std::string Problem::to_string() const {
+  if (file.empty()) return message;
   return file + (line > 0 ? ":" + std::to_string(line) : "") + ": " + message;
 }
 
@@ -83,9 +84,11 @@ IssueList parse_issues(std::string_view text, const std::string& file) {
 
     size_t tabs = 0, spaces = 0, i = 0;
     for (; i < line.size() && (line[i] == '\t' || line[i] == ' '); ++i) (line[i] == '\t' ? tabs : spaces)++;
-    if (tabs > 0 && spaces > 0) problem("indentation mixes tabs and spaces");
+    if (tabs > 0 && spaces > 0)
+      problem("indentation mixes tabs and spaces");
     else if (spaces % kSpacesPerLevel != 0)
-      problem("indentation of " + std::to_string(spaces) + " spaces is not a multiple of 4");
+      problem("indentation of " + std::to_string(spaces) + (spaces == 1 ? " space" : " spaces") +
+              " is not a multiple of 4");
     int depth = static_cast<int>(tabs + spaces / kSpacesPerLevel);
 
     // Split on the first two '|' only: a description may hold more.
@@ -164,8 +167,8 @@ Result<IssueList> load_issues(const std::vector<fs::path>& files) {
       std::string where = issue.file + ":" + std::to_string(issue.line);
       auto [it, inserted] = first_seen.emplace(issue.label, where);
       if (!inserted && it->second.rfind(issue.file + ":", 0) != 0)
-        out.problems.push_back({issue.file, issue.line, "duplicate label " + issue.label + " (first at " +
-                                                            it->second + ")"});
+        out.problems.push_back(
+            {issue.file, issue.line, "duplicate label " + issue.label + " (first at " + it->second + ")"});
       out.issues.push_back(std::move(issue));
     }
     for (auto& p : one.problems) out.problems.push_back(std::move(p));
@@ -186,7 +189,8 @@ std::vector<Issue> filter_issues(const std::vector<Issue>& issues, const IssueFi
 
 std::string format_issue_list(const std::vector<Issue>& issues) {
   if (issues.empty()) return "No issues found.\n";
-  auto row = [](std::string_view label, std::string_view type, std::string_view status, std::string_view title) {
+  auto row = [](std::string_view label, std::string_view type, std::string_view status,
+                std::string_view title) {
     return pad(label, kLabelWidth) + " " + pad(type, kTypeWidth) + " " + pad(status, kStatusWidth) + " " +
            first_chars(title, kTitleChars);
   };

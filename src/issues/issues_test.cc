@@ -108,9 +108,9 @@ TEST(FindIssueFiles, NearestIssuesFolderUpwardsPlusDevopsFolder) {
   ASSERT_TRUE(write_file_atomic(t / "repo/.issues/sub/a.issues", "Task-1 | todo | a\n").ok());
   ASSERT_TRUE(write_file_atomic(t / "repo/.issues/notes.md", "not an issues file\n").ok());
   ASSERT_TRUE(write_file_atomic(t / ".issues/far.issues", "Task-9 | todo | far\n").ok());
-  ASSERT_TRUE(
-      write_file_atomic(t / "repo/team/villager/roles/devops/.issues/workstream.issues", "Task-3 | todo | c\n")
-          .ok());
+  ASSERT_TRUE(write_file_atomic(t / "repo/team/villager/roles/devops/.issues/workstream.issues",
+                                "Task-3 | todo | c\n")
+                  .ok());
   auto files = find_issue_files(t / "repo/app/deep", t / "repo");
   ASSERT_TRUE(files) << files.error().message;
   std::vector<std::string> names;
@@ -132,7 +132,8 @@ TEST(LoadIssues, DuplicateLabelsAcrossFilesAreProblems) {
   EXPECT_EQ(list->issues.size(), 2u);
   ASSERT_EQ(list->problems.size(), 1u);
   EXPECT_EQ(list->problems[0].line, 2);
-  EXPECT_NE(list->problems[0].message.find("first at " + (t / "a.issues").string() + ":1"), std::string::npos);
+  EXPECT_NE(list->problems[0].message.find("first at " + (t / "a.issues").string() + ":1"),
+            std::string::npos);
 
   auto missing = load_issues({t / "nope.issues"});
   EXPECT_FALSE(missing);

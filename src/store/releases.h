@@ -13,11 +13,11 @@ class Store;
 
 struct Release {
   std::string service;
-  std::string version;     // "v1.4.2"
-  std::string digest;      // "sha256:<64 hex>"
-  std::string git_commit;  // "" when not built from git
-  bool dirty = false;      // built from a work tree with uncommitted changes
-  int64_t created_at = 0;  // unix ms; 0 = now (from the store's clock)
+  std::string version;      // "v1.4.2"
+  std::string digest;       // "sha256:<64 hex>"
+  std::string git_commit;   // "" when not built from git
+  bool dirty = false;       // built from a work tree with uncommitted changes
+  int64_t created_at = 0;   // unix ms; 0 = now (from the store's clock)
   int64_t commit_time = 0;  // unix ms of git_commit's commit time; 0 = unknown (kept on upsert)
 };
 
