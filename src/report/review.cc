@@ -265,9 +265,10 @@ std::string render_review(const ReviewInput& in) {
   out += "Started " + when(d.started_at) + " by " + d.actor;
   if (d.finished_at)
     out += "; finished " + when(*d.finished_at) + " after " + took(*d.finished_at - d.started_at);
-  out += ". Outcome: " + to_lower(status_text(d.status)) + ".";
+  out += ". Outcome: " + to_lower(status_text(d.status));
   if (std::string m = json_string(parse_detail(d.detail), "message"); !m.empty() && m != "deployed")
-    out += " " + m + (ends_with(m, ".") ? "" : ".");
+    out += ": " + m;
+  out += ends_with(out, ".") ? "" : ".";
   out += "\n\n";
 
   if (in.is_rollback()) {
