@@ -16,6 +16,8 @@ const std::vector<Command>& command_table() {
       kAuditCommand,
       kScanCommand,
       kSecretsCommand,
+      kReportCommand,
+      kIssuesCommand,
   };
   return table;
 }

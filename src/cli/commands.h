@@ -16,5 +16,7 @@ extern const Command kAgentCommand;
 extern const Command kAuditCommand;
 extern const Command kScanCommand;
 extern const Command kSecretsCommand;
+extern const Command kReportCommand;
+extern const Command kIssuesCommand;
 
 }  // namespace villager::cli
