@@ -253,15 +253,17 @@ std::string render_review(const ReviewInput& in) {
 
   // Summary.
   out += "## Summary\n\n";
-  std::string from =
-      d.from_digest.empty()
-          ? "nothing was serving before"
-          : "replacing " +
-                (in.previous_version.empty() ? std::string("an unrecorded release") : in.previous_version) +
-                " (" + short_digest(d.from_digest) + ")";
-  out += std::string(rollback_kind ? "Rolled back " : "Deployed ") + d.service + " " + d.version + " (" +
-         short_digest(d.digest) + ") " + (rollback_kind ? "in " : "to ") + d.environment + ", " + from +
-         ".\n";
+  std::string prev =
+      (in.previous_version.empty() ? std::string("an unrecorded release") : in.previous_version) + " (" +
+      short_digest(d.from_digest) + ")";
+  std::string what = d.service + " " + d.version + " (" + short_digest(d.digest) + ")";
+  if (rollback_kind)
+    out += "Rolled back " + d.service + " in " + d.environment + " to " + d.version + " (" +
+           short_digest(d.digest) + ")" +
+           (d.from_digest.empty() ? "; nothing was serving before" : ", from " + prev) + ".\n";
+  else
+    out += "Deployed " + what + " to " + d.environment +
+           (d.from_digest.empty() ? ", nothing was serving before" : ", replacing " + prev) + ".\n";
   out += "Started " + when(d.started_at) + " by " + d.actor;
   if (d.finished_at)
     out += "; finished " + when(*d.finished_at) + " after " + took(*d.finished_at - d.started_at);
