@@ -17,7 +17,7 @@ using json = nlohmann::json;
 
 constexpr std::string_view kRole = "Villager DevOps";
 constexpr std::string_view kNotRecorded = "Not recorded.";
-// A name is tried with -2, -3, ... up to this before giving up (a loop in the caller, not a real need).
+// Bound on the -2, -3, ... suffixes tried for one document name (a loop must end).
 constexpr int kMaxSuffix = 1000;
 
 std::string when(int64_t ms) {
