@@ -5,6 +5,7 @@
 #include "base/redact.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/issues_view.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "pipeline/deploy.h"
@@ -20,6 +21,7 @@ constexpr std::string_view kHelp = R"(usage: villager status [ENV] [--json]
 Shows, per environment and service: the serving version and digest, the traffic weights,
 the warm previous release, health, uptime and restarts. Without ENV, every environment.
 Environments with target "url" show their URLs (villager does not run them).
+Ends with the project's issues (as `villager issues` prints them); not with --json.
 
 options:
   -c, --config FILE  the config file (default ./villager.toml)
@@ -117,6 +119,8 @@ int run_status(const std::vector<std::string>& argv) {
       }
     }
   }
+  std::cout << "\nIssues\n";
+  (void)print_project_issues(std::cout, cfg->root);  // malformed lines are warned about, not a failure
   return failed ? kExitFailed : kExitOk;
 }
 

@@ -19,6 +19,8 @@ const std::vector<Command>& command_table() {
       kLoadCommand,
       kAgentCommand,
       kAuditCommand,
+      kReportCommand,
+      kIssuesCommand,
   };
   return table;
 }

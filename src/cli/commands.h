@@ -19,5 +19,7 @@ extern const Command kSecretsCommand;
 extern const Command kLoadCommand;
 extern const Command kPackageCommand;
 extern const Command kSmokeCommand;
+extern const Command kReportCommand;
+extern const Command kIssuesCommand;
 
 }  // namespace villager::cli

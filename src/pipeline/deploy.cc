@@ -175,7 +175,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     for (const auto& p : *packed) {
       artifacts[p.service] = {p.result.digest, p.version};
       (void)store::upsert_release(store, {p.service, p.version, p.result.digest, p.result.manifest.git_commit,
-                                          p.result.manifest.git_dirty, 0});
+                                          p.result.manifest.git_dirty, 0, p.commit_time});
     }
   }
   for (const auto& [service, digest] : request.artifacts) {

@@ -3,6 +3,7 @@
 #include "artifact/git_info.h"
 #include "base/fs.h"
 #include "base/strings.h"
+#include "base/subprocess.h"
 
 namespace villager::pipeline {
 
@@ -13,6 +14,19 @@ Result<std::string> read_project_version(const config::Config& config) {
   std::string v(trim(split(*text, '\n')[0]));
   if (v.empty()) return InvalidArgument(file.string() + ": empty version file");
   return v;
+}
+
+int64_t git_commit_time_ms(const fs::path& root, const std::string& commit) {
+  if (commit.empty() || commit == "unknown") return 0;
+  // Bounded: a hung git must not hang packaging.
+  RunOptions opts;
+  opts.cwd = root.string();
+  opts.timeout = std::chrono::seconds(10);
+  auto r = run_process({"git", "show", "-s", "--format=%ct", commit}, opts);
+  if (!r || r->exit_code != 0) return 0;
+  std::string text(trim(r->out));
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoll(text) * 1000;
 }
 
 Result<std::vector<PackagedService>> package_services(const config::Config& config,
@@ -61,6 +75,7 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
   auto rel_state = fs::relative(state, config.root, ec);
   auto git = artifact::read_git_info(
       config.root, ec ? std::vector<std::string>{} : std::vector<std::string>{rel_state.string()});
+  int64_t commit_time = git_commit_time_ms(config.root, git.commit);
   std::vector<PackagedService> out;
   for (const auto* s : chosen) {
     artifact::PackRequest req;
@@ -72,7 +87,7 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
     req.zip = zip;
     auto packed = artifact::pack_directory(req);
     if (!packed) return packed.error().context("packaging " + s->name);
-    out.push_back({s->name, *version, *packed});
+    out.push_back({s->name, *version, *packed, commit_time});
   }
   return out;
 }

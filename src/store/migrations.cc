@@ -93,6 +93,12 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql";
 
+// Version 2 (report branch): when a release's commit was made, for DORA lead time (commit -> deployed).
+// Unix ms of the commit (`git show -s --format=%ct`); 0 when unknown (not built from git, or older rows).
+constexpr std::string_view kV2CommitTime = R"sql(
+ALTER TABLE releases ADD COLUMN commit_time INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -107,6 +113,8 @@ Error newer_schema_error(int found);
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "foundation tables", kV1},
+      // Added by the report branch: keep this a separate entry when merging other branches' migrations.
+      {2, "releases.commit_time", kV2CommitTime},
   };
   return list;
 }

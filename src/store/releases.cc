@@ -6,11 +6,11 @@ namespace villager::store {
 
 namespace {
 
-constexpr std::string_view kColumns = "service, version, digest, git_commit, dirty, created_at";
+constexpr std::string_view kColumns = "service, version, digest, git_commit, dirty, created_at, commit_time";
 
 Release read_release(const Statement& st) {
-  return Release{st.column_text(0), st.column_text(1),     st.column_text(2),
-                 st.column_text(3), st.column_int(4) != 0, st.column_int(5)};
+  return Release{st.column_text(0),     st.column_text(1), st.column_text(2), st.column_text(3),
+                 st.column_int(4) != 0, st.column_int(5),  st.column_int(6)};
 }
 
 }  // namespace
@@ -18,13 +18,15 @@ Release read_release(const Statement& st) {
 Status upsert_release(Store& store, const Release& r) {
   std::string ctx = "recording release " + r.service + " " + r.digest;
   Result<Statement> st = store.db().prepare(
-      "INSERT INTO releases (service, version, digest, git_commit, dirty, created_at) VALUES (?, ?, ?, ?, ?, "
-      "?) "
+      "INSERT INTO releases (service, version, digest, git_commit, dirty, created_at, commit_time) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?) "
       "ON CONFLICT (service, digest) DO UPDATE SET version = excluded.version, "
-      "git_commit = excluded.git_commit, dirty = excluded.dirty");
+      "git_commit = excluded.git_commit, dirty = excluded.dirty, "
+      "commit_time = CASE WHEN excluded.commit_time > 0 THEN excluded.commit_time ELSE releases.commit_time "
+      "END");
   if (!st) return st.error().context(ctx);
   st->bind(1, r.service).bind(2, r.version).bind(3, r.digest).bind(4, r.git_commit).bind(5, r.dirty);
-  st->bind(6, r.created_at ? r.created_at : store.now_ms());
+  st->bind(6, r.created_at ? r.created_at : store.now_ms()).bind(7, r.commit_time);
   Status s = st->run();
   if (!s.ok()) return s.error().context(ctx);
   return Ok();

@@ -35,6 +35,15 @@ TEST(Releases, UpsertUpdatesButKeepsFirstSeenTime) {
   EXPECT_EQ(list_releases(*s, "user")->size(), 1u);
 }
 
+TEST(Releases, CommitTimeIsKeptWhenAnUpsertDoesNotKnowIt) {
+  TestStore s;
+  ASSERT_TRUE(upsert_release(*s, {"user", "v1", digest_of('a'), "c1", false, 1000, 1'700'000'000'000}).ok());
+  ASSERT_TRUE(upsert_release(*s, {"user", "v1", digest_of('a'), "c1", false, 0}).ok());
+  EXPECT_EQ(get_release(*s, "user", digest_of('a'))->commit_time, 1'700'000'000'000);
+  ASSERT_TRUE(upsert_release(*s, {"user", "v1", digest_of('a'), "c1", false, 0, 1'700'000'001'000}).ok());
+  EXPECT_EQ(get_release(*s, "user", digest_of('a'))->commit_time, 1'700'000'001'000);
+}
+
 TEST(Releases, GetUnknownIsNotFound) {
   TestStore s;
   auto got = get_release(*s, "user", digest_of('f'));

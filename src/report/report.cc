@@ -1,0 +1,322 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/strings.h"
+
+namespace villager::report {
+
+namespace {
+
+using json = nlohmann::json;
+using store::Deployment;
+using store::DeploymentKind;
+using store::DeploymentStatus;
+
+constexpr double kMsPerDay = 24.0 * 3600 * 1000;
+// The release role's targets (team/villager/roles/devops/ROLE.md). Uptime (99.9%+) and approval to
+// deployed (under 15m) have no data source in the store yet.
+constexpr double kSmokeTargetPercent = 100.0;
+constexpr double kRollbackTargetMs = 5 * 60 * 1000;
+constexpr double kSuccessTargetPercent = 99.0;
+constexpr double kCoverageTargetPercent = 100.0;
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+std::string duration_text(double ms) {
+  return format_duration(std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms))));
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return sum / static_cast<double>(v.size());
+}
+
+Figure no_data(std::string key, std::string name, std::string unit, std::string target, std::string why) {
+  Figure f;
+  f.key = std::move(key);
+  f.name = std::move(name);
+  f.unit = std::move(unit);
+  f.target = std::move(target);
+  f.display = "no data";
+  f.note = std::move(why);
+  return f;
+}
+
+Figure rate(std::string key, std::string name, int hits, int total, std::string target, double target_value,
+            bool at_least, std::string note, std::string why_none) {
+  if (total == 0) return no_data(key, name, "percent", target, why_none);
+  Figure f;
+  f.key = std::move(key);
+  f.name = std::move(name);
+  f.unit = "percent";
+  f.value = 100.0 * hits / total;
+  f.samples = total;
+  f.display = fixed(*f.value, 1) + "% (" + std::to_string(hits) + " of " + std::to_string(total) + ")";
+  f.target = std::move(target);
+  if (target_value >= 0) f.met = at_least ? *f.value >= target_value - 1e-9 : *f.value <= target_value + 1e-9;
+  f.note = std::move(note);
+  return f;
+}
+
+bool reached_traffic(const Deployment& d) {
+  // A deploy that failed before any traffic moved ("failed") changed nothing in production.
+  return d.kind == DeploymentKind::kDeploy &&
+         (d.status == DeploymentStatus::kSucceeded || d.status == DeploymentStatus::kRolledBack);
+}
+
+}  // namespace
+
+Result<Report> compute_report(store::Store& store, const config::Config* config,
+                              const ReportOptions& options) {
+  Report report;
+  report.window = options;
+  store::DeploymentFilter filter;
+  filter.environment = options.environment;
+  filter.limit = 0;
+  auto all = store::list_deployments(store, filter);  // newest first; earlier ones are context
+  if (!all) return all.error().context("computing the report");
+  std::vector<Deployment> history(all->rbegin(), all->rend());  // oldest first
+  auto in_window = [&](const Deployment& d) {
+    return d.started_at >= options.since_ms && d.started_at < options.until_ms;
+  };
+  // Per environment/service, oldest first.
+  std::map<std::string, std::vector<const Deployment*>> by_target;
+  for (const auto& d : history) by_target[d.environment + "/" + d.service].push_back(&d);
+
+  // The manual rollback that undid a successful deploy: the next rollback of the same target whose
+  // from_digest is the deploy's digest, before any later deploy.
+  auto undone_by = [&](const Deployment& d) -> const Deployment* {
+    const auto& seq = by_target[d.environment + "/" + d.service];
+    auto it = std::find(seq.begin(), seq.end(), &d);
+    for (++it; it != seq.end(); ++it) {
+      if ((*it)->kind == DeploymentKind::kDeploy && reached_traffic(**it)) return nullptr;
+      if ((*it)->kind == DeploymentKind::kRollback && (*it)->from_digest == d.digest &&
+          (*it)->status == DeploymentStatus::kSucceeded)
+        return *it;
+    }
+    return nullptr;
+  };
+  auto failed_change = [&](const Deployment& d) {
+    return d.status == DeploymentStatus::kRolledBack ||
+           (d.status == DeploymentStatus::kSucceeded && undone_by(d) != nullptr);
+  };
+
+  int deploys = 0, succeeded = 0, smoke_total = 0, smoke_passed = 0;
+  int changes = 0, failed_changes = 0, rework = 0, lead_unknown = 0;
+  std::vector<double> rollback_ms, recovery_ms, lead_ms;
+  for (const auto& d : history) {
+    if (!in_window(d) || d.status == DeploymentStatus::kRunning) continue;
+    auto steps = store::list_steps(store, d.id);
+    if (!steps) return steps.error().context("computing the report");
+    std::optional<int64_t> first_failure;
+    for (const auto& s : *steps) {
+      if (s.status == store::StepStatus::kFailed && !first_failure)
+        first_failure = s.finished_at.value_or(s.started_at);
+      if (d.kind == DeploymentKind::kDeploy && s.name == "post_traffic_smoke" &&
+          s.status != store::StepStatus::kRunning && s.status != store::StepStatus::kSkipped) {
+        ++smoke_total;
+        if (s.status == store::StepStatus::kSucceeded) ++smoke_passed;
+      }
+    }
+    int64_t finished = d.finished_at.value_or(d.started_at);
+
+    if (d.kind == DeploymentKind::kRollback) {
+      // A manual rollback: detected when someone ran it, restored when it finished.
+      if (d.status == DeploymentStatus::kSucceeded) rollback_ms.push_back(double(finished - d.started_at));
+      continue;
+    }
+    ++deploys;
+    if (d.status == DeploymentStatus::kSucceeded) ++succeeded;
+    if (d.status == DeploymentStatus::kRolledBack)  // automatic: detected by the failing step
+      rollback_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
+    if (!reached_traffic(d)) continue;
+    ++changes;
+    if (failed_change(d)) {
+      ++failed_changes;
+      if (d.status == DeploymentStatus::kRolledBack) {
+        recovery_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
+      } else if (const Deployment* r = undone_by(d)) {
+        // Failed in production from the moment it finished deploying until the rollback restored.
+        recovery_ms.push_back(double(r->finished_at.value_or(r->started_at) - finished));
+      }
+    }
+    // Rework: the previous change to this target failed, so this deploy is (presumably) its fix.
+    const auto& seq = by_target[d.environment + "/" + d.service];
+    for (auto it = std::find(seq.rbegin(), seq.rend(), &d) + 1; it != seq.rend(); ++it) {
+      if (!reached_traffic(**it)) continue;
+      if (failed_change(**it)) ++rework;
+      break;
+    }
+    if (d.status == DeploymentStatus::kSucceeded) {
+      auto rel = store::get_release(store, d.service, d.digest);
+      if (rel && rel->commit_time > 0)
+        lead_ms.push_back(double(finished - rel->commit_time));
+      else
+        ++lead_unknown;
+    }
+  }
+
+  // Targets.
+  report.targets.push_back(rate("smoke_pass_rate", "Smoke pass rate after deployment", smoke_passed,
+                                smoke_total, "100%", kSmokeTargetPercent, true,
+                                "post-traffic smoke suite runs recorded with deploys",
+                                "no post-traffic smoke run recorded in the window"));
+  if (rollback_ms.empty()) {
+    report.targets.push_back(no_data("mean_time_to_rollback", "Mean time to rollback", "ms", "under 5m",
+                                     "no rollback in the window"));
+  } else {
+    Figure f;
+    f.key = "mean_time_to_rollback";
+    f.name = "Mean time to rollback";
+    f.unit = "ms";
+    f.value = mean(rollback_ms);
+    f.samples = static_cast<int>(rollback_ms.size());
+    f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " rollbacks)";
+    f.target = "under 5m";
+    f.met = *f.value < kRollbackTargetMs;
+    f.note = "detection (failing step, or the rollback command) to restored";
+    report.targets.push_back(f);
+  }
+  report.targets.push_back(
+      no_data("uptime", "Production uptime (probes)", "percent", "99.9%+",
+              "the store keeps no probe results yet (the agent's probes are not recorded)"));
+  report.targets.push_back(rate("deployment_success_rate", "Deployment success rate", succeeded, deploys,
+                                "99%+", kSuccessTargetPercent, true, "finished deploys that succeeded",
+                                "no finished deploy in the window"));
+  report.targets.push_back(no_data("approval_to_deployed", "Approval to deployed (median, worst)", "ms",
+                                   "under 15m", "the store records no approvals yet"));
+  if (!config) {
+    report.targets.push_back(
+        no_data("monitoring_coverage", "Monitoring coverage", "percent", "100%", "no villager.toml loaded"));
+  } else {
+    int total = 0, covered = 0;
+    for (const auto& env : config->environments) {
+      if (!options.environment.empty() && env.name != options.environment) continue;
+      for (const auto& s : config->services) {
+        if (!env.listen.count(s.name) && !env.urls.count(s.name)) continue;
+        ++total;
+        for (const auto& a : config->monitor.alarms)
+          if (a.service.empty() || a.service == s.name) {
+            ++covered;
+            break;
+          }
+      }
+    }
+    report.targets.push_back(rate(
+        "monitoring_coverage", "Monitoring coverage", covered, total, "100%", kCoverageTargetPercent, true,
+        "services with at least one alarm rule in villager.toml", "no service in the environment"));
+  }
+
+  // DORA.
+  double days = std::max(1.0, double(options.until_ms - options.since_ms)) / kMsPerDay;
+  {
+    Figure f;
+    f.key = "deployment_frequency";
+    f.name = "Deployment frequency";
+    f.unit = "per_day";
+    f.value = succeeded / days;
+    f.samples = succeeded;
+    f.display = fixed(*f.value, 2) + "/day (" + std::to_string(succeeded) + " in " +
+                duration_text(double(options.until_ms - options.since_ms)) + ")";
+    f.note = "successful deploys per day";
+    report.dora.push_back(f);
+  }
+  if (lead_ms.empty()) {
+    report.dora.push_back(no_data("lead_time", "Lead time for changes (median)", "ms", "",
+                                  "no successful deploy with a known commit time"));
+  } else {
+    Figure f;
+    f.key = "lead_time";
+    f.name = "Lead time for changes (median)";
+    f.unit = "ms";
+    f.value = median(lead_ms);
+    f.samples = static_cast<int>(lead_ms.size());
+    f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " deploys)";
+    f.note = "commit time to deployed";
+    if (lead_unknown)
+      f.note += "; " + std::to_string(lead_unknown) + " deploys without a commit time left out";
+    report.dora.push_back(f);
+  }
+  report.dora.push_back(rate("change_failure_rate", "Change failure rate", failed_changes, changes, "", -1,
+                             true,
+                             "deploys that reached traffic and were rolled back (automatically or later)",
+                             "no deploy reached traffic in the window"));
+  if (recovery_ms.empty()) {
+    report.dora.push_back(no_data("failed_deployment_recovery_time",
+                                  "Failed deployment recovery time (median)", "ms", "",
+                                  "no failed deployment in the window"));
+  } else {
+    Figure f;
+    f.key = "failed_deployment_recovery_time";
+    f.name = "Failed deployment recovery time (median)";
+    f.unit = "ms";
+    f.value = median(recovery_ms);
+    f.samples = static_cast<int>(recovery_ms.size());
+    f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " failures)";
+    f.note = "failure detected (or change live, for a later manual rollback) to restored";
+    report.dora.push_back(f);
+  }
+  report.dora.push_back(rate("deployment_rework_rate", "Deployment rework rate", rework, changes, "", -1,
+                             true, "deploys whose previous change to the same service failed",
+                             "no deploy reached traffic in the window"));
+  return report;
+}
+
+std::string format_report(const Report& r) {
+  std::string out =
+      "Villager report: " + (r.window.environment.empty() ? "every environment" : r.window.environment) +
+      ", " + format_rfc3339(from_unix_millis(r.window.since_ms)) + " to " +
+      format_rfc3339(from_unix_millis(r.window.until_ms)) + "\n\n";
+  auto line = [](std::string_view a, std::string_view b, std::string_view c, std::string_view d) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "%-42.*s %-34.*s %-10.*s %.*s", int(a.size()), a.data(), int(b.size()),
+                  b.data(), int(c.size()), c.data(), int(d.size()), d.data());
+    return std::string(trim(buf)) + "\n";
+  };
+  out += line("TARGET", "MEASURED", "TARGET", "MET");
+  for (const auto& f : r.targets)
+    out += line(f.name, f.display, f.target, f.met ? (*f.met ? "yes" : "NO") : "-");
+  out += "\n" + line("DORA", "MEASURED", "", "");
+  for (const auto& f : r.dora) out += line(f.name, f.display, "", "");
+  out += "\nNotes:\n";
+  for (const auto* list : {&r.targets, &r.dora})
+    for (const auto& f : *list) out += "  " + f.name + ": " + f.note + "\n";
+  return out;
+}
+
+std::string report_to_json(const Report& r) {
+  auto figures = [](const std::vector<Figure>& list) {
+    json out = json::array();
+    for (const auto& f : list) {
+      json j = {{"key", f.key},       {"name", f.name},       {"unit", f.unit}, {"display", f.display},
+                {"target", f.target}, {"samples", f.samples}, {"note", f.note}};
+      j["value"] = f.value ? json(*f.value) : json(nullptr);
+      j["met"] = f.met ? json(*f.met) : json(nullptr);
+      if (f.worst) j["worst"] = *f.worst;
+      out.push_back(j);
+    }
+    return out;
+  };
+  json j = {{"environment", r.window.environment.empty() ? json(nullptr) : json(r.window.environment)},
+            {"since", format_rfc3339(from_unix_millis(r.window.since_ms))},
+            {"until", format_rfc3339(from_unix_millis(r.window.until_ms))},
+            {"targets", figures(r.targets)},
+            {"dora", figures(r.dora)}};
+  return j.dump(2);
+}
+
+}  // namespace villager::report

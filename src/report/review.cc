@@ -1,0 +1,431 @@
+#include "report/review.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/clock.h"
+#include "base/fs.h"
+#include "base/redact.h"
+#include "base/strings.h"
+
+namespace villager::report {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kRole = "Villager DevOps";
+constexpr std::string_view kNotRecorded = "Not recorded.";
+// Bound on the -2, -3, ... suffixes tried for one document name (a loop must end).
+constexpr int kMaxSuffix = 1000;
+
+std::string when(int64_t ms) {
+  return format_rfc3339(from_unix_millis(ms));
+}
+std::string took(int64_t ms) {
+  return format_duration(std::chrono::milliseconds(ms));
+}
+std::string short_digest(const std::string& d) {
+  return d.substr(0, std::min<size_t>(d.size(), 19));
+}
+// A table cell: no newlines, and a '|' that does not end the cell.
+std::string cell(std::string_view s) {
+  return replace_all(replace_all(std::string(s), "\n", " "), "|", "\\|");
+}
+
+std::string status_text(store::DeploymentStatus s) {
+  switch (s) {
+    case store::DeploymentStatus::kRunning:
+      return "Running";
+    case store::DeploymentStatus::kSucceeded:
+      return "Succeeded";
+    case store::DeploymentStatus::kFailed:
+      return "Failed";
+    case store::DeploymentStatus::kRolledBack:
+      return "Rolled back";
+  }
+  return "Unknown";
+}
+
+json parse_detail(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j : json::object();
+}
+std::string json_string(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+int64_t json_int(const json& j, const char* key, int64_t fallback = 0) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int64_t>() : fallback;
+}
+int64_t step_duration(const store::DeploymentStep& s, const json& d) {
+  return json_int(d, "duration_ms", s.finished_at ? *s.finished_at - s.started_at : 0);
+}
+
+// Suite-level smoke rows from a step, or per-check rows when the smoke hook recorded them as
+// detail.smoke = [{check, passed, duration_ms, detail}].
+void add_smoke_rows(const store::DeploymentStep& s, const std::string& phase, const std::string& suite,
+                    std::vector<SmokeResult>& out) {
+  json d = parse_detail(s.detail);
+  if (auto it = d.find("smoke"); it != d.end() && it->is_array()) {
+    for (const auto& c : *it)
+      out.push_back({json_string(c, "check"), phase, c.value("passed", false), json_int(c, "duration_ms"),
+                     json_string(c, "detail")});
+    return;
+  }
+  out.push_back({suite, phase, s.status == store::StepStatus::kSucceeded, step_duration(s, d),
+                 json_string(d, "error")});
+}
+
+std::string step_outcome(const store::DeploymentStep& s) {
+  json d = parse_detail(s.detail);
+  std::string out = std::string(store::to_string(s.status));
+  if (s.finished_at) out += " in " + took(step_duration(s, d));
+  if (std::string e = json_string(d, "error"); !e.empty()) out += ": " + e;
+  return out;
+}
+
+void table(std::string& out, const std::vector<std::string>& head,
+           const std::vector<std::vector<std::string>>& rows) {
+  out += "|";
+  for (const auto& h : head) out += " " + h + " |";
+  out += "\n|";
+  for (size_t i = 0; i < head.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& r : rows) {
+    out += "|";
+    for (const auto& c : r) out += " " + cell(c) + " |";
+    out += "\n";
+  }
+}
+
+}  // namespace
+
+bool ReviewInput::is_rollback() const {
+  return deployment.kind == store::DeploymentKind::kRollback ||
+         deployment.status == store::DeploymentStatus::kRolledBack;
+}
+
+std::vector<issues::Issue> open_issues(const std::vector<issues::Issue>& all) {
+  static const std::set<std::string> kClosed = {"done",     "closed",    "resolved", "released",
+                                                "answered", "mitigated", "accepted"};
+  std::vector<issues::Issue> out;
+  for (const auto& i : all)
+    if (!kClosed.count(to_lower(i.status))) out.push_back(i);
+  return out;
+}
+
+Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deployment_id,
+                                            const ReviewExtra& extra) {
+  std::string ctx = "building the review of deployment " + std::to_string(deployment_id);
+  auto d = store::get_deployment(store, deployment_id);
+  if (!d) return d.error().context(ctx);
+  auto steps = store::list_steps(store, deployment_id);
+  if (!steps) return steps.error().context(ctx);
+  ReviewInput in;
+  in.deployment = *d;
+  in.steps = *steps;
+  const store::Deployment& dep = in.deployment;
+
+  if (!dep.from_digest.empty()) {
+    if (auto r = store::get_release(store, dep.service, dep.from_digest); r) {
+      in.previous_version = r->version;
+    } else if (r.error().code != Code::kNotFound) {
+      return r.error().context(ctx);
+    }
+  }
+
+  // Rollback plan: what a rollback of this deployment returns to. For a deploy that is what served
+  // before; for a rollback it is the release it restored.
+  RollbackPlan plan;
+  if (dep.kind == store::DeploymentKind::kRollback) {
+    plan.previous_version = dep.version;
+    plan.previous_digest = dep.digest;
+  } else {
+    plan.previous_digest = dep.from_digest;
+    plan.previous_version = in.previous_version;
+    if (plan.previous_version.empty() && !dep.from_digest.empty()) {
+      auto history = store::known_good_history(store, dep.environment, dep.service);
+      if (!history) return history.error().context(ctx);
+      for (const auto& k : *history)
+        if (k.digest == dep.from_digest) {
+          plan.previous_version = k.version;
+          break;
+        }
+    }
+  }
+  in.rollback_plan = plan;
+
+  std::vector<SmokeResult> smoke;
+  std::vector<TrafficStep> traffic;
+  std::optional<int64_t> first_failure;
+  in.timeline.push_back(
+      {dep.started_at, std::string(dep.kind == store::DeploymentKind::kRollback ? "rollback started by "
+                                                                                : "deployment started by ") +
+                           dep.actor});
+  for (const auto& s : in.steps) {
+    json detail = parse_detail(s.detail);
+    int64_t at = s.finished_at.value_or(s.started_at);
+    bool ok = s.status == store::StepStatus::kSucceeded;
+    if (s.status == store::StepStatus::kFailed && !first_failure) first_failure = at;
+    in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
+    if (starts_with(s.name, "start_candidate:")) {
+      add_smoke_rows(s, "before traffic", "candidate start + pre-traffic suite", smoke);
+    } else if (s.name == "post_traffic_smoke") {
+      add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
+    } else if (starts_with(s.name, "shift:")) {
+      int w = static_cast<int>(json_int(detail, "weight", std::atoi(s.name.c_str() + 6)));
+      traffic.push_back({w, at, ok ? "healthy" : "failed: " + json_string(detail, "error")});
+    } else if (s.name == "route_swap") {
+      bool warm = detail.value("warm", false);
+      traffic.push_back({100, at,
+                         std::string(ok ? "restored" : "failed: " + json_string(detail, "error")) +
+                             (warm ? " (warm route swap)" : " (cold start)")});
+    } else if (s.name == "watch") {
+      if (auto it = detail.find("metrics"); it != detail.end() && it->is_array()) {
+        std::vector<MonitoringRow> rows;
+        for (const auto& m : *it)
+          rows.push_back({json_string(m, "metric"), json_string(m, "baseline"), json_string(m, "candidate"),
+                          json_string(m, "verdict")});
+        in.monitoring = rows;
+      }
+      if (auto it = detail.find("alarms"); it != detail.end() && it->is_array()) {
+        std::vector<std::string> alarms;
+        for (const auto& a : *it) alarms.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+        in.alarms_fired = alarms;
+      }
+    }
+  }
+  if (!smoke.empty()) in.smoke = smoke;
+  if (!traffic.empty()) in.traffic = traffic;
+  json ddetail = parse_detail(dep.detail);
+  if (dep.finished_at)
+    in.timeline.push_back(
+        {*dep.finished_at,
+         std::string(dep.kind == store::DeploymentKind::kRollback ? "rollback " : "deployment ") +
+             std::string(store::to_string(dep.status)) +
+             (json_string(ddetail, "message").empty() ? "" : ": " + json_string(ddetail, "message"))});
+
+  if (in.is_rollback()) {
+    in.trigger = json_string(ddetail, "message");
+    if (dep.kind == store::DeploymentKind::kRollback) {
+      in.detected_at = dep.started_at;
+      if (dep.status == store::DeploymentStatus::kSucceeded) in.restored_at = dep.finished_at;
+    } else {
+      in.detected_at = first_failure;
+      in.restored_at = dep.finished_at;
+    }
+  }
+
+  // What only the pipeline knows.
+  if (extra.approvals) in.approvals = extra.approvals;
+  if (extra.rollback_plan) in.rollback_plan = extra.rollback_plan;
+  if (extra.smoke) in.smoke = extra.smoke;
+  if (extra.monitoring) in.monitoring = extra.monitoring;
+  if (extra.alarms_fired) in.alarms_fired = extra.alarms_fired;
+  if (!extra.trigger.empty()) in.trigger = extra.trigger;
+  if (extra.detected_at) in.detected_at = extra.detected_at;
+  for (const auto& t : extra.timeline) in.timeline.push_back(t);
+  std::stable_sort(in.timeline.begin(), in.timeline.end(),
+                   [](const TimelineEntry& a, const TimelineEntry& b) { return a.at_ms < b.at_ms; });
+  return in;
+}
+
+std::string render_review(const ReviewInput& in) {
+  const store::Deployment& d = in.deployment;
+  bool rollback_kind = d.kind == store::DeploymentKind::kRollback;
+  int64_t date_ms = d.finished_at.value_or(d.started_at);
+  std::string out;
+  out += "# " + d.version + " \u2014 " + (rollback_kind ? "Rollback Review" : "Deployment Review") + ": " +
+         d.environment + "/" + d.service + "\n";
+  out += "**Role:** " + std::string(kRole) + "\n";
+  out += "**Date:** " + when(date_ms).substr(0, 10) + "\n";
+  out += "**Version:** " + d.version + "\n";
+  out += "**Environment:** " + d.environment + "\n";
+  out += "**Status:** " + status_text(d.status) + "\n";
+  out += "**Artifact:** " + d.digest + "\n";
+  if (in.is_rollback())
+    out += "**Trigger:** " + (in.trigger.empty() ? "not recorded" : cell(in.trigger)) + "\n";
+  out += "\n---\n\n";
+
+  // Summary.
+  out += "## Summary\n\n";
+  std::string prev =
+      (in.previous_version.empty() ? std::string("an unrecorded release") : in.previous_version) + " (" +
+      short_digest(d.from_digest) + ")";
+  std::string what = d.service + " " + d.version + " (" + short_digest(d.digest) + ")";
+  if (rollback_kind)
+    out += "Rolled back " + d.service + " in " + d.environment + " to " + d.version + " (" +
+           short_digest(d.digest) + ")" +
+           (d.from_digest.empty() ? "; nothing was serving before" : ", from " + prev) + ".\n";
+  else
+    out += "Deployed " + what + " to " + d.environment +
+           (d.from_digest.empty() ? ", nothing was serving before" : ", replacing " + prev) + ".\n";
+  out += "Started " + when(d.started_at) + " by " + d.actor;
+  if (d.finished_at)
+    out += "; finished " + when(*d.finished_at) + " after " + took(*d.finished_at - d.started_at);
+  out += ". Outcome: " + to_lower(status_text(d.status));
+  if (std::string m = json_string(parse_detail(d.detail), "message"); !m.empty() && m != "deployed")
+    out += ": " + m;
+  out += ends_with(out, ".") ? "" : ".";
+  out += "\n\n";
+
+  if (in.is_rollback()) {
+    out += "## Rollback\n\n";
+    out += "- Trigger: " + (in.trigger.empty() ? "not recorded" : in.trigger) + "\n";
+    out += "- Detected: " + (in.detected_at ? when(*in.detected_at) : "not recorded") + "\n";
+    out += "- Restored: " + (in.restored_at ? when(*in.restored_at) : "not restored") + "\n";
+    out += "- Detection to restored: " +
+           (in.detected_at && in.restored_at ? took(*in.restored_at - *in.detected_at) : "not recorded") +
+           "\n\n";
+  }
+
+  out += "## Approvals\n\n";
+  if (!in.approvals) {
+    out += std::string(kNotRecorded) + "\n\n";
+  } else if (in.approvals->empty()) {
+    out += "None required by " + d.environment + ".\n\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& a : *in.approvals) rows.push_back({a.role, a.signer, when(a.at_ms)});
+    table(out, {"Role", "Signer", "Time"}, rows);
+    out += "\n";
+  }
+
+  out += "## Rollback plan\n\n";
+  if (!in.rollback_plan) {
+    out += std::string(kNotRecorded) + "\n\n";
+  } else {
+    const RollbackPlan& p = *in.rollback_plan;
+    std::string label = rollback_kind ? "Restored known-good release" : "Previous known-good release";
+    if (p.previous_digest.empty())
+      out += "- " + label + ": none (first deployment: nothing to roll back to)\n";
+    else
+      out += "- " + label + ": " + (p.previous_version.empty() ? "unrecorded version" : p.previous_version) +
+             " (" + p.previous_digest + ")\n";
+    out += "- Rehearsal: " + (p.rehearsal.empty() ? std::string("not recorded") : p.rehearsal);
+    if (p.rehearsal_ms) out += " in " + took(*p.rehearsal_ms);
+    if (p.rehearsed_at_ms) out += " at " + when(*p.rehearsed_at_ms);
+    out += "\n\n";
+  }
+
+  out += "## Smoke results\n\n";
+  if (!in.smoke) {
+    out += std::string(kNotRecorded) + "\n\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& s : *in.smoke)
+      rows.push_back({s.check, s.phase,
+                      s.passed ? "pass" : "FAIL" + (s.detail.empty() ? "" : ": " + s.detail),
+                      took(s.duration_ms)});
+    table(out, {"Check", "Phase", "Result", "Duration"}, rows);
+    out += "\n";
+  }
+
+  out += "## Traffic shift\n\n";
+  if (!in.traffic) {
+    out += std::string(d.status == store::DeploymentStatus::kFailed ? "No traffic was moved."
+                                                                    : std::string(kNotRecorded)) +
+           "\n\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    int n = 0;
+    for (const auto& t : *in.traffic)
+      rows.push_back({std::to_string(++n), std::to_string(t.weight) + "%", when(t.at_ms), t.verdict});
+    table(out, {"Step", "Weight", "Time", "Verdict"}, rows);
+    out += "\n";
+  }
+
+  out += "## Monitoring\n\n";
+  if (!in.monitoring) {
+    out += "Baseline against candidate: not recorded.\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : *in.monitoring) rows.push_back({m.metric, m.baseline, m.candidate, m.verdict});
+    table(out, {"Metric", "Baseline", "Candidate", "Verdict"}, rows);
+  }
+  out += "\nAlarms fired: ";
+  if (!in.alarms_fired)
+    out += "not recorded.\n\n";
+  else if (in.alarms_fired->empty())
+    out += "none.\n\n";
+  else
+    out += join(*in.alarms_fired, ", ") + ".\n\n";
+
+  out += "## Timeline\n\n";
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : in.timeline) rows.push_back({when(t.at_ms), t.what});
+    table(out, {"When", "What"}, rows);
+    out += "\n";
+  }
+
+  out += "## Issues\n\n";
+  if (!in.issues) {
+    out += std::string(kNotRecorded) + "\n";
+  } else {
+    out += "Open deployment issues (issues-fs):\n\n```\n" + issues::format_issue_list(*in.issues) + "```\n";
+  }
+  if (!in.issue_problems.empty()) {
+    out += "\nMalformed issue lines:\n\n";
+    for (const auto& p : in.issue_problems) out += "- " + p.to_string() + "\n";
+  }
+
+  if (in.is_rollback()) {
+    out += "\n## Post-mortem\n\n";
+    out += "_To be completed by the owner of this rollback; blameless._\n\n";
+    out += "- What happened, as seen by users?\n";
+    out += "- How was it detected, and could it have been detected sooner?\n";
+    out += "- Why did the pre-traffic smoke suite and the canary not stop it before traffic?\n";
+    out += "- What was the impact (requests failed, duration, data)?\n";
+    out += "- What will prevent it recurring? (file each action as an issue and link it here)\n";
+  }
+  return out;
+}
+
+fs::path review_path(const config::Config& config, const store::Deployment& d) {
+  std::string date = when(d.finished_at.value_or(d.started_at));  // "YYYY-MM-DDT..."
+  std::string name = d.version + "__" + std::string(store::to_string(d.kind)) + "__" + d.environment + "-" +
+                     d.service + ".md";
+  return config.root / config.project.reviews_dir / date.substr(5, 2) / date.substr(8, 2) / name;
+}
+
+Result<fs::path> write_review(const config::Config& config, const ReviewInput& input) {
+  fs::path path = review_path(config, input.deployment);
+  std::string ctx = "writing the review document " + path.string();
+  if (Status s = ensure_dir(path.parent_path()); !s.ok()) return s.error().context(ctx);
+  std::error_code ec;
+  fs::path chosen = path;
+  for (int n = 2; fs::exists(chosen, ec); ++n) {
+    if (n > kMaxSuffix) return Conflict(ctx + ": too many documents with this name");
+    chosen =
+        path.parent_path() / (path.stem().string() + "-" + std::to_string(n) + path.extension().string());
+  }
+  Status s = write_file_atomic(chosen, redact(render_review(input)));
+  if (!s.ok()) return s.error().context("writing the review document " + chosen.string());
+  return chosen;
+}
+
+Result<fs::path> write_review_for_deployment(const config::Config& config, store::Store& store,
+                                             int64_t deployment_id, const ReviewExtra& extra) {
+  auto in = review_input_from_store(store, deployment_id, extra);
+  if (!in) return in.error();
+  auto files = issues::find_issue_files(config.root, config.root);
+  if (files) {
+    auto list = issues::load_issues(*files);
+    if (list) {
+      in->issues = open_issues(list->issues);
+      in->issue_problems = list->problems;
+    } else {
+      in->issue_problems.push_back({"", 0, list.error().message});
+    }
+  } else {
+    in->issue_problems.push_back({"", 0, files.error().message});
+  }
+  return write_review(config, *in);
+}
+
+}  // namespace villager::report

@@ -1,0 +1,194 @@
+#include "report/review.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "base/fs.h"
+#include "base/redact.h"
+#include "store/test_helpers.h"
+
+namespace villager::report {
+namespace {
+
+using store::DeploymentKind;
+using store::DeploymentStatus;
+using store::StepStatus;
+using store::testing::digest_of;
+using store::testing::TestStore;
+
+constexpr int64_t kSec = 1000;
+const fs::path kTestdata = fs::path(__FILE__).parent_path() / "testdata";
+
+// Compares with a golden file; VILLAGER_UPDATE_GOLDEN=1 rewrites it instead (then review the diff).
+void expect_golden(const std::string& actual, const std::string& golden) {
+  if (std::getenv("VILLAGER_UPDATE_GOLDEN")) {
+    ASSERT_TRUE(write_file_atomic(kTestdata / golden, actual).ok());
+    return;
+  }
+  auto want = read_file(kTestdata / golden);
+  ASSERT_TRUE(want) << want.error().message;
+  EXPECT_EQ(actual, *want) << "golden file " << golden;
+}
+
+// A store on a FakeClock and helpers that move the clock to each event, so every time is exact.
+class ReviewDocs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t0_ = s_->now_ms();
+    ASSERT_TRUE(store::upsert_release(*s_, {"user", "v1.0.0", digest_of('a'), "c1", false, 0}).ok());
+    ASSERT_TRUE(store::upsert_release(*s_, {"user", "v2.0.0", digest_of('b'), "c2", false, 0}).ok());
+    ASSERT_TRUE(
+        store::mark_known_good(*s_, {0, "production", "user", digest_of('a'), "v1.0.0", 0}).has_value());
+  }
+  void at(int64_t offset_ms) { s_.clock.advance(std::chrono::milliseconds(t0_ + offset_ms - s_->now_ms())); }
+  int64_t start(DeploymentKind kind, char digest, char from, const std::string& version) {
+    store::Deployment d;
+    d.environment = "production";
+    d.service = "user";
+    d.kind = kind;
+    d.version = version;
+    d.digest = digest_of(digest);
+    d.from_digest = digest_of(from);
+    d.actor = "alice";
+    auto id = store::create_deployment(*s_, d);
+    EXPECT_TRUE(id);
+    return id ? *id : 0;
+  }
+  void step(int64_t id, const std::string& name, int64_t to_ms, bool ok, const std::string& detail = "{}") {
+    auto seq = store::add_step(*s_, id, name);
+    ASSERT_TRUE(seq);
+    at(to_ms);
+    ASSERT_TRUE(
+        store::finish_step(*s_, id, *seq, ok ? StepStatus::kSucceeded : StepStatus::kFailed, detail).ok());
+  }
+  std::vector<issues::Issue> some_issues() {
+    return issues::parse_issues(
+               "Workstream-1 | in-progress | Production environment setup\n"
+               "\tTask-6 | todo | Establish rollback procedure and test it\n",
+               "workstream-deployment.issues")
+        .issues;
+  }
+
+  TestStore s_;
+  int64_t t0_ = 0;
+};
+
+TEST_F(ReviewDocs, DeploymentReviewGolden) {
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  step(id, "start_candidate:user", 4 * kSec, true,
+       R"({"duration_ms": 4000, "smoke": [{"check": "health", "passed": true, "duration_ms": 12},
+           {"check": "auth", "passed": true, "duration_ms": 31}]})");
+  step(id, "shift:10", 34 * kSec, true, R"({"weight": 10, "duration_ms": 30000})");
+  step(id, "shift:50", 64 * kSec, true, R"({"weight": 50, "duration_ms": 30000})");
+  step(id, "shift:100", 65 * kSec, true, R"({"weight": 100, "duration_ms": 1000})");
+  step(id, "promote", 65 * kSec, true);
+  step(id, "post_traffic_smoke", 67 * kSec, true, R"({"duration_ms": 2000})");
+  step(
+      id, "watch", 1867 * kSec, true,
+      R"({"duration_ms": 1800000, "metrics": [{"metric": "error_rate", "baseline": "0.00%", "candidate": "0.01%",
+           "verdict": "ok"}, {"metric": "p99", "baseline": "41ms", "candidate": "39ms", "verdict": "ok"}],
+           "alarms": []})");
+  ASSERT_TRUE(
+      store::finish_deployment(*s_, id, DeploymentStatus::kSucceeded, R"({"message":"deployed"})").ok());
+
+  ReviewExtra extra;
+  extra.approvals =
+      std::vector<Approval>{{"qa", "qa-lead", t0_ - 600 * kSec}, {"appsec", "appsec-lead", t0_ - 300 * kSec}};
+  extra.rollback_plan = RollbackPlan{"v1.0.0", digest_of('a'), "passed", 850, t0_ - 120 * kSec};
+  auto in = review_input_from_store(*s_, id, extra);
+  ASSERT_TRUE(in) << in.error().message;
+  in->issues = some_issues();
+  EXPECT_FALSE(in->is_rollback());
+  expect_golden(render_review(*in), "deploy_review.md");
+}
+
+TEST_F(ReviewDocs, AutomaticRollbackReviewGolden) {
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  step(id, "start_candidate:user", 4 * kSec, true);
+  step(id, "shift:10", 34 * kSec, true, R"({"weight": 10, "duration_ms": 30000})");
+  step(id, "shift:50", 64 * kSec, false,
+       R"({"weight": 50, "duration_ms": 30000, "error": "alarm 5xx: error_rate 0.2 above 0.01"})");
+  at(65 * kSec);
+  ASSERT_TRUE(store::finish_deployment(*s_, id, DeploymentStatus::kRolledBack,
+                                       R"({"message":"alarm 5xx: error_rate 0.2 above 0.01"})")
+                  .ok());
+  ReviewExtra extra;
+  extra.alarms_fired = std::vector<std::string>{"5xx (critical)"};
+  auto in = review_input_from_store(*s_, id, extra);
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_TRUE(in->is_rollback());
+  ASSERT_TRUE(in->detected_at && in->restored_at);
+  EXPECT_EQ(*in->restored_at - *in->detected_at, 1 * kSec);
+  expect_golden(render_review(*in), "auto_rollback_review.md");
+}
+
+TEST_F(ReviewDocs, ManualRollbackReviewGolden) {
+  int64_t id = start(DeploymentKind::kRollback, 'a', 'b', "v1.0.0");
+  step(id, "route_swap", 1, true, R"({"warm": true, "duration_ms": 1})");
+  at(2);
+  ASSERT_TRUE(store::finish_deployment(*s_, id, DeploymentStatus::kSucceeded,
+                                       R"({"message":"customers report failed downloads"})")
+                  .ok());
+  ReviewExtra extra;
+  extra.detected_at = t0_ - 90 * kSec;  // the alert that paged someone
+  extra.timeline = {{t0_ - 90 * kSec, "alert: download errors above 1%"}};
+  auto in = review_input_from_store(*s_, id, extra);
+  ASSERT_TRUE(in) << in.error().message;
+  in->issues = std::vector<issues::Issue>{};
+  expect_golden(render_review(*in), "rollback_review.md");
+}
+
+TEST_F(ReviewDocs, SectionsWithoutDataSayNotRecorded) {
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  auto in = review_input_from_store(*s_, id);
+  ASSERT_TRUE(in);
+  std::string doc = render_review(*in);
+  EXPECT_NE(doc.find("## Approvals\n\nNot recorded."), std::string::npos) << doc;
+  EXPECT_NE(doc.find("## Smoke results\n\nNot recorded."), std::string::npos) << doc;
+  EXPECT_NE(doc.find("Rehearsal: not recorded"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("**Status:** Running"), std::string::npos) << doc;
+  EXPECT_EQ(doc.find("## Post-mortem"), std::string::npos);
+}
+
+TEST_F(ReviewDocs, WrittenAtTheConfiguredPathRedactedAndNeverOverwritten) {
+  const std::string secret = "sk-review-secret-value-123";
+  register_secret(secret);
+  int64_t id = start(DeploymentKind::kRollback, 'a', 'b', "v1.0.0");
+  ASSERT_TRUE(store::finish_deployment(*s_, id, DeploymentStatus::kSucceeded,
+                                       R"({"message":"token )" + secret + R"( leaked in logs"})")
+                  .ok());
+  TempDir root;
+  ASSERT_TRUE(ensure_dir(root / ".issues").ok());
+  ASSERT_TRUE(
+      write_file_atomic(root / ".issues/w.issues", "Task-1 | todo | open one\nTask-2 | done | closed one\n")
+          .ok());
+  config::Config cfg;
+  cfg.root = root.path();
+  cfg.project.reviews_dir = "reviews";
+  auto first = write_review_for_deployment(cfg, *s_, id);
+  ASSERT_TRUE(first) << first.error().message;
+  std::string date = format_rfc3339(from_unix_millis(s_->now_ms()));
+  EXPECT_EQ(*first, root.path() / "reviews" / date.substr(5, 2) / date.substr(8, 2) /
+                        "v1.0.0__rollback__production-user.md");
+  auto second = write_review_for_deployment(cfg, *s_, id);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->filename(), "v1.0.0__rollback__production-user-2.md");
+  auto text = read_file(*first);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->find(secret), std::string::npos);
+  EXPECT_NE(text->find("token *** leaked"), std::string::npos) << *text;
+  // Open issues only.
+  EXPECT_NE(text->find("Task-1"), std::string::npos);
+  EXPECT_EQ(text->find("Task-2"), std::string::npos);
+  clear_secrets_for_test();
+}
+
+TEST_F(ReviewDocs, UnknownDeploymentIsNotFound) {
+  auto in = review_input_from_store(*s_, 999);
+  ASSERT_FALSE(in);
+  EXPECT_EQ(in.error().code, Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace villager::report
