@@ -95,8 +95,10 @@ int run_deploy(const std::vector<std::string>& argv) {
       req.services.push_back(m->service);
   }
   auto hooks = make_deploy_hooks(*cfg, env, **st);
-  auto outcome =
-      pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("deploy " + env));
+  auto progress = stderr_progress("deploy " + env);
+  auto outcome = pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), progress);
+  // Every deployment leaves a review document, whatever its outcome.
+  write_reviews(*cfg, **st, outcome.services, outcome.exit_code == 0 ? "" : outcome.message, progress);
   print_outcome(outcome, env, args->has("json"));
   if (outcome.exit_code != 0 && !args->has("json")) report_error(outcome.message, outcome.exit_code);
   return outcome.exit_code;

@@ -53,8 +53,9 @@ int run_rollback(const std::vector<std::string>& argv) {
   req.actor = current_actor();
   req.reason = args->get("reason", "manual");
   auto hooks = make_deploy_hooks(*cfg, env, **st);
-  auto o =
-      pipeline::rollback(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("rollback " + env));
+  auto progress = stderr_progress("rollback " + env);
+  auto o = pipeline::rollback(*cfg, **st, **target, req, hooks, real_clock(), progress);
+  write_reviews(*cfg, **st, o.services, "manual rollback: " + req.reason, progress);
   if (args->has("json")) {
     json services = json::array();
     for (const auto& s : o.services)

@@ -6,6 +6,7 @@
 
 #include "base/redact.h"
 #include "base/strings.h"
+#include "report/review.h"
 #include "secrets/key.h"
 #include "secrets/secret_store.h"
 #include "smoke/smoke.h"
@@ -92,6 +93,27 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
     return run_suite(config, *env, *targets, version, lookup, detail);
   };
   return hooks;
+}
+
+std::vector<std::string> write_reviews(const config::Config& config, store::Store& store,
+                                       const std::vector<pipeline::ServiceResult>& results,
+                                       const std::string& trigger, const pipeline::ProgressFn& progress) {
+  std::vector<std::string> paths;
+  for (const auto& r : results) {
+    if (r.deployment_id <= 0) continue;
+    report::ReviewExtra extra;
+    const auto* env = config.environment(store::get_deployment(store, r.deployment_id)->environment);
+    if (env && env->requires_roles.empty()) extra.approvals = std::vector<report::Approval>{};
+    extra.trigger = trigger;
+    auto path = report::write_review_for_deployment(config, store, r.deployment_id, extra);
+    if (!path) {
+      progress("could not write the review of " + r.service + ": " + path.error().message);
+      continue;
+    }
+    paths.push_back(path->string());
+    progress("review: " + path->string());
+  }
+  return paths;
 }
 
 pipeline::ProgressFn stderr_progress(const std::string& what) {

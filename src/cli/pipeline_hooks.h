@@ -19,6 +19,11 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
                                         store::Store& store);
 // Secret values for the smoke suite: the environment's encrypted store, else the process environment.
 smoke::SecretLookup environment_secret_lookup(const config::Config& config, const std::string& env);
+// Writes the review document of each deployment row (whatever its outcome) and returns their paths;
+// a failure to write one is reported on stderr and does not change the command's outcome.
+std::vector<std::string> write_reviews(const config::Config& config, store::Store& store,
+                                       const std::vector<pipeline::ServiceResult>& results, const std::string& trigger,
+                                       const pipeline::ProgressFn& progress);
 // Prints "villager: <what>: <line>" on stderr.
 pipeline::ProgressFn stderr_progress(const std::string& what);
 

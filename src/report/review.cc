@@ -70,6 +70,20 @@ int64_t step_duration(const store::DeploymentStep& s, const json& d) {
 void add_smoke_rows(const store::DeploymentStep& s, const std::string& phase, const std::string& suite,
                     std::vector<SmokeResult>& out) {
   json d = parse_detail(s.detail);
+  // The smoke suite's own JSON report (docs/smoke.md): one row per check and service.
+  if (auto it = d.find("smoke"); it != d.end() && it->is_object() && it->contains("checks")) {
+    for (const auto& c : (*it)["checks"]) {
+      std::string name = json_string(c, "name");
+      if (std::string svc = json_string(c, "service"); !svc.empty()) name += " (" + svc + ")";
+      std::string why;
+      if (c.value("skipped", false)) why = "not applicable";
+      if (auto f = c.find("failures"); f != c.end() && f->is_array() && !f->empty())
+        why = json_string((*f)[0], "what") + ": expected " + json_string((*f)[0], "expected") + ", got " +
+              json_string((*f)[0], "actual");
+      out.push_back({name, phase, c.value("passed", false), json_int(c, "duration_ms"), why});
+    }
+    return;
+  }
   if (auto it = d.find("smoke"); it != d.end() && it->is_array()) {
     for (const auto& c : *it)
       out.push_back({json_string(c, "check"), phase, c.value("passed", false), json_int(c, "duration_ms"),
@@ -174,7 +188,9 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
     in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
     if (starts_with(s.name, "start_candidate:")) {
       add_smoke_rows(s, "before traffic", "candidate start + pre-traffic suite", smoke);
-    } else if (s.name == "post_traffic_smoke") {
+    } else if (starts_with(s.name, "pre_traffic_smoke:")) {
+      add_smoke_rows(s, "before traffic", "pre-traffic suite", smoke);
+    } else if (s.name == "post_traffic_smoke" || s.name == "post_rollback_smoke") {
       add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
     } else if (starts_with(s.name, "shift:")) {
       int w = static_cast<int>(json_int(detail, "weight", std::atoi(s.name.c_str() + 6)));
