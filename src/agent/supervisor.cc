@@ -183,6 +183,7 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
   // Wait for health: cold starts answer errors for a while, so retry until the deadline.
   auto deadline = std::chrono::steady_clock::now() + svc->health.deadline;
   HealthResult last;
+  auto wait = kFirstHealthProbeDelay;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
     if (reap_if_exited(*pid, &status) || !process_alive(*pid)) {
@@ -209,8 +210,10 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
       slot.status = s.status;
       break;
     }
+    // Most releases are up within milliseconds: probe quickly at first, then back off to the interval.
+    wait = std::min(wait * 2, std::chrono::milliseconds(svc->health.interval));
     std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
-        svc->health.interval,
+        wait,
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()) +
             std::chrono::milliseconds(1)));
   }

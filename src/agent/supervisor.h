@@ -104,6 +104,7 @@ class Supervisor {
   void supervise();
 
   static constexpr std::chrono::milliseconds kSuperviseInterval{200};
+  static constexpr std::chrono::milliseconds kFirstHealthProbeDelay{25};  // doubles up to the health interval
   static constexpr std::chrono::milliseconds kMaxRestartBackoff{30000};
   static constexpr size_t kMaxLogBytes = 10 * 1024 * 1024;  // a release log is rotated past this
 
