@@ -214,8 +214,9 @@ Status Agent::start_listeners() {
 // The secrets a release gets: from the environment's secret store, at the versions this release was first
 // started with (so a restart or a rollback brings back exactly those), else the latest, which are then
 // recorded for the release. Values reach the process only through its environment.
-Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env, const std::string& service,
-                                                             const std::string& digest) {
+Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string& env,
+                                                              const std::string& service,
+                                                              const std::string& digest) {
   const auto* svc = config_.service(service);
   std::map<std::string, std::string> out;
   if (!svc) return out;
@@ -231,7 +232,8 @@ Result<std::map<std::string, std::string>> Agent::secrets_for(const std::string&
       have_pinned = true;
     }
   }
-  auto resolved = secrets::resolve_for_service(config_.state_dir(), env, *svc, have_pinned ? &pinned : nullptr);
+  auto resolved =
+      secrets::resolve_for_service(config_.state_dir(), env, *svc, have_pinned ? &pinned : nullptr);
   if (!resolved) return resolved.error();
   for (const auto& [k, v] : resolved->values) out[k] = v.reveal();
   if (!have_pinned && !resolved->versions.empty()) {
@@ -490,6 +492,17 @@ Status run_agent(const config::Config& config, const AgentOptions& options) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // The agent's log goes to stderr and to <state>/logs/agent.log, where the smoke suite's plaintext
+  // check scans it. Lines are redacted before they reach either.
+  fs::path log_path = config.state_dir() / "logs" / "agent.log";
+  if (ensure_dir(log_path.parent_path(), fs::perms(0700)).ok()) {
+    set_log_sink([log_path](std::string_view line) {
+      std::string l(line);
+      l.push_back('\n');
+      std::fwrite(l.data(), 1, l.size(), stderr);
+      (void)append_file(log_path, l);
+    });
+  }
   Agent agent(config, options);
   return agent.run();
 }

@@ -54,6 +54,8 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   opts.secret = lookup;
   opts.version = version;
   opts.extra_scan_paths = smoke::local_scan_paths(config, env, targets);
+  // villager's own state: no secret or canary may reach the store either.
+  opts.extra_scan_paths.push_back(config.state_dir() / "state.db");
   auto report = smoke::run_smoke(config, targets, opts);
   if (!report) return report.error().context("smoke suite");
   detail = "{\"smoke\":" + smoke::to_json(*report) + "}";
