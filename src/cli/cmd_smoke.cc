@@ -7,6 +7,7 @@
 #include "base/redact.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "smoke/smoke.h"
 
@@ -30,7 +31,8 @@ local environment, the configured URLs for a url environment. Built-in checks:
   frontend   pages answer 200 text/html and their same-origin assets load
 
 plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
-are read from the process environment and never printed.
+are read from the environment's secrets (`villager secrets`), else the process environment, and
+are never printed.
 
 options:
   --service S        only this service (repeatable, or comma-separated)
@@ -79,15 +81,11 @@ int run_smoke(const std::vector<std::string>& argv) {
 
   smoke::SmokeOptions opts;
   opts.only = comma_list(args->get_all("only"));
-  // The process environment until the secrets store is wired in; values are registered for masking
-  // by the suite as it reads them.
-  opts.secret = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (!v || !*v) return std::nullopt;
-    register_secret(v);
-    return std::string(v);
-  };
+  // The environment's encrypted secrets, else the process environment (a url environment checked from
+  // CI); every value is registered for masking.
+  opts.secret = environment_secret_lookup(*cfg, env_name);
   opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
+  opts.extra_scan_paths.push_back(cfg->state_dir() / "state.db");
   opts.version = read_version(*cfg);
 
   auto report = smoke::run_smoke(*cfg, *targets, opts);
