@@ -43,11 +43,16 @@ RoleResult find_role_approval(const config::Config& config, const std::vector<St
                               const std::vector<StoredApproval>& everything, const GateArtifact& art,
                               const std::string& env, const std::string& role, SystemTime now) {
   RoleResult out;
+  const StoredApproval* elsewhere = nullptr;  // filed for, and signed for, another environment
   for (const auto& sa : stored) {
     // A file that does not parse, or parses as this role, is a candidate; the role in the path is a hint
     // only.
     if (sa.parsed && sa.parsed->approval.role != role) continue;
     if (!sa.parsed && sa.path.filename().string().find("__" + role + "__") == std::string::npos) continue;
+    if (sa.parsed && sa.parsed->approval.environment != env && sa.file_env != env) {
+      if (!elsewhere) elsewhere = &sa;
+      continue;
+    }
     ApprovalCheck c = check_approval(config, sa, art.digest, env, now);
     if (c.valid) {
       const Approval& a = sa.parsed->approval;
@@ -58,6 +63,11 @@ RoleResult find_role_approval(const config::Config& config, const std::vector<St
     out.reasons.push_back({art.service, role, *c.code, c.message});
   }
   if (!out.reasons.empty()) return out;
+  if (elsewhere) {
+    ApprovalCheck c = check_approval(config, *elsewhere, art.digest, env, now);
+    out.reasons.push_back({art.service, role, *c.code, c.message});
+    return out;
+  }
   // Nothing for this digest: say so more precisely when the role approved another build of the service.
   for (const auto& sa : everything) {
     if (!sa.parsed) continue;
