@@ -16,5 +16,8 @@ extern const Command kAgentCommand;
 extern const Command kAuditCommand;
 extern const Command kScanCommand;
 extern const Command kSecretsCommand;
+extern const Command kKeysCommand;
+extern const Command kApproveCommand;
+extern const Command kApprovalsCommand;
 
 }  // namespace villager::cli

@@ -1,5 +1,6 @@
 #include "gate/approval.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
@@ -14,6 +15,9 @@ namespace {
 
 using json = nlohmann::json;
 
+constexpr std::string_view kMinYear = "1970";
+constexpr std::string_view kMaxYear = "2200";
+
 const std::set<std::string> kFileFields = {"format", "key", "payload", "payload_sha256", "signature"};
 const std::set<std::string> kPayloadFields = {"digest", "environment", "expires_at", "issued_at", "note",
                                               "role",   "service",     "signer",     "version"};
@@ -25,8 +29,16 @@ bool is_lower_hex(std::string_view s, size_t len) {
   return true;
 }
 
-// Only the exact form format_rfc3339 writes is accepted, so one instant has one spelling.
+// Only the exact form format_rfc3339 writes is accepted, so one instant has one spelling. The shape and
+// year are checked first: system_clock counts nanoseconds and overflows after 2262 (found by fuzzing).
 Result<SystemTime> strict_time(const std::string& text) {
+  static constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.dddZ";
+  bool shaped = text.size() == kShape.size();
+  for (size_t i = 0; shaped && i < text.size(); ++i)
+    shaped = kShape[i] == 'd' ? std::isdigit(static_cast<unsigned char>(text[i])) != 0 : text[i] == kShape[i];
+  if (!shaped || text.compare(0, 4, kMinYear) < 0 || text.compare(0, 4, kMaxYear) > 0)
+    return InvalidArgument("bad timestamp '" + text + "' (expected e.g. 2026-01-02T03:04:05.000Z, years " +
+                           std::string(kMinYear) + "-" + std::string(kMaxYear) + ")");
   auto t = parse_rfc3339(text);
   if (!t || format_rfc3339(*t) != text)
     return InvalidArgument("bad timestamp '" + text + "' (expected e.g. 2026-01-02T03:04:05.000Z)");

@@ -109,6 +109,13 @@ TEST(Approval, ParserRefusesBadEncodings) {
   j = nlohmann::json::parse(valid_file());
   j["payload"]["expires_at"] = "2026-09-22 14:13:20";
   expect_refused(j, "'expires_at'");
+  // Found by fuzzing: a year past 2262 overflowed system_clock's nanoseconds.
+  j = nlohmann::json::parse(valid_file());
+  j["payload"]["expires_at"] = "9999-09-22T14:13:20.000Z";
+  expect_refused(j, "'expires_at'");
+  j = nlohmann::json::parse(valid_file());
+  j["payload"]["issued_at"] = "2026-09-21T14:13:20Z";
+  expect_refused(j, "'issued_at'");
   j = nlohmann::json::parse(valid_file());
   j["payload"]["role"] = "../../etc";
   expect_refused(j, "'role' is not a valid name");
