@@ -11,6 +11,8 @@
 #include "gate/approvals_dir.h"
 #include "gate/keys.h"
 #include "gate/signing.h"
+#include "store/audit.h"
+#include "store/store.h"
 
 namespace villager::cli {
 
@@ -24,7 +26,8 @@ approved as ROLE". The signer is the name in the key FILE (from `villager keys g
 holds the artifact digest, service, version, environment, role, signer, issue and expiry times and the
 note, as canonical JSON, with the Ed25519 signature. It is written to
 <state_dir>/approvals/<HEX>/<ENV>__<ROLE>__<SIGNER>.json, a plain file that can be committed or carried
-to another machine. stdout: the file's path (or JSON with --json).
+to another machine, and an "approval.added" event is appended to the audit log. stdout: the file's
+path (or JSON with --json).
 
 The gate trusts it only if a [[signer]] in villager.toml lists this key for ROLE; a warning says so
 when it does not. See docs/gate.md.
@@ -105,6 +108,21 @@ int run_approve(const std::vector<std::string>& argv) {
   if (!signed_approval) return report_error(signed_approval.error().context("approve"), kExitUsage);
   auto path = gate::write_approval(cfg->state_dir() / "approvals", *signed_approval);
   if (!path) return report_error(path.error().context("approve"), kExitFailed);
+
+  // The file is the approval; the audit log records that it was made, by whom, for what.
+  {
+    auto st = store::Store::open(cfg->state_dir());
+    nlohmann::json data{{"environment", env},     {"role", role},
+                        {"signer", a.signer},     {"service", a.service},
+                        {"version", a.version},   {"expires_at", format_rfc3339(a.expires_at)},
+                        {"path", path->string()}, {"key", signed_approval->key_fingerprint}};
+    Result<int64_t> seq =
+        st ? store::append_audit(**st, {current_actor(), "approval.added", digest, data.dump()})
+           : Result<int64_t>(st.error());
+    if (!seq)
+      return report_error(seq.error().context("approve: wrote " + path->string() + " but could not audit it"),
+                          kExitFailed);
+  }
 
   bool trusted = false;
   const std::string pk = gate::public_key_text(key->public_key);

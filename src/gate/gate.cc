@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "artifact/manifest.h"
@@ -125,6 +126,32 @@ std::string GateDecision::summary() const {
   return out;
 }
 
+std::string decision_json(const GateDecision& d) {
+  nlohmann::ordered_json j;
+  j["allowed"] = d.allowed;
+  j["overridden"] = d.overridden;
+  j["override_reason"] = d.override_reason;
+  j["last_approval_at"] = d.last_approval_at ? nlohmann::ordered_json(format_rfc3339(*d.last_approval_at))
+                                             : nlohmann::ordered_json(nullptr);
+  j["reasons"] = nlohmann::ordered_json::array();
+  for (const auto& r : d.reasons)
+    j["reasons"].push_back({{"service", r.service},
+                            {"role", r.role},
+                            {"code", reject_code_name(r.code)},
+                            {"message", r.message}});
+  j["approvals_used"] = nlohmann::ordered_json::array();
+  for (const auto& u : d.approvals_used)
+    j["approvals_used"].push_back({{"service", u.service},
+                                   {"role", u.role},
+                                   {"signer", u.signer},
+                                   {"digest", u.digest},
+                                   {"issued_at", format_rfc3339(u.issued_at)},
+                                   {"expires_at", format_rfc3339(u.expires_at)},
+                                   {"path", u.path.string()}});
+  // replace: a message quoting a damaged file must not make the record unwritable.
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 ApprovalCheck check_approval(const config::Config& config, const StoredApproval& stored,
                              const std::string& digest, const std::string& env, SystemTime now) {
   const std::string file = stored.path.string();
@@ -133,6 +160,9 @@ ApprovalCheck check_approval(const config::Config& config, const StoredApproval&
   const SignedApproval& s = *stored.parsed;
   const Approval& a = s.approval;
 
+  if (!payload_matches_hash(s))
+    return reject(RejectCode::kEditedRecord,
+                  file + ": the payload was changed after it was signed (payload_sha256 does not match)");
   // The key decides who signed, never the names in the payload.
   std::vector<const config::SignerConfig*> holders;
   std::string raw_key;
@@ -147,9 +177,6 @@ ApprovalCheck check_approval(const config::Config& config, const StoredApproval&
     return reject(RejectCode::kUnknownSigner, file + ": signed by key " + s.key_fingerprint.substr(0, 23) +
                                                   "..., which no [[signer]] in " +
                                                   config.file.filename().string() + " holds");
-  if (!payload_matches_hash(s))
-    return reject(RejectCode::kEditedRecord,
-                  file + ": the payload was changed after it was signed (payload_sha256 does not match)");
   if (!verify_approval_signature(s, raw_key))
     return reject(RejectCode::kBadSignature, file + ": the signature does not verify with " +
                                                  holders[0]->name + "'s public key (forged or altered)");

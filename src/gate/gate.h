@@ -77,6 +77,12 @@ struct GateDecision {
   std::string summary() const;
 };
 
+// The decision as JSON for the deployment record and `deploy --json`: {"allowed", "overridden",
+// "override_reason", "last_approval_at" (RFC 3339 or null), "reasons": [{"service", "role", "code",
+// "message"}], "approvals_used": [{"service", "role", "signer", "digest", "issued_at", "expires_at",
+// "path"}]}.
+std::string decision_json(const GateDecision& d);
+
 // The result of checking one stored approval for a given digest and environment.
 struct ApprovalCheck {
   bool valid = false;
@@ -84,8 +90,8 @@ struct ApprovalCheck {
   std::string message;
 };
 
-// Checks one approval file for `digest` and `env` at `now`, in the order: parse, known key, unedited
-// payload, signature, trusted for its role, digest, environment, expiry.
+// Checks one approval file for `digest` and `env` at `now`, in the order: parse, unedited payload, known
+// key, signature, trusted for its role, digest, environment, expiry.
 ApprovalCheck check_approval(const config::Config& config, const StoredApproval& stored,
                              const std::string& digest, const std::string& env, SystemTime now);
 

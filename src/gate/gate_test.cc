@@ -138,6 +138,10 @@ TEST_F(GateTest, HappyPathAllowsWithEveryRequiredRole) {
   // The last required approval is the later one: that is where approval-to-deployed starts.
   ASSERT_TRUE(d.last_approval_at.has_value());
   EXPECT_EQ(*d.last_approval_at, clock_.now());
+  auto j = nlohmann::json::parse(decision_json(d));
+  EXPECT_EQ(j["allowed"], true);
+  EXPECT_EQ(j["last_approval_at"], format_rfc3339(clock_.now()));
+  EXPECT_EQ(j["approvals_used"].size(), 2u);
 }
 
 TEST_F(GateTest, EnvironmentWithoutRequirementsNeedsNoApproval) {
@@ -304,6 +308,10 @@ TEST_F(GateTest, OverrideWithConductorApprovalIsAllowedAndSaysWhatItWaived) {
   EXPECT_EQ(d.override_reason, "checkout is down");
   ASSERT_EQ(d.reasons.size(), 1u);  // the waived appsec approval
   EXPECT_EQ(d.reasons[0].role, "appsec");
+  auto j = nlohmann::json::parse(decision_json(d));
+  EXPECT_EQ(j["overridden"], true);
+  EXPECT_EQ(j["override_reason"], "checkout is down");
+  EXPECT_EQ(j["reasons"][0]["code"], "missing_role");
   // Without --override the same approvals are not enough.
   EXPECT_FALSE(gate().allowed);
 }

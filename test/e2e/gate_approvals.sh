@@ -117,6 +117,18 @@ assert p["signer"] == "qa-lead" and p["service"] == "user" and p["version"] == "
 assert p["note"] == "smoke suite green", p
 ' "$qa_file" "$digest" || fail "approval file content: $(cat "$qa_file")"
 
+run audit list --json
+[ "$rc" = 0 ] || fail "audit list: rc=$rc $stderr"
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+events = d["events"] if isinstance(d, dict) else d
+ev = [e for e in events if e["kind"] == "approval.added"]
+assert len(ev) == 1 and ev[0]["subject"] == sys.argv[2], events
+data = ev[0]["data"] if isinstance(ev[0]["data"], dict) else json.loads(ev[0]["data"])
+assert data["role"] == "qa" and data["environment"] == "production" and data["signer"] == "qa-lead", data
+' "$stdout" "$digest" || fail "audit event: $stdout"
+
 run approve "$digest" --env production --role appsec --key keys/mallory.key
 [ "$rc" = 0 ] && grep -q "will reject" <<<"$stderr" || fail "untrusted key must warn: rc=$rc $stderr"
 run approve "$digest" --env production --role appsec --key keys/qa-lead.key
