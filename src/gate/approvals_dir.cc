@@ -56,6 +56,15 @@ Result<std::vector<StoredApproval>> list_approvals(const std::filesystem::path& 
       sa.dir_digest = hex_ok ? "sha256:" + hex : "";
       std::string stem = e.path().stem().string();
       if (auto pos = stem.find("__"); pos != std::string::npos) sa.file_env = stem.substr(0, pos);
+      // Refuse an oversize file unread: the folder may hold files carried in from elsewhere.
+      auto size = std::filesystem::file_size(e.path(), ec);
+      if (ec || size > kMaxApprovalBytes) {
+        sa.parse_error = "approval " + e.path().string() + ": " +
+                         (ec ? ec.message() : "larger than " + std::to_string(kMaxApprovalBytes) + " bytes");
+        ec.clear();
+        out.push_back(std::move(sa));
+        continue;
+      }
       auto text = read_file(e.path());
       if (!text) {
         sa.parse_error = text.error().message;

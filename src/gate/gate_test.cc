@@ -354,6 +354,15 @@ TEST_F(GateTest, GarbageFileIsEditedRecordNotACrash) {
   EXPECT_EQ(r.code, RejectCode::kEditedRecord) << r.message;
 }
 
+TEST_F(GateTest, OversizeFileIsRefusedUnread) {
+  approve(qa_, "qa", "production", digest_);
+  fs::path p = approvals_dir() / digest_.substr(7) / "production__appsec__sec-lead.json";
+  ASSERT_TRUE(write_file_atomic(p, std::string(kMaxApprovalBytes + 1, ' ')).ok());
+  auto r = only_reason(gate());
+  EXPECT_EQ(r.code, RejectCode::kEditedRecord);
+  EXPECT_NE(r.message.find("larger than"), std::string::npos) << r.message;
+}
+
 TEST_F(GateTest, UnknownEnvironmentIsAnError) {
   auto d = evaluate_gate(cfg_, "staging", {{"user", digest_, "v1"}}, clock_.now());
   EXPECT_FALSE(d.has_value());
