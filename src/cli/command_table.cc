@@ -21,6 +21,9 @@ const std::vector<Command>& command_table() {
       kAuditCommand,
       kReportCommand,
       kIssuesCommand,
+      kKeysCommand,
+      kApproveCommand,
+      kApprovalsCommand,
   };
   return table;
 }

@@ -21,5 +21,8 @@ extern const Command kPackageCommand;
 extern const Command kSmokeCommand;
 extern const Command kReportCommand;
 extern const Command kIssuesCommand;
+extern const Command kKeysCommand;
+extern const Command kApproveCommand;
+extern const Command kApprovalsCommand;
 
 }  // namespace villager::cli

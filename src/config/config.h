@@ -143,6 +143,11 @@ struct SignerConfig {
   std::string public_key;  // "ed25519:<base64>"
 };
 
+// [gate]: release-gate policy beyond each environment's `requires`.
+struct GateConfig {
+  std::string override_role = "conductor";  // the role whose approval a break-glass deploy needs
+};
+
 struct AgentConfig {
   HostPort control{"127.0.0.1", 7070};
   size_t max_header_bytes = 16 * 1024;
@@ -162,6 +167,7 @@ struct Config {
   std::vector<AlertConfig> alerts;
   std::vector<SignerConfig> signers;
   AgentConfig agent;
+  GateConfig gate;
 
   const ServiceConfig* service(const std::string& name) const;
   const EnvironmentConfig* environment(const std::string& name) const;
