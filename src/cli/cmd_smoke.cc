@@ -1,12 +1,11 @@
 #include <unistd.h>
 
-#include <cstdlib>
 #include <iostream>
 
 #include "base/fs.h"
-#include "base/redact.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "smoke/smoke.h"
 
@@ -30,7 +29,7 @@ local environment, the configured URLs for a url environment. Built-in checks:
   frontend   pages answer 200 text/html and their same-origin assets load
 
 plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
-are read from the process environment and never printed.
+come from the environment's secrets store, else the process environment, and are never printed.
 
 options:
   --service S        only this service (repeatable, or comma-separated)
@@ -79,14 +78,9 @@ int run_smoke(const std::vector<std::string>& argv) {
 
   smoke::SmokeOptions opts;
   opts.only = comma_list(args->get_all("only"));
-  // The process environment until the secrets store is wired in; values are registered for masking
-  // by the suite as it reads them.
-  opts.secret = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (!v || !*v) return std::nullopt;
-    register_secret(v);
-    return std::string(v);
-  };
+  // The environment's encrypted store first, then the process environment (a url environment tested
+  // from CI); the suite registers every value it reads for masking.
+  opts.secret = environment_secret_lookup(*cfg, env_name);
   opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
   opts.version = read_version(*cfg);
 
