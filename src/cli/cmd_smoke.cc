@@ -1,10 +1,8 @@
 #include <unistd.h>
 
-#include <cstdlib>
 #include <iostream>
 
 #include "base/fs.h"
-#include "base/redact.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/pipeline_hooks.h"
@@ -31,8 +29,7 @@ local environment, the configured URLs for a url environment. Built-in checks:
   frontend   pages answer 200 text/html and their same-origin assets load
 
 plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
-are read from the environment's secrets (`villager secrets`), else the process environment, and
-are never printed.
+come from the environment's secrets store, else the process environment, and are never printed.
 
 options:
   --service S        only this service (repeatable, or comma-separated)
@@ -81,11 +78,11 @@ int run_smoke(const std::vector<std::string>& argv) {
 
   smoke::SmokeOptions opts;
   opts.only = comma_list(args->get_all("only"));
-  // The environment's encrypted secrets, else the process environment (a url environment checked from
-  // CI); every value is registered for masking.
+  // The environment's encrypted store first, then the process environment (a url environment tested
+  // from CI); the suite registers every value it reads for masking.
   opts.secret = environment_secret_lookup(*cfg, env_name);
   opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
-  opts.extra_scan_paths.push_back(cfg->state_dir() / "state.db");
+  opts.extra_scan_paths.push_back(cfg->state_dir() / "state.db");  // villager's own state too
   opts.version = read_version(*cfg);
 
   auto report = smoke::run_smoke(*cfg, *targets, opts);
