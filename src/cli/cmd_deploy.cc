@@ -32,6 +32,9 @@ options:
   --service S           deploy only this service (repeatable; default: every service of ENV)
   --artifact DIGEST     deploy this packaged artifact (repeatable; its manifest names the service)
   --first               allow a first deploy, when nothing serves yet to roll back to
+  --override            break-glass: deploy without the required approvals; needs --reason and a
+                        valid approval by a signer of the override role (default "conductor")
+  --reason TEXT         why the override (recorded in the audit log and the deployment)
   -c, --config FILE     the config file (default ./villager.toml)
   --json                print the outcome as JSON
 
@@ -50,13 +53,14 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
                           {"from_version", s.from_version},
                           {"deployment_id", s.deployment_id},
                           {"status", s.status}});
-    std::cout << redact(json{{"environment", env},
-                             {"exit_code", o.exit_code},
-                             {"message", o.message},
-                             {"duration_ms", o.duration_ms},
-                             {"services", services}}
-                            .dump(2))
-              << "\n";
+    json out{{"environment", env},
+             {"exit_code", o.exit_code},
+             {"message", o.message},
+             {"duration_ms", o.duration_ms},
+             {"services", services}};
+    if (!o.gate_json.empty()) out["gate"] = json::parse(o.gate_json, nullptr, false);
+    if (o.approval_to_deployed_ms >= 0) out["approval_to_deployed_ms"] = o.approval_to_deployed_ms;
+    std::cout << redact(out.dump(2)) << "\n";
     return;
   }
   for (const auto& s : o.services)
@@ -68,7 +72,13 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
 }
 
 int run_deploy(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"artifact", true}, {"first"}, {"json"}});
+  auto args = Args::parse(argv, {kConfigFlag,
+                                 {"service", true},
+                                 {"artifact", true},
+                                 {"first"},
+                                 {"json"},
+                                 {"override"},
+                                 {"reason", true}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() != 1)
@@ -85,6 +95,11 @@ int run_deploy(const std::vector<std::string>& argv) {
   req.environment = env;
   req.services = args->get_all("service");
   req.first = args->has("first");
+  req.override_gate = args->has("override");
+  req.override_reason = args->get("reason");
+  if (req.override_gate && req.override_reason.empty())
+    return report_error("--override needs --reason TEXT (recorded in the audit log and the review)",
+                        kExitUsage);
   req.actor = current_actor();
   for (const auto& digest : args->get_all("artifact")) {
     auto m = artifact::read_manifest(cfg->state_dir() / "artifacts", digest);

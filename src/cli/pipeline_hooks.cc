@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "base/redact.h"
@@ -104,8 +105,21 @@ std::vector<std::string> write_reviews(const config::Config& config, store::Stor
   for (const auto& r : results) {
     if (r.deployment_id <= 0) continue;
     report::ReviewExtra extra;
-    const auto* env = config.environment(store::get_deployment(store, r.deployment_id)->environment);
+    auto dep = store::get_deployment(store, r.deployment_id);
+    if (!dep) continue;
+    const auto* env = config.environment(dep->environment);
     if (env && env->requires_roles.empty()) extra.approvals = std::vector<report::Approval>{};
+    // The approvals the gate accepted for this service, from the deployment's record.
+    auto detail = nlohmann::json::parse(dep->detail, nullptr, false);
+    if (detail.is_object() && detail.contains("gate") && detail["gate"].contains("approvals_used")) {
+      std::vector<report::Approval> used;
+      for (const auto& a : detail["gate"]["approvals_used"]) {
+        if (a.value("service", "") != r.service) continue;
+        auto at = parse_rfc3339(a.value("issued_at", ""));
+        used.push_back({a.value("role", ""), a.value("signer", ""), at ? unix_millis(*at) : 0});
+      }
+      extra.approvals = used;
+    }
     extra.trigger = trigger;
     auto path = report::write_review_for_deployment(config, store, r.deployment_id, extra);
     if (!path) {

@@ -5,6 +5,7 @@
 
 #include "artifact/manifest.h"
 #include "base/strings.h"
+#include "gate/gate.h"
 #include "pipeline/history.h"
 #include "pipeline/package.h"
 #include "secrets/resolve.h"
@@ -59,9 +60,14 @@ class Run {
               const std::string& message) {
     for (auto& r : results) {
       r.status = std::string(store::to_string(status));
-      (void)store::finish_deployment(store_, r.deployment_id, status, json{{"message", message}}.dump());
+      json detail = record_;
+      detail["message"] = message;
+      (void)store::finish_deployment(store_, r.deployment_id, status, detail.dump());
     }
   }
+
+  // Kept with every deployment row when it finishes (the gate's decision, approval-to-deployed).
+  json& record() { return record_; }
 
   store::Store& store() { return store_; }
   Clock& clock() { return clock_; }
@@ -72,6 +78,7 @@ class Run {
   const ProgressFn& progress_;
   std::string env_;
   std::string actor_;
+  json record_ = json::object();
 };
 
 std::vector<std::string> service_names(const std::vector<ServiceResult>& results) {
@@ -190,7 +197,22 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   // 4. Every artifact must still be the bytes that were packaged (and approved).
   for (const auto& [service, dv] : artifacts)
     if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", dv.first); !s.ok())
-      return done(1, s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
+      return done(s.error().code == Code::kConflict ? 3 : 1,
+                  s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
+
+  for (auto& r : results) {
+    r.digest = artifacts[r.service].first;
+    r.version = artifacts[r.service].second;
+    if (r.from_digest == r.digest)
+      return done(1, env->name + "/" + r.service + " already serves " + r.version + " (" +
+                         short_digest(r.digest) + ")");
+    // What a rollback would return to must still be here, byte for byte.
+    if (!r.from_digest.empty())
+      if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", r.from_digest); !s.ok())
+        return done(3, "cannot roll " + env->name + "/" + r.service +
+                           " back: the serving release's artifact " + short_digest(r.from_digest) +
+                           " is unusable (" + s.error().message + "); refusing to deploy");
+  }
 
   // Every secret the services need must exist before anything starts.
   {
@@ -200,17 +222,29 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       return done(1, s.error().message);
   }
 
-  // 5. Gate: environments that require sign-off need the gate, which checks signed approvals.
-  if (!env->requires_roles.empty())
-    return done(3, "environment '" + env->name + "' requires approvals (" + join(env->requires_roles, ", ") +
-                       ") and this build of villager has no approval gate yet; refusing to deploy");
-
-  for (auto& r : results) {
-    r.digest = artifacts[r.service].first;
-    r.version = artifacts[r.service].second;
-    if (r.from_digest == r.digest)
-      return done(1, env->name + "/" + r.service + " already serves " + r.version + " (" +
-                         short_digest(r.digest) + ")");
+  // 5. Gate: signed approvals for exactly these bytes and this environment, and monitoring in place.
+  std::optional<SystemTime> last_approval;
+  if (!env->requires_roles.empty()) {
+    if (auto s = gate::check_monitoring_coverage(config, env->name); !s.ok())
+      return done(3, s.error().message);
+    std::vector<gate::GateArtifact> arts;
+    for (const auto& r : results) arts.push_back({r.service, r.digest, r.version});
+    auto decision = gate::evaluate_gate(config, env->name, arts, clock.now(),
+                                        {request.override_gate, request.override_reason});
+    if (!decision) return done(2, decision.error().message);
+    out.gate_json = gate::decision_json(*decision);
+    if (!decision->allowed) {
+      for (const auto& r : results) run.audit("gate.refused", r.service, json::parse(out.gate_json));
+      return done(3, "gate refused the deploy to " + env->name + ":\n" + decision->summary());
+    }
+    if (decision->overridden) {
+      run.say("break-glass override: " + decision->override_reason);
+      for (const auto& r : results) run.audit("deploy.override", r.service, json::parse(out.gate_json));
+    }
+    last_approval = decision->last_approval_at;
+    run.record()["gate"] = json::parse(out.gate_json);
+  } else if (request.override_gate) {
+    return done(2, "environment '" + env->name + "' has no gate to override");
   }
 
   // 6. Record the deployments.
@@ -288,6 +322,14 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       out.services = results;
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
+  }
+
+  // Approval to deployed: the last required approval to 100% traffic.
+  if (last_approval) {
+    out.approval_to_deployed_ms = unix_millis(clock.now()) - unix_millis(*last_approval);
+    run.record()["approval_to_deployed_ms"] = out.approval_to_deployed_ms;
+    run.say("approval to deployed: " +
+            format_duration(std::chrono::milliseconds(out.approval_to_deployed_ms)));
   }
 
   // 10. Promote: the new release serves; the old one stays warm for an instant rollback.

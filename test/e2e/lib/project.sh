@@ -39,7 +39,7 @@ make_project() {
   CONTROL_PORT=$(free_port)
   mkdir -p app
   echo v1.0.0 > app/version
-  for svc in user admin; do mkdir -p "dist/$svc"; echo v1.0.0 > "dist/$svc/version"; done
+  for svc in user admin; do mkdir -p "dist/$svc"; echo v1.0.0 > "dist/$svc/version"; echo "$svc" > "dist/$svc/service"; done
   for svc in user admin; do
     mkdir -p "dist/$svc/bin"
     strip -o "dist/$svc/bin/send-server" "$SEND_SERVER_BIN"
