@@ -36,6 +36,28 @@ for fn in "$FN_USER" "$FN_ADMIN"; do
 done
 echo '[]' > "$WORK/faults.json"
 
+# Both functions are one release: admin's alias refuses the first canary step after user's moved to 10%;
+# the deploy rolls back (exit 4) and user's alias is put back too.
+: > "$WORK/proxy.log"
+cat > "$WORK/faults.json" <<JSON
+[{"match": "PUT /2015-03-31/functions/$FN_ADMIN/aliases/live\$", "status": 400, "code": "InvalidParameterValueException", "times": 1}]
+JSON
+rc=0; "$V" deploy prod > /dev/null 2> "$WORK/err4.txt" || rc=$?
+[[ $rc == 4 ]] || fail "a failed canary step must roll back with exit 4, got $rc: $(cat "$WORK/err4.txt")"
+for fn in "$FN_USER" "$FN_ADMIN"; do
+  [[ $(moto alias "$fn" live) == '{"FunctionVersion": "1", "Weights": {}}' ]] || fail "$fn not put back: $(moto alias "$fn" live)"
+done
+python3 - "$WORK/proxy.log" "$FN_USER" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+user = [json.loads(l["body"]) for l in lines
+        if l["method"] == "PUT" and l["path"].endswith(f"{sys.argv[2]}/aliases/live")]
+assert [(u["FunctionVersion"], u["RoutingConfig"]["AdditionalVersionWeights"]) for u in user] == \
+    [("1", {"2": 0.1}), ("1", {})], user
+assert any(l["note"] == "injected InvalidParameterValueException" for l in lines)
+PY
+echo '[]' > "$WORK/faults.json"
+
 # A wrong secret key: the pass-through (botocore) rejects the signature; villager says what to check.
 set_version v3.0.0
 : > "$WORK/proxy.log"

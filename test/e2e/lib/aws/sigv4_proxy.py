@@ -12,7 +12,7 @@ usage: sigv4_proxy.py --listen PORT --upstream http://127.0.0.1:MOTO --key AKID:
                       [--faults rules.json] [--log requests.log] [--port-file FILE]
 
 Fault rules (a JSON list, re-read when the file changes); each applies to requests whose
-"METHOD PATH?QUERY" contains `match`, `times` times (default: always):
+"METHOD PATH?QUERY" the regular expression `match` is found in, `times` times (default: always):
   {"match": "PUT /2015-03-31/functions/f/code", "status": 429, "code": "TooManyRequestsException", "times": 2}
   {"match": "POST /2015-03-31/functions/f/versions", "rewrite_code_sha256": "AAAA...="}
 """
@@ -59,7 +59,7 @@ class Faults:
                 with open(self.path) as f:
                     self.rules = json.load(f)
             for rule in self.rules:
-                if rule.get("match", "") in what and rule.get("times", 1) != 0:
+                if re.search(rule.get("match", ""), what) and rule.get("times", 1) != 0:
                     if "times" in rule:
                         rule["times"] -= 1
                     return dict(rule)
