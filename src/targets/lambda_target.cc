@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/manifest.h"
+#include "aws/cloudwatch.h"
 #include "aws/lambda_client.h"
 #include "aws/s3_client.h"
 #include "base/fs.h"
@@ -62,6 +63,41 @@ bool statement_present(const json& policy, const std::string& action, const std:
   return false;
 }
 
+// [[monitor.alarm]] rules as CloudWatch alarms on one function's alias. Rules on metrics Lambda does not
+// have (availability, restarts) are left to villager's own probes.
+std::vector<aws::MetricAlarm> cloudwatch_alarms(const config::Config& config,
+                                                const config::EnvironmentConfig& env,
+                                                const std::string& service, const std::string& fn) {
+  std::vector<aws::MetricAlarm> out;
+  for (const auto& a : config.monitor.alarms) {
+    if (!a.service.empty() && a.service != service) continue;
+    aws::MetricAlarm m;
+    if (a.metric == "error_rate") {
+      m.ratio_numerator = "Errors";
+      m.ratio_denominator = "Invocations";
+    } else if (a.metric == "errors_5xx") {
+      m.metric_name = "Errors";
+      m.statistic = "Sum";
+    } else if (a.metric == "p50" || a.metric == "p90" || a.metric == "p99") {
+      m.metric_name = "Duration";  // milliseconds, as villager's latency thresholds
+      m.extended_statistic = a.metric;
+    } else {
+      continue;
+    }
+    m.name = "villager-" + env.name + "-" + service + "-" + a.name;
+    m.description =
+        "villager [[monitor.alarm]] " + a.name + " (" + a.severity + ") on " + fn + ":" + env.lambda.alias;
+    m.dimensions = {{"FunctionName", fn}, {"Resource", fn + ":" + env.lambda.alias}};
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(a.window).count();
+    m.period_seconds = static_cast<int>(std::max<int64_t>(60, (seconds + 59) / 60 * 60));
+    m.evaluation_periods = std::max(1, a.consecutive);
+    m.threshold = a.threshold;
+    m.comparison = a.comparison == "below" ? "LessThanThreshold" : "GreaterThanThreshold";
+    out.push_back(m);
+  }
+  return out;
+}
+
 class LambdaTarget : public Target {
  public:
   LambdaTarget(const config::Config& config, const config::EnvironmentConfig& env, aws::Credentials creds)
@@ -69,6 +105,7 @@ class LambdaTarget : public Target {
         env_(env),
         lambda_http_(client_options("lambda", "lambda", "LAMBDA", creds)),
         s3_http_(client_options("s3", "s3", "S3", creds)),
+        monitoring_http_(client_options("monitoring", "monitoring", "CLOUDWATCH", creds)),
         lambda_(lambda_http_) {}
 
   std::string kind() const override { return "lambda"; }
@@ -126,7 +163,11 @@ class LambdaTarget : public Target {
     auto fn = function(service);
     if (!fn) return fn.error();
     // The alias's public URL is checked on every deploy, not only created once.
-    return ensure_function_url(service, *fn, env_.lambda.alias);
+    VILLAGER_RETURN_IF_ERROR(ensure_function_url(service, *fn, env_.lambda.alias));
+    // The alarm rules live on in CloudWatch after this run ends.
+    for (const auto& alarm : cloudwatch_alarms(config_, env_, service, *fn))
+      VILLAGER_RETURN_IF_ERROR(aws::put_metric_alarm(monitoring_http_, alarm));
+    return Ok();
   }
 
   // Lambda keeps every published version (it is what a rollback returns to); nothing to stop.
@@ -367,6 +408,7 @@ class LambdaTarget : public Target {
   const config::EnvironmentConfig& env_;
   aws::AwsClient lambda_http_;
   aws::AwsClient s3_http_;
+  aws::AwsClient monitoring_http_;
   aws::LambdaClient lambda_;
   std::map<std::string, std::map<std::string, std::string>> versions_;  // service -> digest -> number
   mutable std::map<std::string, std::string> urls_;                     // "fn:qualifier" -> Function URL

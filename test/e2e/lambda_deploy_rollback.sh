@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lambda target against moto behind a signature-verifying pass-through (botocore's signer): a first
 # deploy of both functions, a canary deploy of v2 (alias weights 10% -> 50% -> 100%), the alias's public
-# Function URL and both resource-policy statements, then a rollback that is one UpdateAlias per function.
+# Function URL and both resource-policy statements, the alarm rules mirrored in CloudWatch, then a rollback
+# that is one UpdateAlias per function.
 source "$(dirname "$0")/lib/aws/lambda_env.sh"
 start_aws
 make_lambda_project
@@ -28,6 +29,20 @@ assert u["AuthType"] == "NONE", u
 assert u["Cors"]["AllowOrigins"] == ["https://send.sgraph.ai"], u
 actions = sorted(s["Action"] for s in u["Statements"] if s["Resource"].endswith(":live"))
 assert actions == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"], u["Statements"]
+PY
+# [[monitor.alarm]] rules mirrored as CloudWatch alarms on each alias (restarts has no Lambda metric).
+moto alarms > "$WORK/alarms.json"
+python3 - "$WORK/alarms.json" "$FN_USER" <<'PY'
+import json, sys
+alarms = {a["AlarmName"]: a for a in json.load(open(sys.argv[1]))}
+assert sorted(alarms) == ["villager-prod-admin-errors", "villager-prod-user-errors", "villager-prod-user-slow"], alarms
+slow = alarms["villager-prod-user-slow"]
+assert (slow["MetricName"], slow["ExtendedStatistic"], slow["Period"], slow["EvaluationPeriods"], slow["Threshold"]) == \
+    ("Duration", "p99", 300, 2, 800.0), slow
+assert {"Name": "Resource", "Value": sys.argv[2] + ":live"} in slow["Dimensions"], slow
+errors = alarms["villager-prod-user-errors"]
+assert errors["Metrics"] == ["Errors", "Invocations", "IF(denominator > 0, numerator / denominator, 0)"], errors
+assert errors["ComparisonOperator"] == "GreaterThanThreshold" and errors["Threshold"] == 0.01, errors
 PY
 
 set_version v2.0.0
@@ -63,7 +78,9 @@ lines = [json.loads(l) for l in open(sys.argv[1])]
 writes = [l for l in lines if l["method"] != "GET"]
 alias_updates = [l for l in writes if "/aliases/live" in l["path"] and l["method"] == "PUT"]
 assert len(alias_updates) == 2, writes            # one UpdateAlias per function
-assert all("/url" in l["path"] or "/policy" in l["path"] or l in alias_updates for l in writes), writes
+alarms = [l for l in writes if "Action=PutMetricAlarm" in l["body"]]
+assert len(alarms) == 3, alarms                   # promote re-asserts the alarms
+assert all("/url" in l["path"] or "/policy" in l["path"] or l in alias_updates or l in alarms for l in writes), writes
 assert not [l for l in writes if l["path"].endswith("/code") or l["path"].endswith("/versions")], writes
 PY
 echo "ok"

@@ -100,6 +100,25 @@ watch = "0s"
 
 [smoke]
 cors_allowed_origins = ["https://send.sgraph.ai"]
+
+[[monitor.alarm]]
+name = "errors"
+metric = "error_rate"
+above = 0.01
+window = "1m"
+
+[[monitor.alarm]]
+name = "slow"
+metric = "p99"
+above = 800
+window = "5m"
+consecutive = 2
+service = "user"
+
+[[monitor.alarm]]
+name = "restarts"
+metric = "restarts"
+above = 0
 TOML
 }
 

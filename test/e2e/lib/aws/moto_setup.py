@@ -5,6 +5,7 @@
   moto_setup.py ENDPOINT alias FUNCTION ALIAS   prints {"FunctionVersion", "Weights", "Description"} as JSON
   moto_setup.py ENDPOINT versions FUNCTION      prints [{"Version","CodeSha256","Description","Environment"}]
   moto_setup.py ENDPOINT url FUNCTION QUALIFIER prints the Function URL config and the policy as JSON
+  moto_setup.py ENDPOINT alarms                 prints the CloudWatch metric alarms as JSON
 """
 import io
 import json
@@ -48,5 +49,14 @@ elif cmd == "url":
     u = lam.get_function_url_config(FunctionName=fn, Qualifier=q)
     p = json.loads(lam.get_policy(FunctionName=fn, Qualifier=q)["Policy"])
     print(json.dumps({"AuthType": u["AuthType"], "Cors": u.get("Cors"), "Statements": p["Statement"]}))
+elif cmd == "alarms":
+    cw = boto3.client("cloudwatch", **kw)
+    out = []
+    for a in cw.describe_alarms()["MetricAlarms"]:
+        out.append({k: a.get(k) for k in ["AlarmName", "MetricName", "ExtendedStatistic", "Statistic", "Period",
+                                          "EvaluationPeriods", "Threshold", "ComparisonOperator", "Dimensions"]})
+        out[-1]["Metrics"] = [m.get("Expression") or m["MetricStat"]["Metric"]["MetricName"]
+                              for m in a.get("Metrics") or []]
+    print(json.dumps(out, default=str))
 else:
     sys.exit(f"unknown command {cmd}")
