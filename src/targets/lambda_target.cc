@@ -8,6 +8,7 @@
 #include "aws/lambda_client.h"
 #include "aws/s3_client.h"
 #include "base/fs.h"
+#include "base/redact.h"
 #include "base/strings.h"
 #include "secrets/resolve.h"
 
@@ -346,6 +347,8 @@ class LambdaTarget : public Target {
       if (!updated) return updated.error();
     }
     VILLAGER_RETURN_IF_ERROR(ensure_function_url(service, fn, candidate_alias()));
+    // Like every engine, a candidate counts as started only once it answers its health check.
+    VILLAGER_RETURN_IF_ERROR(wait_healthy(service, version, url_for(fn, candidate_alias())));
 
     SlotInfo s;
     s.service = service;
@@ -355,6 +358,28 @@ class LambdaTarget : public Target {
     s.healthy = true;
     s.port = std::atoi(number.c_str());
     return s;
+  }
+
+  // GET <url><health_path> until it answers 200 with the expected body, within the service's deadline.
+  Status wait_healthy(const std::string& service, const std::string& version, const std::string& url) {
+    const auto* svc = config_.service(service);
+    if (!svc || svc->health_path.empty()) return Ok();
+    if (url.empty())
+      return FailedPrecondition("the candidate alias " + candidate_alias() + " has no Function URL");
+    Clock& clock = *lambda_http_.options().clock;
+    auto deadline = clock.steady_now() + svc->health.deadline;
+    std::string last;
+    while (true) {
+      aws::HttpRequest req{"GET", url + svc->health_path, {}, ""};
+      auto r = aws::http_perform(req, svc->health.timeout);
+      if (r && r->status == 200 && r->body.find(svc->health_body) != std::string::npos) return Ok();
+      last = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200) : r.error().message;
+      if (clock.steady_now() >= deadline)
+        return Unavailable(service + " " + version + " at " + url + " did not pass its health check (" +
+                           svc->health_path + ") within " + format_duration(svc->health.deadline) +
+                           "; last answer: " + redact(last));
+      clock.sleep_for(svc->health.interval);
+    }
   }
 
   json cors(const std::string& service) const {

@@ -1,5 +1,6 @@
 # Shared set-up for the lambda end-to-end tests: moto_server (the AWS control plane) on a free loopback
-# port, the signature-verifying pass-through (sigv4_proxy.py) in front of it, two functions, and a villager
+# port, the signature-verifying pass-through (sigv4_proxy.py) in front of it, two functions, the Function
+# URL harness (function_url_harness.py: each version's artifact as a local process), and a villager
 # project whose environment `prod` deploys to them through the pass-through. Source it, then call
 # start_aws and make_lambda_project. Every process started here is stopped by the EXIT trap.
 # Needs VILLAGER_BIN (CTest sets it), python3 with moto, boto3 and botocore.
@@ -16,7 +17,7 @@ lambda_cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
   if [[ $rc -ne 0 ]]; then
-    for f in "$WORK/proxy.log" "$WORK/moto.log" "$WORK/proxy.err"; do
+    for f in "$WORK/proxy.log" "$WORK/moto.log" "$WORK/proxy.err" "$WORK/harness.err"; do
       [[ -f $f ]] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }
     done
   fi
@@ -57,7 +58,17 @@ start_aws() {
   wait_port "$PROXY_PORT"
   PROXY=http://127.0.0.1:$PROXY_PORT
   python3 "$AWS_LIB/moto_setup.py" "$MOTO" setup "$FN_USER" "$FN_ADMIN"
+  # Function URLs: each version's artifact runs as a local process (moto runs no code).
+  mkdir -p "$WORK/harness"
+  python3 "$AWS_LIB/function_url_harness.py" --moto "$MOTO" --artifacts "$WORK/.villager/artifacts" \
+    --work "$WORK/harness" --port-file "$WORK/harness.port" -- python3 app_server.py 2>"$WORK/harness.err" &
+  PIDS+=($!)
+  for _ in $(seq 300); do [[ -s "$WORK/harness.port" ]] && break; sleep 0.1; done
+  HARNESS=http://127.0.0.1:$(cat "$WORK/harness.port")
 }
+
+# traffic FUNCTION QUALIFIER PATH: one request through the harness's Function URL; prints the body.
+traffic() { curl -fsS --max-time 20 "$HARNESS/$1/$2$3"; }
 
 moto() { python3 "$AWS_LIB/moto_setup.py" "$MOTO" "$@"; }
 
@@ -71,7 +82,11 @@ set_version() {
 make_lambda_project() {
   cd "$WORK"
   mkdir -p app
-  for svc in user admin; do mkdir -p "dist/$svc"; echo "def handler(e, c): return {'statusCode': 200, 'body': '$svc'}" > "dist/$svc/handler.py"; done
+  for svc in user admin; do
+    mkdir -p "dist/$svc"
+    cp "$AWS_LIB/app_server.py" "dist/$svc/app_server.py"
+    echo "def handler(e, c): return {'statusCode': 200, 'body': '$svc'}" > "dist/$svc/handler.py"
+  done
   set_version v1.0.0
   cat > villager.toml <<TOML
 [project]
@@ -80,19 +95,24 @@ version_file = "app/version"
 
 [services.user]
 build_dir = "dist/user"
-command = ["true"]
+command = ["python3", "app_server.py"]
 env = { SERVICE_MODE = "user" }
+health_deadline = "5s"
+health_interval = "100ms"
 
 [services.admin]
 build_dir = "dist/admin"
-command = ["true"]
+command = ["python3", "app_server.py"]
 env = { SERVICE_MODE = "admin", FAST_API__AUTH__API_KEY__NAME = "x-api-key" }
+health_deadline = "5s"
+health_interval = "100ms"
 auth_header = "x-api-key"
 
 [environments.prod]
 target = "lambda"
 functions = { user = "$FN_USER", admin = "$FN_ADMIN" }
 endpoint = "$PROXY"
+url_template = "$HARNESS/{function}/{qualifier}"
 strategy = "canary"
 steps = [10, 50, 100]
 step_interval = "200ms"
