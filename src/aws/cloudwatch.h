@@ -2,6 +2,7 @@
 // CloudWatch alarms (Query API 2010-08-01) over a signed AwsClient for service "monitoring": villager
 // mirrors its [[monitor.alarm]] rules as CloudWatch alarms so monitoring outlives the pipeline run.
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,21 @@ struct MetricAlarm {
 
 // PutMetricAlarm (creates or replaces the alarm of that name).
 Status put_metric_alarm(AwsClient& client, const MetricAlarm& alarm);
+
+struct MetricQuery {
+  std::string id;  // lowercase letter first: "errors", "p99"
+  std::string metric_namespace = "AWS/Lambda";
+  std::string metric_name;  // "Invocations", "Errors", "Duration", "Throttles"
+  std::string stat;         // "Sum", "Average", "p99"
+  std::vector<std::pair<std::string, std::string>> dimensions;
+  int period_seconds = 60;
+};
+
+// GetMetricData over [start, end): query id -> datapoint values (newest first, as CloudWatch returns them).
+// Follows NextToken until every page is read.
+Result<std::map<std::string, std::vector<double>>> get_metric_data(AwsClient& client,
+                                                                   const std::vector<MetricQuery>& queries,
+                                                                   SystemTime start, SystemTime end);
 
 // The form body of a Query API call: "Action=...&Version=...&k=v" with every key and value encoded.
 std::string query_body(const std::vector<std::pair<std::string, std::string>>& params);
