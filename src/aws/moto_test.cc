@@ -40,8 +40,7 @@ bool wait_port(int port) {
 class MotoBehindProxy : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* src = std::getenv("VILLAGER_SOURCE_DIR");
-    ASSERT_NE(src, nullptr) << "VILLAGER_SOURCE_DIR is set by CTest";
+    const char* src = VILLAGER_AWS_SOURCE_DIR;
     int moto_port = free_port();
     ASSERT_GT(moto_port, 0);
     SpawnOptions o;

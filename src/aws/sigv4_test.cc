@@ -84,8 +84,7 @@ TEST(SigV4, SplitUrl) {
 // header whitespace, repeated and unsigned headers, session tokens, S3 payload hashes); villager must
 // produce the identical Authorization, X-Amz-Date, token and content-hash headers for every one.
 TEST(SigV4, IdenticalToBotocoreForGeneratedRequests) {
-  const char* src = std::getenv("VILLAGER_SOURCE_DIR");
-  ASSERT_NE(src, nullptr) << "VILLAGER_SOURCE_DIR is set by CTest";
+  const char* src = VILLAGER_AWS_SOURCE_DIR;
   std::string script = std::string(src) + "/src/aws/testdata/botocore_sign.py";
   auto run = run_process({"python3", script, "600"});
   ASSERT_TRUE(run.has_value()) << run.error().message;

@@ -250,7 +250,7 @@ class LambdaTarget : public Target {
     if (!env_.lambda.url_template.empty())
       return replace_all(replace_all(env_.lambda.url_template, "{function}", fn), "{qualifier}", qualifier);
     if (auto it = urls_.find(fn + ":" + qualifier); it != urls_.end()) return it->second;
-    auto u = const_cast<aws::LambdaClient&>(lambda_).get_function_url(fn, qualifier);
+    auto u = lambda_.get_function_url(fn, qualifier);
     if (!u) return "";
     std::string url = u->url;
     while (!url.empty() && url.back() == '/') url.pop_back();
@@ -434,7 +434,8 @@ class LambdaTarget : public Target {
   aws::AwsClient lambda_http_;
   aws::AwsClient s3_http_;
   aws::AwsClient monitoring_http_;
-  aws::LambdaClient lambda_;
+  // public_url()/slot_url() are const in the Target interface but may need one GetFunctionUrlConfig.
+  mutable aws::LambdaClient lambda_;
   std::map<std::string, std::map<std::string, std::string>> versions_;  // service -> digest -> number
   mutable std::map<std::string, std::string> urls_;                     // "fn:qualifier" -> Function URL
 };
