@@ -4,6 +4,7 @@
 
 #include "base/redact.h"
 #include "base/strings.h"
+#include "targets/lambda_watch.h"
 
 namespace villager::cli {
 
@@ -19,8 +20,11 @@ Result<std::unique_ptr<targets::Target>> make_environment_target(const config::C
   return targets::make_target(config, env);
 }
 
-pipeline::DeployHooks make_deploy_hooks(const config::Config&, const std::string&, store::Store&) {
+pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env, store::Store&) {
   pipeline::DeployHooks hooks;
+  const auto* e = config.environment(env);
+  if (e && e->target == "lambda")
+    hooks.watch = [&config, e] { return targets::watch_lambda_alarms(config, *e, real_clock()); };
   return hooks;
 }
 
