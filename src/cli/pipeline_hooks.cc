@@ -11,6 +11,7 @@
 #include "secrets/key.h"
 #include "secrets/secret_store.h"
 #include "smoke/smoke.h"
+#include "targets/lambda_watch.h"
 
 namespace villager::cli {
 
@@ -95,6 +96,9 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
     if (!targets) return targets.error();
     return run_suite(config, *env, *targets, version, lookup, detail);
   };
+  // A lambda environment's watch reads CloudWatch (targets/lambda_watch.h).
+  if (env->target == "lambda")
+    hooks.watch = [&config, env](std::string&) { return targets::watch_lambda_alarms(config, *env, real_clock()); };
   return hooks;
 }
 

@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "config/smoke_checks.h"
 #include "config/gate_config.h"
+#include "config/lambda_config.h"
 #include "config/toml_reader.h"
 
 namespace villager::config {
@@ -21,9 +22,11 @@ const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
     "frontend_pages",  "protected_paths", "auth_header", "auth_secret", "health_interval", "health_timeout",
     "health_deadline", "drain_timeout"};
-const std::vector<std::string> kEnvKeys = {"target", "listen",        "urls",  "requires", "strategy",
-                                           "steps",  "step_interval", "watch", "rehearse", "probe_interval"};
-const std::vector<std::string> kTargets = {"local", "url"};
+const std::vector<std::string> kEnvKeys = {
+    "target",    "listen",        "urls",           "requires",     "strategy",    "steps",  "step_interval",
+    "watch",     "rehearse",      "probe_interval", "functions",    "alias",       "region", "endpoint",
+    "s3_bucket", "s3_key_prefix", "aws_profile",    "cors_origins", "url_template"};
+const std::vector<std::string> kTargets = {"local", "url", "lambda"};
 const std::vector<std::string> kSmokeKeys = {
     "cors_allowed_origins", "cors_foreign_origin", "storage",     "logs",           "auth_status",
     "access_token_header",  "access_token_secret", "write_path",  "health_timeout", "health_deadline",
@@ -180,7 +183,7 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
     r.get(*t, "target", e.target);
     if (std::find(kTargets.begin(), kTargets.end(), e.target) == kTargets.end()) {
       std::string hint = suggest(e.target, kTargets);
-      r.error(r.where(*t, "target"), "unknown target '" + e.target + "' (one of: local, url)" +
+      r.error(r.where(*t, "target"), "unknown target '" + e.target + "' (one of: local, url, lambda)" +
                                          (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     }
     if (const toml::node* ln = t->get("listen")) {
@@ -212,6 +215,7 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
       while (!url.empty() && url.back() == '/') urls[svc].pop_back();
     }
     e.urls = urls;
+    parse_lambda_environment(r, *t, e, check_service);
     if (e.target == "local" && e.listen.empty())
       r.error(r.where(*t, "listen"), where + " has target \"local\" but no 'listen' addresses");
     if (e.target == "url" && e.urls.empty())
@@ -221,10 +225,20 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
     r.get(*t, "requires", e.requires_roles);
     std::string strategy = "all_at_once";
     r.get(*t, "strategy", strategy);
+    bool preset = false;
     if (strategy == "canary")
       e.strategy = Strategy::kCanary;
+    else if (apply_strategy_preset(strategy, e))
+      preset = true;
     else if (strategy != "all_at_once")
-      r.error(r.where(*t, "strategy"), "unknown strategy '" + strategy + "' (one of: all_at_once, canary)");
+      r.error(r.where(*t, "strategy"),
+              "unknown strategy '" + strategy +
+                  "' (one of: all_at_once, canary, or a CodeDeploy preset such as "
+                  "Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce)");
+    if (preset && (t->get("steps") || t->get("step_interval")))
+      r.error(r.where(*t, "steps"), "strategy \"" + strategy +
+                                        "\" sets the steps and their interval itself; "
+                                        "remove 'steps' and 'step_interval' or use strategy = \"canary\"");
     r.get(*t, "steps", e.steps);
     if (e.strategy == Strategy::kCanary) {
       if (e.steps.empty()) {

@@ -57,9 +57,25 @@ struct ServiceConfig {
 
 enum class Strategy { kAllAtOnce, kCanary };
 
+// target = "lambda": each service is one Lambda function whose alias serves traffic (docs/targets/lambda.md).
+struct LambdaConfig {
+  std::map<std::string, std::string> functions;  // service -> function name
+  std::string alias = "live";
+  std::string region = "eu-west-2";
+  std::string endpoint;   // AWS endpoint override (a local emulator); default $AWS_ENDPOINT_URL or AWS
+  std::string s3_bucket;  // for packages over the direct-upload limit
+  std::string s3_key_prefix = "villager/";
+  std::string profile;  // ~/.aws/credentials profile; default $AWS_PROFILE or "default"
+  std::vector<std::string>
+      cors_origins;  // Function URL CORS AllowOrigins; default [smoke].cors_allowed_origins
+  // Replaces the Function URL Lambda reports, "{function}" and "{qualifier}" filled in; for emulators
+  // that serve function URLs elsewhere (the tests' harness). Empty: use the real Function URL.
+  std::string url_template;
+};
+
 struct EnvironmentConfig {
   std::string name;
-  std::string target = "local";             // "local" | "url"
+  std::string target = "local";             // "local" | "url" | "lambda"
   std::map<std::string, HostPort> listen;   // service -> public listen address (local)
   std::map<std::string, std::string> urls;  // service -> base URL (url)
   std::vector<std::string> requires_roles;  // approvals needed before deploy
@@ -69,6 +85,7 @@ struct EnvironmentConfig {
   Millis watch{30 * 60 * 1000};
   bool rehearse = false;  // default: true when requires_roles is non-empty
   Millis probe_interval{5000};
+  LambdaConfig lambda;  // target "lambda" only
 };
 
 // One declarative check, `[[smoke.check]]`: a request and what its answer must satisfy. Strings in

@@ -121,7 +121,8 @@ std::vector<std::string> environment_services(const config::EnvironmentConfig& e
                                               const config::Config& config) {
   std::vector<std::string> out;
   for (const auto& s : config.services)
-    if (env.listen.count(s.name) || env.urls.count(s.name)) out.push_back(s.name);
+    if (env.listen.count(s.name) || env.urls.count(s.name) || env.lambda.functions.count(s.name))
+      out.push_back(s.name);
   return out;
 }
 
@@ -145,7 +146,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   std::vector<std::string> services =
       request.services.empty() ? environment_services(*env, config) : request.services;
   for (const auto& s : services)
-    if (!env->listen.count(s) && !env->urls.count(s))
+    if (!env->listen.count(s) && !env->urls.count(s) && !env->lambda.functions.count(s))
       return done(2, "environment '" + env->name + "' does not serve service '" + s + "'");
   // 2. Can we roll this back? Something must be serving with a known-good release, unless --first.
   auto serving = serving_slots(target);

@@ -1,3 +1,5 @@
+#include "targets/local_target.h"
+
 #include <nlohmann/json.hpp>
 
 #include "targets/control_client.h"
@@ -130,17 +132,15 @@ class UrlTarget : public Target {
 
 }  // namespace
 
-Result<std::unique_ptr<Target>> make_target(const config::Config& config, const std::string& environment) {
-  const auto* env = config.environment(environment);
-  if (!env) {
-    std::vector<std::string> names;
-    for (const auto& e : config.environments) names.push_back(e.name);
-    return InvalidArgument("no environment '" + environment + "' in " + config.file.string());
-  }
-  if (env->target == "url") return std::unique_ptr<Target>(new UrlTarget(*env));
-  auto token = read_token(config.state_dir(), env->name);
+Result<std::unique_ptr<Target>> make_local_target(const config::Config& config,
+                                                  const config::EnvironmentConfig& env) {
+  auto token = read_token(config.state_dir(), env.name);
   if (!token) return token.error();
-  return std::unique_ptr<Target>(new LocalTarget(config, *env, *token));
+  return std::unique_ptr<Target>(new LocalTarget(config, env, *token));
+}
+
+std::unique_ptr<Target> make_url_target(const config::EnvironmentConfig& env) {
+  return std::unique_ptr<Target>(new UrlTarget(env));
 }
 
 }  // namespace villager::targets

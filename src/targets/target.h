@@ -1,8 +1,9 @@
 #pragma once
 // Target: one interface, several engines. A target turns an artifact into a running slot that takes no
 // traffic, says how to reach that slot directly (for the smoke suite), shifts traffic weights between
-// slots, and moves traffic back. Engines: `local` (the agent on this host) and `url` (deployed
-// elsewhere: smoke, monitor and load only; every change is refused).
+// slots, and moves traffic back. Engines: `local` (the agent on this host), `lambda` (Lambda versions
+// behind an alias, lambda_target.h) and `url` (deployed elsewhere: smoke, monitor and load only; every
+// change is refused).
 
 #include <map>
 #include <memory>

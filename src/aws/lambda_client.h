@@ -1,0 +1,94 @@
+#pragma once
+// LambdaClient: the AWS Lambda control-plane calls villager deploys with (REST-JSON API 2015-03-31 and
+// 2021-10-31 for Function URLs), over a signed, retrying AwsClient. Every call returns the fields villager
+// reads; errors carry AWS's code and message (a missing function or alias is NotFound).
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aws/client.h"
+
+namespace villager::aws {
+
+struct FunctionConfig {
+  std::string name;
+  std::string version;      // "$LATEST" or "3"
+  std::string code_sha256;  // base64(sha256(zip))
+  std::string description;
+  std::string state;               // Pending | Active | Inactive | Failed
+  std::string last_update_status;  // InProgress | Successful | Failed
+  std::string last_update_reason;
+  std::map<std::string, std::string> environment;
+};
+
+struct AliasConfig {
+  std::string name;
+  std::string function_version;
+  std::string description;
+  std::map<std::string, double> additional_weights;  // version -> share of traffic (0..1)
+};
+
+struct FunctionUrlConfig {
+  std::string url;
+  std::string auth_type;  // NONE | AWS_IAM
+  nlohmann::json cors;    // {"AllowOrigins": [...], ...} or null
+};
+
+// CodeSha256 as Lambda reports it for a zip: base64 of its raw SHA-256.
+std::string code_sha256(std::string_view zip_bytes);
+// The same value from villager's artifact digest "sha256:<hex>".
+Result<std::string> code_sha256_from_digest(const std::string& digest);
+
+class LambdaClient {
+ public:
+  explicit LambdaClient(AwsClient& client) : c_(client) {}
+
+  Result<FunctionConfig> get_function_configuration(const std::string& function,
+                                                    const std::string& qualifier = "");
+  Result<FunctionConfig> update_function_code_zip(const std::string& function, std::string_view zip_bytes);
+  Result<FunctionConfig> update_function_code_s3(const std::string& function, const std::string& bucket,
+                                                 const std::string& key);
+  // Polls GetFunctionConfiguration every `interval` (on the client's clock) until LastUpdateStatus is
+  // Successful; Failed is an error with Lambda's reason; still InProgress after `timeout` is a Timeout.
+  Result<FunctionConfig> wait_until_updated(const std::string& function, Millis timeout, Millis interval);
+  // Sets the function's environment variables (the whole map; Lambda replaces it).
+  Result<FunctionConfig> update_environment(const std::string& function,
+                                            const std::map<std::string, std::string>& variables);
+  // PublishVersion with CodeSha256 as a precondition; the answer's CodeSha256 is checked too, so a
+  // version whose code is not `expected_code_sha256` is refused (FailedPrecondition) whoever let it through.
+  Result<FunctionConfig> publish_version(const std::string& function, const std::string& expected_code_sha256,
+                                         const std::string& description);
+  Result<std::vector<FunctionConfig>> list_versions(const std::string& function);
+
+  Result<AliasConfig> get_alias(const std::string& function, const std::string& alias);
+  Result<AliasConfig> create_alias(const std::string& function, const std::string& alias,
+                                   const std::string& version, const std::string& description);
+  // Points `alias` at `version` with `weights` (other version -> share) as RoutingConfig; an empty map
+  // clears the routing so `version` takes all traffic.
+  Result<AliasConfig> update_alias(const std::string& function, const std::string& alias,
+                                   const std::string& version, const std::map<std::string, double>& weights);
+
+  Result<FunctionUrlConfig> get_function_url(const std::string& function, const std::string& qualifier);
+  Result<FunctionUrlConfig> create_function_url(const std::string& function, const std::string& qualifier,
+                                                const std::string& auth_type, const nlohmann::json& cors);
+  Result<FunctionUrlConfig> update_function_url(const std::string& function, const std::string& qualifier,
+                                                const std::string& auth_type, const nlohmann::json& cors);
+  // The resource policy document (parsed); NotFound when the function has none.
+  Result<nlohmann::json> get_policy(const std::string& function, const std::string& qualifier);
+  // AddPermission; `extra` adds fields such as FunctionUrlAuthType or InvokedViaFunctionUrl.
+  Status add_permission(const std::string& function, const std::string& qualifier,
+                        const std::string& statement_id, const std::string& action,
+                        const std::string& principal, const nlohmann::json& extra);
+
+  AwsClient& client() { return c_; }
+
+ private:
+  Result<nlohmann::json> call_json(const std::string& method, const std::string& path,
+                                   const std::string& what, const nlohmann::json& body = nullptr);
+  AwsClient& c_;
+};
+
+}  // namespace villager::aws
