@@ -75,6 +75,14 @@ std::string release_id(const std::string& digest) {
   return starts_with(digest, "sha256:") ? digest.substr(7) : digest;
 }
 
+// A rehearsal slot runs under "<env>~rehearsal": its own data and log folders, never a public route.
+std::string rehearsal_env(const std::string& env) {
+  return env + "~rehearsal";
+}
+bool is_rehearsal_env(const std::string& env) {
+  return env.find('~') != std::string::npos;
+}
+
 ControlResponse ok_json(const json& j) {
   return {200, j.dump(), "application/json"};
 }
@@ -109,6 +117,7 @@ class Agent {
   Result<std::map<std::string, std::string>> secrets_for(const std::string& env, const std::string& service,
                                                          const std::string& digest);
   void audit(const std::string& kind, const std::string& subject, const json& data);
+  Result<json> rehearse_swap(const std::string& env, const std::string& service, const SlotKey& spare);
 
   const config::Config& config_;
   AgentOptions options_;
@@ -127,6 +136,8 @@ class Agent {
 Supervisor::Hooks Agent::hooks() {
   Supervisor::Hooks h;
   h.on_change = [this](const SlotStatus& s) {
+    // Rehearsal slots are private and short-lived: never recorded, never re-adopted.
+    if (is_rehearsal_env(s.key.env)) return;
     std::lock_guard lock(store_mu_);
     if (!store_) return;
     if (s.role == SlotRole::kStopped) {
@@ -158,6 +169,70 @@ void Agent::audit(const std::string& kind, const std::string& subject, const jso
   if (!store_) return;
   if (auto r = store::append_audit(*store_, {"agent", kind, subject, data.dump()}); !r)
     log_event(LogLevel::kError, "agent", "audit.write_failed", {{"error", r.error().message}});
+}
+
+Result<json> Agent::rehearse_swap(const std::string& env, const std::string& service,
+                                  const SlotKey& spare_key) {
+  auto spare = supervisor_.slot(spare_key);
+  if (!spare || spare->port == 0)
+    return NotFound("no spare slot of " + spare_key.digest + " (call rehearsal/start first)");
+  std::optional<SlotStatus> serving;
+  for (const auto& s : supervisor_.slots())
+    if (s.key.env == env && s.key.service == service && s.role == SlotRole::kServing) serving = s;
+  if (!serving)
+    return FailedPrecondition("nothing serves " + env + "/" + service + " to rehearse a rollback from");
+  const auto* svc = config_.service(service);
+  auto secrets = secrets_for(env, service, serving->key.digest);
+  std::string header = secrets ? auth_header(*svc, *secrets) : "";
+
+  proxy::Routes routes;
+  std::mutex mu;
+  std::string last_release;  // Guarded by mu.
+  proxy::ProxyOptions opts;
+  opts.listen = "127.0.0.1:0";
+  opts.observer = [&](const proxy::RequestRecord& r) {
+    std::lock_guard lock(mu);
+    last_release = std::string(r.release_id);
+  };
+  auto table_for = [](const SlotStatus& s) {
+    proxy::RouteTable t;
+    t.upstreams.push_back({release_id(s.key.digest), "127.0.0.1", static_cast<uint16_t>(s.port), 100});
+    return t;
+  };
+  VILLAGER_RETURN_IF_ERROR(routes.store(table_for(*serving)));
+  proxy::Proxy rehearsal_proxy(opts, routes);
+  VILLAGER_RETURN_IF_ERROR(rehearsal_proxy.start());
+  // Swaps the private route to `to` and waits until a health request is answered by it.
+  auto swap_to = [&](const SlotStatus& to) -> Result<int64_t> {
+    auto t0 = std::chrono::steady_clock::now();
+    VILLAGER_RETURN_IF_ERROR(routes.store(table_for(to)));
+    auto deadline = t0 + svc->health.deadline;
+    std::string want = release_id(to.key.digest);
+    HealthResult h;
+    while (std::chrono::steady_clock::now() < deadline) {
+      h = check_health(rehearsal_proxy.port(), svc->health_path, svc->health_body, svc->health.timeout,
+                       header);
+      std::string got;
+      {
+        std::lock_guard lock(mu);
+        got = last_release;
+      }
+      if (h.ok && got == want)
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Unavailable("the rehearsal route never reached " + to.key.to_string() + ": " + h.detail);
+  };
+  auto there = swap_to(*spare);
+  auto back = there ? swap_to(*serving) : Result<int64_t>(there.error());
+  rehearsal_proxy.stop();
+  if (!there) return there.error();
+  if (!back) return back.error().context("swapping the rehearsal route back");
+  return json{{"swap_ms", *there},
+              {"back_ms", *back},
+              {"previous", spare_key.digest},
+              {"serving", serving->key.digest}};
 }
 
 Status Agent::open_store() {
@@ -412,6 +487,44 @@ void Agent::register_routes() {
     }).detach();
     return ok_json({{"status", "ok"}, {"stopped", to_stop.size()}});
   });
+
+  // Rollback rehearsal, step 1: the previous release in a spare slot (its own port and data folder).
+  control_.route("POST", "/v1/env/{env}/service/{service}/rehearsal/start",
+                 [this](const ControlRequest& req) {
+                   const std::string &env = req.params[0], &service = req.params[1];
+                   if (auto denied = authorize(req, env)) return *denied;
+                   json body = json::parse(req.body, nullptr, false);
+                   if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string())
+                     return json_error(400, "body must be JSON with a \"digest\"");
+                   std::string digest = body["digest"], version = body.value("version", "");
+                   auto secrets = secrets_for(env, service, digest);
+                   if (!secrets) return json_error(412, secrets.error().message);
+                   auto st = supervisor_.start({rehearsal_env(env), service, digest}, version, *secrets);
+                   if (!st) return json_error(502, "rehearsal: " + st.error().message);
+                   return ok_json(slot_json(*st));
+                 });
+
+  // Rollback rehearsal, step 2: a private route (never the public one) swapped from the serving release
+  // to the spare and back, each swap confirmed by a health request served by the intended release; then
+  // the spare is stopped.
+  control_.route("POST", "/v1/env/{env}/service/{service}/rehearsal/finish",
+                 [this](const ControlRequest& req) {
+                   const std::string &env = req.params[0], &service = req.params[1];
+                   if (auto denied = authorize(req, env)) return *denied;
+                   json body = json::parse(req.body, nullptr, false);
+                   if (body.is_discarded() || !body.contains("digest"))
+                     return json_error(400, "body must be JSON with a \"digest\"");
+                   SlotKey spare_key{rehearsal_env(env), service, body["digest"]};
+                   if (body.value("abort", false)) {
+                     (void)supervisor_.stop(spare_key);
+                     return ok_json({{"status", "aborted"}});
+                   }
+                   auto result = rehearse_swap(env, service, spare_key);
+                   (void)supervisor_.stop(spare_key);
+                   if (!result) return json_error(502, "rehearsal: " + result.error().message);
+                   audit("rehearsal.passed", env + "/" + service, *result);
+                   return ok_json(*result);
+                 });
 
   control_.route("POST", "/v1/env/{env}/service/{service}/stop", [this](const ControlRequest& req) {
     const std::string &env = req.params[0], &service = req.params[1];

@@ -267,6 +267,43 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   }
   out.services = results;
 
+  // 6b. Can we roll this back? Rehearse it: the previous release in a spare slot, health-checked and
+  // smoke-tested, a private route swapped to it and back. The public route is never touched.
+  if (env->rehearse && target.supports_rehearsal()) {
+    for (auto& r : results) {
+      if (r.from_digest.empty()) continue;
+      run.say("rehearsing a rollback of " + r.service + " to " + r.from_version);
+      std::vector<ServiceResult> one{r};
+      Status s = run.step(one, "rehearsal:" + r.service, [&](std::string& detail) -> Status {
+        auto spare = target.rehearsal_start(r.service, r.from_digest, r.from_version);
+        if (!spare) return spare.error();
+        if (hooks.pre_traffic_smoke) {
+          std::string smoke_detail;
+          Status smoked =
+              hooks.pre_traffic_smoke(r.service, target.slot_url(*spare), r.from_version, smoke_detail);
+          if (!smoked.ok()) {
+            (void)target.rehearsal_finish(r.service, r.from_digest, true);
+            return smoked.error().context("smoke of the previous release");
+          }
+        }
+        auto swap_ms = target.rehearsal_finish(r.service, r.from_digest);
+        if (!swap_ms) return swap_ms.error();
+        detail = json{{"swap_ms", *swap_ms}, {"previous", r.from_digest}}.dump();
+        run.say("  rehearsal passed: private route swap in " + std::to_string(*swap_ms) + " ms");
+        return Ok();
+      });
+      if (!s.ok()) {
+        run.finish(results, store::DeploymentStatus::kFailed,
+                   "rollback rehearsal failed: " + s.error().message);
+        for (auto& x : results)
+          run.audit("deploy.refused", x.service, {{"reason", "rollback rehearsal failed"}});
+        out.services = results;
+        return done(3, "rollback rehearsal of " + r.service +
+                           " failed, so this release could not be rolled back: " + s.error().message);
+      }
+    }
+  }
+
   // 7. Start the candidates; no traffic moves yet.
   for (auto& r : results) {
     run.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");

@@ -184,6 +184,12 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
     json detail = parse_detail(s.detail);
     int64_t at = s.finished_at.value_or(s.started_at);
     bool ok = s.status == store::StepStatus::kSucceeded;
+    if (starts_with(s.name, "rehearsal:") && in.rollback_plan) {
+      in.rollback_plan->rehearsal = ok ? "passed (spare slot, smoke, private route swap and back)"
+                                       : "failed: " + json_string(detail, "error");
+      if (detail.contains("swap_ms")) in.rollback_plan->rehearsal_ms = json_int(detail, "swap_ms");
+      in.rollback_plan->rehearsed_at_ms = at;
+    }
     if (s.status == store::StepStatus::kFailed && !first_failure) first_failure = at;
     in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
     if (starts_with(s.name, "start_candidate:")) {

@@ -75,6 +75,29 @@ class LocalTarget : public Target {
     return "http://127.0.0.1:" + std::to_string(slot.port);
   }
 
+  bool supports_rehearsal() const override { return true; }
+
+  Result<SlotInfo> rehearsal_start(const std::string& service, const std::string& digest,
+                                   const std::string& version) override {
+    const auto* svc = config_.service(service);
+    auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
+    auto body = client_.call_ok("POST", base(service) + "/rehearsal/start",
+                                json{{"digest", digest}, {"version", version}}.dump(), timeout);
+    if (!body) return body.error();
+    return parse_slot(json::parse(*body, nullptr, false));
+  }
+
+  Result<int64_t> rehearsal_finish(const std::string& service, const std::string& digest,
+                                   bool abort) override {
+    auto body = client_.call_ok("POST", base(service) + "/rehearsal/finish",
+                                json{{"digest", digest}, {"abort", abort}}.dump(), std::chrono::seconds(60));
+    if (!body) return body.error();
+    if (abort) return int64_t{0};
+    auto j = json::parse(*body, nullptr, false);
+    if (j.is_discarded() || !j.contains("swap_ms")) return Internal("agent answered with unexpected JSON");
+    return j["swap_ms"].get<int64_t>();
+  }
+
  private:
   std::string base(const std::string& service) const {
     return "/v1/env/" + env_.name + "/service/" + service;

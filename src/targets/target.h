@@ -46,6 +46,23 @@ class Target {
   virtual std::string public_url(const std::string& service) const = 0;
   // The base URL that reaches one slot directly, bypassing the public route.
   virtual std::string slot_url(const SlotInfo& slot) const = 0;
+
+  // Rollback rehearsal, for targets whose rollback depends on a process that must start: start the
+  // previous release in a spare slot (never routed publicly), then rehearsal_finish() swaps a private
+  // rehearsal route to it and back, stops the spare, and returns the swap time in milliseconds.
+  // Targets that keep every release servable (lambda: a version is immutable) do not need it.
+  virtual bool supports_rehearsal() const { return false; }
+  virtual Result<SlotInfo> rehearsal_start(const std::string& service, const std::string& digest,
+                                           const std::string& version) {
+    (void)service, (void)digest, (void)version;
+    return FailedPrecondition(kind() + " targets have no rollback rehearsal");
+  }
+  // With `abort`, only stops the spare (its smoke failed).
+  virtual Result<int64_t> rehearsal_finish(const std::string& service, const std::string& digest,
+                                           bool abort = false) {
+    (void)service, (void)digest, (void)abort;
+    return FailedPrecondition(kind() + " targets have no rollback rehearsal");
+  }
 };
 
 Result<std::unique_ptr<Target>> make_target(const config::Config& config, const std::string& environment);
