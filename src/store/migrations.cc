@@ -93,6 +93,42 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql";
 
+// Monitoring (src/monitor): alarm state changes and uptime probe samples. Its own list entry so
+// branches adding other tables merge by renumbering one line.
+constexpr std::string_view kMonitorTables = R"sql(
+-- Every alarm state change: ok -> pending -> firing -> resolved (-> ok).
+CREATE TABLE alarm_events (
+  id           INTEGER PRIMARY KEY,
+  ts           INTEGER NOT NULL,
+  environment  TEXT NOT NULL,
+  service      TEXT NOT NULL,
+  release      TEXT NOT NULL DEFAULT '',
+  alarm        TEXT NOT NULL,
+  metric       TEXT NOT NULL,
+  severity     TEXT NOT NULL,
+  from_state   TEXT NOT NULL CHECK (from_state IN ('ok', 'pending', 'firing', 'resolved')),
+  to_state     TEXT NOT NULL CHECK (to_state IN ('ok', 'pending', 'firing', 'resolved')),
+  value        REAL,                                 -- NULL when the metric had no data
+  threshold    REAL NOT NULL
+);
+CREATE INDEX alarm_events_by_service ON alarm_events (environment, service, ts);
+
+-- Uptime probes: one row per health GET (kind 'public' through the listener, 'slot' direct, 'url').
+CREATE TABLE probe_samples (
+  id           INTEGER PRIMARY KEY,
+  ts           INTEGER NOT NULL,
+  environment  TEXT NOT NULL,
+  service      TEXT NOT NULL,
+  kind         TEXT NOT NULL CHECK (kind IN ('public', 'slot', 'url')),
+  release      TEXT NOT NULL DEFAULT '',
+  ok           INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  status       INTEGER NOT NULL DEFAULT 0,
+  latency_us   INTEGER NOT NULL DEFAULT 0,
+  detail       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX probe_samples_by_service ON probe_samples (environment, service, kind, ts);
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -107,6 +143,8 @@ Error newer_schema_error(int found);
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "foundation tables", kV1},
+      // monitor branch: alarm events and probe samples (renumber on merge if another table took 2).
+      {2, "monitor: alarm_events, probe_samples", kMonitorTables},
   };
   return list;
 }
