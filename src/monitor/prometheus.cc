@@ -14,6 +14,10 @@ constexpr std::array<const char*, 5> kClassNames = {"1xx", "2xx", "3xx", "4xx", 
 std::string format_double(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%.17g", v);
   // Shortest exact form: try fewer digits while the value still round-trips.
   for (int prec = 1; prec <= 17; ++prec) {

@@ -9,7 +9,8 @@
 //   villager_alarm_firing{environment,service,alarm,severity}              gauge 1 while firing
 // The `le` bucket set is fixed (kLatencyBucketsSeconds) and derived from the log-linear histogram: the
 // count for `le` is every recorded value whose log-linear bucket starts at or below `le`, so a value at
-// most 1% (one bucket's width) above `le` may be counted in it; never one below it left out.
+// most 1% (one bucket's width) above `le` may be counted in it; never one below it left out. Values
+// over 60 s are clamped by the histogram into its top bucket and so count in le="60".
 
 #include <array>
 #include <string>
