@@ -16,6 +16,7 @@ const std::vector<Command>& command_table() {
       kAuditCommand,
       kScanCommand,
       kSecretsCommand,
+      kRunbookCommand,
   };
   return table;
 }

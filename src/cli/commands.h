@@ -16,5 +16,6 @@ extern const Command kAgentCommand;
 extern const Command kAuditCommand;
 extern const Command kScanCommand;
 extern const Command kSecretsCommand;
+extern const Command kRunbookCommand;
 
 }  // namespace villager::cli
