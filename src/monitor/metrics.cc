@@ -185,7 +185,9 @@ SeriesCounts MetricsRegistry::sum_matching(const std::vector<std::pair<SeriesKey
   SeriesCounts sum;
   for (const auto& [key, counts] : all) {
     if (key.environment != env || key.service != service) continue;
-    if (!release.empty() && key.release != release) continue;
+    // A service's window sums its releases; requests no upstream took (release "") are left out: they
+    // are no release's doing, and the availability probes see an outage.
+    if (release.empty() ? key.release.empty() : key.release != release) continue;
     sum.add(counts);
   }
   return sum;

@@ -136,7 +136,8 @@ class MetricsRegistry {
   // (each alarm evaluation, or a 1 s timer); calling more often than the interval is cheap.
   void tick();
 
-  // The last `window` for one release, or for every release of the service when release is empty.
+  // The last `window` for one release, or for every release of the service when release is empty (then
+  // requests that no upstream took, release "", are not counted).
   WindowStats window(const std::string& environment, const std::string& service, const std::string& release,
                      Millis window) const;
 

@@ -63,8 +63,10 @@ TEST(MetricsRegistry, ServiceWindowSumsReleases) {
   auto rec = reg.recorder("prod", "user");
   rec->record("a", 200, 10, 0, 0);
   rec->record("b", 500, 10, 0, 0);
+  rec->record("", 503, 10, 0, 0);  // no upstream: no release's doing
   WindowStats w = reg.window("prod", "user", "", 1min);
   EXPECT_EQ(w.counts.requests, 2u);
+  EXPECT_EQ(reg.window("prod", "user", "b", 1min).counts.requests, 1u);
   EXPECT_DOUBLE_EQ(w.error_rate(), 0.5);
 }
 
