@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "cli/actor.h"
 #include "cli/commands.h"
+#include "cli/monitor_hooks.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "pipeline/deploy.h"
@@ -18,7 +19,7 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kHelp =
-    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first] [--json]
+    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first] [--accept-inconclusive] [--json]
 
 Deploys to an environment, in order: package (when no artifact is named), verify the
 artifacts, check the environment's gate, check that the release can be rolled back, start
@@ -32,6 +33,7 @@ options:
   --service S           deploy only this service (repeatable; default: every service of ENV)
   --artifact DIGEST     deploy this packaged artifact (repeatable; its manifest names the service)
   --first               allow a first deploy, when nothing serves yet to roll back to
+  --accept-inconclusive a canary step still inconclusive at its deadline continues (default: roll back)
   -c, --config FILE     the config file (default ./villager.toml)
   --json                print the outcome as JSON
 
@@ -68,7 +70,9 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
 }
 
 int run_deploy(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"artifact", true}, {"first"}, {"json"}});
+  auto args = Args::parse(
+      argv,
+      {kConfigFlag, {"service", true}, {"artifact", true}, {"first"}, {"json"}, {"accept-inconclusive"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() != 1)
@@ -95,6 +99,8 @@ int run_deploy(const std::vector<std::string>& argv) {
       req.services.push_back(m->service);
   }
   auto hooks = make_deploy_hooks(*cfg, env, **st);
+  add_monitor_hooks(hooks, *cfg, env, {args->has("accept-inconclusive"), stderr_progress("deploy " + env)},
+                    real_clock());
   auto outcome =
       pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("deploy " + env));
   print_outcome(outcome, env, args->has("json"));
