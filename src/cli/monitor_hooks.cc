@@ -1,5 +1,6 @@
 #include "cli/monitor_hooks.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -72,11 +73,20 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       for (;;) {
         auto cand = fetch_window(*state->client, env_name, service, digest, window);
         if (!cand) return cand.error();
-        if (base.counts.requests == 0 && cand->counts.requests == 0) {
-          say(service + " canary at " + std::to_string(weight) + "%: no traffic on either side; not judged");
+        monitor::CanaryPolicy policy;
+        monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
+        // An idle environment (a few probes, a first deploy) cannot be judged either way; only a breach
+        // by thresholds alone can fail it. Holding and then rolling back would make it undeployable.
+        bool breached =
+            std::any_of(r.metrics.begin(), r.metrics.end(), [](const auto& m) { return m.breached; });
+        if (r.verdict == monitor::Verdict::kInconclusive && !breached &&
+            base.counts.requests < policy.min_pass_samples &&
+            cand->counts.requests < policy.min_pass_samples) {
+          say(service + " canary at " + std::to_string(weight) + "%: too little traffic on either side (" +
+              std::to_string(cand->counts.requests) + " candidate, " + std::to_string(base.counts.requests) +
+              " baseline requests); not judged");
           return Ok();
         }
-        monitor::CanaryResult r = monitor::analyze_canary(base, *cand);
         say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
         if (r.verdict == monitor::Verdict::kPass) return Ok();
         if (r.verdict == monitor::Verdict::kFail)
