@@ -51,9 +51,10 @@ std::optional<double> StandardSource::value(const std::string& metric, const std
   if (w.counts.requests == 0) return metric == "errors_5xx" ? std::optional<double>(0) : std::nullopt;
   if (metric == "error_rate") return w.error_rate();
   if (metric == "errors_5xx") return static_cast<double>(w.errors_5xx());
-  if (metric == "p50") return w.latency_quantile(0.50);
-  if (metric == "p90") return w.latency_quantile(0.90);
-  if (metric == "p99") return w.latency_quantile(0.99);
+  // Latency thresholds are milliseconds in villager.toml (as the starter config writes them).
+  if (metric == "p50") return w.latency_quantile(0.50) * 1000;
+  if (metric == "p90") return w.latency_quantile(0.90) * 1000;
+  if (metric == "p99") return w.latency_quantile(0.99) * 1000;
   return std::nullopt;
 }
 

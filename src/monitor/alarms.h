@@ -56,7 +56,7 @@ class RestartTracker {
   std::map<std::pair<std::string, std::string>, std::deque<SteadyTime>> times_;  // Guarded by mu_.
 };
 
-// The agent's source: request metrics from the registry (p50/p90/p99 in seconds, error_rate as the 5xx
+// The agent's source: request metrics from the registry (p50/p90/p99 in milliseconds, error_rate as the 5xx
 // fraction, errors_5xx as a count), restarts from a RestartTracker, availability from a callback (the
 // Prober). Request metrics with no request in the window are "no data".
 class StandardSource : public MetricSource {

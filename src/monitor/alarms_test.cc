@@ -86,7 +86,7 @@ TEST(AlarmEvaluator, ConsecutiveOneFiresInOneEvaluationThroughPending) {
 TEST(AlarmEvaluator, NoDataIsNoBreachAndServiceFilterApplies) {
   FakeClock clock;
   ScriptedSource src;
-  auto a = rule("p99", "p99", 0.25, 1);
+  auto a = rule("p99", "p99", 250, 1);
   a.service = "admin";
   AlarmEvaluator ev({a}, "prod", {"user", "admin"}, src, clock);
   src.values["user"] = 9.0;  // not covered by the rule
@@ -107,8 +107,8 @@ TEST(StandardSource, ReadsWindowsFromTheRegistryAndRestarts) {
   rec->record("a", 500, 300'000, 0, 0);
   EXPECT_DOUBLE_EQ(*src.value("error_rate", "prod", "user", 1min), 0.01);
   EXPECT_DOUBLE_EQ(*src.value("errors_5xx", "prod", "user", 1min), 1);
-  EXPECT_NEAR(*src.value("p50", "prod", "user", 1min), 0.001, 1e-5);
-  EXPECT_NEAR(*src.value("p99", "prod", "user", 1min), 0.001, 1e-5);
+  EXPECT_NEAR(*src.value("p50", "prod", "user", 1min), 1.0, 0.01);  // milliseconds
+  EXPECT_NEAR(*src.value("p99", "prod", "user", 1min), 1.0, 0.01);
   restarts.note("prod", "user");
   clock.advance(2min);
   restarts.note("prod", "user");

@@ -97,7 +97,6 @@ class CommandChannel : public AlertChannel {
   Status send(const Alert& a, SystemTime) override {
     RunOptions ro;
     ro.timeout = o_.timeout;
-    ro.stdin_data = a.to_json() + "\n";
     ro.env_add = {{"VILLAGER_ALERT_ALARM", a.alarm},
                   {"VILLAGER_ALERT_ENVIRONMENT", a.environment},
                   {"VILLAGER_ALERT_SERVICE", a.service},

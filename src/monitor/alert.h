@@ -1,6 +1,6 @@
 #pragma once
 // Alert channels: webhook (JSON with a Slack-compatible `text`), Alertmanager API v2, command (a program
-// run with the alert in its environment and on stdin) and file (JSON lines). AlertDispatcher delivers on
+// run with the alert in its environment, VILLAGER_ALERT_*) and file (JSON lines). AlertDispatcher delivers on
 // one background thread per channel, each with a bounded queue and retries with exponential backoff, so
 // notify() never waits for a channel: a dead channel cannot delay a rollback.
 

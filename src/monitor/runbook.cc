@@ -39,7 +39,7 @@ std::string describe_alarm(const config::AlarmConfig& a) {
   if (a.metric == "error_rate")
     what = "the share of requests answered 5xx is " + cmp + " " + number(a.threshold * 100) + "%" + over;
   else if (a.metric == "p50" || a.metric == "p90" || a.metric == "p99")
-    what = "the " + a.metric + " edge latency is " + cmp + " " + number(a.threshold * 1000) + " ms" + over;
+    what = "the " + a.metric + " edge latency is " + cmp + " " + number(a.threshold) + " ms" + over;
   else if (a.metric == "errors_5xx")
     what = "the number of 5xx answers is " + cmp + " " + number(a.threshold) + over;
   else if (a.metric == "availability")
@@ -103,7 +103,7 @@ Result<std::string> write_runbook(const config::Config& c, const std::string& en
     else if (a.type == "alertmanager")
       o += "- Alertmanager at " + origin(a.url) + " (API v2; endsAt refreshed while firing)\n";
     else if (a.type == "command")
-      o += "- command `" + a.command[0] + "` (alert in VILLAGER_ALERT_* variables and on stdin)\n";
+      o += "- command `" + a.command[0] + "` (alert in VILLAGER_ALERT_* variables)\n";
     else if (a.type == "file")
       o += "- file " + a.path + " (JSON lines)\n";
   }

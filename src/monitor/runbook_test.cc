@@ -32,7 +32,7 @@ severity = "critical"
 [[monitor.alarm]]
 name = "slow"
 metric = "p99"
-above = 0.25
+above = 250
 window = "30s"
 consecutive = 3
 severity = "warning"

@@ -9,7 +9,7 @@ watch = \"5s\"
 [[monitor.alarm]]
 name = \"slow\"
 metric = \"p99\"
-above = 0.2
+above = 200
 window = \"2s\"
 severity = \"critical\""
 start_agent
