@@ -5,7 +5,10 @@
 # villager_alarm_firing turns 1.
 source "$(dirname "$0")/lib/project.sh"
 HOOK_DIR=$(mktemp -d /tmp/villager-hook.XXXXXX)
+# A short watch: this test drives traffic only after each deploy returned, so the alarm fires in the agent
+# on its own, not in deploy's watch (monitor_watch_latency_rollback.sh covers that).
 make_project "probe_interval = \"300ms\"
+watch = \"1s\"
 
 [[monitor.alarm]]
 name = \"5xx\"
