@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "agent/control_server.h"
 #include "agent/supervisor.h"
@@ -143,6 +144,15 @@ class Agent {
   std::vector<monitor::ProbeTarget> probe_targets(const config::EnvironmentConfig& env);
   std::string serving_release(const std::string& env, const std::string& service);
   std::string metrics_text();
+  // deploy --no-wait hands its watch to the agent: a critical alarm firing before `until` routes the
+  // service back to the release that served before, records a rollback and stops the candidate.
+  struct Watch {
+    std::string candidate;  // digests
+    std::string previous;
+    std::chrono::steady_clock::time_point until;
+  };
+  void rollback_watched(const std::string& env, const std::string& service, const Watch& w,
+                        const std::string& reason);
 
   const config::Config& config_;
   AgentOptions options_;
@@ -162,6 +172,7 @@ class Agent {
   monitor::StandardSource source_;
   std::mutex monitor_mu_;
   std::map<std::string, std::unique_ptr<monitor::AlarmEvaluator>> evaluators_;  // Guarded by monitor_mu_.
+  std::map<std::pair<std::string, std::string>, Watch> watches_;                // Guarded by monitor_mu_.
   std::unique_ptr<monitor::AlertDispatcher> alerts_;
   std::thread monitor_thread_;
   std::atomic<bool> shutdown_{false};
@@ -394,6 +405,32 @@ void Agent::register_routes() {
     return ok_json({{"environment", env}, {"alarms", alarms}, {"firing_critical", critical}});
   });
 
+  // deploy --no-wait: watch every service whose serving release has a warm predecessor, for watch_ms.
+  control_.route("POST", "/v1/env/{env}/watch", [this](const ControlRequest& req) {
+    const std::string& env = req.params[0];
+    if (auto denied = authorize(req, env)) return *denied;
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("watch_ms") || !body["watch_ms"].is_number_integer())
+      return json_error(400, "body must be JSON with \"watch_ms\"");
+    auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(body["watch_ms"].get<int64_t>());
+    std::map<std::string, Watch> found;
+    for (const auto& s : supervisor_.slots()) {
+      if (s.key.env != env) continue;
+      if (s.role == SlotRole::kServing) found[s.key.service].candidate = s.key.digest;
+      if (s.role == SlotRole::kWarm) found[s.key.service].previous = s.key.digest;
+    }
+    json watching = json::array();
+    std::lock_guard lock(monitor_mu_);
+    for (auto& [service, w] : found) {
+      if (w.candidate.empty() || w.previous.empty()) continue;
+      w.until = until;
+      watches_[{env, service}] = w;
+      watching.push_back(service);
+    }
+    return ok_json({{"watching", watching}});
+  });
+
   // Request counts of one release ("" = every release) over the last window_ms: canary analysis input.
   control_.route("POST", "/v1/env/{env}/service/{service}/window", [this](const ControlRequest& req) {
     const std::string &env = req.params[0], &service = req.params[1];
@@ -569,10 +606,32 @@ void Agent::probe_and_evaluate(const config::EnvironmentConfig& env) {
   prober.set_targets(probe_targets(env));
   auto results = prober.probe_once();
   std::vector<monitor::AlarmTransition> changes;
+  std::vector<std::tuple<std::string, Watch, std::string>> to_roll_back;
   {
     std::lock_guard lock(monitor_mu_);
-    changes = evaluators_.at(env.name)->evaluate();
+    auto& ev = *evaluators_.at(env.name);
+    changes = ev.evaluate();
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = watches_.begin(); it != watches_.end();) {
+      const auto& [key, w] = *it;
+      if (key.first != env.name) {
+        ++it;
+        continue;
+      }
+      auto firing = ev.firing_critical(key.second);
+      if (!firing.empty()) {
+        to_roll_back.emplace_back(key.second, w,
+                                  "critical alarm firing during the watch: " + join(firing, ", "));
+      } else if (now < w.until) {
+        ++it;
+        continue;
+      } else {
+        log_event(LogLevel::kInfo, "agent", "watch.passed", {{"env", env.name}, {"service", key.second}});
+      }
+      it = watches_.erase(it);
+    }
   }
+  for (const auto& [service, w, reason] : to_roll_back) rollback_watched(env.name, service, w, reason);
   {
     std::lock_guard lock(store_mu_);
     if (store_) {
@@ -603,6 +662,50 @@ void Agent::probe_and_evaluate(const config::EnvironmentConfig& env) {
                {"value", t.value ? std::to_string(*t.value) : "none"}});
     if (auto a = monitor::alert_for(t)) alerts_->notify(*a);
   }
+}
+
+void Agent::rollback_watched(const std::string& env, const std::string& service, const Watch& w,
+                             const std::string& reason) {
+  log_event(LogLevel::kWarn, "agent", "watch.rolling_back",
+            {{"env", env}, {"service", service}, {"reason", reason}});
+  std::optional<SlotStatus> prev, cand;
+  {
+    std::lock_guard lock(routes_mu_);
+    prev = supervisor_.slot({env, service, w.previous});
+    cand = supervisor_.slot({env, service, w.candidate});
+    if (!prev || prev->port == 0) {
+      log_event(LogLevel::kError, "agent", "watch.rollback_failed",
+                {{"env", env}, {"service", service}, {"error", "the previous release no longer runs"}});
+      return;
+    }
+    if (auto s = apply_routes(env, service, {{w.previous, 100}}); !s.ok()) {
+      log_event(LogLevel::kError, "agent", "watch.rollback_failed",
+                {{"env", env}, {"service", service}, {"error", s.error().message}});
+      return;
+    }
+    (void)supervisor_.set_role(prev->key, SlotRole::kServing, 100);
+  }
+  // The bad release is stopped off the monitor thread: its drain must not hold up probing.
+  std::thread([this, key = SlotKey{env, service, w.candidate}] { (void)supervisor_.stop(key); }).detach();
+  {
+    std::lock_guard lock(store_mu_);
+    if (store_) {
+      store::Deployment d;
+      d.environment = env;
+      d.service = service;
+      d.kind = store::DeploymentKind::kRollback;
+      d.version = prev->version;
+      d.digest = w.previous;
+      d.from_digest = w.candidate;
+      d.status = store::DeploymentStatus::kRunning;
+      d.actor = "agent";
+      d.detail = json{{"reason", reason}, {"trigger", "watch"}}.dump();
+      auto id = store::create_deployment(*store_, d);
+      if (id) (void)store::finish_deployment(*store_, *id, store::DeploymentStatus::kSucceeded, d.detail);
+    }
+  }
+  audit("watch.rolled_back", env + "/" + service,
+        {{"from", w.candidate}, {"to", w.previous}, {"version", prev->version}, {"reason", reason}});
 }
 
 void Agent::monitor_loop() {

@@ -19,7 +19,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kHelp =
-    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first] [--accept-inconclusive] [--json]
+    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first]
+                       [--accept-inconclusive] [--no-wait] [--json]
 
 Deploys to an environment, in order: package (when no artifact is named), verify the
 artifacts, check the environment's gate, check that the release can be rolled back, start
@@ -34,6 +35,7 @@ options:
   --artifact DIGEST     deploy this packaged artifact (repeatable; its manifest names the service)
   --first               allow a first deploy, when nothing serves yet to roll back to
   --accept-inconclusive a canary step still inconclusive at its deadline continues (default: roll back)
+  --no-wait             return once traffic is at 100%; the agent watches and rolls back on its own
   -c, --config FILE     the config file (default ./villager.toml)
   --json                print the outcome as JSON
 
@@ -70,9 +72,13 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
 }
 
 int run_deploy(const std::vector<std::string>& argv) {
-  auto args = Args::parse(
-      argv,
-      {kConfigFlag, {"service", true}, {"artifact", true}, {"first"}, {"json"}, {"accept-inconclusive"}});
+  auto args = Args::parse(argv, {kConfigFlag,
+                                 {"service", true},
+                                 {"artifact", true},
+                                 {"first"},
+                                 {"json"},
+                                 {"accept-inconclusive"},
+                                 {"no-wait"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() != 1)
@@ -99,8 +105,10 @@ int run_deploy(const std::vector<std::string>& argv) {
       req.services.push_back(m->service);
   }
   auto hooks = make_deploy_hooks(*cfg, env, **st);
-  add_monitor_hooks(hooks, *cfg, env, {args->has("accept-inconclusive"), stderr_progress("deploy " + env)},
-                    real_clock());
+  add_monitor_hooks(
+      hooks, *cfg, env,
+      {args->has("accept-inconclusive"), args->has("no-wait"), stderr_progress("deploy " + env)},
+      real_clock());
   auto outcome =
       pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), stderr_progress("deploy " + env));
   print_outcome(outcome, env, args->has("json"));

@@ -108,6 +108,18 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
   for (const auto& a : config.monitor.alarms) has_critical |= a.severity == "critical";
   if (!has_critical) return;
   auto previous_watch = hooks.watch;
+  if (options.no_wait) {
+    hooks.watch = [=]() -> Status {
+      if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch());
+      json req = {{"watch_ms", env->watch.count()}};
+      auto body = state->client->call_ok("POST", "/v1/env/" + env_name + "/watch", req.dump());
+      if (!body) return body.error().context("handing the watch to the agent");
+      say("the agent watches for " + std::to_string(env->watch.count()) +
+          " ms and rolls back on a critical alarm");
+      return Ok();
+    };
+    return;
+  }
   hooks.watch = [=, &clock]() -> Status {
     if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch());
     say("watching for " + std::to_string(env->watch.count()) + " ms");

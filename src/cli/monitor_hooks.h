@@ -13,6 +13,7 @@ namespace villager::cli {
 
 struct MonitorHookOptions {
   bool accept_inconclusive = false;  // an inconclusive canary at its deadline continues instead of failing
+  bool no_wait = false;              // the watch is handed to the agent, which rolls back on its own
   pipeline::ProgressFn progress;
 };
 
