@@ -1,5 +1,6 @@
 // proxy_bench: the villager edge proxy as a standalone process, for bench/proxy_vs_haproxy.sh.
-//   proxy_bench --listen 127.0.0.1:P --upstream 127.0.0.1:Q [--threads N] [--observer]
+//   proxy_bench --listen 127.0.0.1:P --upstream 127.0.0.1:Q [--threads N] [--observer | --metrics]
+// --metrics records every request into monitor::MetricsRegistry as the agent does (bench/proxy_metrics.sh).
 // Runs until SIGINT/SIGTERM, then stops gracefully. Prints "listening PORT" on stdout once bound.
 
 #include <csignal>
@@ -9,12 +10,15 @@
 #include <iostream>
 #include <string>
 
+#include "base/clock.h"
+#include "monitor/metrics.h"
 #include "proxy/proxy.h"
 
 namespace {
 
 int usage() {
-  std::cerr << "usage: proxy_bench --listen HOST:PORT --upstream HOST:PORT [--threads N] [--observer]\n";
+  std::cerr << "usage: proxy_bench --listen HOST:PORT --upstream HOST:PORT [--threads N] [--observer | "
+               "--metrics]\n";
   return 2;
 }
 
@@ -25,6 +29,7 @@ int main(int argc, char** argv) {
   std::string listen, upstream;
   int threads = 1;
   bool observer = false;
+  bool metrics = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -42,6 +47,8 @@ int main(int argc, char** argv) {
       threads = std::atoi(v);
     } else if (a == "--observer") {
       observer = true;
+    } else if (a == "--metrics") {
+      metrics = true;
     } else if (a == "--help" || a == "-h") {
       usage();
       return 0;
@@ -72,6 +79,12 @@ int main(int argc, char** argv) {
     options.observer = [](const RequestRecord& r) {
       observed.fetch_add(r.status > 0, std::memory_order_relaxed);
     };
+  villager::monitor::MetricsRegistry registry(villager::real_clock());
+  auto recorder = registry.recorder("bench", "bench");
+  if (metrics)
+    options.observer = [rec = recorder.get()](const RequestRecord& r) {
+      rec->record(r.release_id, r.status, r.latency_us, r.bytes_in, r.bytes_out);
+    };
   Proxy proxy(options, routes);
   if (auto st = proxy.start(); !st.ok()) {
     std::cerr << "proxy_bench: error: " << st.error().message << "\n";
@@ -83,6 +96,12 @@ int main(int argc, char** argv) {
   proxy.stop();
   auto s = proxy.stats();
   std::cerr << "proxy_bench: requests=" << s.requests << " upstream_connects=" << s.upstream_connects
-            << " stale_retries=" << s.stale_retries << "\n";
+            << " stale_retries=" << s.stale_retries;
+  if (metrics) {
+    uint64_t recorded = 0;
+    for (const auto& [key, counts] : registry.collect()) recorded += counts.requests;
+    std::cerr << " recorded=" << recorded;
+  }
+  std::cerr << "\n";
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "agent/control_server.h"
 #include "agent/supervisor.h"
@@ -18,6 +19,11 @@
 #include "base/redact.h"
 #include "base/strings.h"
 #include "base/subprocess.h"
+#include "monitor/alarms.h"
+#include "monitor/alert.h"
+#include "monitor/metrics.h"
+#include "monitor/probes.h"
+#include "monitor/prometheus.h"
 #include "proxy/proxy.h"
 #include "secrets/resolve.h"
 #include "store/store.h"
@@ -82,6 +88,8 @@ std::string rehearsal_env(const std::string& env) {
 bool is_rehearsal_env(const std::string& env) {
   return env.find('~') != std::string::npos;
 }
+// How often the monitor thread ticks the metric windows (probes follow each env's probe_interval).
+constexpr std::chrono::milliseconds kMonitorTick{1000};
 
 ControlResponse ok_json(const json& j) {
   return {200, j.dump(), "application/json"};
@@ -93,13 +101,33 @@ struct Listener {
   std::string service;
   std::string address;
   proxy::Routes routes;
+  std::unique_ptr<monitor::Recorder> recorder;  // the proxy's observer records here; outlives the proxy
   std::unique_ptr<proxy::Proxy> proxy;
 };
+
+// How long request metrics are kept for windows: the longest alarm window, canary step or 30 min.
+monitor::RegistryOptions registry_options(const config::Config& c) {
+  monitor::RegistryOptions o;
+  config::Millis longest{30 * 60 * 1000};
+  for (const auto& a : c.monitor.alarms) longest = std::max(longest, a.window);
+  for (const auto& e : c.environments) longest = std::max(longest, e.step_interval);
+  o.retention = longest;
+  return o;
+}
 
 class Agent {
  public:
   Agent(const config::Config& config, const AgentOptions& options)
-      : config_(config), options_(options), supervisor_(config, hooks()) {}
+      : config_(config),
+        options_(options),
+        supervisor_(config, hooks()),
+        metrics_(real_clock(), registry_options(config)),
+        restarts_(real_clock()),
+        source_(metrics_, &restarts_,
+                [this](const std::string& env, const std::string& service, config::Millis w) {
+                  auto it = probers_.find(env);
+                  return it == probers_.end() ? std::nullopt : it->second->availability(env, service, w);
+                }) {}
 
   Status run();
 
@@ -118,6 +146,23 @@ class Agent {
                                                          const std::string& digest);
   void audit(const std::string& kind, const std::string& subject, const json& data);
   Result<json> rehearse_swap(const std::string& env, const std::string& service, const SlotKey& spare);
+  // Monitoring (docs/monitor.md): alarm evaluators and alert channels from the config, then a thread that
+  // ticks the metric windows every second and probes + evaluates each environment every probe_interval.
+  Status start_monitoring();
+  void monitor_loop();
+  void probe_and_evaluate(const config::EnvironmentConfig& env);
+  std::vector<monitor::ProbeTarget> probe_targets(const config::EnvironmentConfig& env);
+  std::string serving_release(const std::string& env, const std::string& service);
+  std::string metrics_text();
+  // deploy --no-wait hands its watch to the agent: a critical alarm firing before `until` routes the
+  // service back to the release that served before, records a rollback and stops the candidate.
+  struct Watch {
+    std::string candidate;  // digests
+    std::string previous;
+    std::chrono::steady_clock::time_point until;
+  };
+  void rollback_watched(const std::string& env, const std::string& service, const Watch& w,
+                        const std::string& reason);
 
   const config::Config& config_;
   AgentOptions options_;
@@ -129,6 +174,17 @@ class Agent {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::mutex routes_mu_;  // serialises route changes so weights and the table never disagree
   ControlServer control_;
+  monitor::MetricsRegistry metrics_;
+  monitor::RestartTracker restarts_;
+  // One per environment; created before the monitor thread starts, never changed after. A Prober stores
+  // nothing itself: samples are written under store_mu_.
+  std::map<std::string, std::unique_ptr<monitor::Prober>> probers_;
+  monitor::StandardSource source_;
+  std::mutex monitor_mu_;
+  std::map<std::string, std::unique_ptr<monitor::AlarmEvaluator>> evaluators_;  // Guarded by monitor_mu_.
+  std::map<std::pair<std::string, std::string>, Watch> watches_;                // Guarded by monitor_mu_.
+  std::unique_ptr<monitor::AlertDispatcher> alerts_;
+  std::thread monitor_thread_;
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> stop_releases_{false};
 };
@@ -158,6 +214,7 @@ Supervisor::Hooks Agent::hooks() {
       log_event(LogLevel::kError, "agent", "store.write_failed", {{"error", st.error().message}});
   };
   h.on_event = [this](const std::string& kind, const SlotStatus& s, const std::string& detail) {
+    if (kind == "restarted") restarts_.note(s.key.env, s.key.service);
     audit("slot." + kind, s.key.env + "/" + s.key.service,
           {{"digest", s.key.digest}, {"version", s.version}, {"restarts", s.restarts}, {"detail", detail}});
   };
@@ -275,6 +332,10 @@ Status Agent::start_listeners() {
       opts.limits.max_body_bytes = config_.agent.max_body_bytes;
       opts.limits.idle_timeout = config_.agent.idle_timeout;
       opts.limits.upstream_timeout = config_.agent.upstream_timeout;
+      l->recorder = metrics_.recorder(env.name, service);
+      opts.observer = [rec = l->recorder.get()](const proxy::RequestRecord& r) {
+        rec->record(r.release_id, r.status, r.latency_us, r.bytes_in, r.bytes_out);
+      };
       l->proxy = std::make_unique<proxy::Proxy>(opts, l->routes);
       if (auto s = l->proxy->start(); !s.ok())
         return s.error().context(env.name + "." + service + " listener");
@@ -414,6 +475,79 @@ void Agent::register_routes() {
     return ok_json({{"status", "ok"}, {"pid", ::getpid()}});
   });
 
+  // Prometheus scrapes without a token: the exposition holds counts and release ids, never secrets.
+  control_.route("GET", "/metrics", [this](const ControlRequest&) {
+    return ControlResponse{200, metrics_text(), monitor::kPrometheusContentType};
+  });
+
+  control_.route("GET", "/v1/env/{env}/alarms", [this](const ControlRequest& req) {
+    const std::string& env = req.params[0];
+    if (auto denied = authorize(req, env)) return *denied;
+    json alarms = json::array();
+    json critical = json::object();
+    std::lock_guard lock(monitor_mu_);
+    auto it = evaluators_.find(env);
+    if (it != evaluators_.end()) {
+      for (const auto& g : it->second->gauges())
+        alarms.push_back({{"alarm", g.alarm},
+                          {"service", g.service},
+                          {"severity", g.severity},
+                          {"state", std::string(monitor::to_string(it->second->state(g.alarm, g.service)))}});
+      for (const auto& svc : config_.services) {
+        auto firing = it->second->firing_critical(svc.name);
+        if (!firing.empty()) critical[svc.name] = firing;
+      }
+    }
+    return ok_json({{"environment", env}, {"alarms", alarms}, {"firing_critical", critical}});
+  });
+
+  // deploy --no-wait: watch every service whose serving release has a warm predecessor, for watch_ms.
+  control_.route("POST", "/v1/env/{env}/watch", [this](const ControlRequest& req) {
+    const std::string& env = req.params[0];
+    if (auto denied = authorize(req, env)) return *denied;
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("watch_ms") || !body["watch_ms"].is_number_integer())
+      return json_error(400, "body must be JSON with \"watch_ms\"");
+    auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(body["watch_ms"].get<int64_t>());
+    std::map<std::string, Watch> found;
+    for (const auto& s : supervisor_.slots()) {
+      if (s.key.env != env) continue;
+      if (s.role == SlotRole::kServing) found[s.key.service].candidate = s.key.digest;
+      if (s.role == SlotRole::kWarm) found[s.key.service].previous = s.key.digest;
+    }
+    json watching = json::array();
+    std::lock_guard lock(monitor_mu_);
+    for (auto& [service, w] : found) {
+      if (w.candidate.empty() || w.previous.empty()) continue;
+      w.until = until;
+      watches_[{env, service}] = w;
+      watching.push_back(service);
+    }
+    return ok_json({{"watching", watching}});
+  });
+
+  // Request counts of one release ("" = every release) over the last window_ms: canary analysis input.
+  control_.route("POST", "/v1/env/{env}/service/{service}/window", [this](const ControlRequest& req) {
+    const std::string &env = req.params[0], &service = req.params[1];
+    if (auto denied = authorize(req, env)) return *denied;
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("window_ms") || !body["window_ms"].is_number_integer())
+      return json_error(400, "body must be JSON with \"window_ms\" and optionally \"digest\"");
+    std::string digest = body.value("digest", "");
+    monitor::WindowStats w = metrics_.window(env, service, digest.empty() ? "" : release_id(digest),
+                                             config::Millis(body["window_ms"].get<int64_t>()));
+    json buckets = json::array();
+    for (const auto& [index, count] : w.counts.buckets) buckets.push_back({index, count});
+    return ok_json({{"requests", w.counts.requests},
+                    {"classes", w.counts.classes},
+                    {"bytes_in", w.counts.bytes_in},
+                    {"bytes_out", w.counts.bytes_out},
+                    {"latency_sum_us", w.counts.latency_sum_us},
+                    {"covered_ms", w.covered.count()},
+                    {"buckets", buckets}});
+  });
+
   control_.route("GET", "/v1/env/{env}/status", [this](const ControlRequest& req) {
     const std::string& env = req.params[0];
     if (auto denied = authorize(req, env)) return *denied;
@@ -549,12 +683,205 @@ void Agent::register_routes() {
   });
 }
 
+Status Agent::start_monitoring() {
+  std::vector<std::unique_ptr<monitor::AlertChannel>> channels;
+  for (const auto& a : config_.alerts) {
+    auto ch = monitor::make_channel(a);
+    if (!ch) return ch.error().context("alert channels");
+    channels.push_back(std::move(ch).value());
+  }
+  alerts_ = std::make_unique<monitor::AlertDispatcher>(std::move(channels), real_clock());
+  for (const auto& env : config_.environments) {
+    std::vector<std::string> services;
+    for (const auto& s : config_.services)
+      if (env.listen.count(s.name) || env.urls.count(s.name)) services.push_back(s.name);
+    auto ev = std::make_unique<monitor::AlarmEvaluator>(config_.monitor.alarms, env.name, services, source_,
+                                                        real_clock());
+    ev->set_release_lookup(
+        [this, env = env.name](const std::string& service) { return serving_release(env, service); });
+    evaluators_[env.name] = std::move(ev);
+    probers_[env.name] = std::make_unique<monitor::Prober>(real_clock(), nullptr);
+  }
+  monitor_thread_ = std::thread([this] { monitor_loop(); });
+  return Ok();
+}
+
+std::string Agent::serving_release(const std::string& env, const std::string& service) {
+  for (const auto& s : supervisor_.slots())
+    if (s.key.env == env && s.key.service == service && s.role == SlotRole::kServing)
+      return release_id(s.key.digest);
+  return "";
+}
+
+std::vector<monitor::ProbeTarget> Agent::probe_targets(const config::EnvironmentConfig& env) {
+  std::vector<monitor::ProbeTarget> out;
+  for (const auto& svc : config_.services) {
+    if (auto it = env.listen.find(svc.name); it != env.listen.end())
+      out.push_back({env.name, svc.name, "public", serving_release(env.name, svc.name),
+                     "http://" + it->second.to_string() + svc.health_path, svc.health_body});
+    if (auto it = env.urls.find(svc.name); it != env.urls.end()) {
+      std::string base = it->second;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      out.push_back({env.name, svc.name, "url", "", base + svc.health_path, svc.health_body});
+    }
+  }
+  for (const auto& s : supervisor_.slots()) {
+    if (s.key.env != env.name || s.port == 0 || s.role == SlotRole::kStopped) continue;
+    const auto* svc = config_.service(s.key.service);
+    if (!svc) continue;
+    out.push_back({env.name, s.key.service, "slot", release_id(s.key.digest),
+                   "http://127.0.0.1:" + std::to_string(s.port) + svc->health_path, svc->health_body});
+  }
+  return out;
+}
+
+void Agent::probe_and_evaluate(const config::EnvironmentConfig& env) {
+  monitor::Prober& prober = *probers_.at(env.name);
+  prober.set_targets(probe_targets(env));
+  auto results = prober.probe_once();
+  std::vector<monitor::AlarmTransition> changes;
+  std::vector<std::tuple<std::string, Watch, std::string>> to_roll_back;
+  {
+    std::lock_guard lock(monitor_mu_);
+    auto& ev = *evaluators_.at(env.name);
+    changes = ev.evaluate();
+    auto now = std::chrono::steady_clock::now();
+    for (auto it = watches_.begin(); it != watches_.end();) {
+      const auto& [key, w] = *it;
+      if (key.first != env.name) {
+        ++it;
+        continue;
+      }
+      auto firing = ev.firing_critical(key.second);
+      if (!firing.empty()) {
+        to_roll_back.emplace_back(key.second, w,
+                                  "critical alarm firing during the watch: " + join(firing, ", "));
+      } else if (now < w.until) {
+        ++it;
+        continue;
+      } else {
+        log_event(LogLevel::kInfo, "agent", "watch.passed", {{"env", env.name}, {"service", key.second}});
+      }
+      it = watches_.erase(it);
+    }
+  }
+  for (const auto& [service, w, reason] : to_roll_back) rollback_watched(env.name, service, w, reason);
+  {
+    std::lock_guard lock(store_mu_);
+    if (store_) {
+      for (const auto& r : results) {
+        store::ProbeSampleRow row{0,
+                                  env.name,
+                                  r.target.service,
+                                  r.target.kind,
+                                  r.target.release,
+                                  r.ok,
+                                  r.status,
+                                  static_cast<int64_t>(r.latency_us),
+                                  r.detail};
+        if (auto s = store::insert_probe_sample(*store_, row); !s.ok())
+          log_event(LogLevel::kError, "agent", "store.write_failed", {{"error", s.error().message}});
+      }
+      if (auto s = monitor::record_transitions(*store_, changes); !s.ok())
+        log_event(LogLevel::kError, "agent", "store.write_failed", {{"error", s.error().message}});
+    }
+  }
+  for (const auto& t : changes) {
+    log_event(t.to == monitor::AlarmState::kFiring ? LogLevel::kWarn : LogLevel::kInfo, "monitor", "alarm",
+              {{"env", t.environment},
+               {"service", t.service},
+               {"alarm", t.alarm.name},
+               {"from", std::string(monitor::to_string(t.from))},
+               {"to", std::string(monitor::to_string(t.to))},
+               {"value", t.value ? std::to_string(*t.value) : "none"}});
+    if (auto a = monitor::alert_for(t)) alerts_->notify(*a);
+  }
+}
+
+void Agent::rollback_watched(const std::string& env, const std::string& service, const Watch& w,
+                             const std::string& reason) {
+  log_event(LogLevel::kWarn, "agent", "watch.rolling_back",
+            {{"env", env}, {"service", service}, {"reason", reason}});
+  std::optional<SlotStatus> prev, cand;
+  {
+    std::lock_guard lock(routes_mu_);
+    prev = supervisor_.slot({env, service, w.previous});
+    cand = supervisor_.slot({env, service, w.candidate});
+    if (!prev || prev->port == 0) {
+      log_event(LogLevel::kError, "agent", "watch.rollback_failed",
+                {{"env", env}, {"service", service}, {"error", "the previous release no longer runs"}});
+      return;
+    }
+    if (auto s = apply_routes(env, service, {{w.previous, 100}}); !s.ok()) {
+      log_event(LogLevel::kError, "agent", "watch.rollback_failed",
+                {{"env", env}, {"service", service}, {"error", s.error().message}});
+      return;
+    }
+    (void)supervisor_.set_role(prev->key, SlotRole::kServing, 100);
+  }
+  // The bad release is stopped off the monitor thread: its drain must not hold up probing.
+  std::thread([this, key = SlotKey{env, service, w.candidate}] { (void)supervisor_.stop(key); }).detach();
+  {
+    std::lock_guard lock(store_mu_);
+    if (store_) {
+      store::Deployment d;
+      d.environment = env;
+      d.service = service;
+      d.kind = store::DeploymentKind::kRollback;
+      d.version = prev->version;
+      d.digest = w.previous;
+      d.from_digest = w.candidate;
+      d.status = store::DeploymentStatus::kRunning;
+      d.actor = "agent";
+      d.detail = json{{"reason", reason}, {"trigger", "watch"}}.dump();
+      auto id = store::create_deployment(*store_, d);
+      if (id) (void)store::finish_deployment(*store_, *id, store::DeploymentStatus::kSucceeded, d.detail);
+    }
+  }
+  audit("watch.rolled_back", env + "/" + service,
+        {{"from", w.candidate}, {"to", w.previous}, {"version", prev->version}, {"reason", reason}});
+}
+
+void Agent::monitor_loop() {
+  std::map<std::string, std::chrono::steady_clock::time_point> next_probe;
+  while (!shutdown_) {
+    metrics_.tick();
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& env : config_.environments) {
+      auto& due = next_probe[env.name];
+      if (now < due) continue;
+      due = now + env.probe_interval;
+      probe_and_evaluate(env);
+    }
+    std::this_thread::sleep_for(kMonitorTick);
+  }
+}
+
+std::string Agent::metrics_text() {
+  monitor::Exposition e;
+  e.series = metrics_.collect();
+  for (const auto& [env, p] : probers_)
+    for (auto& g : p->gauges()) e.probes.push_back(std::move(g));
+  for (const auto& s : supervisor_.slots())
+    e.restarts.push_back(
+        {s.key.env, s.key.service, release_id(s.key.digest), static_cast<uint64_t>(s.restarts)});
+  std::lock_guard lock(monitor_mu_);
+  for (const auto& [env, ev] : evaluators_)
+    for (auto& g : ev->gauges()) e.alarms.push_back(std::move(g));
+  return monitor::write_prometheus(e);
+}
+
 Status Agent::run() {
   VILLAGER_RETURN_IF_ERROR(open_store());
   VILLAGER_RETURN_IF_ERROR(start_listeners());
   VILLAGER_RETURN_IF_ERROR(restore_slots());
   register_routes();
-  if (auto s = control_.start(config_.agent.control.host, config_.agent.control.port); !s.ok()) return s;
+  VILLAGER_RETURN_IF_ERROR(start_monitoring());
+  if (auto s = control_.start(config_.agent.control.host, config_.agent.control.port); !s.ok()) {
+    shutdown_ = true;
+    monitor_thread_.join();
+    return s;
+  }
   log_event(LogLevel::kInfo, "agent", "started",
             {{"control", config_.agent.control.to_string()}, {"pid", std::to_string(::getpid())}});
   audit("agent.started", "agent", {{"pid", ::getpid()}});
@@ -582,6 +909,7 @@ Status Agent::run() {
     std::this_thread::sleep_for(Supervisor::kSuperviseInterval);
   }
   signals.join();
+  if (monitor_thread_.joinable()) monitor_thread_.join();
   log_event(LogLevel::kInfo, "agent", "stopping", {{"signal", std::to_string(got_signal.load())}});
   control_.stop();
   // Drain: stop accepting, let in-flight requests finish, then close.

@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "cli/actor.h"
 #include "cli/commands.h"
+#include "cli/monitor_hooks.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "pipeline/deploy.h"
@@ -18,7 +19,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::string_view kHelp =
-    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first] [--json]
+    R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first]
+                       [--accept-inconclusive] [--no-wait] [--json]
 
 Deploys to an environment, in order: package (when no artifact is named), verify the
 artifacts, check the environment's gate, check that the release can be rolled back, start
@@ -35,6 +37,8 @@ options:
   --override            break-glass: deploy without the required approvals; needs --reason and a
                         valid approval by a signer of the override role (default "conductor")
   --reason TEXT         why the override (recorded in the audit log and the deployment)
+  --accept-inconclusive a canary step still inconclusive at its deadline continues (default: roll back)
+  --no-wait             return once traffic is at 100%; the agent watches and rolls back on its own
   -c, --config FILE     the config file (default ./villager.toml)
   --json                print the outcome as JSON
 
@@ -78,7 +82,9 @@ int run_deploy(const std::vector<std::string>& argv) {
                                  {"first"},
                                  {"json"},
                                  {"override"},
-                                 {"reason", true}});
+                                 {"reason", true},
+                                 {"accept-inconclusive"},
+                                 {"no-wait"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() != 1)
@@ -111,6 +117,8 @@ int run_deploy(const std::vector<std::string>& argv) {
   }
   auto hooks = make_deploy_hooks(*cfg, env, **st);
   auto progress = stderr_progress("deploy " + env);
+  add_monitor_hooks(hooks, *cfg, env, {args->has("accept-inconclusive"), args->has("no-wait"), progress},
+                    real_clock());
   auto outcome = pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), progress);
   // Every deployment leaves a review document, whatever its outcome.
   write_reviews(*cfg, **st, outcome.services, outcome.exit_code == 0 ? "" : outcome.message, progress);

@@ -24,6 +24,7 @@ const std::vector<Command>& command_table() {
       kKeysCommand,
       kApproveCommand,
       kApprovalsCommand,
+      kRunbookCommand,
   };
   return table;
 }

@@ -24,5 +24,6 @@ extern const Command kIssuesCommand;
 extern const Command kKeysCommand;
 extern const Command kApproveCommand;
 extern const Command kApprovalsCommand;
+extern const Command kRunbookCommand;
 
 }  // namespace villager::cli

@@ -99,6 +99,42 @@ constexpr std::string_view kV2CommitTime = R"sql(
 ALTER TABLE releases ADD COLUMN commit_time INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Monitoring (src/monitor): alarm state changes and uptime probe samples. Its own list entry so
+// branches adding other tables merge by renumbering one line.
+constexpr std::string_view kMonitorTables = R"sql(
+-- Every alarm state change: ok -> pending -> firing -> resolved (-> ok).
+CREATE TABLE alarm_events (
+  id           INTEGER PRIMARY KEY,
+  ts           INTEGER NOT NULL,
+  environment  TEXT NOT NULL,
+  service      TEXT NOT NULL,
+  release      TEXT NOT NULL DEFAULT '',
+  alarm        TEXT NOT NULL,
+  metric       TEXT NOT NULL,
+  severity     TEXT NOT NULL,
+  from_state   TEXT NOT NULL CHECK (from_state IN ('ok', 'pending', 'firing', 'resolved')),
+  to_state     TEXT NOT NULL CHECK (to_state IN ('ok', 'pending', 'firing', 'resolved')),
+  value        REAL,                                 -- NULL when the metric had no data
+  threshold    REAL NOT NULL
+);
+CREATE INDEX alarm_events_by_service ON alarm_events (environment, service, ts);
+
+-- Uptime probes: one row per health GET (kind 'public' through the listener, 'slot' direct, 'url').
+CREATE TABLE probe_samples (
+  id           INTEGER PRIMARY KEY,
+  ts           INTEGER NOT NULL,
+  environment  TEXT NOT NULL,
+  service      TEXT NOT NULL,
+  kind         TEXT NOT NULL CHECK (kind IN ('public', 'slot', 'url')),
+  release      TEXT NOT NULL DEFAULT '',
+  ok           INTEGER NOT NULL CHECK (ok IN (0, 1)),
+  status       INTEGER NOT NULL DEFAULT 0,
+  latency_us   INTEGER NOT NULL DEFAULT 0,
+  detail       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX probe_samples_by_service ON probe_samples (environment, service, kind, ts);
+)sql";
+
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
   version     INTEGER PRIMARY KEY,
@@ -113,8 +149,8 @@ Error newer_schema_error(int found);
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "foundation tables", kV1},
-      // Added by the report branch: keep this a separate entry when merging other branches' migrations.
       {2, "releases.commit_time", kV2CommitTime},
+      {3, "monitor: alarm_events, probe_samples", kMonitorTables},
   };
   return list;
 }

@@ -19,6 +19,7 @@
 #include "store/db.h"
 #include "store/deployments.h"
 #include "store/known_good.h"
+#include "store/monitor_events.h"
 #include "store/releases.h"
 #include "store/slots.h"
 

@@ -1,0 +1,148 @@
+#include "cli/monitor_hooks.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "monitor/canary.h"
+#include "targets/control_client.h"
+#include "targets/tokens.h"
+
+namespace villager::cli {
+
+namespace {
+
+using json = nlohmann::json;
+
+// How often the watch and an inconclusive canary re-read the agent.
+constexpr std::chrono::milliseconds kPollInterval{500};
+
+Result<monitor::WindowStats> fetch_window(targets::ControlClient& client, const std::string& env,
+                                          const std::string& service, const std::string& digest,
+                                          std::chrono::milliseconds window) {
+  json req = {{"window_ms", window.count()}, {"digest", digest}};
+  auto body = client.call_ok("POST", "/v1/env/" + env + "/service/" + service + "/window", req.dump());
+  if (!body) return body.error().context("reading " + service + " metrics from the agent");
+  json j = json::parse(*body, nullptr, false);
+  if (j.is_discarded()) return Internal("the agent's window answer is not JSON");
+  monitor::WindowStats w;
+  w.counts.requests = j.value("requests", uint64_t{0});
+  auto classes = j.value("classes", std::vector<uint64_t>{});
+  for (size_t i = 0; i < classes.size() && i < w.counts.classes.size(); ++i) w.counts.classes[i] = classes[i];
+  for (const auto& b : j.value("buckets", json::array()))
+    w.counts.buckets.emplace_back(b[0].get<uint32_t>(), b[1].get<uint64_t>());
+  w.covered = std::chrono::milliseconds(j.value("covered_ms", int64_t{0}));
+  return w;
+}
+
+struct State {
+  std::unique_ptr<targets::ControlClient> client;
+  std::map<std::string, monitor::WindowStats> baseline;  // service -> serving release before the deploy
+};
+
+}  // namespace
+
+void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& config,
+                       const std::string& env_name, const MonitorHookOptions& options, Clock& clock) {
+  const config::EnvironmentConfig* env = config.environment(env_name);
+  if (!env || env->target != "local") return;
+  auto token = targets::read_token(config.state_dir(), env_name);
+  if (!token) return;  // no agent yet: deploy itself reports that
+  auto state = std::make_shared<State>();
+  state->client = std::make_unique<targets::ControlClient>(config.agent.control, *token);
+  auto say = [p = options.progress](const std::string& line) {
+    if (p) p(line);
+  };
+
+  if (env->strategy == config::Strategy::kCanary) {
+    // The baseline: each service's serving release over one step's length, before anything moves.
+    for (const auto& [service, hp] : env->listen) {
+      auto w = fetch_window(*state->client, env_name, service, "", env->step_interval);
+      if (w) state->baseline[service] = *w;
+    }
+    auto previous = hooks.canary_check;
+    hooks.canary_check = [=, &clock](const std::string& service, const std::string& digest,
+                                     int weight) -> Status {
+      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, weight));
+      monitor::WindowStats base =
+          state->baseline.count(service) ? state->baseline.at(service) : monitor::WindowStats{};
+      // Inconclusive holds this weight for up to one more step, re-judging a growing window.
+      auto window = env->step_interval;
+      auto deadline = clock.steady_now() + env->step_interval;
+      for (;;) {
+        auto cand = fetch_window(*state->client, env_name, service, digest, window);
+        if (!cand) return cand.error();
+        monitor::CanaryPolicy policy;
+        monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
+        // An idle environment (a few probes, a first deploy) cannot be judged either way; only a breach
+        // by thresholds alone can fail it. Holding and then rolling back would make it undeployable.
+        bool breached =
+            std::any_of(r.metrics.begin(), r.metrics.end(), [](const auto& m) { return m.breached; });
+        if (r.verdict == monitor::Verdict::kInconclusive && !breached &&
+            base.counts.requests < policy.min_pass_samples &&
+            cand->counts.requests < policy.min_pass_samples) {
+          say(service + " canary at " + std::to_string(weight) + "%: too little traffic on either side (" +
+              std::to_string(cand->counts.requests) + " candidate, " + std::to_string(base.counts.requests) +
+              " baseline requests); not judged");
+          return Ok();
+        }
+        say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
+        if (r.verdict == monitor::Verdict::kPass) return Ok();
+        if (r.verdict == monitor::Verdict::kFail)
+          return FailedPrecondition("canary analysis failed: " + r.summary());
+        if (clock.steady_now() >= deadline) {
+          if (options.accept_inconclusive) {
+            say(service + " canary inconclusive at its deadline; continuing (--accept-inconclusive)");
+            return Ok();
+          }
+          return FailedPrecondition("canary analysis inconclusive at the step's deadline: " + r.summary());
+        }
+        clock.sleep_for(kPollInterval);
+        window += kPollInterval;
+      }
+    };
+  }
+
+  bool has_critical = false;
+  for (const auto& a : config.monitor.alarms) has_critical |= a.severity == "critical";
+  if (!has_critical) return;
+  auto previous_watch = hooks.watch;
+  if (options.no_wait) {
+    hooks.watch = [=]() -> Status {
+      if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch());
+      json req = {{"watch_ms", env->watch.count()}};
+      auto body = state->client->call_ok("POST", "/v1/env/" + env_name + "/watch", req.dump());
+      if (!body) return body.error().context("handing the watch to the agent");
+      say("the agent watches for " + std::to_string(env->watch.count()) +
+          " ms and rolls back on a critical alarm");
+      return Ok();
+    };
+    return;
+  }
+  hooks.watch = [=, &clock]() -> Status {
+    if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch());
+    say("watching for " + std::to_string(env->watch.count()) + " ms");
+    auto end = clock.steady_now() + env->watch;
+    while (clock.steady_now() < end) {
+      auto body = state->client->call_ok("GET", "/v1/env/" + env_name + "/alarms");
+      if (body) {
+        json j = json::parse(*body, nullptr, false);
+        if (!j.is_discarded() && j.contains("firing_critical") && !j["firing_critical"].empty()) {
+          std::string what;
+          for (auto& [service, names] : j["firing_critical"].items())
+            for (const auto& n : names)
+              what += (what.empty() ? "" : ", ") + n.get<std::string>() + " on " + service;
+          return FailedPrecondition("critical alarm firing during the watch: " + what);
+        }
+      } else {
+        say("watch: " + body.error().message);
+      }
+      clock.sleep_for(kPollInterval);
+    }
+    say("watch passed: no critical alarm fired");
+    return Ok();
+  };
+}
+
+}  // namespace villager::cli

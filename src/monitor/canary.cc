@@ -1,0 +1,181 @@
+#include "monitor/canary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace villager::monitor {
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      return "pass";
+    case Verdict::kFail:
+      return "fail";
+    case Verdict::kInconclusive:
+      return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+namespace {
+
+// Groups of tied values in ascending order: (count in a, count in b) per distinct value.
+struct TieGroup {
+  double a = 0, b = 0;
+};
+
+MannWhitney from_groups(const std::vector<TieGroup>& groups) {
+  MannWhitney r;
+  double n1 = 0, n2 = 0;
+  for (const auto& g : groups) {
+    n1 += g.a;
+    n2 += g.b;
+  }
+  r.n1 = static_cast<uint64_t>(n1);
+  r.n2 = static_cast<uint64_t>(n2);
+  if (n1 == 0 || n2 == 0) return r;
+  double n = n1 + n2;
+  double rank_sum_a = 0, seen = 0, tie_term = 0;
+  for (const auto& g : groups) {
+    double t = g.a + g.b;
+    if (t == 0) continue;
+    double avg_rank = seen + (t + 1) / 2;  // ranks seen+1 .. seen+t share their mean
+    rank_sum_a += g.a * avg_rank;
+    tie_term += t * t * t - t;
+    seen += t;
+  }
+  r.u = rank_sum_a - n1 * (n1 + 1) / 2;
+  double mean = n1 * n2 / 2;
+  double var = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)));
+  if (var <= 0) {  // every value tied: no evidence either way
+    r.z = 0;
+    r.p_greater = 0.5;
+    return r;
+  }
+  r.z = (r.u - mean) / std::sqrt(var);
+  r.p_greater = 0.5 * std::erfc(r.z / std::sqrt(2.0));
+  return r;
+}
+
+}  // namespace
+
+MannWhitney mann_whitney(std::vector<double> a, std::vector<double> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  std::vector<TieGroup> groups;
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    double v = (j == b.size() || (i < a.size() && a[i] <= b[j])) ? a[i] : b[j];
+    TieGroup g;
+    while (i < a.size() && a[i] == v) ++i, g.a += 1;
+    while (j < b.size() && b[j] == v) ++j, g.b += 1;
+    groups.push_back(g);
+  }
+  return from_groups(groups);
+}
+
+MannWhitney mann_whitney(const stats::Histogram& a, const stats::Histogram& b) {
+  std::vector<std::pair<uint64_t, TieGroup>> by_upper;
+  for (stats::Bucket x : a.buckets()) by_upper.push_back({x.upper, {static_cast<double>(x.count), 0}});
+  for (stats::Bucket x : b.buckets()) by_upper.push_back({x.upper, {0, static_cast<double>(x.count)}});
+  std::sort(by_upper.begin(), by_upper.end(), [](const auto& l, const auto& r) { return l.first < r.first; });
+  std::vector<TieGroup> groups;
+  for (size_t k = 0; k < by_upper.size(); ++k) {
+    if (k > 0 && by_upper[k].first == by_upper[k - 1].first) {
+      groups.back().a += by_upper[k].second.a;
+      groups.back().b += by_upper[k].second.b;
+    } else {
+      groups.push_back(by_upper[k].second);
+    }
+  }
+  return from_groups(groups);
+}
+
+MannWhitney mann_whitney_binary(uint64_t a_hits, uint64_t a_n, uint64_t b_hits, uint64_t b_n) {
+  std::vector<TieGroup> groups = {
+      {static_cast<double>(a_n - a_hits), static_cast<double>(b_n - b_hits)},
+      {static_cast<double>(a_hits), static_cast<double>(b_hits)},
+  };
+  return from_groups(groups);
+}
+
+std::string CanaryResult::summary() const {
+  std::string out(to_string(verdict));
+  out += ": candidate " + std::to_string(candidate_requests) + " requests, baseline " +
+         std::to_string(baseline_requests);
+  for (const auto& m : metrics) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "; %s %.4g vs %.4g (limit %.4g%s%s) %s", m.metric.c_str(), m.candidate,
+                  m.baseline, m.limit, m.tested ? ", p=" : "",
+                  m.tested ? std::to_string(m.p_value).c_str() : "",
+                  std::string(to_string(m.verdict)).c_str());
+    out += buf;
+  }
+  return out;
+}
+
+CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& candidate,
+                            const CanaryPolicy& p) {
+  CanaryResult r;
+  r.baseline_requests = baseline.counts.requests;
+  r.candidate_requests = candidate.counts.requests;
+  bool enough_for_test = r.baseline_requests >= p.min_samples && r.candidate_requests >= p.min_samples;
+
+  auto decide = [&](MetricVerdict& m, const MannWhitney& mw) {
+    if (r.candidate_requests == 0) {
+      m.verdict = Verdict::kInconclusive;
+      return;
+    }
+    if (m.breached) {
+      if (!enough_for_test || r.baseline_requests == 0) {
+        m.verdict = Verdict::kFail;
+      } else {
+        m.tested = true;
+        m.p_value = mw.p_greater;
+        m.verdict = mw.p_greater < p.alpha ? Verdict::kFail : Verdict::kInconclusive;
+      }
+      return;
+    }
+    if (enough_for_test) {
+      m.tested = true;
+      m.p_value = mw.p_greater;
+    }
+    m.verdict = r.candidate_requests < p.min_pass_samples ? Verdict::kInconclusive : Verdict::kPass;
+  };
+
+  {
+    MetricVerdict m;
+    m.metric = "error_rate";
+    m.baseline = baseline.error_rate();
+    m.candidate = candidate.error_rate();
+    m.limit = m.baseline + p.max_error_rate_increase;
+    m.breached = m.candidate > m.limit;
+    decide(m, mann_whitney_binary(candidate.errors_5xx(), r.candidate_requests, baseline.errors_5xx(),
+                                  r.baseline_requests));
+    r.metrics.push_back(m);
+  }
+  stats::Histogram hb = baseline.counts.histogram();
+  stats::Histogram hc = candidate.counts.histogram();
+  MannWhitney latency_test = mann_whitney(hc, hb);
+  for (auto [name, q] : {std::pair<const char*, double>{"p50", 0.5}, {"p99", 0.99}}) {
+    MetricVerdict m;
+    m.metric = name;
+    m.baseline = baseline.latency_quantile(q);
+    m.candidate = candidate.latency_quantile(q);
+    // With no baseline traffic (a first deploy) there is nothing to scale: latency is not judged.
+    m.limit = r.baseline_requests ? m.baseline * p.max_latency_ratio + p.latency_slack_seconds : 0;
+    m.breached = r.baseline_requests > 0 && m.candidate > m.limit;
+    decide(m, latency_test);
+    r.metrics.push_back(m);
+  }
+  r.verdict = Verdict::kPass;
+  for (const auto& m : r.metrics) {
+    if (m.verdict == Verdict::kFail) r.verdict = Verdict::kFail;
+    if (m.verdict == Verdict::kInconclusive && r.verdict == Verdict::kPass)
+      r.verdict = Verdict::kInconclusive;
+  }
+  return r;
+}
+
+}  // namespace villager::monitor

@@ -1,0 +1,70 @@
+#pragma once
+// Canary analysis: the candidate release's metrics over a canary step against the baseline (the serving
+// release over the same length of time, captured before the deploy). Per metric (error rate, p50, p99):
+// a threshold check, and with at least min_samples on both sides a one-sided Mann-Whitney U test (normal
+// approximation with tie correction) that the candidate is worse. Verdict per metric and overall:
+//   fail          threshold breached and (too few samples for the test, or the test agrees: p < alpha)
+//   inconclusive  no candidate traffic yet, fewer than min_pass_samples, or a breach the test does not
+//                 confirm
+//   pass          otherwise
+// Overall: any fail -> fail, else any inconclusive -> inconclusive, else pass.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "monitor/metrics.h"
+#include "stats/histogram.h"
+
+namespace villager::monitor {
+
+enum class Verdict { kPass, kFail, kInconclusive };
+std::string_view to_string(Verdict v);  // "pass" | "fail" | "inconclusive"
+
+struct MannWhitney {
+  double u = 0;          // U of the first sample (number of (a, b) pairs with a > b, ties counting 1/2)
+  double z = 0;          // normal approximation, positive when the first sample tends to be larger
+  double p_greater = 1;  // one-sided p-value for "the first sample is stochastically larger"
+  uint64_t n1 = 0, n2 = 0;
+};
+
+// U test on raw values (ties get their average rank).
+MannWhitney mann_whitney(std::vector<double> a, std::vector<double> b);
+// U test on two log-linear histograms: values in the same bucket are ties. Exact on bucketed data.
+MannWhitney mann_whitney(const stats::Histogram& a, const stats::Histogram& b);
+// U test on 0/1 outcomes (errors): a has `a_hits` ones out of `a_n`.
+MannWhitney mann_whitney_binary(uint64_t a_hits, uint64_t a_n, uint64_t b_hits, uint64_t b_n);
+
+struct CanaryPolicy {
+  static constexpr uint64_t kDefaultMinSamples = 50;
+  uint64_t min_samples = kDefaultMinSamples;  // per side, for the U test
+  uint64_t min_pass_samples = 20;             // candidate requests needed before a pass
+  double alpha = 0.05;                        // one-sided significance
+  double max_error_rate_increase = 0.01;      // candidate 5xx rate may exceed baseline by this much
+  double max_latency_ratio = 1.5;             // candidate pNN <= baseline pNN * ratio + slack
+  double latency_slack_seconds = 0.005;
+};
+
+struct MetricVerdict {
+  std::string metric;  // error_rate | p50 | p99
+  double baseline = 0;
+  double candidate = 0;
+  double limit = 0;  // the threshold the candidate was held to
+  bool breached = false;
+  bool tested = false;  // whether the U test ran
+  double p_value = 1;
+  Verdict verdict = Verdict::kPass;
+};
+
+struct CanaryResult {
+  Verdict verdict = Verdict::kPass;
+  uint64_t baseline_requests = 0;
+  uint64_t candidate_requests = 0;
+  std::vector<MetricVerdict> metrics;
+  std::string summary() const;  // one line: "fail: error_rate 0.2 > 0.01 (p=1e-9)"
+};
+
+CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& candidate,
+                            const CanaryPolicy& policy = {});
+
+}  // namespace villager::monitor

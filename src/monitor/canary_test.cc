@@ -1,0 +1,107 @@
+#include "monitor/canary.h"
+
+#include <gtest/gtest.h>
+
+#include "testutil/fake_clock.h"
+
+namespace villager::monitor {
+namespace {
+
+TEST(MannWhitney, SeparatedSamplesMatchHandComputedValues) {
+  // a = {1,2,3}, b = {4,5,6}: R_a = 6, U_a = 0; mean = 4.5; var = 3*3/12 * 7 = 5.25;
+  // z = -4.5 / sqrt(5.25) = -1.963961; P(Z > z) = 0.975233.
+  MannWhitney r = mann_whitney({1, 2, 3}, {4, 5, 6});
+  EXPECT_DOUBLE_EQ(r.u, 0);
+  EXPECT_NEAR(r.z, -1.963961, 1e-6);
+  EXPECT_NEAR(r.p_greater, 0.975233, 1e-6);
+  MannWhitney s = mann_whitney({4, 5, 6}, {1, 2, 3});
+  EXPECT_DOUBLE_EQ(s.u, 9);
+  EXPECT_NEAR(s.p_greater, 0.024767, 1e-6);
+}
+
+TEST(MannWhitney, TiesUseAverageRanksAndTheTieCorrection) {
+  // a = {1,2,2,3}, b = {2,3,4,5}. Ranks: 1->1; the three 2s -> 3; the two 3s -> 5.5; 4->7; 5->8.
+  // R_a = 1 + 3 + 3 + 5.5 = 12.5, U_a = 12.5 - 10 = 2.5. Ties: (27-3) + (8-2) = 30.
+  // var = 16/12 * (9 - 30/56) = 11.285714; z = (2.5 - 8) / 3.359424 = -1.637187.
+  MannWhitney r = mann_whitney({1, 2, 2, 3}, {2, 3, 4, 5});
+  EXPECT_DOUBLE_EQ(r.u, 2.5);
+  EXPECT_NEAR(r.z, -1.637187, 1e-6);
+  EXPECT_NEAR(r.p_greater, 0.949204, 1e-5);
+}
+
+TEST(MannWhitney, HistogramBucketsAreTies) {
+  stats::Histogram a, b;
+  for (uint64_t v : {1, 2, 2, 3}) a.record(v);
+  for (uint64_t v : {2, 3, 4, 5}) b.record(v);
+  MannWhitney r = mann_whitney(a, b);
+  EXPECT_DOUBLE_EQ(r.u, 2.5);
+  EXPECT_NEAR(r.z, -1.637187, 1e-6);
+}
+
+TEST(MannWhitney, BinaryOutcomes) {
+  // a: 2 errors of 4; b: 0 of 4. Groups: zeros (2 in a, 4 in b) ranks 1..6 avg 3.5; ones (2) avg 7.5.
+  // R_a = 2*3.5 + 2*7.5 = 22, U_a = 22 - 10 = 12; ties (216-6)+(8-2) = 216; var = 16/12*(9-216/56)
+  // = 6.857143; z = (12-8)/2.618615 = 1.527525.
+  MannWhitney r = mann_whitney_binary(2, 4, 0, 4);
+  EXPECT_DOUBLE_EQ(r.u, 12);
+  EXPECT_NEAR(r.z, 1.527525, 1e-6);
+  EXPECT_EQ(mann_whitney_binary(0, 10, 0, 10).p_greater, 0.5);  // all tied: no evidence
+}
+
+WindowStats stats_of(int ok, int errors, uint64_t latency_us, uint64_t jitter_us = 0) {
+  FakeClock clock;
+  MetricsRegistry reg(clock);
+  auto rec = reg.recorder("e", "s");
+  for (int i = 0; i < ok; ++i) rec->record("r", 200, latency_us + (jitter_us ? i % jitter_us : 0), 0, 0);
+  for (int i = 0; i < errors; ++i) rec->record("r", 500, latency_us, 0, 0);
+  return reg.window("e", "s", "r", std::chrono::minutes(1));
+}
+
+TEST(Canary, ErrorsFailWithEnoughSamples) {
+  CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(80, 20, 1000, 50));
+  EXPECT_EQ(r.verdict, Verdict::kFail) << r.summary();
+  EXPECT_EQ(r.metrics[0].metric, "error_rate");
+  EXPECT_TRUE(r.metrics[0].tested);
+  EXPECT_LT(r.metrics[0].p_value, 0.05);
+}
+
+TEST(Canary, SlowCandidateFailsOnLatency) {
+  CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(100, 0, 300'000, 50));
+  EXPECT_EQ(r.verdict, Verdict::kFail) << r.summary();
+  EXPECT_EQ(r.metrics[2].metric, "p99");
+  EXPECT_EQ(r.metrics[2].verdict, Verdict::kFail);
+}
+
+TEST(Canary, CleanCandidatePasses) {
+  CanaryResult r = analyze_canary(stats_of(500, 1, 1000, 50), stats_of(100, 0, 1000, 50));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.summary();
+}
+
+TEST(Canary, NoOrLittleTrafficIsInconclusive) {
+  EXPECT_EQ(analyze_canary(stats_of(500, 0, 1000), stats_of(0, 0, 0)).verdict, Verdict::kInconclusive);
+  EXPECT_EQ(analyze_canary(stats_of(500, 0, 1000), stats_of(5, 0, 1000)).verdict, Verdict::kInconclusive);
+}
+
+TEST(Canary, FewSamplesDecideByThresholdAlone) {
+  // 30 requests (< 50): no U test; 10 errors is over the threshold -> fail.
+  CanaryResult r = analyze_canary(stats_of(500, 0, 1000), stats_of(20, 10, 1000));
+  EXPECT_EQ(r.verdict, Verdict::kFail);
+  EXPECT_FALSE(r.metrics[0].tested);
+}
+
+TEST(Canary, BreachTheTestDoesNotConfirmIsInconclusive) {
+  // Baseline 1/60 errors, candidate 2/60: over the 1% margin but not significant.
+  CanaryResult r = analyze_canary(stats_of(59, 1, 1000, 20), stats_of(58, 2, 1000, 20));
+  EXPECT_TRUE(r.metrics[0].breached);
+  EXPECT_EQ(r.metrics[0].verdict, Verdict::kInconclusive) << r.summary();
+  EXPECT_EQ(r.verdict, Verdict::kInconclusive);
+}
+
+TEST(Canary, FirstDeployWithoutBaselineJudgesErrorsOnly) {
+  CanaryResult r = analyze_canary(stats_of(0, 0, 0), stats_of(100, 0, 300'000));
+  EXPECT_EQ(r.verdict, Verdict::kPass) << r.summary();
+  EXPECT_EQ(analyze_canary(stats_of(0, 0, 0), stats_of(50, 50, 1000)).verdict, Verdict::kFail);
+}
+
+}  // namespace
+}  // namespace villager::monitor

@@ -1,0 +1,60 @@
+#pragma once
+// alarm_events and probe_samples: what monitoring recorded. Alarm state changes are history (never
+// updated); probe samples are one row per health GET, so availability over any window is a count.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace villager::store {
+
+class Store;
+
+struct AlarmEventRow {
+  int64_t id = 0;  // assigned on insert
+  int64_t ts = 0;  // unix ms; 0 = now
+  std::string environment;
+  std::string service;
+  std::string release;
+  std::string alarm;
+  std::string metric;
+  std::string severity;
+  std::string from_state;  // ok | pending | firing | resolved
+  std::string to_state;
+  std::optional<double> value;  // nullopt when the metric had no data
+  double threshold = 0;
+};
+
+Result<int64_t> insert_alarm_event(Store& store, const AlarmEventRow& row);
+// Oldest first. environment/service "" = any; since_ms 0 = all.
+Result<std::vector<AlarmEventRow>> list_alarm_events(Store& store, const std::string& environment = "",
+                                                     const std::string& service = "", int64_t since_ms = 0);
+
+struct ProbeSampleRow {
+  int64_t ts = 0;  // unix ms; 0 = now
+  std::string environment;
+  std::string service;
+  std::string kind;  // public | slot | url
+  std::string release;
+  bool ok = false;
+  int status = 0;
+  int64_t latency_us = 0;
+  std::string detail;
+};
+
+Status insert_probe_sample(Store& store, const ProbeSampleRow& row);
+
+struct Availability {
+  int64_t samples = 0;
+  int64_t ok = 0;
+  double ratio() const { return samples ? static_cast<double>(ok) / static_cast<double>(samples) : 1.0; }
+};
+// Probe samples of one environment + service (+ kind, "" = any) with ts >= since_ms.
+Result<Availability> probe_availability(Store& store, const std::string& environment,
+                                        const std::string& service, const std::string& kind,
+                                        int64_t since_ms);
+
+}  // namespace villager::store
