@@ -62,9 +62,9 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       if (w) state->baseline[service] = *w;
     }
     auto previous = hooks.canary_check;
-    hooks.canary_check = [=, &clock](const std::string& service, const std::string& digest,
-                                     int weight) -> Status {
-      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, weight));
+    hooks.canary_check = [=, &clock](const std::string& service, const std::string& digest, int weight,
+                                     std::string& detail) -> Status {
+      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, weight, detail));
       monitor::WindowStats base =
           state->baseline.count(service) ? state->baseline.at(service) : monitor::WindowStats{};
       // Inconclusive holds this weight for up to one more step, re-judging a growing window.
@@ -75,19 +75,25 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
         if (!cand) return cand.error();
         monitor::CanaryPolicy policy;
         monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
-        // An idle environment (a few probes, a first deploy) cannot be judged either way; only a breach
-        // by thresholds alone can fail it. Holding and then rolling back would make it undeployable.
+        // Under min_pass_samples candidate requests the comparison is by thresholds alone (the U test
+        // needs samples): no breach is a pass. Holding and then rolling back a quiet canary would make a
+        // low-traffic environment undeployable.
         bool breached =
             std::any_of(r.metrics.begin(), r.metrics.end(), [](const auto& m) { return m.breached; });
         if (r.verdict == monitor::Verdict::kInconclusive && !breached &&
-            base.counts.requests < policy.min_pass_samples &&
             cand->counts.requests < policy.min_pass_samples) {
-          say(service + " canary at " + std::to_string(weight) + "%: too little traffic on either side (" +
+          say(service + " canary at " + std::to_string(weight) +
+              "%: thresholds hold; too little traffic for a U test (" +
               std::to_string(cand->counts.requests) + " candidate, " + std::to_string(base.counts.requests) +
               " baseline requests); not judged");
           return Ok();
         }
         say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
+        detail = json{{"verdict", r.verdict == monitor::Verdict::kPass   ? "pass"
+                                  : r.verdict == monitor::Verdict::kFail ? "fail"
+                                                                         : "inconclusive"},
+                      {"summary", r.summary()}}
+                     .dump();
         if (r.verdict == monitor::Verdict::kPass) return Ok();
         if (r.verdict == monitor::Verdict::kFail)
           return FailedPrecondition("canary analysis failed: " + r.summary());
@@ -109,8 +115,8 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
   if (!has_critical) return;
   auto previous_watch = hooks.watch;
   if (options.no_wait) {
-    hooks.watch = [=]() -> Status {
-      if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch());
+    hooks.watch = [=](std::string& detail) -> Status {
+      if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch(detail));
       json req = {{"watch_ms", env->watch.count()}};
       auto body = state->client->call_ok("POST", "/v1/env/" + env_name + "/watch", req.dump());
       if (!body) return body.error().context("handing the watch to the agent");
@@ -120,9 +126,8 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
     };
     return;
   }
-  hooks.watch = [=, &clock]() -> Status {
-    if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch());
-    say("watching for " + std::to_string(env->watch.count()) + " ms");
+  hooks.watch = [=, &clock](std::string& detail) -> Status {
+    if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch(detail));
     auto end = clock.steady_now() + env->watch;
     while (clock.steady_now() < end) {
       auto body = state->client->call_ok("GET", "/v1/env/" + env_name + "/alarms");
@@ -133,6 +138,7 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
           for (auto& [service, names] : j["firing_critical"].items())
             for (const auto& n : names)
               what += (what.empty() ? "" : ", ") + n.get<std::string>() + " on " + service;
+          detail = json{{"alarms", json::array({what})}}.dump();
           return FailedPrecondition("critical alarm firing during the watch: " + what);
         }
       } else {

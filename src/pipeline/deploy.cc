@@ -396,10 +396,20 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       (void)target.promote(r.service, r.from_digest);
       (void)target.stop(r.service, r.digest);
     }
+    // The restored release is smoke-tested: a rollback that lands on something broken must say so.
+    std::string after = "; rolled back";
+    if (hooks.post_traffic_smoke && !results.front().from_version.empty()) {
+      run.say("smoke-testing the restored release");
+      Status restored = run.step(results, "post_rollback_smoke", [&](std::string& detail) {
+        return hooks.post_traffic_smoke(service_names(results), results.front().from_version, detail);
+      });
+      after += restored.ok() ? " (the restored release passes the smoke suite)"
+                             : "; the restored release FAILS the smoke suite: " + restored.error().message;
+    }
     run.finish(results, store::DeploymentStatus::kRolledBack, checked.error().message);
     for (auto& x : results) run.audit("deploy.rolled_back", x.service, {{"reason", checked.error().message}});
     out.services = results;
-    return done(4, checked.error().message + "; rolled back");
+    return done(4, checked.error().message + after);
   }
 
   // 12. Known-good: this release is now what a later rollback returns to.

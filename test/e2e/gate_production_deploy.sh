@@ -4,6 +4,7 @@
 # refused for an artifact altered after approval, and break-glass only with a conductor's approval.
 source "$(dirname "$0")/lib/project.sh"
 make_project 'requires = ["qa", "appsec"]
+watch = "1s"
 
 [[monitor.alarm]]
 name = "5xx"
