@@ -6,9 +6,9 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
-#include "config/smoke_checks.h"
 #include "config/gate_config.h"
 #include "config/lambda_config.h"
+#include "config/smoke_checks.h"
 #include "config/toml_reader.h"
 
 namespace villager::config {
@@ -27,10 +27,22 @@ const std::vector<std::string> kEnvKeys = {
     "watch",     "rehearse",      "probe_interval", "functions",    "alias",       "region", "endpoint",
     "s3_bucket", "s3_key_prefix", "aws_profile",    "cors_origins", "url_template"};
 const std::vector<std::string> kTargets = {"local", "url", "lambda"};
-const std::vector<std::string> kSmokeKeys = {
-    "cors_allowed_origins", "cors_foreign_origin", "storage",     "logs",           "auth_status",
-    "access_token_header",  "access_token_secret", "write_path",  "health_timeout", "health_deadline",
-    "health_interval",      "transfers_path",      "meta_fields", "frontend_text", "check"};
+const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
+                                             "cors_foreign_origin",
+                                             "storage",
+                                             "logs",
+                                             "auth_status",
+                                             "access_token_header",
+                                             "access_token_secret",
+                                             "write_path",
+                                             "health_timeout",
+                                             "health_deadline",
+                                             "health_interval",
+                                             "transfers_path",
+                                             "meta_fields",
+                                             "frontend_text",
+                                             "check",
+                                             "skip"};
 const std::vector<std::string> kMonitorKeys = {"alarm"};
 const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",
                                              "window", "consecutive", "severity", "service"};
@@ -301,6 +313,7 @@ void parse_smoke(TomlReader& r, const toml::table& root, Config& c) {
   r.get(*t, "access_token_header", s.access_token_header);
   r.get(*t, "access_token_secret", s.access_token_secret);
   r.get(*t, "write_path", s.write_path);
+  r.get(*t, "skip", s.skip);
   r.get_duration(*t, "health_timeout", s.health_timeout);
   r.get_duration(*t, "health_deadline", s.health_deadline);
   r.get_duration(*t, "health_interval", s.health_interval);

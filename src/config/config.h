@@ -129,6 +129,7 @@ struct SmokeConfig {
   std::string transfers_path = "/api/transfers";     // create|upload/ID|complete/ID|download/ID below it
   std::vector<std::string> meta_fields;              // allowed meta.json keys; empty: SGraph Send's set
   std::map<std::string, std::string> frontend_text;  // page -> text the page must contain
+  std::vector<std::string> skip;                     // checks no run of the suite includes
   std::vector<SmokeCheckConfig> checks;              // [[smoke.check]], in file order
 };
 

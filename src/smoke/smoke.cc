@@ -35,7 +35,9 @@ Result<SmokeReport> run_smoke(const config::Config& config, const std::vector<Sm
                               const SmokeOptions& options) {
   std::set<std::string> known(kBuiltinChecks.begin(), kBuiltinChecks.end());
   for (const auto& k : config.smoke.checks) known.insert(k.name);
-  for (const auto& name : options.only) {
+  std::vector<std::string> named = options.only;
+  named.insert(named.end(), config.smoke.skip.begin(), config.smoke.skip.end());
+  for (const auto& name : named) {
     if (!known.count(name)) {
       std::string hint = suggest(name, std::vector<std::string>(known.begin(), known.end()));
       return InvalidArgument("unknown smoke check '" + name + "'" +
@@ -49,7 +51,10 @@ Result<SmokeReport> run_smoke(const config::Config& config, const std::vector<Sm
       return InvalidArgument("smoke target for unknown service '" + t.service + "'");
 
   SmokeContext ctx(config, targets, options);
+  // [smoke] skip drops a check from every run; --only narrows one run.
   auto selected = [&](const std::string& name) {
+    if (std::find(config.smoke.skip.begin(), config.smoke.skip.end(), name) != config.smoke.skip.end())
+      return false;
     return options.only.empty() ||
            std::find(options.only.begin(), options.only.end(), name) != options.only.end();
   };
