@@ -7,8 +7,8 @@
 #include "cli/actor.h"
 #include "cli/commands.h"
 #include "cli/pipeline_hooks.h"
-#include "cli/release_channel.h"
 #include "cli/project.h"
+#include "cli/release_channel.h"
 #include "pipeline/deploy.h"
 #include "store/store.h"
 

@@ -35,7 +35,9 @@ ReleaseChannel::ReleaseChannel(const config::Config& config, store::Store& store
   if (!config.notify.empty()) notifier_ = std::make_unique<notify::Notifier>(config.notify);
 }
 
-ReleaseChannel::~ReleaseChannel() { finish(); }
+ReleaseChannel::~ReleaseChannel() {
+  finish();
+}
 
 void ReleaseChannel::attach(pipeline::DeployHooks& hooks) {
   if (!notifier_) return;
@@ -48,7 +50,8 @@ void ReleaseChannel::attach(pipeline::DeployHooks& hooks) {
   };
 }
 
-void ReleaseChannel::status_update(const std::string& environment, const std::string& headline, const std::string& result,
+void ReleaseChannel::status_update(const std::string& environment, const std::string& headline,
+                                   const std::string& result,
                                    const std::vector<pipeline::ServiceResult>& results,
                                    const std::vector<std::string>& reviews) {
   if (!notifier_) return;
@@ -78,7 +81,8 @@ void ReleaseChannel::finish() {
   notifier_->finish(notifier_->exit_wait());
   for (const auto& f : notifier_->failures()) {
     std::cerr << redact("villager: notify: " + f) << "\n";
-    (void)store::append_audit(store_, {actor_, "notify.failed", "notify", nlohmann::json{{"error", redact(f)}}.dump()});
+    (void)store::append_audit(
+        store_, {actor_, "notify.failed", "notify", nlohmann::json{{"error", redact(f)}}.dump()});
   }
   notifier_.reset();
 }

@@ -28,7 +28,8 @@ class ReleaseChannel {
   void attach(pipeline::DeployHooks& hooks);
   // Queues the status update for a finished deploy or rollback of `results`.
   void status_update(const std::string& environment, const std::string& headline, const std::string& result,
-                     const std::vector<pipeline::ServiceResult>& results, const std::vector<std::string>& reviews);
+                     const std::vector<pipeline::ServiceResult>& results,
+                     const std::vector<std::string>& reviews);
   // Waits at most the channels' timeout for pending sends, then audits and reports every failure.
   void finish();
 

@@ -17,8 +17,7 @@ namespace villager::config {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke", "monitor",
-                                           "alert",   "signer",   "agent",        "gate",
-                                           "notify"};
+                                           "alert",   "signer",   "agent",        "gate",  "notify"};
 const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_dir", "reviews_dir"};
 const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",

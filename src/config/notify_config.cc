@@ -8,13 +8,13 @@ namespace villager::config {
 
 namespace {
 
-const std::vector<std::string> kNotifyKeys = {"type", "url", "command", "path", "events", "environments", "timeout"};
+const std::vector<std::string> kNotifyKeys = {"type",   "url",          "command", "path",
+                                              "events", "environments", "timeout"};
 const std::vector<std::string> kNotifyTypes = {"webhook", "command", "file"};
 // Kept in step with notify/event.h (config sits below notify in the dependency order).
-const std::vector<std::string> kNotifyEvents = {"deploy_started", "gate_refused",    "smoke_failed",
-                                                "deploy_failed",  "canary_step",     "deployed",
-                                                "watch_passed",   "rolled_back",     "rollback_failed",
-                                                "status_update"};
+const std::vector<std::string> kNotifyEvents = {
+    "deploy_started", "gate_refused", "smoke_failed", "deploy_failed",   "canary_step",
+    "deployed",       "watch_passed", "rolled_back",  "rollback_failed", "status_update"};
 constexpr Millis kMaxNotifyTimeout{60000};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -32,11 +32,13 @@ void parse_one(TomlReader& r, const toml::table& t, Config& c) {
   r.get(t, "environments", n.environments);
   r.get_duration(t, "timeout", n.timeout);
   if (!n.type.empty() && !contains(kNotifyTypes, n.type))
-    r.error(r.where(t, "type"), "unknown notify type '" + n.type + "' (one of: " + join(kNotifyTypes, ", ") + ")");
+    r.error(r.where(t, "type"),
+            "unknown notify type '" + n.type + "' (one of: " + join(kNotifyTypes, ", ") + ")");
   if (n.type == "webhook" && n.url.empty()) r.error(t.source(), "notify of type 'webhook' needs 'url'");
   if (!n.url.empty() && !starts_with(n.url, "http://") && !starts_with(n.url, "https://"))
     r.error(r.where(t, "url"), "'url' must start with http:// or https://");
-  if (n.type == "command" && n.command.empty()) r.error(t.source(), "notify of type 'command' needs 'command'");
+  if (n.type == "command" && n.command.empty())
+    r.error(t.source(), "notify of type 'command' needs 'command'");
   if (n.type == "file" && n.path.empty()) r.error(t.source(), "notify of type 'file' needs 'path'");
   for (const auto& e : n.events)
     if (!contains(kNotifyEvents, e)) {

@@ -62,8 +62,7 @@ Status post_webhook(const config::NotifyConfig& ch, const std::string& body, con
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   if (rc == CURLE_ABORTED_BY_CALLBACK) return Timeout("gave up: the process is exiting");
-  if (rc == CURLE_OPERATION_TIMEDOUT)
-    return Timeout("no answer within " + format_duration(ch.timeout));
+  if (rc == CURLE_OPERATION_TIMEDOUT) return Timeout("no answer within " + format_duration(ch.timeout));
   if (rc != CURLE_OK) return Unavailable(curl_easy_strerror(rc));
   if (status < 200 || status > 299)
     return Unavailable("HTTP " + std::to_string(status) + ": " + redact(answer.substr(0, 200)));
@@ -91,14 +90,16 @@ Status append_line(const config::NotifyConfig& ch, const std::string& body) {
   ssize_t n = ::write(fd, line.data(), line.size());
   int err = errno;
   ::close(fd);
-  if (n != static_cast<ssize_t>(line.size())) return Unavailable(std::string("writing: ") + std::strerror(err));
+  if (n != static_cast<ssize_t>(line.size()))
+    return Unavailable(std::string("writing: ") + std::strerror(err));
   return Ok();
 }
 
 }  // namespace
 
 bool channel_wants(const config::NotifyConfig& channel, const PipelineEvent& event) {
-  return listed_or_empty(channel.events, event.kind) && listed_or_empty(channel.environments, event.environment);
+  return listed_or_empty(channel.events, event.kind) &&
+         listed_or_empty(channel.environments, event.environment);
 }
 
 std::string channel_name(const config::NotifyConfig& channel) {
@@ -108,7 +109,8 @@ std::string channel_name(const config::NotifyConfig& channel) {
   return redact(channel.type + " " + where);
 }
 
-Status send_event(const config::NotifyConfig& channel, const PipelineEvent& event, const std::atomic<bool>* abort) {
+Status send_event(const config::NotifyConfig& channel, const PipelineEvent& event,
+                  const std::atomic<bool>* abort) {
   std::string body = event_json(event);
   Status s = Ok();
   if (channel.type == "webhook")

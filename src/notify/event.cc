@@ -9,11 +9,11 @@
 namespace villager::notify {
 
 const std::vector<std::string>& event_kinds() {
-  static const std::vector<std::string> kinds = {
-      std::string(kDeployStarted), std::string(kGateRefused), std::string(kSmokeFailed),
-      std::string(kDeployFailed),  std::string(kCanaryStep),  std::string(kDeployed),
-      std::string(kWatchPassed),   std::string(kRolledBack),  std::string(kRollbackFailed),
-      std::string(kStatusUpdate)};
+  static const std::vector<std::string> kinds = {std::string(kDeployStarted),  std::string(kGateRefused),
+                                                 std::string(kSmokeFailed),    std::string(kDeployFailed),
+                                                 std::string(kCanaryStep),     std::string(kDeployed),
+                                                 std::string(kWatchPassed),    std::string(kRolledBack),
+                                                 std::string(kRollbackFailed), std::string(kStatusUpdate)};
   return kinds;
 }
 
@@ -25,16 +25,26 @@ bool is_failure_kind(std::string_view kind) {
 std::string event_summary(const PipelineEvent& e) {
   std::string where = e.environment + (e.service.empty() ? "" : "/" + e.service);
   std::string s = "villager: " + where + (e.version.empty() ? "" : " " + e.version) + " ";
-  if (e.kind == kDeployStarted) s += "deploy started";
-  else if (e.kind == kGateRefused) s += "refused by the gate";
-  else if (e.kind == kSmokeFailed) s += "blocked: pre-traffic smoke failed";
-  else if (e.kind == kDeployFailed) s += "deploy failed, no traffic moved";
-  else if (e.kind == kCanaryStep) s += "canary at " + std::to_string(e.weight) + "% " + e.outcome;
-  else if (e.kind == kDeployed) s += "deployed (100% traffic)";
-  else if (e.kind == kWatchPassed) s += "watch passed";
-  else if (e.kind == kRolledBack) s += "rolled back";
-  else if (e.kind == kRollbackFailed) s += "ROLLBACK FAILED";
-  else s += e.kind;
+  if (e.kind == kDeployStarted)
+    s += "deploy started";
+  else if (e.kind == kGateRefused)
+    s += "refused by the gate";
+  else if (e.kind == kSmokeFailed)
+    s += "blocked: pre-traffic smoke failed";
+  else if (e.kind == kDeployFailed)
+    s += "deploy failed, no traffic moved";
+  else if (e.kind == kCanaryStep)
+    s += "canary at " + std::to_string(e.weight) + "% " + e.outcome;
+  else if (e.kind == kDeployed)
+    s += "deployed (100% traffic)";
+  else if (e.kind == kWatchPassed)
+    s += "watch passed";
+  else if (e.kind == kRolledBack)
+    s += "rolled back";
+  else if (e.kind == kRollbackFailed)
+    s += "ROLLBACK FAILED";
+  else
+    s += e.kind;
   if (e.duration_ms >= 0) s += " (" + format_duration(std::chrono::milliseconds(e.duration_ms)) + ")";
   if (!e.actor.empty()) s += " by " + e.actor;
   if (!e.trigger.empty()) s += "; trigger: " + e.trigger;

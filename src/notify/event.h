@@ -34,14 +34,14 @@ struct PipelineEvent {
   std::string version;
   std::string digest;
   std::string actor;
-  std::string outcome;  // started | refused | blocked | failed | passed | succeeded | rolled_back
+  std::string outcome;       // started | refused | blocked | failed | passed | succeeded | rolled_back
   int64_t duration_ms = -1;  // since the deploy or rollback started; -1 when not measured
   std::string review_path;   // the review document, when known
   std::vector<std::string> reasons;
-  std::string trigger;  // what caused a rollback ("manual", "canary at 10%: ...")
-  int weight = -1;      // canary step: percent on the new release
-  int64_t at_ms = 0;    // unix ms when it happened
-  std::string text;     // status update: the markdown message
+  std::string trigger;        // what caused a rollback ("manual", "canary at 10%: ...")
+  int weight = -1;            // canary step: percent on the new release
+  int64_t at_ms = 0;          // unix ms when it happened
+  std::string text;           // status update: the markdown message
   int64_t deployment_id = 0;  // the store's deployment row, 0 before one exists (not sent)
 };
 

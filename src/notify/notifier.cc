@@ -24,7 +24,9 @@ Notifier::Notifier(std::vector<config::NotifyConfig> channels, NotifierOptions o
   for (auto& ch : channels_) ch->worker = std::thread([this, c = ch.get()] { work(*c); });
 }
 
-Notifier::~Notifier() { finish(exit_wait()); }
+Notifier::~Notifier() {
+  finish(exit_wait());
+}
 
 void Notifier::publish(const PipelineEvent& event) {
   std::lock_guard lock(mu_);
@@ -74,7 +76,8 @@ void Notifier::work(Channel& c) {
     changed_.notify_all();
   }
   // Whatever was not sent is recorded, never silently lost.
-  for (const auto& e : c.queue) failures_.push_back("not sent " + e.kind + " to " + channel_name(c.config) + ": exiting");
+  for (const auto& e : c.queue)
+    failures_.push_back("not sent " + e.kind + " to " + channel_name(c.config) + ": exiting");
   c.queue.clear();
 }
 

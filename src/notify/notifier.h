@@ -74,7 +74,7 @@ class Notifier {
   std::atomic<bool> abort_{false};
   mutable std::mutex mu_;
   std::condition_variable changed_;
-  bool finished_ = false;             // Guarded by mu_.
+  bool finished_ = false;              // Guarded by mu_.
   std::vector<std::string> failures_;  // Guarded by mu_.
   size_t delivered_ = 0;               // Guarded by mu_.
 };

@@ -102,8 +102,8 @@ TEST(Notifier, RetriesFailureKindsAndRecordsWhatWasNotDelivered) {
   NotifierOptions o = fast();
   o.max_attempts = 3;
   Notifier n({channel("a")}, o, rec.fn());
-  n.publish(event(kDeployed));     // not a failure kind: one attempt
-  n.publish(event(kRolledBack));   // a failure kind: three attempts
+  n.publish(event(kDeployed));    // not a failure kind: one attempt
+  n.publish(event(kRolledBack));  // a failure kind: three attempts
   n.finish(std::chrono::seconds(30));
   EXPECT_EQ(rec.kinds_for("a"),
             (std::vector<std::string>{"deployed", "rolled_back", "rolled_back", "rolled_back"}));
@@ -132,12 +132,13 @@ TEST(Notifier, AStuckChannelNeverBlocksPublishAndFinishGivesUp) {
   std::atomic<bool> entered{false};
   NotifierOptions o = fast();
   o.max_queue = 4;
-  Notifier n({channel("stuck")}, o,
-             [&](const config::NotifyConfig&, const PipelineEvent&, const std::atomic<bool>* abort) -> Status {
-               entered = true;
-               while (!abort->load()) std::this_thread::yield();
-               return Timeout("aborted");
-             });
+  Notifier n(
+      {channel("stuck")}, o,
+      [&](const config::NotifyConfig&, const PipelineEvent&, const std::atomic<bool>* abort) -> Status {
+        entered = true;
+        while (!abort->load()) std::this_thread::yield();
+        return Timeout("aborted");
+      });
   for (int i = 0; i < 10; ++i) n.publish(event(kDeployStarted));
   n.finish(std::chrono::milliseconds(50));
   auto failures = n.failures();

@@ -17,13 +17,13 @@ struct StatusRow {
   std::string service;
   std::string version;  // "" when nothing serves
   std::string digest;
-  std::string note;     // "unavailable: ..." when the environment could not be read
+  std::string note;  // "unavailable: ..." when the environment could not be read
 };
 
 struct StatusInput {
-  std::string headline;  // "deploy production: deployed" / "status"
-  std::string result;    // the outcome message; "" on demand
-  std::string smoke;     // "12/12 checks passed"; "" when no smoke ran
+  std::string headline;              // "deploy production: deployed" / "status"
+  std::string result;                // the outcome message; "" on demand
+  std::string smoke;                 // "12/12 checks passed"; "" when no smoke ran
   std::vector<std::string> reviews;  // review document paths
   std::vector<StatusRow> rows;
   std::vector<issues::Issue> open_issues;

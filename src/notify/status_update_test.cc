@@ -88,10 +88,11 @@ TEST(EventJson, CarriesEveryFieldAndASlackText) {
   e.review_path = "r.md";
   e.trigger = "canary at 10%: error_rate";
   std::string j = event_json(e);
-  for (const char* want : {"\"kind\":\"rolled_back\"", "\"environment\":\"production\"", "\"service\":\"user\"",
-                           "\"version\":\"v1.2.0\"", "\"digest\":\"sha256:ab\"", "\"actor\":\"alice\"",
-                           "\"duration_ms\":1500", "\"review_path\":\"r.md\"", "\"trigger\":\"canary at 10%: error_rate\"",
-                           "\"text\":\"villager: production/user v1.2.0 rolled back"})
+  for (const char* want :
+       {"\"kind\":\"rolled_back\"", "\"environment\":\"production\"", "\"service\":\"user\"",
+        "\"version\":\"v1.2.0\"", "\"digest\":\"sha256:ab\"", "\"actor\":\"alice\"", "\"duration_ms\":1500",
+        "\"review_path\":\"r.md\"", "\"trigger\":\"canary at 10%: error_rate\"",
+        "\"text\":\"villager: production/user v1.2.0 rolled back"})
     EXPECT_NE(j.find(want), std::string::npos) << want << " in " << j;
   EXPECT_TRUE(is_failure_kind(kRolledBack));
   EXPECT_FALSE(is_failure_kind(kDeployed));

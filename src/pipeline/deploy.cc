@@ -164,7 +164,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
   auto emit = [&](std::string_view kind, const ServiceResult& r, std::string outcome,
-                    std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
+                  std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
     tell(hooks, clock, started, kind, env->name, r, request.actor, std::move(outcome), std::move(reasons),
          std::move(trigger), weight);
   };
@@ -263,7 +263,8 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     out.gate_json = gate::decision_json(*decision);
     if (!decision->allowed) {
       for (const auto& r : results) run.audit("gate.refused", r.service, json::parse(out.gate_json));
-      for (const auto& r : results) emit(notify::kGateRefused, r, "refused", split(decision->summary(), '\n'));
+      for (const auto& r : results)
+        emit(notify::kGateRefused, r, "refused", split(decision->summary(), '\n'));
       return done(3, "gate refused the deploy to " + env->name + ":\n" + decision->summary());
     }
     if (decision->overridden) {
@@ -354,7 +355,9 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       for (auto& x : results)
         run.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
       for (auto& x : results) emit(notify::kCanaryStep, x, "failed", {s.error().message}, {}, w);
-      for (auto& x : results) emit(notify::kRolledBack, x, "rolled_back", {}, "canary at " + std::to_string(w) + "%: " + s.error().message);
+      for (auto& x : results)
+        emit(notify::kRolledBack, x, "rolled_back", {},
+             "canary at " + std::to_string(w) + "%: " + s.error().message);
       out.services = results;
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
@@ -531,7 +534,8 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
               {{"to", r.digest}, {"swap_ms", out.swap_ms[r.service]}});
     tell(hooks, clock, started, smoked.ok() ? notify::kRolledBack : notify::kRollbackFailed, env->name, r,
          request.actor, smoked.ok() ? "rolled_back" : "failed",
-         smoked.ok() ? std::vector<std::string>{} : std::vector<std::string>{smoked.error().message}, request.reason);
+         smoked.ok() ? std::vector<std::string>{} : std::vector<std::string>{smoked.error().message},
+         request.reason);
   }
   if (!smoked.ok())
     return done(1,
