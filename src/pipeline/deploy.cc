@@ -115,6 +115,16 @@ void restore_previous(targets::Target& target, const std::vector<ServiceResult>&
   }
 }
 
+// The gate's reasons about `service`, one line each ("qa: missing_role: ...").
+std::vector<std::string> gate_reasons(const gate::GateDecision& d, const std::string& service) {
+  std::vector<std::string> out;
+  for (const auto& r : d.reasons)
+    if (r.service == service)
+      out.push_back((r.role.empty() ? "" : r.role + ": ") + std::string(gate::reject_code_name(r.code)) +
+                    ": " + r.message);
+  return out;
+}
+
 // Tells hooks.notify of one event of `r`, timed from `started`.
 void tell(const DeployHooks& hooks, Clock& clock, SteadyTime started, std::string_view kind,
           const std::string& env, const ServiceResult& r, const std::string& actor, std::string outcome,
@@ -264,7 +274,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     if (!decision->allowed) {
       for (const auto& r : results) run.audit("gate.refused", r.service, json::parse(out.gate_json));
       for (const auto& r : results)
-        emit(notify::kGateRefused, r, "refused", split(decision->summary(), '\n'));
+        emit(notify::kGateRefused, r, "refused", gate_reasons(*decision, r.service));
       return done(3, "gate refused the deploy to " + env->name + ":\n" + decision->summary());
     }
     if (decision->overridden) {
