@@ -9,6 +9,7 @@
 #include "cli/monitor_hooks.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
+#include "cli/release_channel.h"
 #include "pipeline/deploy.h"
 #include "store/store.h"
 
@@ -116,14 +117,20 @@ int run_deploy(const std::vector<std::string>& argv) {
       req.services.push_back(m->service);
   }
   auto hooks = make_deploy_hooks(*cfg, env, **st);
+  ReleaseChannel channel(*cfg, **st, req.actor);
+  channel.attach(hooks);
   auto progress = stderr_progress("deploy " + env);
   add_monitor_hooks(hooks, *cfg, env, {args->has("accept-inconclusive"), args->has("no-wait"), progress},
                     real_clock());
   auto outcome = pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), progress);
   // Every deployment leaves a review document, whatever its outcome.
-  write_reviews(*cfg, **st, outcome.services, outcome.exit_code == 0 ? "" : outcome.message, progress);
+  auto reviews =
+      write_reviews(*cfg, **st, outcome.services, outcome.exit_code == 0 ? "" : outcome.message, progress);
+  channel.status_update(env, "deploy " + env, outcome.message, outcome.services, reviews);
   print_outcome(outcome, env, args->has("json"));
   if (outcome.exit_code != 0 && !args->has("json")) report_error(outcome.message, outcome.exit_code);
+  std::cout.flush();
+  channel.finish();  // after the result: pending sends get at most the channels' timeout
   return outcome.exit_code;
 }
 

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
+#include "cli/release_channel.h"
 #include "pipeline/deploy.h"
 
 namespace villager::cli {
@@ -53,9 +54,12 @@ int run_rollback(const std::vector<std::string>& argv) {
   req.actor = current_actor();
   req.reason = args->get("reason", "manual");
   auto hooks = make_deploy_hooks(*cfg, env, **st);
+  ReleaseChannel channel(*cfg, **st, req.actor);
+  channel.attach(hooks);
   auto progress = stderr_progress("rollback " + env);
   auto o = pipeline::rollback(*cfg, **st, **target, req, hooks, real_clock(), progress);
-  write_reviews(*cfg, **st, o.services, "manual rollback: " + req.reason, progress);
+  auto reviews = write_reviews(*cfg, **st, o.services, "manual rollback: " + req.reason, progress);
+  channel.status_update(env, "rollback " + env, o.message, o.services, reviews);
   if (args->has("json")) {
     json services = json::array();
     for (const auto& s : o.services)
@@ -85,6 +89,8 @@ int run_rollback(const std::vector<std::string>& argv) {
     else
       std::cout << o.message << " in " << o.duration_ms << " ms\n";
   }
+  std::cout.flush();
+  channel.finish();  // after the result: pending sends get at most the channels' timeout
   return o.exit_code;
 }
 

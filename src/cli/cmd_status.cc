@@ -8,6 +8,7 @@
 #include "cli/issues_view.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
+#include "cli/release_channel.h"
 #include "pipeline/deploy.h"
 
 namespace villager::cli {
@@ -16,7 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kHelp = R"(usage: villager status [ENV] [--json]
+constexpr std::string_view kHelp = R"(usage: villager status [ENV] [--json | --markdown]
 
 Shows, per environment and service: the serving version and digest, the traffic weights,
 the warm previous release, health, uptime and restarts. Without ENV, every environment.
@@ -26,15 +27,32 @@ Ends with the project's issues (as `villager issues` prints them); not with --js
 options:
   -c, --config FILE  the config file (default ./villager.toml)
   --json             print JSON: {"environments": [{"name", "target", "services": [...]}]}
+  --markdown         print the status update as posted to the [[notify]] channels: the known-good
+                     version per environment and service, ending with the open issues (issues-fs list)
 )";
 
+// The status update, from the store: no agent or cloud call is needed.
+int print_markdown(const config::Config& cfg, const std::vector<std::string>& only) {
+  auto st = store::Store::open(cfg.state_dir());
+  if (!st) return report_error(st.error(), kExitFailed);
+  if (!only.empty() && !cfg.environment(only[0]))
+    return report_error("no environment '" + only[0] + "' in " + cfg.file.string(), kExitUsage);
+  notify::StatusInput in = current_status(cfg, **st);
+  if (!only.empty())
+    std::erase_if(in.rows, [&](const notify::StatusRow& r) { return r.environment != only[0]; });
+  in.headline = "status" + (only.empty() ? std::string() : " " + only[0]);
+  std::cout << notify::status_markdown(in);
+  return kExitOk;
+}
+
 int run_status(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"json"}});
+  auto args = Args::parse(argv, {kConfigFlag, {"json"}, {"markdown"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() > 1) return report_error("status takes at most one ENV", kExitUsage);
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
+  if (args->has("markdown")) return print_markdown(*cfg, args->positionals());
   std::vector<const config::EnvironmentConfig*> envs;
   if (args->positionals().empty()) {
     for (const auto& e : cfg->environments) envs.push_back(&e);

@@ -9,6 +9,7 @@
 #include "config/gate_config.h"
 #include "config/lambda_config.h"
 #include "config/smoke_checks.h"
+#include "config/notify_config.h"
 #include "config/toml_reader.h"
 
 namespace villager::config {
@@ -16,7 +17,7 @@ namespace villager::config {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke", "monitor",
-                                           "alert",   "signer",   "agent",        "gate"};
+                                           "alert",   "signer",   "agent",        "gate",  "notify"};
 const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_dir", "reviews_dir"};
 const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
@@ -495,6 +496,7 @@ Result<Config> parse_config(const std::string& text, const std::filesystem::path
   parse_alerts(r, root, c);
   parse_signers(r, root, c);
   parse_gate(r, root, c);
+  parse_notify(r, root, c);
   if (!r.errors().empty()) {
     // Report in file order, whatever order the checks ran in.
     auto errors = r.errors();

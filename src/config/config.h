@@ -155,6 +155,17 @@ struct AlertConfig {
   std::string path;
 };
 
+// [[notify]]: a release-channel destination for pipeline events (docs/notify.md).
+struct NotifyConfig {
+  std::string type;  // webhook | command | file
+  std::string url;
+  std::vector<std::string> command;
+  std::string path;
+  std::vector<std::string> events;        // empty: every event kind
+  std::vector<std::string> environments;  // empty: every environment
+  Millis timeout{5000};                   // per send, and the most a CLI run waits for it at exit
+};
+
 struct SignerConfig {
   std::string role;
   std::string name;
@@ -183,6 +194,7 @@ struct Config {
   SmokeConfig smoke;
   MonitorConfig monitor;
   std::vector<AlertConfig> alerts;
+  std::vector<NotifyConfig> notify;
   std::vector<SignerConfig> signers;
   AgentConfig agent;
   GateConfig gate;

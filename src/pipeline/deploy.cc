@@ -115,6 +115,38 @@ void restore_previous(targets::Target& target, const std::vector<ServiceResult>&
   }
 }
 
+// The gate's reasons about `service`, one line each ("qa: missing_role: ...").
+std::vector<std::string> gate_reasons(const gate::GateDecision& d, const std::string& service) {
+  std::vector<std::string> out;
+  for (const auto& r : d.reasons)
+    if (r.service == service)
+      out.push_back((r.role.empty() ? "" : r.role + ": ") + std::string(gate::reject_code_name(r.code)) +
+                    ": " + r.message);
+  return out;
+}
+
+// Tells hooks.notify of one event of `r`, timed from `started`.
+void tell(const DeployHooks& hooks, Clock& clock, SteadyTime started, std::string_view kind,
+          const std::string& env, const ServiceResult& r, const std::string& actor, std::string outcome,
+          std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
+  if (!hooks.notify) return;
+  notify::PipelineEvent e;
+  e.kind = std::string(kind);
+  e.environment = env;
+  e.service = r.service;
+  e.version = r.version;
+  e.digest = r.digest;
+  e.actor = actor;
+  e.outcome = std::move(outcome);
+  e.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
+  e.reasons = std::move(reasons);
+  e.trigger = std::move(trigger);
+  e.weight = weight;
+  e.at_ms = unix_millis(clock.now());
+  e.deployment_id = r.deployment_id;
+  hooks.notify(e);
+}
+
 }  // namespace
 
 std::vector<std::string> environment_services(const config::EnvironmentConfig& env,
@@ -141,6 +173,11 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   const auto* env = config.environment(request.environment);
   if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
+  auto emit = [&](std::string_view kind, const ServiceResult& r, std::string outcome,
+                  std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
+    tell(hooks, clock, started, kind, env->name, r, request.actor, std::move(outcome), std::move(reasons),
+         std::move(trigger), weight);
+  };
 
   // 1. Which services.
   std::vector<std::string> services =
@@ -236,6 +273,8 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     out.gate_json = gate::decision_json(*decision);
     if (!decision->allowed) {
       for (const auto& r : results) run.audit("gate.refused", r.service, json::parse(out.gate_json));
+      for (const auto& r : results)
+        emit(notify::kGateRefused, r, "refused", gate_reasons(*decision, r.service));
       return done(3, "gate refused the deploy to " + env->name + ":\n" + decision->summary());
     }
     if (decision->overridden) {
@@ -264,6 +303,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     r.deployment_id = *id;
     run.audit("deploy.started", r.service,
               {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
+    emit(notify::kDeployStarted, r, "started");
   }
   out.services = results;
 
@@ -321,6 +361,9 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       s = run.step(results, "pre_traffic_smoke:" + r.service, [&](std::string& detail) -> Status {
         return hooks.pre_traffic_smoke(r.service, slot_url, r.version, detail);
       });
+      if (!s.ok()) emit(notify::kSmokeFailed, r, "blocked", {s.error().message});
+    } else if (!s.ok()) {
+      emit(notify::kDeployFailed, r, "failed", {s.error().message});
     }
     if (!s.ok()) {
       restore_previous(target, results, run);
@@ -348,6 +391,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
             if (hooks.canary_check)
               for (const auto& r : results)
                 VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w, detail));
+            for (const auto& r : results) emit(notify::kCanaryStep, r, "passed", {}, {}, w);
           }
           return Ok();
         },
@@ -357,6 +401,10 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       run.finish(results, store::DeploymentStatus::kRolledBack, s.error().message);
       for (auto& x : results)
         run.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
+      for (auto& x : results) emit(notify::kCanaryStep, x, "failed", {s.error().message}, {}, w);
+      for (auto& x : results)
+        emit(notify::kRolledBack, x, "rolled_back", {},
+             "canary at " + std::to_string(w) + "%: " + s.error().message);
       out.services = results;
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
@@ -375,6 +423,8 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(target.promote(r.service, r.digest));
     return Ok();
   });
+  if (promoted.ok())
+    for (const auto& r : results) emit(notify::kDeployed, r, "succeeded");
 
   // 11. Post-traffic smoke against the public endpoints, then the watch window.
   Status checked = promoted;
@@ -387,6 +437,8 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   if (checked.ok() && hooks.watch) {
     run.say("watching for " + format_duration(env->watch));
     checked = run.step(results, "watch", hooks.watch);
+    if (checked.ok())
+      for (const auto& r : results) emit(notify::kWatchPassed, r, "passed");
   }
   if (!checked.ok()) {
     run.say("rolling back: " + checked.error().message);
@@ -408,6 +460,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
     }
     run.finish(results, store::DeploymentStatus::kRolledBack, checked.error().message);
     for (auto& x : results) run.audit("deploy.rolled_back", x.service, {{"reason", checked.error().message}});
+    for (auto& x : results) emit(notify::kRolledBack, x, "rolled_back", {}, checked.error().message);
     out.services = results;
     return done(4, checked.error().message + after);
   }
@@ -509,6 +562,8 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     if (!s.ok()) {
       run.finish(one, store::DeploymentStatus::kFailed, s.error().message);
       run.audit("rollback.failed", service, {{"reason", s.error().message}});
+      tell(hooks, clock, started, notify::kRollbackFailed, env->name, one[0], request.actor, "failed",
+           {s.error().message}, request.reason);
       // Services already swapped back stay swapped; their records are closed.
       run.finish(out.services, store::DeploymentStatus::kSucceeded, request.reason);
       out.services.push_back(one[0]);
@@ -534,6 +589,10 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     r.status = one[0].status;
     run.audit(smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed", r.service,
               {{"to", r.digest}, {"swap_ms", out.swap_ms[r.service]}});
+    tell(hooks, clock, started, smoked.ok() ? notify::kRolledBack : notify::kRollbackFailed, env->name, r,
+         request.actor, smoked.ok() ? "rolled_back" : "failed",
+         smoked.ok() ? std::vector<std::string>{} : std::vector<std::string>{smoked.error().message},
+         request.reason);
   }
   if (!smoked.ok())
     return done(1,

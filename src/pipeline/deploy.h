@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "config/config.h"
+#include "notify/event.h"
 #include "store/store.h"
 #include "targets/target.h"
 
@@ -33,6 +34,8 @@ struct DeployHooks {
       post_traffic_smoke;
   // The watch window after promotion; an error means "roll back".
   std::function<Status(std::string& detail)> watch;
+  // Told of each event as it happens (notify/event.h); must not block.
+  std::function<void(const notify::PipelineEvent&)> notify;
 };
 
 struct DeployRequest {

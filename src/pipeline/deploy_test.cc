@@ -214,4 +214,108 @@ TEST_F(DeployTest, RollbackWithNothingToReturnToFails) {
   EXPECT_NE(rb.message.find("no previous known-good release"), std::string::npos) << rb.message;
 }
 
+namespace {
+
+// Collects what deploy tells hooks.notify, as "kind:outcome[:weight]".
+struct EventLog {
+  std::vector<notify::PipelineEvent> events;
+  void attach(DeployHooks& hooks) {
+    hooks.notify = [this](const notify::PipelineEvent& e) { events.push_back(e); };
+  }
+  std::vector<std::string> kinds() const {
+    std::vector<std::string> out;
+    for (const auto& e : events)
+      out.push_back(e.kind + ":" + e.outcome + (e.weight >= 0 ? ":" + std::to_string(e.weight) : ""));
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_F(DeployTest, NotifiesEachStageOfASuccessfulDeployInOrder) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.watch = [](std::string&) { return Ok(); };
+  EventLog log;
+  log.attach(hooks);
+  auto o = run_deploy(false, hooks);
+  ASSERT_EQ(o.exit_code, 0) << o.message;
+  EXPECT_EQ(log.kinds(),
+            (std::vector<std::string>{"deploy_started:started", "canary_step:passed:10",
+                                      "canary_step:passed:50", "deployed:succeeded", "watch_passed:passed"}));
+  const auto& deployed = log.events[3];
+  EXPECT_EQ(deployed.environment, "explorer");
+  EXPECT_EQ(deployed.service, "user");
+  EXPECT_EQ(deployed.version, "v2.0.0");
+  EXPECT_EQ(deployed.digest, o.services[0].digest);
+  EXPECT_EQ(deployed.actor, "test");
+  EXPECT_EQ(deployed.deployment_id, o.services[0].deployment_id);
+  EXPECT_EQ(deployed.duration_ms, 60000);  // two step intervals on the fake clock
+}
+
+TEST_F(DeployTest, NotifiesAFailedCanaryStepAndTheAutomaticRollback) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.canary_check = [](const std::string&, const std::string&, int weight, std::string&) -> Status {
+    return weight == 50 ? Status(FailedPrecondition("error rate 20%")) : Ok();
+  };
+  EventLog log;
+  log.attach(hooks);
+  ASSERT_EQ(run_deploy(false, hooks).exit_code, 4);
+  EXPECT_EQ(log.kinds(), (std::vector<std::string>{"deploy_started:started", "canary_step:passed:10",
+                                                   "canary_step:failed:50", "rolled_back:rolled_back"}));
+  EXPECT_EQ(log.events[2].reasons, (std::vector<std::string>{"error rate 20%"}));
+  EXPECT_EQ(log.events[3].trigger, "canary at 50%: error rate 20%");
+}
+
+TEST_F(DeployTest, NotifiesAWatchAlarmRollbackWithItsTrigger) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.watch = [](std::string&) -> Status { return FailedPrecondition("alarm 5xx fired"); };
+  EventLog log;
+  log.attach(hooks);
+  ASSERT_EQ(run_deploy(false, hooks).exit_code, 4);
+  ASSERT_FALSE(log.events.empty());
+  EXPECT_EQ(log.kinds().back(), "rolled_back:rolled_back");
+  EXPECT_EQ(log.events.back().trigger, "alarm 5xx fired");
+  for (const auto& e : log.events) EXPECT_NE(e.kind, "watch_passed");
+}
+
+TEST_F(DeployTest, NotifiesABlockedReleaseWhenPreTrafficSmokeFails) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.pre_traffic_smoke = [](const std::string&, const std::string&, const std::string&,
+                               std::string&) -> Status {
+    return FailedPrecondition("smoke checks failed: auth/user");
+  };
+  EventLog log;
+  log.attach(hooks);
+  ASSERT_EQ(run_deploy(false, hooks).exit_code, 1);
+  EXPECT_EQ(log.kinds(), (std::vector<std::string>{"deploy_started:started", "smoke_failed:blocked"}));
+  EXPECT_EQ(log.events[1].reasons, (std::vector<std::string>{"smoke checks failed: auth/user"}));
+}
+
+TEST_F(DeployTest, NotifiesAManualRollback) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  set_version("v2.0.0");
+  ASSERT_EQ(run_deploy().exit_code, 0);
+  DeployHooks hooks;
+  EventLog log;
+  log.attach(hooks);
+  RollbackRequest req;
+  req.environment = "explorer";
+  req.actor = "alice";
+  req.reason = "manual";
+  auto o = rollback(config_, *store_, target_, req, hooks, clock_, nullptr);
+  ASSERT_EQ(o.exit_code, 0) << o.message;
+  EXPECT_EQ(log.kinds(), (std::vector<std::string>{"rolled_back:rolled_back"}));
+  EXPECT_EQ(log.events[0].version, "v1.0.0");
+  EXPECT_EQ(log.events[0].trigger, "manual");
+  EXPECT_EQ(log.events[0].actor, "alice");
+}
+
 }  // namespace villager::pipeline
