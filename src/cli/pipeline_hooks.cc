@@ -7,6 +7,7 @@
 
 #include "base/redact.h"
 #include "base/strings.h"
+#include "cli/lambda_smoke.h"
 #include "report/review.h"
 #include "secrets/key.h"
 #include "secrets/secret_store.h"
@@ -58,6 +59,8 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   opts.extra_scan_paths = smoke::local_scan_paths(config, env, targets);
   // villager's own state: no secret or canary may reach the store either.
   opts.extra_scan_paths.push_back(config.state_dir() / "state.db");
+  // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
+  if (env.target == "lambda") opts.remote_sources = lambda_remote_sources(config, env);
   auto report = smoke::run_smoke(config, targets, opts);
   if (!report) return report.error().context("smoke suite");
   detail = "{\"smoke\":" + smoke::to_json(*report) + "}";
@@ -92,7 +95,8 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
   hooks.post_traffic_smoke = [&config, env, lookup](const std::vector<std::string>& services,
                                                     const std::string& version,
                                                     std::string& detail) -> Status {
-    auto targets = smoke::environment_targets(config, *env, services);
+    auto targets = env->target == "lambda" ? lambda_smoke_targets(config, *env, services)
+                                           : smoke::environment_targets(config, *env, services);
     if (!targets) return targets.error();
     return run_suite(config, *env, *targets, version, lookup, detail);
   };
