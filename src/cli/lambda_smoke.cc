@@ -1,6 +1,5 @@
 #include "cli/lambda_smoke.h"
 
-#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -9,7 +8,6 @@
 #include "aws/logs_client.h"
 #include "aws/s3_client.h"
 #include "base/strings.h"
-#include "targets/target.h"
 
 namespace villager::cli {
 
@@ -75,35 +73,6 @@ Status read_logs(const config::EnvironmentConfig& env, const aws::Credentials& c
 }
 
 }  // namespace
-
-Result<std::vector<smoke::SmokeTarget>> lambda_smoke_targets(const config::Config& config,
-                                                             const config::EnvironmentConfig& env,
-                                                             const std::vector<std::string>& services) {
-  std::vector<std::string> names;
-  for (const auto& [svc, fn] : env.lambda.functions) names.push_back(svc);
-  for (const auto& s : services)
-    if (!env.lambda.functions.count(s)) {
-      std::string hint = suggest(s, names);
-      return InvalidArgument("environment " + env.name + " has no service '" + s + "'" +
-                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; it has " +
-                             join(names, ", "));
-    }
-  auto target = targets::make_target(config, env.name);
-  if (!target) return target.error();
-  std::vector<smoke::SmokeTarget> out;
-  for (const auto& svc : config.services) {
-    if (!env.lambda.functions.count(svc.name)) continue;
-    if (!services.empty() && std::find(services.begin(), services.end(), svc.name) == services.end())
-      continue;
-    std::string url = (*target)->public_url(svc.name);
-    if (url.empty())
-      return Unavailable("environment " + env.name + ": no Function URL for " + svc.name + " (" +
-                         env.lambda.functions.at(svc.name) + ":" + env.lambda.alias + ")");
-    out.push_back({svc.name, url, ""});
-  }
-  if (out.empty()) return InvalidArgument("environment " + env.name + " has no services to smoke-test");
-  return out;
-}
 
 smoke::RemoteSources lambda_remote_sources(const config::Config&, const config::EnvironmentConfig& env) {
   return [env](int64_t since_ms) -> Result<std::vector<smoke::ScanSource>> {

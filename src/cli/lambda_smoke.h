@@ -1,7 +1,7 @@
 #pragma once
-// The smoke suite against a lambda environment: each function's alias URL as the service's endpoint,
-// and the plaintext check's remote storage and logs (S3 objects under the transfers prefix, CloudWatch
-// Logs of `/aws/lambda/{function}`). Lives in cli so the smoke module does not link AWS.
+// The plaintext check's remote storage and logs for a lambda environment (S3 objects under the
+// transfers prefix, CloudWatch Logs of `/aws/lambda/{function}`). Lives in cli so the smoke module does
+// not link AWS.
 
 #include <string>
 #include <vector>
@@ -15,12 +15,6 @@ namespace villager::cli {
 // log events beyond the limit per log group are not read.
 inline constexpr size_t kMaxScannedObjects = 10000;
 inline constexpr size_t kMaxScannedLogEvents = 100000;
-
-// One target per service of `env` (all its functions when `services` is empty), in config order: the
-// alias's Function URL (url_template when set). An unknown service is InvalidArgument.
-Result<std::vector<smoke::SmokeTarget>> lambda_smoke_targets(const config::Config& config,
-                                                             const config::EnvironmentConfig& env,
-                                                             const std::vector<std::string>& services);
 
 // The reader the plaintext check calls for a lambda environment: every object under storage_prefix of
 // storage_bucket (skipped when no storage_bucket), named "s3://bucket/key", and, per function of the

@@ -95,8 +95,7 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
   hooks.post_traffic_smoke = [&config, env, lookup](const std::vector<std::string>& services,
                                                     const std::string& version,
                                                     std::string& detail) -> Status {
-    auto targets = env->target == "lambda" ? lambda_smoke_targets(config, *env, services)
-                                           : smoke::environment_targets(config, *env, services);
+    auto targets = smoke::environment_targets(config, *env, services);
     if (!targets) return targets.error();
     return run_suite(config, *env, *targets, version, lookup, detail);
   };
