@@ -76,7 +76,7 @@ int run_smoke(const std::vector<std::string>& argv) {
         "unknown environment '" + env_name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
         kExitUsage);
   }
-  auto targets = smoke::environment_targets(*cfg, *env, comma_list(args->get_all("service")));
+  auto targets = smoke_targets(*cfg, *env, comma_list(args->get_all("service")));
   if (!targets) return report_error(targets.error().context("smoke " + env_name), kExitUsage);
 
   smoke::SmokeOptions opts;

@@ -46,6 +46,21 @@ smoke::SecretLookup environment_secret_lookup(const config::Config& config, cons
   };
 }
 
+Result<std::vector<smoke::SmokeTarget>> smoke_targets(const config::Config& config,
+                                                      const config::EnvironmentConfig& env,
+                                                      const std::vector<std::string>& services) {
+  if (env.target != "lambda") return smoke::environment_targets(config, env, services);
+  // A lambda environment's public endpoint is each function's alias URL, which the target knows.
+  auto target = targets::make_target(config, env.name);
+  if (!target) return target.error();
+  std::vector<smoke::SmokeTarget> out;
+  for (const auto& [svc, fn] : env.lambda.functions) {
+    if (!services.empty() && std::find(services.begin(), services.end(), svc) == services.end()) continue;
+    out.push_back({svc, (*target)->public_url(svc), ""});
+  }
+  return out;
+}
+
 namespace {
 
 // Runs the suite against `targets`, stores the JSON report in `detail`, and turns failures into an error
@@ -95,13 +110,15 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
   hooks.post_traffic_smoke = [&config, env, lookup](const std::vector<std::string>& services,
                                                     const std::string& version,
                                                     std::string& detail) -> Status {
-    auto targets = smoke::environment_targets(config, *env, services);
+    auto targets = smoke_targets(config, *env, services);
     if (!targets) return targets.error();
     return run_suite(config, *env, *targets, version, lookup, detail);
   };
   // A lambda environment's watch reads CloudWatch (targets/lambda_watch.h).
   if (env->target == "lambda")
-    hooks.watch = [&config, env](std::string&) { return targets::watch_lambda_alarms(config, *env, real_clock()); };
+    hooks.watch = [&config, env](std::string&) {
+      return targets::watch_lambda_alarms(config, *env, real_clock());
+    };
   return hooks;
 }
 

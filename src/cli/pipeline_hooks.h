@@ -22,8 +22,12 @@ smoke::SecretLookup environment_secret_lookup(const config::Config& config, cons
 // Writes the review document of each deployment row (whatever its outcome) and returns their paths;
 // a failure to write one is reported on stderr and does not change the command's outcome.
 std::vector<std::string> write_reviews(const config::Config& config, store::Store& store,
-                                       const std::vector<pipeline::ServiceResult>& results, const std::string& trigger,
-                                       const pipeline::ProgressFn& progress);
+                                       const std::vector<pipeline::ServiceResult>& results,
+                                       const std::string& trigger, const pipeline::ProgressFn& progress);
+// The public endpoint of each service of `env` (all when `services` is empty), for any target kind.
+Result<std::vector<smoke::SmokeTarget>> smoke_targets(const config::Config& config,
+                                                      const config::EnvironmentConfig& env,
+                                                      const std::vector<std::string>& services);
 // Prints "villager: <what>: <line>" on stderr.
 pipeline::ProgressFn stderr_progress(const std::string& what);
 

@@ -95,6 +95,22 @@ def main():
         def log_message(self, *a):
             pass
 
+        def cors_for(self, function, qualifier):
+            # AWS answers CORS for a Function URL from the URL's Cors config, in front of the code.
+            try:
+                return lam.get_function_url_config(FunctionName=function, Qualifier=qualifier).get("Cors") or {}
+            except Exception:
+                return {}
+
+        def cors_headers(self, cors, origin):
+            allowed = cors.get("AllowOrigins") or []
+            if not origin or not (origin in allowed or "*" in allowed):
+                return {"Vary": "Origin"} if allowed else {}
+            out = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            if cors.get("AllowCredentials"):
+                out["Access-Control-Allow-Credentials"] = "true"
+            return out
+
         def handle_any(self):
             n = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(n) if n else b""
@@ -103,6 +119,15 @@ def main():
                 return self.reply(404, b"no /{function}/{qualifier} in the path", {})
             function, qualifier = parts[1], parts[2].split("?")[0]
             rest = "/" + (parts[3] if len(parts) > 3 else "")
+            origin = self.headers.get("Origin")
+            cors = self.cors_for(function, qualifier) if origin else {}
+            if self.command == "OPTIONS" and origin and self.headers.get("Access-Control-Request-Method"):
+                h = self.cors_headers(cors, origin)
+                if "Access-Control-Allow-Origin" in h:
+                    h["Access-Control-Allow-Methods"] = ", ".join(cors.get("AllowMethods") or [])
+                    h["Access-Control-Allow-Headers"] = ", ".join(cors.get("AllowHeaders") or [])
+                    h["Access-Control-Max-Age"] = str(cors.get("MaxAge") or 0)
+                return self.reply(200, b"", h)
             try:
                 version = version_for(function, qualifier)
                 port = process_for(function, version)
@@ -117,6 +142,9 @@ def main():
             out = {k: v for k, v in resp.getheaders()
                    if k.lower() not in ("transfer-encoding", "connection", "content-length", "date", "server")}
             out["x-harness-version"] = version
+            if origin:
+                out = {k: v for k, v in out.items() if not k.lower().startswith("access-control-")}
+                out.update(self.cors_headers(cors, origin))
             self.reply(resp.status, data, out)
 
         def reply(self, status, data, headers):
