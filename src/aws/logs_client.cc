@@ -4,10 +4,10 @@
 
 namespace villager::aws {
 
-Result<std::vector<std::string>> filter_log_events(AwsClient& client, const std::string& group,
-                                                   int64_t start_ms, int64_t end_ms, size_t max_events) {
+Result<std::vector<LogEvent>> filter_log_event_records(AwsClient& client, const std::string& group,
+                                                       int64_t start_ms, int64_t end_ms, size_t max_events) {
   using json = nlohmann::json;
-  std::vector<std::string> out;
+  std::vector<LogEvent> out;
   std::string token;
   while (out.size() < max_events) {
     json body{{"logGroupName", group}, {"startTime", start_ms}, {"endTime", end_ms}};
@@ -18,14 +18,32 @@ Result<std::vector<std::string>> filter_log_events(AwsClient& client, const std:
     auto j = json::parse(r->body, nullptr, false);
     if (!j.is_object()) return Internal("FilterLogEvents " + group + ": the answer is not JSON");
     if (j.contains("events") && j["events"].is_array())
-      for (const auto& e : j["events"])
-        if (e.contains("message") && e["message"].is_string()) out.push_back(e["message"].get<std::string>());
+      for (const auto& e : j["events"]) {
+        if (!e.is_object() || !e.contains("message") || !e["message"].is_string()) continue;
+        LogEvent ev;
+        ev.message = e["message"].get<std::string>();
+        if (e.contains("logStreamName") && e["logStreamName"].is_string())
+          ev.stream = e["logStreamName"].get<std::string>();
+        if (e.contains("timestamp") && e["timestamp"].is_number_integer())
+          ev.timestamp_ms = e["timestamp"].get<int64_t>();
+        out.push_back(std::move(ev));
+      }
     std::string next =
         j.contains("nextToken") && j["nextToken"].is_string() ? j["nextToken"].get<std::string>() : "";
     if (next.empty() || next == token) break;
     token = next;
   }
   if (out.size() > max_events) out.resize(max_events);
+  return out;
+}
+
+Result<std::vector<std::string>> filter_log_events(AwsClient& client, const std::string& group,
+                                                   int64_t start_ms, int64_t end_ms, size_t max_events) {
+  auto events = filter_log_event_records(client, group, start_ms, end_ms, max_events);
+  if (!events) return events.error();
+  std::vector<std::string> out;
+  out.reserve(events->size());
+  for (auto& e : *events) out.push_back(std::move(e.message));
   return out;
 }
 

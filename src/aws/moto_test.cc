@@ -122,6 +122,16 @@ TEST_F(MotoBehindProxy, LogsFilterReadsAFunctionsEvents) {
   EXPECT_EQ(*events, (std::vector<std::string>{"START RequestId: 1", "GET /info/health 200"}));
 }
 
+TEST_F(MotoBehindProxy, LogsFilterNamesEachEventsStream) {
+  auto logs = client("logs");
+  auto events = filter_log_event_records(logs, "/aws/lambda/fn", now_ms_ - 60000, now_ms_ + 60000);
+  ASSERT_TRUE(events.has_value()) << events.error().message;
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].stream, "s1");
+  EXPECT_EQ((*events)[1].message, "GET /info/health 200");
+  EXPECT_GT((*events)[1].timestamp_ms, now_ms_ - 60000);
+}
+
 TEST_F(MotoBehindProxy, MetricDataSumsPerAlias) {
   auto cw = client("monitoring");
   std::vector<std::pair<std::string, std::string>> dims = {{"FunctionName", "fn"}, {"Resource", "fn:live"}};

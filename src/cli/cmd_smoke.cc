@@ -5,6 +5,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/lambda_smoke.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "smoke/smoke.h"
@@ -17,7 +18,8 @@ constexpr std::string_view kHelp =
     R"(usage: villager smoke ENV [--service S] [--only CHECK,...] [--json] [--junit FILE] [-c FILE]
 
 Runs the smoke suite against an environment's public endpoints: http://LISTEN of each service for a
-local environment, the configured URLs for a url environment. Built-in checks:
+local environment, the configured URLs for a url environment, each function's alias URL for a lambda
+environment. Built-in checks:
 
   health     the health path answers 200 with the expected body, retried until a deadline
   auth       protected paths refuse no/wrong credential and accept the right one; the write
@@ -26,6 +28,7 @@ local environment, the configured URLs for a url environment. Built-in checks:
              a foreign origin gets no allow-origin
   plaintext  encrypts a marker as the browser does, uploads, downloads and compares it, then scans
              storage and logs for the marker, file name, key, tokens and the spoofed client IP
+             (lambda: the S3 objects under storage_prefix and the CloudWatch Logs of each function)
   frontend   pages answer 200 text/html and their same-origin assets load
 
 plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
@@ -84,6 +87,8 @@ int run_smoke(const std::vector<std::string>& argv) {
   opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
   opts.extra_scan_paths.push_back(cfg->state_dir() / "state.db");  // villager's own state too
   opts.version = read_version(*cfg);
+  // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
+  if (env->target == "lambda") opts.remote_sources = lambda_remote_sources(*cfg, *env);
 
   auto report = smoke::run_smoke(*cfg, *targets, opts);
   if (!report)

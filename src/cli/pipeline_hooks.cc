@@ -7,6 +7,7 @@
 
 #include "base/redact.h"
 #include "base/strings.h"
+#include "cli/lambda_smoke.h"
 #include "report/review.h"
 #include "secrets/key.h"
 #include "secrets/secret_store.h"
@@ -73,6 +74,8 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   opts.extra_scan_paths = smoke::local_scan_paths(config, env, targets);
   // villager's own state: no secret or canary may reach the store either.
   opts.extra_scan_paths.push_back(config.state_dir() / "state.db");
+  // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
+  if (env.target == "lambda") opts.remote_sources = lambda_remote_sources(config, env);
   auto report = smoke::run_smoke(config, targets, opts);
   if (!report) return report.error().context("smoke suite");
   detail = "{\"smoke\":" + smoke::to_json(*report) + "}";

@@ -26,7 +26,8 @@ const std::vector<std::string> kServiceKeys = {
 const std::vector<std::string> kEnvKeys = {
     "target",    "listen",        "urls",           "requires",     "strategy",    "steps",  "step_interval",
     "watch",     "rehearse",      "probe_interval", "functions",    "alias",       "region", "endpoint",
-    "s3_bucket", "s3_key_prefix", "aws_profile",    "cors_origins", "url_template"};
+    "s3_bucket", "s3_key_prefix", "aws_profile",    "cors_origins", "url_template",
+    "storage_bucket", "storage_prefix"};
 const std::vector<std::string> kTargets = {"local", "url", "lambda"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",

@@ -71,6 +71,10 @@ struct LambdaConfig {
   // Replaces the Function URL Lambda reports, "{function}" and "{qualifier}" filled in; for emulators
   // that serve function URLs elsewhere (the tests' harness). Empty: use the real Function URL.
   std::string url_template;
+  // Where the service keeps transfers, read by the smoke suite's plaintext scan (ListObjectsV2 and
+  // GetObject under storage_prefix). Empty bucket: S3 is not scanned (the log groups still are).
+  std::string storage_bucket;
+  std::string storage_prefix = "transfers/";
 };
 
 struct EnvironmentConfig {

@@ -8,8 +8,9 @@ namespace villager::config {
 
 namespace {
 
-const char* kLambdaOnlyKeys[] = {"functions",     "alias",       "region",       "endpoint",    "s3_bucket",
-                                 "s3_key_prefix", "aws_profile", "cors_origins", "url_template"};
+const char* kLambdaOnlyKeys[] = {"functions",    "alias",          "region",        "endpoint",
+                                 "s3_bucket",    "s3_key_prefix",  "aws_profile",   "cors_origins",
+                                 "url_template", "storage_bucket", "storage_prefix"};
 
 // Lambda function names: letters, digits, - and _, up to 64 characters (an ARN is also accepted).
 bool valid_function_name(const std::string& s) {
@@ -64,6 +65,16 @@ void parse_lambda_environment(TomlReader& r, const toml::table& t, EnvironmentCo
   r.get(t, "url_template", l.url_template);
   if (!l.url_template.empty() && l.url_template.find("{function}") == std::string::npos)
     r.error(r.where(t, "url_template"), "url_template must contain {function} (and usually {qualifier})");
+  r.get(t, "storage_bucket", l.storage_bucket);
+  static const std::regex kBucket("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$");
+  if (!l.storage_bucket.empty() && !std::regex_match(l.storage_bucket, kBucket))
+    r.error(r.where(t, "storage_bucket"),
+            "storage_bucket must be an S3 bucket name (3-63 lowercase letters, digits, . or -): '" +
+                l.storage_bucket + "'");
+  r.get(t, "storage_prefix", l.storage_prefix);
+  if (starts_with(l.storage_prefix, "/"))
+    r.error(r.where(t, "storage_prefix"),
+            "storage_prefix is an S3 key prefix and must not start with /: '" + l.storage_prefix + "'");
 }
 
 bool apply_strategy_preset(const std::string& name, EnvironmentConfig& e) {

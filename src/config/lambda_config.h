@@ -13,9 +13,9 @@ namespace villager::config {
 using CheckService =
     std::function<void(const toml::source_region& at, const std::string& service, const std::string& where)>;
 
-// Reads functions, alias, region, endpoint, s3_bucket, s3_key_prefix, aws_profile, cors_origins and
-// url_template into e.lambda; records an error for lambda keys on other targets and for a lambda
-// environment without `functions`.
+// Reads functions, alias, region, endpoint, s3_bucket, s3_key_prefix, aws_profile, cors_origins,
+// url_template, storage_bucket and storage_prefix into e.lambda; records an error for lambda keys on other
+// targets and for a lambda environment without `functions`.
 void parse_lambda_environment(TomlReader& r, const toml::table& t, EnvironmentConfig& e,
                               const CheckService& check_service);
 

@@ -39,6 +39,8 @@ s3_bucket = "deploy-bucket"
   EXPECT_EQ(e.lambda.alias, "live");
   EXPECT_EQ(e.lambda.region, "eu-west-2");
   EXPECT_EQ(e.lambda.s3_bucket, "deploy-bucket");
+  EXPECT_EQ(e.lambda.storage_bucket, "");
+  EXPECT_EQ(e.lambda.storage_prefix, "transfers/");
   EXPECT_EQ(e.strategy, Strategy::kCanary);
   EXPECT_EQ(e.steps, (std::vector<int>{10, 100}));
   EXPECT_EQ(e.step_interval, Millis(5 * 60 * 1000));
@@ -84,6 +86,40 @@ strategy = "Linear10PercentEvery1Minutes"
   EXPECT_NE(m.find("region must look like"), std::string::npos) << m;
   EXPECT_NE(m.find("unknown strategy 'Linear10PercentEvery1Minutes'"), std::string::npos) << m;
   EXPECT_NE(m.find("/tmp/villager.toml:"), std::string::npos) << m;
+}
+
+TEST(LambdaConfig, ReadsAndChecksTheTransfersStorage) {
+  auto ok = parse(R"(
+[environments.prod]
+target = "lambda"
+functions = { user = "fn-user" }
+storage_bucket = "sgraph-send-transfers"
+storage_prefix = "prod/transfers/"
+)");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->environments[0].lambda.storage_bucket, "sgraph-send-transfers");
+  EXPECT_EQ(ok->environments[0].lambda.storage_prefix, "prod/transfers/");
+  auto bad = parse(R"(
+[environments.prod]
+target = "lambda"
+functions = { user = "fn-user" }
+storage_bucket = "Bad_Bucket"
+storage_prefix = "/transfers/"
+)");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("storage_bucket must be an S3 bucket name"), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("storage_prefix is an S3 key prefix"), std::string::npos)
+      << bad.error().message;
+  auto local = parse(R"(
+[environments.dev]
+target = "local"
+listen = { user = "127.0.0.1:8080" }
+storage_bucket = "sgraph-send-transfers"
+)");
+  ASSERT_FALSE(local.has_value());
+  EXPECT_NE(local.error().message.find("'storage_bucket' is only for target \"lambda\""), std::string::npos)
+      << local.error().message;
 }
 
 TEST(LambdaConfig, LambdaKeysOnOtherTargetsAndMissingFunctions) {

@@ -55,16 +55,64 @@ std::string mask_value(const std::string& value) {
   return head + "***";
 }
 
-Result<ScanSummary> scan_for_canaries(const std::vector<std::filesystem::path>& roots,
-                                      const std::vector<Canary>& canaries) {
-  struct Needle {
-    const Canary* canary;
-    EncodedForm form;
-  };
+namespace {
+
+struct Needle {
+  const Canary* canary;
+  EncodedForm form;
+};
+
+std::vector<Needle> needles_for(const std::vector<Canary>& canaries) {
   std::vector<Needle> needles;
   for (const auto& c : canaries)
     for (auto& f : encoded_forms(c.value)) needles.push_back({&c, std::move(f)});
+  return needles;
+}
 
+// Every needle in `data`, hits sorted by offset, appended to `s` under `name`.
+void scan_data(const std::string& name, std::string_view data, const std::vector<Needle>& needles,
+               ScanSummary& s) {
+  ++s.files;
+  s.bytes += data.size();
+  std::vector<ScanHit> hits;
+  for (const auto& n : needles) {
+    std::boyer_moore_horspool_searcher searcher(n.form.bytes.begin(), n.form.bytes.end());
+    auto it = data.cbegin();
+    while (true) {
+      auto found = std::search(it, data.cend(), searcher);
+      if (found == data.cend()) break;
+      uint64_t off = static_cast<uint64_t>(found - data.cbegin());
+      // One value can match as several forms at one place (raw == percent for plain text).
+      bool dup = std::any_of(hits.begin(), hits.end(),
+                             [&](const ScanHit& h) { return h.offset == off && h.canary == n.canary->name; });
+      if (!dup) hits.push_back({name, off, n.canary->name, n.form.form, mask_value(n.canary->value)});
+      it = found + 1;
+    }
+  }
+  std::sort(hits.begin(), hits.end(), [](const ScanHit& a, const ScanHit& b) { return a.offset < b.offset; });
+  s.hits.insert(s.hits.end(), hits.begin(), hits.end());
+}
+
+}  // namespace
+
+ScanSummary scan_sources_for_canaries(const std::vector<ScanSource>& sources,
+                                      const std::vector<Canary>& canaries) {
+  auto needles = needles_for(canaries);
+  ScanSummary s;
+  for (const auto& src : sources) {
+    std::string_view data = src.bytes;
+    if (data.size() > kMaxScanBytesPerFile) {
+      data = data.substr(0, kMaxScanBytesPerFile);
+      s.truncated.push_back(src.name);
+    }
+    scan_data(src.name, data, needles, s);
+  }
+  return s;
+}
+
+Result<ScanSummary> scan_for_canaries(const std::vector<std::filesystem::path>& roots,
+                                      const std::vector<Canary>& canaries) {
+  auto needles = needles_for(canaries);
   ScanSummary s;
   auto scan_file = [&](const std::filesystem::path& p) -> Status {
     std::ifstream in(p, std::ios::binary);
@@ -79,27 +127,7 @@ Result<ScanSummary> scan_for_canaries(const std::vector<std::filesystem::path>& 
     std::string data(size, '\0');
     in.read(data.data(), static_cast<std::streamsize>(size));
     data.resize(static_cast<size_t>(in.gcount()));
-    ++s.files;
-    s.bytes += data.size();
-    std::vector<ScanHit> hits;
-    for (const auto& n : needles) {
-      std::boyer_moore_horspool_searcher searcher(n.form.bytes.begin(), n.form.bytes.end());
-      auto it = data.cbegin();
-      while (true) {
-        auto found = std::search(it, data.cend(), searcher);
-        if (found == data.cend()) break;
-        uint64_t off = static_cast<uint64_t>(found - data.cbegin());
-        // One value can match as several forms at one place (raw == percent for plain text).
-        bool dup = std::any_of(hits.begin(), hits.end(), [&](const ScanHit& h) {
-          return h.offset == off && h.canary == n.canary->name;
-        });
-        if (!dup) hits.push_back({p.string(), off, n.canary->name, n.form.form, mask_value(n.canary->value)});
-        it = found + 1;
-      }
-    }
-    std::sort(hits.begin(), hits.end(),
-              [](const ScanHit& a, const ScanHit& b) { return a.offset < b.offset; });
-    s.hits.insert(s.hits.end(), hits.begin(), hits.end());
+    scan_data(p.string(), data, needles, s);
     return Ok();
   };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "smoke/smoke.h"
 
 namespace villager::smoke {
 
@@ -47,6 +48,12 @@ struct ScanSummary {
 
 // Scans every regular file under each root (a root may be a file). Unreadable files are an error.
 Result<ScanSummary> scan_for_canaries(const std::vector<std::filesystem::path>& roots,
+                                      const std::vector<Canary>& canaries);
+
+// Scans bytes that are not files (S3 objects, log streams); each source counts as one file in the
+// summary and its hits carry the source's name. Sources longer than kMaxScanBytesPerFile are scanned up
+// to that many bytes (and noted in `truncated`).
+ScanSummary scan_sources_for_canaries(const std::vector<ScanSource>& sources,
                                       const std::vector<Canary>& canaries);
 
 // A value shown in a report without giving it away: the first two characters of long values, then ***.

@@ -68,6 +68,26 @@ TEST(CanaryScan, ReportsFileOffsetFormAndMaskedValue) {
   for (const auto& h : s->hits) EXPECT_EQ(h.masked.find(token), std::string::npos);
 }
 
+TEST(CanaryScan, RemoteSourcesReportTheirNameAndOffset) {
+  const std::string token = "tok-1234567890-secret";
+  std::vector<ScanSource> sources = {
+      {"s3://bucket/transfers/ab/abcd/meta.json", "{\"note\":\"" + hex_encode(token) + "\"}"},
+      {"logs:/aws/lambda/fn/2026/11/27/[$LATEST]0001", "START RequestId: 1\nx-token: " + token + "\n"},
+      {"s3://bucket/transfers/ab/abcd/payload", "\x01\x02 ciphertext"},
+  };
+  auto s = scan_sources_for_canaries(sources, {{"access token", token}});
+  EXPECT_EQ(s.files, 3u);
+  EXPECT_TRUE(s.missing.empty());
+  ASSERT_EQ(s.hits.size(), 2u);
+  EXPECT_EQ(s.hits[0].file, "s3://bucket/transfers/ab/abcd/meta.json");
+  EXPECT_EQ(s.hits[0].offset, 9u);
+  EXPECT_EQ(s.hits[0].form, "hex");
+  EXPECT_EQ(s.hits[1].file, "logs:/aws/lambda/fn/2026/11/27/[$LATEST]0001");
+  EXPECT_EQ(s.hits[1].offset, 28u);
+  EXPECT_EQ(s.hits[1].form, "raw");
+  EXPECT_TRUE(scan_sources_for_canaries(sources, {{"marker", "villager-marker-0"}}).hits.empty());
+}
+
 TEST(CanaryScan, FindsEveryOccurrenceInOneFile) {
   TempDir dir;
   ASSERT_TRUE(write_file_atomic(dir / "a.log", "markerXmarkerYmarker").ok());

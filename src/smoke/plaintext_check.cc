@@ -3,6 +3,7 @@
 // ciphertext), then scans storage and logs for every canary and checks meta.json's fields.
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -56,10 +57,12 @@ void check_ip_hashes(const nlohmann::json& j, const std::string& where, const st
   }
 }
 
-void check_meta(const std::filesystem::path& file, const std::vector<std::string>& allowed, CheckResult& r) {
-  std::ifstream in(file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string where = file.string();
+// Log events written before the check started still count, within this margin: the service's clock
+// and CloudWatch's timestamps need not agree with ours to the second.
+constexpr std::chrono::milliseconds kRemoteLogMargin{5 * 60 * 1000};
+
+void check_meta_text(const std::string& where, const std::string& text,
+                     const std::vector<std::string>& allowed, CheckResult& r) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     r.failures.push_back({where, "a JSON object", excerpt(text)});
@@ -71,6 +74,40 @@ void check_meta(const std::filesystem::path& file, const std::vector<std::string
   int found = 0;
   check_ip_hashes(j, where, "", r, found);
   if (found == 0) r.failures.push_back({where, "an IP hash field (SHA-256 of the client IP)", "none"});
+}
+
+void check_meta(const std::filesystem::path& file, const std::vector<std::string>& allowed, CheckResult& r) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  check_meta_text(file.string(), text, allowed, r);
+}
+
+// Scans the remote storage and logs (S3 objects, log streams) and checks this transfer's meta.json
+// among them; returns whether that meta.json was found.
+bool scan_remote(const RemoteSources& remote, int64_t since_ms, const std::vector<Canary>& canaries,
+                 const std::string& id, const std::vector<std::string>& meta_fields, CheckResult& r) {
+  auto sources = remote(since_ms);
+  if (!sources) {
+    r.failures.push_back(
+        {"reading remote storage and logs", "every object and log event readable", sources.error().message});
+    return false;
+  }
+  auto scan = scan_sources_for_canaries(*sources, canaries);
+  for (const auto& h : scan.hits)
+    r.failures.push_back(
+        {h.file + ":" + std::to_string(h.offset), "no " + h.canary,
+         h.canary + " (" + h.form + ") " + h.masked + " at byte " + std::to_string(h.offset)});
+  for (const auto& f : scan.truncated) r.notes.push_back("scanned only the first 64 MiB of " + f);
+  r.notes.push_back("scanned " + std::to_string(scan.files) + " remote objects and log streams, " +
+                    std::to_string(scan.bytes) + " bytes");
+  if (id.empty()) return false;
+  const std::string meta_suffix = "/" + id + "/meta.json";
+  for (const auto& src : *sources)
+    if (ends_with(src.name, meta_suffix)) {
+      check_meta_text(src.name, src.bytes, meta_fields, r);
+      return true;
+    }
+  return false;
 }
 
 // meta.json of this transfer, wherever the storage roots keep it (transfers/{id[:2]}/{id}/meta.json).
@@ -96,6 +133,9 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
   std::vector<CheckResult> out;
   for (const auto& t : ctx.targets) {
     const auto started = ctx.clock.steady_now();
+    const int64_t since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 ctx.clock.now().time_since_epoch() - kRemoteLogMargin)
+                                 .count();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     if (!is_transfers_service(*svc, sc)) continue;
     CheckResult r{"plaintext", t.service};
@@ -202,19 +242,23 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
           r.notes.push_back("not found, not scanned: " + m);
       }
       for (const auto& f : scan->truncated) r.notes.push_back("scanned only the first 64 MiB of " + f);
-      if (roots.empty())
+      if (roots.empty() && !ctx.options.remote_sources)
         r.notes.push_back("storage and logs not scanned: no [smoke] storage/logs for this environment");
       else
         r.notes.push_back("scanned " + std::to_string(scan->files) + " files, " +
                           std::to_string(scan->bytes) + " bytes for " + std::to_string(canaries.size()) +
                           " canaries");
     }
-    if (!id.empty()) {
+    const auto& meta_fields = sc.meta_fields.empty() ? kDefaultMetaFields : sc.meta_fields;
+    bool remote_meta = false;
+    if (ctx.options.remote_sources)
+      remote_meta = scan_remote(ctx.options.remote_sources, since_ms, canaries, id, meta_fields, r);
+    if (!id.empty() && !remote_meta) {
       std::vector<std::filesystem::path> meta_roots = storage;
       meta_roots.insert(meta_roots.end(), ctx.options.extra_scan_paths.begin(),
                         ctx.options.extra_scan_paths.end());
       if (auto meta = find_meta(meta_roots, id))
-        check_meta(*meta, sc.meta_fields.empty() ? kDefaultMetaFields : sc.meta_fields, r);
+        check_meta(*meta, meta_fields, r);
       else
         r.notes.push_back("meta.json of transfer " + id +
                           " not found under the scanned storage: fields not checked");

@@ -6,6 +6,7 @@
 // masks registered secrets. Which checks apply to which service is in docs/smoke.md.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -29,12 +30,25 @@ struct SmokeTarget {
 
 using SecretLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
+// Bytes the plaintext check scans that are not local files: an S3 object ("s3://bucket/key") or one
+// CloudWatch Logs stream's messages joined by newlines ("logs:/aws/lambda/fn/stream").
+struct ScanSource {
+  std::string name;
+  std::string bytes;
+};
+// Reads the remote storage and logs of an environment; log events from `since_ms` (milliseconds since
+// the epoch) on. An error fails the plaintext check (the storage could not be checked).
+using RemoteSources = std::function<Result<std::vector<ScanSource>>(int64_t since_ms)>;
+
 struct SmokeOptions {
   std::vector<std::string> only;  // check names (built-in or declarative); empty: all
   SecretLookup secret;            // values for auth_secret, the access token, ${secret:NAME}
   // Folders or files scanned by the plaintext check besides [smoke] storage/logs (absolute): the
   // agent's data and log folders for a local environment. A missing one is noted, not failed.
   std::vector<std::filesystem::path> extra_scan_paths;
+  // Remote storage and logs scanned by the plaintext check (a lambda environment's S3 transfers and
+  // CloudWatch Logs, set up by the CLI so smoke does not link AWS); empty: none.
+  RemoteSources remote_sources;
   std::string version;     // ${VERSION}
   Clock* clock = nullptr;  // retries and health deadlines; nullptr: the real clock
 };
