@@ -335,8 +335,10 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       if (!s.ok()) {
         run.finish(results, store::DeploymentStatus::kFailed,
                    "rollback rehearsal failed: " + s.error().message);
-        for (auto& x : results)
+        for (auto& x : results) {
           run.audit("deploy.refused", x.service, {{"reason", "rollback rehearsal failed"}});
+          emit(notify::kDeployFailed, x, "refused", {"rollback rehearsal failed: " + s.error().message});
+        }
         out.services = results;
         return done(3, "rollback rehearsal of " + r.service +
                            " failed, so this release could not be rolled back: " + s.error().message);

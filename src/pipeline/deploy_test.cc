@@ -126,9 +126,11 @@ TEST_F(DeployTest, UnhealthyCandidateMovesNoTraffic) {
   auto o = run_deploy();  // ...then the same build never becomes healthy.
   EXPECT_EQ(o.exit_code, 1) << o.message;
   EXPECT_NE(o.message.find("no traffic was moved"), std::string::npos) << o.message;
-  for (const auto& c : target_.calls)
-    if (c.rfind("weights", 0) == 0)
+  for (const auto& c : target_.calls) {
+    if (c.rfind("weights", 0) == 0) {
       EXPECT_EQ(c, "weights user " + v1 + "=100") << "only a restore may touch weights";
+    }
+  }
   EXPECT_EQ(target_.serving("user"), v1);
   EXPECT_EQ(store::get_deployment(*store_, o.services[0].deployment_id)->status,
             store::DeploymentStatus::kFailed);

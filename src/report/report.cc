@@ -191,14 +191,73 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     f.note = "detection (failing step, or the rollback command) to restored";
     report.targets.push_back(f);
   }
-  report.targets.push_back(
-      no_data("uptime", "Production uptime (probes)", "percent", "99.9%+",
-              "the store keeps no probe results yet (the agent's probes are not recorded)"));
+  {
+    // Uptime: the agent's probes through the public listener of every gated (production-like)
+    // environment; an environment without approvals is not production.
+    int64_t samples = 0, ok = 0;
+    if (config) {
+      for (const auto& env : config->environments) {
+        if (env.requires_roles.empty() && env.name != "production") continue;
+        if (!options.environment.empty() && env.name != options.environment) continue;
+        for (const auto& s : config->services) {
+          auto a = store::probe_availability(store, env.name, s.name, "", options.since_ms);
+          if (!a) continue;
+          samples += a->samples;
+          ok += a->ok;
+        }
+      }
+    }
+    if (samples == 0) {
+      report.targets.push_back(no_data("uptime", "Production uptime (probes)", "percent", "99.9%+",
+                                       "no probe of a production environment in the window"));
+    } else {
+      Figure f;
+      f.key = "uptime";
+      f.name = "Production uptime (probes)";
+      f.unit = "percent";
+      f.value = 100.0 * double(ok) / double(samples);
+      f.samples = static_cast<int>(samples);
+      f.display =
+          fixed(*f.value, 3) + "% (" + std::to_string(ok) + " of " + std::to_string(samples) + " probes)";
+      f.target = "99.9%+";
+      f.met = *f.value >= 99.9 - 1e-9;
+      f.note = "health probes the agent records for gated environments";
+      report.targets.push_back(f);
+    }
+  }
   report.targets.push_back(rate("deployment_success_rate", "Deployment success rate", succeeded, deploys,
                                 "99%+", kSuccessTargetPercent, true, "finished deploys that succeeded",
                                 "no finished deploy in the window"));
-  report.targets.push_back(no_data("approval_to_deployed", "Approval to deployed (median, worst)", "ms",
-                                   "under 15m", "the store records no approvals yet"));
+  {
+    // Approval to deployed: recorded by deploy with each gated deployment (last approval to 100%).
+    std::vector<double> waits;
+    for (const auto& d : history) {
+      if (!in_window(d) || d.kind != DeploymentKind::kDeploy) continue;
+      auto j = nlohmann::json::parse(d.detail, nullptr, false);
+      if (j.is_object() && j.contains("approval_to_deployed_ms") && j["approval_to_deployed_ms"].is_number())
+        waits.push_back(j["approval_to_deployed_ms"].get<double>());
+    }
+    if (waits.empty()) {
+      report.targets.push_back(no_data("approval_to_deployed", "Approval to deployed (median, worst)", "ms",
+                                       "under 15m", "no gated deploy in the window"));
+    } else {
+      std::sort(waits.begin(), waits.end());
+      double med = waits.size() % 2 ? waits[waits.size() / 2]
+                                    : (waits[waits.size() / 2 - 1] + waits[waits.size() / 2]) / 2;
+      Figure f;
+      f.key = "approval_to_deployed";
+      f.name = "Approval to deployed (median, worst)";
+      f.unit = "ms";
+      f.value = med;
+      f.samples = static_cast<int>(waits.size());
+      f.display = duration_text(med) + ", worst " + duration_text(waits.back()) + " (" +
+                  std::to_string(f.samples) + " deploys)";
+      f.target = "under 15m";
+      f.met = waits.back() < 15.0 * 60 * 1000;
+      f.note = "last required approval to 100% traffic";
+      report.targets.push_back(f);
+    }
+  }
   if (!config) {
     report.targets.push_back(
         no_data("monitoring_coverage", "Monitoring coverage", "percent", "100%", "no villager.toml loaded"));

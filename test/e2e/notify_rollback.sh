@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # A manual rollback reports rolled_back per service with its trigger and timing, then a status update
-# showing the restored version. (Automatic rollback events come from the watch and canary hooks of the
-# monitor branch; their e2e test is pending until it is merged.)
+# showing the restored version. (Automatic rollbacks: notify_auto_rollback.sh.)
 source "$(dirname "$0")/lib/project.sh"
 source "$(dirname "$0")/lib/notify.sh"
 start_receiver HOOK
