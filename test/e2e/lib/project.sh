@@ -24,6 +24,8 @@ e2e_cleanup() {
   exit $rc
 }
 trap e2e_cleanup EXIT
+# A test killed by a timeout still stops what it started.
+trap "exit 143" TERM INT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
