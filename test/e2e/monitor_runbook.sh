@@ -35,7 +35,8 @@ type = "webhook"
 url = "http://127.0.0.1:9099/hooks/T000/SECRETPATH"
 TOML
 
-"$V" runbook --help | grep -q 'usage: villager runbook ENV' || fail "no help"
+"$V" runbook --help > "$work/help.txt"
+grep -q "usage: villager runbook ENV" "$work/help.txt" || fail "no help"
 out=$("$V" runbook production) || fail "runbook exited $?"
 grep -q '^# Runbook: sgraph-send / production' <<<"$out" || fail "no title: $out"
 grep -q '| 5xx | critical | all | the share of requests answered 5xx is above 1% over the last 1m |' <<<"$out" \

@@ -2,7 +2,8 @@
 # send-server configuration: --help exits 0; bad flags and unknown faults are usage errors (exit 2).
 source "$(dirname "$0")/lib/send_server.sh"
 
-"$SEND_SERVER_BIN" --help | grep -q -- "--mode user|admin" || fail "--help text"
+help_text=$("$SEND_SERVER_BIN" --help)
+grep -q -- "--mode user|admin" <<<"$help_text" || fail "--help text"
 check_usage() {  # what, then the command
   local what=$1 rc=0
   shift
