@@ -4,6 +4,8 @@ namespace villager::cli {
 
 // Ordered as a release flows: set up, build, gate, ship, watch, report.
 const std::vector<Command>& command_table() {
+  // One command per line, so branches adding commands merge cleanly.
+  // clang-format off
   static const std::vector<Command> table = {
       kHelpCommand,
       kInitCommand,
@@ -11,6 +13,9 @@ const std::vector<Command>& command_table() {
       kScanCommand,
       kPackageCommand,
       kSecretsCommand,
+      kKeysCommand,
+      kApproveCommand,
+      kApprovalsCommand,
       kDeployCommand,
       kRollbackCommand,
       kStatusCommand,
@@ -18,14 +23,12 @@ const std::vector<Command>& command_table() {
       kSmokeCommand,
       kLoadCommand,
       kAgentCommand,
-      kAuditCommand,
+      kRunbookCommand,
       kReportCommand,
       kIssuesCommand,
-      kKeysCommand,
-      kApproveCommand,
-      kApprovalsCommand,
-      kRunbookCommand,
+      kAuditCommand,
   };
+  // clang-format on
   return table;
 }
 

@@ -8,8 +8,8 @@
 #include "base/strings.h"
 #include "config/gate_config.h"
 #include "config/lambda_config.h"
-#include "config/smoke_checks.h"
 #include "config/notify_config.h"
+#include "config/smoke_checks.h"
 #include "config/toml_reader.h"
 
 namespace villager::config {
@@ -24,10 +24,10 @@ const std::vector<std::string> kServiceKeys = {
     "frontend_pages",  "protected_paths", "auth_header", "auth_secret", "health_interval", "health_timeout",
     "health_deadline", "drain_timeout"};
 const std::vector<std::string> kEnvKeys = {
-    "target",    "listen",        "urls",           "requires",     "strategy",    "steps",  "step_interval",
-    "watch",     "rehearse",      "probe_interval", "functions",    "alias",       "region", "endpoint",
-    "s3_bucket", "s3_key_prefix", "aws_profile",    "cors_origins", "url_template",
-    "storage_bucket", "storage_prefix"};
+    "target",        "listen",         "urls",          "requires",       "strategy",    "steps",
+    "step_interval", "watch",          "rehearse",      "probe_interval", "functions",   "alias",
+    "region",        "endpoint",       "s3_bucket",     "s3_key_prefix",  "aws_profile", "cors_origins",
+    "url_template",  "storage_bucket", "storage_prefix"};
 const std::vector<std::string> kTargets = {"local", "url", "lambda"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",

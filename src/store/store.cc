@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "store/migrations.h"
 
@@ -64,7 +66,15 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& state_dir, const Open
   if (!s.ok()) return s.error().context(ctx);
   // WAL: readers never block the writer, and a crash mid-write leaves the last committed state intact
   // (uncommitted frames in the -wal file are ignored on the next open).
+  // Switching a new database to WAL needs an exclusive lock, and SQLite answers "locked" at once here
+  // rather than calling the busy handler; two processes creating the store together retry until the
+  // busy timeout.
   Result<std::string> mode = db->query_text("PRAGMA journal_mode = WAL");
+  for (auto deadline = std::chrono::steady_clock::now() + kBusyTimeout;
+       !mode && mode.error().code == Code::kUnavailable && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    mode = db->query_text("PRAGMA journal_mode = WAL");
+  }
   if (!mode) return mode.error().context(ctx);
   if (*mode != "wal") return Internal(ctx + ": journal_mode is '" + *mode + "', expected 'wal'");
   // FULL, not NORMAL: NORMAL is already safe against a process crash, but after a power loss it may drop
