@@ -53,15 +53,21 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
   if (!version) return version.error();
 
   // Scan everything before packing anything: a refused package writes nothing.
+  // The same rules as `villager package`: one allowlist beside villager.toml, with paths from the project
+  // root; a build directory cannot silence its own secrets.
   std::vector<artifact::Finding> all;
+  artifact::ScanOptions scan_opts;
+  scan_opts.default_allowlist = false;
+  std::error_code ec;
+  if (fs::exists(config.root / artifact::kAllowlistFileName, ec))
+    scan_opts.allowlist = config.root / artifact::kAllowlistFileName;
   for (const auto* s : chosen) {
     fs::path dir = config.root / s->build_dir;
-    auto found = artifact::scan_directory(dir);
+    scan_opts.path_prefix = fs::path(s->build_dir).lexically_normal().generic_string();
+    if (!scan_opts.path_prefix.empty() && scan_opts.path_prefix.back() != '/') scan_opts.path_prefix += '/';
+    auto found = artifact::scan_directory(dir, scan_opts);
     if (!found) return found.error().context("scanning " + s->name + " (" + dir.string() + ")");
-    for (auto f : *found) {
-      f.file = s->build_dir + "/" + f.file;
-      all.push_back(std::move(f));
-    }
+    for (auto& f : *found) all.push_back(std::move(f));
   }
   if (!all.empty()) {
     if (findings) *findings = all;
@@ -71,7 +77,6 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
   }
 
   fs::path state = config.state_dir();
-  std::error_code ec;
   auto rel_state = fs::relative(state, config.root, ec);
   auto git = artifact::read_git_info(
       config.root, ec ? std::vector<std::string>{} : std::vector<std::string>{rel_state.string()});
