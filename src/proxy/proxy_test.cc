@@ -208,6 +208,22 @@ TEST(Proxy, EmptyTableIs503) {
   EXPECT_EQ(r2->result_int(), 503u);
 }
 
+TEST(Proxy, ErrorAnswerToHeadHasALengthButNoBody) {
+  Routes routes;
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  ASSERT_TRUE(c.send_raw("HEAD / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto head = c.read(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->result_int(), 503u);
+  EXPECT_NE((*head)[boost::beast::http::field::content_length], "0");
+  // Had a body followed the HEAD answer, it would be read here as the start of the next response.
+  auto get = c.read();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->result_int(), 503u);
+  EXPECT_TRUE(is_json_error(*get)) << get->body();
+}
+
 TEST(Proxy, SlowUpstreamIs504AndTheProxyKeepsServing) {
   TestUpstream a("v1");
   Routes routes(RouteTable{{to(a)}, ""});

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <utility>
@@ -17,6 +18,8 @@ namespace {
 
 // Upstream response headers may be larger than what we accept from clients (cookies, CSPs).
 constexpr uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
+// Bodies up to this size are copied behind the head and sent with it as one buffer.
+constexpr size_t kInlineBodyBytes = 16 * 1024;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool is_http_error(const error_code& ec) {
@@ -135,6 +138,7 @@ void Session::on_read_body(error_code ec) {
 
 void Session::fail_read(error_code ec) {
   client_version_ = 11;
+  head_request_ = false;
   routes_.reset();
   const ProxyLimits& limits = worker_.limits();
   // A request we could not parse leaves the stream out of sync: answer, then close.
@@ -158,6 +162,7 @@ void Session::route() {
   parser_.reset();
   client_version_ = req_.version();
   client_keep_alive_ = req_.keep_alive();
+  head_request_ = req_.method() == http::verb::head;
   idempotent_ = is_idempotent(req_.method());
   retried_ = false;
   upstream_timed_out_ = false;
@@ -226,8 +231,9 @@ void Session::on_connect(error_code ec) {
 void Session::send_upstream() {
   phase_ = Phase::kUpstream;
   set_deadline(worker_.limits().upstream_timeout);
-  http::async_write(upstream_->socket, req_,
-                    [self = shared_from_this()](error_code ec, size_t) { self->on_upstream_write(ec); });
+  serialize_head(req_, wire_);
+  async_write_message(upstream_->socket, req_.body(),
+                      [self = shared_from_this()](error_code ec, size_t) { self->on_upstream_write(ec); });
 }
 
 void Session::on_upstream_write(error_code ec) {
@@ -322,8 +328,10 @@ void Session::answer_error(http::status status, std::string_view message, bool k
 void Session::write_response() {
   phase_ = Phase::kWriting;
   set_deadline(worker_.limits().request_timeout);
-  http::async_write(socket_, res_,
-                    [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
+  serialize_head(res_, wire_);
+  // A response to HEAD carries the length of a body it does not send (our own error answers too).
+  async_write_message(socket_, head_request_ ? std::string_view() : std::string_view(res_.body()),
+                      [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
 }
 
 void Session::on_write(error_code ec) {
@@ -351,6 +359,18 @@ void Session::on_write(error_code ec) {
     return;
   }
   read_header();
+}
+
+template <class Handler>
+void Session::async_write_message(TcpSocket& socket, std::string_view body, Handler&& handler) {
+  // wire_ holds the head. A small body joins it, so the message leaves in one send() of one buffer.
+  if (body.size() <= kInlineBodyBytes) {
+    wire_.append(body);
+    asio::async_write(socket, asio::buffer(wire_), std::forward<Handler>(handler));
+    return;
+  }
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(wire_), asio::buffer(body)};
+  asio::async_write(socket, buffers, std::forward<Handler>(handler));
 }
 
 // ---- the deadline ----

@@ -51,6 +51,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_response();
   void on_write(boost::beast::error_code ec);
   void drop_upstream();
+  // Writes wire_ (the serialized head) and `body` to `socket`.
+  template <class Handler>
+  void async_write_message(TcpSocket& socket, std::string_view body, Handler&& handler);
 
   void set_deadline(std::chrono::milliseconds d);
   void wait_timer();
@@ -78,6 +81,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Response res_;
   unsigned client_version_ = 11;
   bool client_keep_alive_ = true;
+  bool head_request_ = false;
   bool idempotent_ = false;
   bool retried_ = false;
   bool set_cookie_ = false;
@@ -85,6 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t upstream_index_ = 0;
   std::unique_ptr<UpstreamConnection> upstream_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> res_parser_;
+  std::string wire_;  // the message being written, as bytes: the request upstream, then the response
   Clock::time_point started_;
   uint64_t bytes_in_ = 0;
 };
