@@ -79,6 +79,27 @@ TEST(Proxy, PostBodyIsForwarded) {
   EXPECT_EQ((*r2)["x-seen-body-bytes"], "5");
 }
 
+TEST(Proxy, ChunkedCloseDelimitedAndLargeResponsesAreReframedWithALength) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  RawClient c(p.port());
+  // Sizes on both sides of the proxy's 16 KiB inline-body limit and of its 64 KiB read size.
+  for (size_t n : {0ul, 5ul, 16384ul, 16385ul, 70000ul, 3000000ul}) {
+    for (std::string kind : {"chunked", "close", "big"}) {
+      SCOPED_TRACE(kind + " " + std::to_string(n));
+      auto r = c.get("/" + kind + "/" + std::to_string(n));
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->result_int(), 200u);
+      EXPECT_EQ(r->body().size(), n);
+      EXPECT_EQ(r->count(boost::beast::http::field::transfer_encoding), 0u);
+      EXPECT_EQ((*r)[boost::beast::http::field::content_length], std::to_string(n));
+      // A close-delimited upstream connection is not pooled, but the client's stays open.
+      EXPECT_TRUE(r->keep_alive());
+    }
+  }
+}
+
 TEST(Proxy, ExpectContinueIsAnsweredThenTheBodyForwarded) {
   TestUpstream a("v1");
   Routes routes(RouteTable{{to(a)}, ""});

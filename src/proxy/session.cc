@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
@@ -90,8 +91,7 @@ void Session::read_header() {
   parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
   parser_->body_limit(limits.max_body_bytes);
   set_deadline(limits.idle_timeout);
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](error_code ec, size_t) { self->on_read_header(ec); });
+  pump(Reading::kHeader);
 }
 
 void Session::on_read_header(error_code ec) {
@@ -123,8 +123,7 @@ void Session::on_read_header(error_code ec) {
 void Session::read_body() {
   phase_ = Phase::kReadingBody;
   set_deadline(worker_.limits().request_timeout);
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](error_code ec, size_t) { self->on_read_body(ec); });
+  pump(Reading::kBody);
 }
 
 void Session::on_read_body(error_code ec) {
@@ -152,6 +151,78 @@ void Session::fail_read(error_code ec) {
     close();  // the client went away (or the deadline closed it)
   } else {
     answer_error(http::status::bad_request, "malformed request: " + ec.message(), false);
+  }
+}
+
+// ---- reading a message ----
+//
+// What Beast's http::async_read does, written out: feed what is buffered to the parser, read more when it
+// needs more, until the header (kHeader) or the whole message is parsed. Beast's version stacks three
+// composed operations, each holding work-tracking executors, per read; this loop costs one lambda.
+
+void Session::pump(Reading what) {
+  const bool upstream = what == Reading::kResponse;
+  beast::flat_buffer& buffer = upstream ? upstream_->buffer : buffer_;
+  error_code ec;
+  while (!satisfied(what) && buffer.size() > 0) {
+    const size_t used = upstream ? res_parser_->put(buffer.data(), ec) : parser_->put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec) return finish_read(what, ec);
+    if (used == 0) break;
+  }
+  if (satisfied(what)) return finish_read(what, {});
+  // Room for what is likely to come: at least 512 bytes, at most 64 KiB per read.
+  const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 512, 64 * 1024);
+  TcpSocket& socket = upstream ? upstream_->socket : socket_;
+  socket.async_read_some(buffer.prepare(room), [self = shared_from_this(), what](error_code ec, size_t n) {
+    self->on_pump(what, ec, n);
+  });
+}
+
+void Session::on_pump(Reading what, error_code ec, size_t n) {
+  if (phase_ == Phase::kClosed) return;
+  const bool upstream = what == Reading::kResponse;
+  if (ec == asio::error::eof) {
+    const bool got_some = upstream ? res_parser_->got_some() : parser_->got_some();
+    if (!got_some) return finish_read(what, http::error::end_of_stream);
+    // A body delimited by the close ends here; anything else is cut short (partial_message).
+    ec = {};
+    if (upstream) {
+      res_parser_->put_eof(ec);
+    } else {
+      parser_->put_eof(ec);
+    }
+    return finish_read(what, ec);
+  }
+  if (ec) return finish_read(what, ec);
+  (upstream ? upstream_->buffer : buffer_).commit(n);
+  pump(what);
+}
+
+bool Session::satisfied(Reading what) const {
+  switch (what) {
+    case Reading::kHeader:
+      return parser_->is_header_done();
+    case Reading::kBody:
+      return parser_->is_done();
+    case Reading::kResponse:
+      return res_parser_->is_done();
+  }
+  return false;
+}
+
+void Session::finish_read(Reading what, error_code ec) {
+  switch (what) {
+    case Reading::kHeader:
+      return on_read_header(ec);
+    case Reading::kBody:
+      return on_read_body(ec);
+    case Reading::kResponse:
+      return on_upstream_read(ec);
   }
 }
 
@@ -245,9 +316,8 @@ void Session::on_upstream_write(error_code ec) {
   res_parser_.emplace();
   res_parser_->header_limit(kMaxUpstreamHeaderBytes);
   res_parser_->body_limit(worker_.limits().max_response_bytes);
-  if (req_.method() == http::verb::head) res_parser_->skip(true);
-  http::async_read(upstream_->socket, upstream_->buffer, *res_parser_,
-                   [self = shared_from_this()](error_code ec, size_t) { self->on_upstream_read(ec); });
+  if (head_request_) res_parser_->skip(true);
+  pump(Reading::kResponse);
 }
 
 void Session::on_upstream_read(error_code ec) {

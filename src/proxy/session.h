@@ -33,6 +33,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   enum class Phase { kReadingHeader, kReadingBody, kConnecting, kUpstream, kWriting, kClosed };
+  // What pump() reads: a request's header, the rest of the request, or the upstream's whole response.
+  enum class Reading { kHeader, kBody, kResponse };
   using Clock = std::chrono::steady_clock;
 
   void read_header();
@@ -40,6 +42,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_body();
   void on_read_body(boost::beast::error_code ec);
   void fail_read(boost::beast::error_code ec);
+  void pump(Reading what);
+  void on_pump(Reading what, boost::beast::error_code ec, size_t n);
+  bool satisfied(Reading what) const;
+  void finish_read(Reading what, boost::beast::error_code ec);
   void route();
   void connect_upstream();
   void on_connect(boost::beast::error_code ec);

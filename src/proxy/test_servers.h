@@ -10,12 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -52,7 +54,8 @@ bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(1
 }
 
 // A keep-alive HTTP/1.1 upstream on 127.0.0.1:<ephemeral>, one thread per connection. Answers 200 with
-// body = release id and echoes what it saw in x-seen-* headers. Path /slow/<ms> waits that long first.
+// body = release id and echoes what it saw in x-seen-* headers. Path /slow/<ms> waits that long first;
+// /chunked/<n>, /close/<n> and /big/<n> answer n bytes (see serve()).
 class TestUpstream {
  public:
   explicit TestUpstream(std::string release_id) : release_(std::move(release_id)) {
@@ -172,12 +175,34 @@ class TestUpstream {
                      [this] { return stopped_.load(); });
       }
       ++requests_;
+      // /chunked/<n> and /close/<n> answer n bytes framed by chunks or by closing the connection;
+      // /big/<n> answers n bytes with a length.
+      if (target.rfind("/chunked/", 0) == 0 || target.rfind("/close/", 0) == 0) {
+        const bool chunked = target[1] == 'c' && target[2] == 'h';
+        const std::string body(std::stoul(target.substr(chunked ? 9 : 7)), 'b');
+        std::string out = "HTTP/1.1 200 OK\r\nx-release: " + release_ + "\r\n";
+        if (chunked) {
+          out += "Transfer-Encoding: chunked\r\n\r\n";
+          for (size_t at = 0; at < body.size(); at += 1000) {
+            const size_t n = std::min<size_t>(1000, body.size() - at);
+            char size[16];
+            std::snprintf(size, sizeof size, "%zx\r\n", n);
+            out += size + body.substr(at, n) + "\r\n";
+          }
+          out += "0\r\n\r\n";
+        } else {
+          out += "Connection: close\r\n\r\n" + body;
+        }
+        if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size()) || !chunked)
+          break;
+        continue;
+      }
       http::response<http::string_body> res{http::status::ok, 11};
       res.set("x-release", release_);
       res.set("x-seen-xff", seen["x-forwarded-for"]);
       res.set("x-seen-proto", seen["x-forwarded-proto"]);
       res.set("x-seen-body-bytes", std::to_string(req.body().size()));
-      res.body() = release_;
+      res.body() = target.rfind("/big/", 0) == 0 ? std::string(std::stoul(target.substr(5)), 'g') : release_;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       std::ostringstream os;
