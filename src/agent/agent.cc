@@ -185,6 +185,8 @@ class Agent {
   std::map<std::pair<std::string, std::string>, Watch> watches_;                // Guarded by monitor_mu_.
   std::unique_ptr<monitor::AlertDispatcher> alerts_;
   std::thread monitor_thread_;
+  std::mutex followups_mu_;
+  std::vector<std::thread> followups_;  // after_watch_rollback calls; joined before exit. Guarded by followups_mu_.
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> stop_releases_{false};
 };
@@ -802,6 +804,7 @@ void Agent::rollback_watched(const std::string& env, const std::string& service,
                              const std::string& reason) {
   log_event(LogLevel::kWarn, "agent", "watch.rolling_back",
             {{"env", env}, {"service", service}, {"reason", reason}});
+  const auto began = std::chrono::steady_clock::now();
   std::optional<SlotStatus> prev, cand;
   {
     std::lock_guard lock(routes_mu_);
@@ -819,8 +822,13 @@ void Agent::rollback_watched(const std::string& env, const std::string& service,
     }
     (void)supervisor_.set_role(prev->key, SlotRole::kServing, 100);
   }
+  const int64_t swap_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
   // The bad release is stopped off the monitor thread: its drain must not hold up probing.
   std::thread([this, key = SlotKey{env, service, w.candidate}] { (void)supervisor_.stop(key); }).detach();
+  WatchRollback done{env,    service, prev->version, w.previous, cand ? cand->version : "", w.candidate,
+                     reason, 0,       swap_ms};
+  const std::string detail = json{{"reason", reason}, {"trigger", "watch"}, {"swap_ms", swap_ms}}.dump();
   {
     std::lock_guard lock(store_mu_);
     if (store_) {
@@ -833,13 +841,23 @@ void Agent::rollback_watched(const std::string& env, const std::string& service,
       d.from_digest = w.candidate;
       d.status = store::DeploymentStatus::kRunning;
       d.actor = "agent";
-      d.detail = json{{"reason", reason}, {"trigger", "watch"}}.dump();
-      auto id = store::create_deployment(*store_, d);
-      if (id) (void)store::finish_deployment(*store_, *id, store::DeploymentStatus::kSucceeded, d.detail);
+      d.detail = detail;
+      if (auto id = store::create_deployment(*store_, d); id) done.deployment_id = *id;
     }
   }
   audit("watch.rolled_back", env + "/" + service,
-        {{"from", w.candidate}, {"to", w.previous}, {"version", prev->version}, {"reason", reason}});
+        {{"from", w.candidate}, {"to", w.previous}, {"version", prev->version}, {"reason", reason},
+         {"swap_ms", swap_ms}});
+  if (options_.after_watch_rollback && done.deployment_id > 0) {
+    std::lock_guard lock(followups_mu_);
+    followups_.emplace_back([this, done] { options_.after_watch_rollback(done); });
+    return;
+  }
+  // Nobody follows up: the restored release is what a later rollback returns to again.
+  std::lock_guard lock(store_mu_);
+  if (!store_ || done.deployment_id == 0) return;
+  (void)store::mark_known_good(*store_, {0, env, service, w.previous, prev->version, 0});
+  (void)store::finish_deployment(*store_, done.deployment_id, store::DeploymentStatus::kSucceeded, detail);
 }
 
 void Agent::monitor_loop() {
@@ -910,6 +928,12 @@ Status Agent::run() {
   }
   signals.join();
   if (monitor_thread_.joinable()) monitor_thread_.join();
+  {
+    // A follow-up still smoke-testing a restored release finishes first: its deployment row must close.
+    std::lock_guard lock(followups_mu_);
+    for (auto& t : followups_) t.join();
+    followups_.clear();
+  }
   log_event(LogLevel::kInfo, "agent", "stopping", {{"signal", std::to_string(got_signal.load())}});
   control_.stop();
   // Drain: stop accepting, let in-flight requests finish, then close.

@@ -1,9 +1,13 @@
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "agent/agent.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "cli/commands.h"
+#include "cli/pipeline_hooks.h"
 #include "cli/project.h"
+#include "cli/release_channel.h"
 #include "targets/control_client.h"
 #include "targets/tokens.h"
 
@@ -52,6 +56,74 @@ int run_stop(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// After the agent rolled back on its own (deploy --no-wait), what `villager rollback` does after its swap:
+// smoke-test the restored release, mark it known-good when it passes, close the deployment row, write
+// the review document and tell the release channel. Runs on a thread of the agent, with its own store
+// connection.
+void follow_up_watch_rollback(const config::Config& config, const agent::WatchRollback& r) {
+  auto fail = [&](const std::string& what) {
+    log_event(LogLevel::kError, "agent", "watch.follow_up_failed",
+              {{"env", r.environment}, {"service", r.service}, {"error", what}});
+  };
+  auto st = store::Store::open(config.state_dir());
+  if (!st) return fail(st.error().message);
+  store::Store& store = **st;
+  pipeline::DeployHooks hooks = make_deploy_hooks(config, r.environment, store);
+  ReleaseChannel channel(config, store, "agent");
+  channel.attach(hooks);
+
+  Status smoked = Ok();
+  nlohmann::json detail = {{"reason", r.reason}, {"trigger", "watch"}, {"swap_ms", r.swap_ms}};
+  if (hooks.post_traffic_smoke) {
+    auto seq = store::add_step(store, r.deployment_id, "post_rollback_smoke");
+    std::string step_detail;
+    smoked = hooks.post_traffic_smoke({r.service}, r.version, step_detail);
+    if (seq)
+      (void)store::finish_step(store, r.deployment_id, *seq,
+                               smoked.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
+                               step_detail.empty() ? "{}" : step_detail);
+  }
+  if (smoked.ok()) {
+    (void)store::mark_known_good(store, {0, r.environment, r.service, r.digest, r.version, 0});
+  } else {
+    detail["smoke"] = smoked.error().message;
+  }
+  if (auto s = store::finish_deployment(
+          store, r.deployment_id,
+          smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed, detail.dump());
+      !s.ok())
+    fail(s.error().message);
+  (void)store::append_audit(
+      store, {"agent", smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed", r.environment + "/" + r.service,
+              nlohmann::json{{"to", r.digest}, {"swap_ms", r.swap_ms}}.dump()});
+
+  pipeline::ServiceResult result{r.service,     r.version,         r.digest,
+                                 r.from_digest, r.from_version,    r.deployment_id,
+                                 smoked.ok() ? "succeeded" : "failed"};
+  const std::string trigger = "automatic rollback by the agent: " + r.reason;
+  auto reviews = write_reviews(config, store, {result}, trigger, [](const std::string&) {});
+  if (hooks.notify) {
+    notify::PipelineEvent e;
+    e.kind = std::string(smoked.ok() ? notify::kRolledBack : notify::kRollbackFailed);
+    e.environment = r.environment;
+    e.service = r.service;
+    e.version = r.version;
+    e.digest = r.digest;
+    e.actor = "agent";
+    e.outcome = smoked.ok() ? "rolled_back" : "failed";
+    e.duration_ms = r.swap_ms;
+    e.trigger = trigger;
+    if (!smoked.ok()) e.reasons = {"the restored release fails the smoke suite: " + smoked.error().message};
+    e.at_ms = unix_millis(real_clock().now());
+    e.deployment_id = r.deployment_id;
+    hooks.notify(e);
+  }
+  channel.status_update(r.environment, "automatic rollback " + r.environment,
+                        smoked.ok() ? "rolled back" : "rolled back; the restored release FAILS the smoke suite",
+                        {result}, reviews);
+  channel.finish();
+}
+
 int run_agent_cmd(const std::vector<std::string>& argv) {
   if (!argv.empty() && argv[0] == "stop") return run_stop({argv.begin() + 1, argv.end()});
   auto args = Args::parse(argv, {kConfigFlag, {"stop-releases-on-exit"}, {"threads", true}});
@@ -66,6 +138,7 @@ int run_agent_cmd(const std::vector<std::string>& argv) {
   opts.proxy_threads = std::atoi(args->get("threads", "1").c_str());
   if (opts.proxy_threads < 1 || opts.proxy_threads > 64)
     return report_error("--threads must be 1..64", kExitUsage);
+  opts.after_watch_rollback = [&cfg](const agent::WatchRollback& r) { follow_up_watch_rollback(*cfg, r); };
   auto s = agent::run_agent(*cfg, opts);
   if (!s.ok()) return report_error(s.error(), kExitFailed);
   return kExitOk;
