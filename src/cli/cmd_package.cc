@@ -1,21 +1,14 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "artifact/git_info.h"
-#include "artifact/pack.h"
-#include "artifact/secret_scan.h"
-#include "artifact/zip_diff.h"
-#include "base/fs.h"
-#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/project.h"
 #include "cli/scan_output.h"
+#include "pipeline/package.h"
 
 namespace villager::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr std::string_view kHelp = R"(usage: villager package [SERVICE...] [--check] [--json] [-c FILE]
 
@@ -44,16 +37,6 @@ exit codes: 0 packed, 1 failed (missing or empty build dir, a symlink inside, no
 2 usage or config error, 3 secrets found.
 )";
 
-Result<std::string> read_version(const config::Config& cfg) {
-  fs::path p = cfg.root / cfg.project.version_file;
-  auto text = read_file(p);
-  if (!text) return text.error().context("reading project.version_file");
-  std::string first = std::string(trim(split(*text, '\n').front()));
-  if (first.empty())
-    return InvalidArgument("reading project.version_file " + p.string() + ": empty first line");
-  return first;
-}
-
 int run_package(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {kConfigFlag, {"check"}, {"json"}});
   if (!args) return report_error(args.error().context("package"), kExitUsage);
@@ -61,57 +44,28 @@ int run_package(const std::vector<std::string>& argv) {
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
 
-  std::vector<const config::ServiceConfig*> services;
-  if (args->positionals().empty()) {
-    for (const auto& s : cfg->services) services.push_back(&s);
-  } else {
-    std::vector<std::string> names;
-    for (const auto& s : cfg->services) names.push_back(s.name);
-    for (const auto& name : args->positionals()) {
-      const auto* s = cfg->service(name);
-      if (!s) {
-        std::string hint = suggest(name, names);
-        return report_error("package: unknown service '" + name + "'" +
-                                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"),
-                            kExitUsage);
-      }
-      services.push_back(s);
-    }
-  }
-  if (services.empty()) return report_error("package: villager.toml declares no services", kExitUsage);
-
-  auto version = read_version(*cfg);
+  auto services = pipeline::choose_services(*cfg, args->positionals());
+  if (!services) return report_error(services.error().context("package"), kExitUsage);
+  if (services->empty()) return report_error("package: villager.toml declares no services", kExitUsage);
+  auto version = pipeline::read_project_version(*cfg);
   if (!version) return report_error(version.error().context("package"), kExitUsage);
 
-  // Scan every build dir before packing any, so a finding leaves the store untouched. One allowlist for
-  // the project, beside villager.toml, naming paths from the project root.
-  artifact::ScanOptions scan_opts;
-  scan_opts.default_allowlist = false;
-  std::error_code ec;
-  if (fs::exists(cfg->root / artifact::kAllowlistFileName, ec))
-    scan_opts.allowlist = cfg->root / artifact::kAllowlistFileName;
+  // Scan every build dir before packing any, so a finding leaves the store untouched.
+  auto scans = pipeline::scan_services(*cfg, *services);
+  if (!scans) return report_error(scans.error().context("package"), exit_code_for(scans.error()));
   bool found = false;
   nlohmann::ordered_json scan_json = nlohmann::ordered_json::array();
-  for (const auto* s : services) {
-    fs::path dir = cfg->root / s->build_dir;
-    if (!fs::is_directory(dir, ec))
-      return report_error("package " + s->name + ": build dir " + dir.string() + " does not exist",
-                          kExitFailed);
-    scan_opts.path_prefix = fs::path(s->build_dir).lexically_normal().generic_string();
-    if (!scan_opts.path_prefix.empty() && scan_opts.path_prefix.back() != '/') scan_opts.path_prefix += '/';
-    auto report = artifact::scan_tree(dir, scan_opts);
-    if (!report)
-      return report_error(report.error().context("package " + s->name), exit_code_for(report.error()));
-    if (report->findings.empty()) continue;
+  for (const auto& scan : *scans) {
+    if (scan.report.findings.empty()) continue;
     found = true;
     if (args->has("json")) {
-      auto j = nlohmann::ordered_json::parse(findings_json(*report, ""));
-      j["service"] = s->name;
+      auto j = nlohmann::ordered_json::parse(findings_json(scan.report, ""));
+      j["service"] = scan.service->name;
       scan_json.push_back(j);
     } else {
-      print_findings_text(*report, "");
-      std::cerr << "villager: package " << s->name << ": " << report->findings.size() << " secret(s) in "
-                << s->build_dir << "\n";
+      print_findings_text(scan.report, "");
+      std::cerr << "villager: package " << scan.service->name << ": " << scan.report.findings.size()
+                << " secret(s) in " << scan.service->build_dir << "\n";
     }
   }
   if (found) {
@@ -122,31 +76,11 @@ int run_package(const std::vector<std::string>& argv) {
         kExitGateRejected);
   }
 
-  std::vector<std::string> exclude;
-  fs::path state = cfg->state_dir();
-  auto rel_state = fs::relative(state, cfg->root, ec);
-  if (!ec && !rel_state.empty() && *rel_state.begin() != "..") exclude.push_back(rel_state.generic_string());
-  artifact::GitInfo git = artifact::read_git_info(cfg->root, exclude);
-
+  const artifact::GitInfo git = pipeline::project_git_info(*cfg);
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const auto* s : services) {
-    artifact::PackRequest req{cfg->root / s->build_dir, s->name, *version, git, state / "artifacts", {}};
-    auto zip = artifact::build_zip(req.dir, req.zip);
-    if (!zip) return report_error(zip.error().context("package " + s->name), kExitFailed);
-    if (args->has("check")) {
-      auto again =
-          artifact::build_zip(req.dir, {.reverse_walk = true, .touch_mtimes = true, .mtime = zip->mtime});
-      if (!again) return report_error(again.error().context("package --check " + s->name), kExitFailed);
-      if (again->digest != zip->digest) {
-        auto diff = artifact::first_zip_difference(zip->bytes, again->bytes);
-        std::string what = !diff ? diff.error().message : diff->value_or("bytes differ");
-        return report_error("package --check " + s->name + ": not reproducible: " + zip->digest + " then " +
-                                again->digest + ": " + what,
-                            kExitFailed);
-      }
-    }
-    auto stored = artifact::store_zip(*zip, req);
-    if (!stored) return report_error(stored.error().context("package " + s->name), kExitFailed);
+  for (const auto* s : *services) {
+    auto stored = pipeline::pack_service(*cfg, *s, *version, git, {.check = args->has("check")});
+    if (!stored) return report_error(stored.error().context("package"), kExitFailed);
     if (args->has("json")) {
       out.push_back({{"service", s->name},
                      {"version", *version},

@@ -1,6 +1,7 @@
 #include "pipeline/package.h"
 
 #include "artifact/git_info.h"
+#include "artifact/zip_diff.h"
 #include "base/fs.h"
 #include "base/strings.h"
 #include "base/subprocess.h"
@@ -29,46 +30,97 @@ int64_t git_commit_time_ms(const fs::path& root, const std::string& commit) {
   return std::stoll(text) * 1000;
 }
 
+Result<std::vector<const config::ServiceConfig*>> choose_services(const config::Config& config,
+                                                                  const std::vector<std::string>& names) {
+  std::vector<const config::ServiceConfig*> chosen;
+  if (names.empty()) {
+    for (const auto& s : config.services) chosen.push_back(&s);
+    return chosen;
+  }
+  std::vector<std::string> known;
+  for (const auto& s : config.services) known.push_back(s.name);
+  for (const auto& name : names) {
+    const auto* s = config.service(name);
+    if (!s) {
+      std::string hint = suggest(name, known);
+      return InvalidArgument("no service '" + name + "' in " + config.file.string() +
+                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    chosen.push_back(s);
+  }
+  return chosen;
+}
+
+Result<std::vector<ServiceScan>> scan_services(const config::Config& config,
+                                               const std::vector<const config::ServiceConfig*>& services) {
+  artifact::ScanOptions opts;
+  opts.default_allowlist = false;
+  std::error_code ec;
+  if (fs::exists(config.root / artifact::kAllowlistFileName, ec))
+    opts.allowlist = config.root / artifact::kAllowlistFileName;
+  std::vector<ServiceScan> out;
+  for (const auto* s : services) {
+    fs::path dir = config.root / s->build_dir;
+    if (!fs::is_directory(dir, ec))
+      return NotFound("service " + s->name + ": build dir " + dir.string() + " does not exist");
+    opts.path_prefix = fs::path(s->build_dir).lexically_normal().generic_string();
+    if (!opts.path_prefix.empty() && opts.path_prefix.back() != '/') opts.path_prefix += '/';
+    auto report = artifact::scan_tree(dir, opts);
+    if (!report) return report.error().context("scanning " + s->name + " (" + dir.string() + ")");
+    out.push_back({s, std::move(*report)});
+  }
+  return out;
+}
+
+artifact::GitInfo project_git_info(const config::Config& config) {
+  std::vector<std::string> exclude;
+  std::error_code ec;
+  auto rel_state = fs::relative(config.state_dir(), config.root, ec);
+  if (!ec && !rel_state.empty() && *rel_state.begin() != "..") exclude.push_back(rel_state.generic_string());
+  return artifact::read_git_info(config.root, exclude);
+}
+
+Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
+                                          const std::string& version, const artifact::GitInfo& git,
+                                          const PackOptions& options) {
+  artifact::PackRequest req{config.root / service.build_dir, service.name, version, git,
+                            config.state_dir() / "artifacts", options.zip};
+  auto zip = artifact::build_zip(req.dir, req.zip);
+  if (!zip) return zip.error().context("packaging " + service.name);
+  if (options.check) {
+    artifact::ZipOptions touched = options.zip;
+    touched.reverse_walk = true;
+    touched.touch_mtimes = true;
+    touched.mtime = zip->mtime;
+    auto again = artifact::build_zip(req.dir, touched);
+    if (!again) return again.error().context("packaging " + service.name + " again (--check)");
+    if (again->digest != zip->digest) {
+      auto diff = artifact::first_zip_difference(zip->bytes, again->bytes);
+      std::string what = !diff ? diff.error().message : diff->value_or("bytes differ");
+      return FailedPrecondition(service.name + ": not reproducible: " + zip->digest + " then " + again->digest +
+                                ": " + what);
+    }
+  }
+  auto stored = artifact::store_zip(*zip, req);
+  if (!stored) return stored.error().context("packaging " + service.name);
+  return stored;
+}
+
 Result<std::vector<PackagedService>> package_services(const config::Config& config,
                                                       const std::vector<std::string>& services,
                                                       std::vector<artifact::Finding>* findings,
                                                       const artifact::ZipOptions& zip) {
-  std::vector<const config::ServiceConfig*> chosen;
-  if (services.empty()) {
-    for (const auto& s : config.services) chosen.push_back(&s);
-  } else {
-    std::vector<std::string> names;
-    for (const auto& s : config.services) names.push_back(s.name);
-    for (const auto& name : services) {
-      const auto* s = config.service(name);
-      if (!s) {
-        std::string hint = suggest(name, names);
-        return InvalidArgument("no service '" + name + "' in " + config.file.string() +
-                               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-      }
-      chosen.push_back(s);
-    }
-  }
+  auto chosen = choose_services(config, services);
+  if (!chosen) return chosen.error();
   auto version = read_project_version(config);
   if (!version) return version.error();
 
   // Scan everything before packing anything: a refused package writes nothing.
-  // The same rules as `villager package`: one allowlist beside villager.toml, with paths from the project
-  // root; a build directory cannot silence its own secrets.
+  auto scans = scan_services(config, *chosen);
+  if (!scans) return scans.error();
   std::vector<artifact::Finding> all;
-  artifact::ScanOptions scan_opts;
-  scan_opts.default_allowlist = false;
-  std::error_code ec;
-  if (fs::exists(config.root / artifact::kAllowlistFileName, ec))
-    scan_opts.allowlist = config.root / artifact::kAllowlistFileName;
-  for (const auto* s : chosen) {
-    fs::path dir = config.root / s->build_dir;
-    scan_opts.path_prefix = fs::path(s->build_dir).lexically_normal().generic_string();
-    if (!scan_opts.path_prefix.empty() && scan_opts.path_prefix.back() != '/') scan_opts.path_prefix += '/';
-    auto found = artifact::scan_directory(dir, scan_opts);
-    if (!found) return found.error().context("scanning " + s->name + " (" + dir.string() + ")");
-    for (auto& f : *found) all.push_back(std::move(f));
-  }
+  for (auto& scan : *scans)
+    for (auto& f : scan.report.findings) all.push_back(std::move(f));
   if (!all.empty()) {
     if (findings) *findings = all;
     return PermissionDenied("secret scan found " + std::to_string(all.size()) +
@@ -76,22 +128,12 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
                             " in the build directories; nothing was packaged");
   }
 
-  fs::path state = config.state_dir();
-  auto rel_state = fs::relative(state, config.root, ec);
-  auto git = artifact::read_git_info(
-      config.root, ec ? std::vector<std::string>{} : std::vector<std::string>{rel_state.string()});
+  artifact::GitInfo git = project_git_info(config);
   int64_t commit_time = git_commit_time_ms(config.root, git.commit);
   std::vector<PackagedService> out;
-  for (const auto* s : chosen) {
-    artifact::PackRequest req;
-    req.dir = config.root / s->build_dir;
-    req.service = s->name;
-    req.version = *version;
-    req.git = git;
-    req.store_dir = state / "artifacts";
-    req.zip = zip;
-    auto packed = artifact::pack_directory(req);
-    if (!packed) return packed.error().context("packaging " + s->name);
+  for (const auto* s : *chosen) {
+    auto packed = pack_service(config, *s, *version, git, {false, zip});
+    if (!packed) return packed.error();
     out.push_back({s->name, *version, *packed, commit_time});
   }
   return out;

@@ -28,8 +28,39 @@ int64_t git_commit_time_ms(const std::filesystem::path& root, const std::string&
 // The project version: the first line of project.version_file, trimmed ("v1.2.3").
 Result<std::string> read_project_version(const config::Config& config);
 
-// Packs each named service (all when empty). Refuses with PermissionDenied (exit 3) when the secret scan
-// finds anything, listing every finding; `findings` receives them for the caller to print.
+// The steps, for callers that report each one (`villager package`); package_services runs them in order.
+
+// The services named (every service when `names` is empty). An unknown name is InvalidArgument with a
+// did-you-mean.
+Result<std::vector<const config::ServiceConfig*>> choose_services(const config::Config& config,
+                                                                  const std::vector<std::string>& names);
+
+// The secret scan of each service's build directory, by the project's rules: one allowlist, the
+// .villager-scan-allow beside villager.toml (a build directory cannot silence its own secrets), and
+// finding paths from the project root ("dist/user/app.py"). A missing build directory is NotFound.
+struct ServiceScan {
+  const config::ServiceConfig* service = nullptr;
+  artifact::ScanReport report;
+};
+Result<std::vector<ServiceScan>> scan_services(const config::Config& config,
+                                               const std::vector<const config::ServiceConfig*>& services);
+
+// The project's git commit and dirty flag; the state directory does not count as a change.
+artifact::GitInfo project_git_info(const config::Config& config);
+
+struct PackOptions {
+  // Pack twice, the second time from a touched copy walked in reverse; a different digest fails
+  // (FailedPrecondition naming the first differing entry) and stores nothing.
+  bool check = false;
+  artifact::ZipOptions zip;
+};
+// Builds one service's zip and stores it content-addressed under the state directory.
+Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
+                                          const std::string& version, const artifact::GitInfo& git,
+                                          const PackOptions& options = {});
+
+// Packs each named service (all when empty): scans every build directory first and refuses with
+// PermissionDenied (exit 3) when anything is found, listing the findings in `findings`; then packs.
 Result<std::vector<PackagedService>> package_services(const config::Config& config,
                                                       const std::vector<std::string>& services,
                                                       std::vector<artifact::Finding>* findings = nullptr,
