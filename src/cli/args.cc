@@ -33,10 +33,15 @@ Result<Args> Args::parse(const std::vector<std::string>& argv, std::initializer_
       for (const auto& s : specs)
         if (s.name == name) spec = &s;
     } else {
-      if (w.size() != 2) return InvalidArgument("unknown option '" + w + "'");
       for (const auto& s : specs)
         if (s.short_name && s.short_name == w[1]) spec = &s;
-      name = w;
+      name = w.substr(0, 2);
+      // "-t2" is "-t 2" for an option that takes a value; flags do not bundle ("-hv" is an error).
+      if (w.size() > 2) {
+        if (!spec || !spec->takes_value) return InvalidArgument("unknown option '" + w + "'");
+        value = w.substr(2);
+        has_inline = true;
+      }
     }
     if (!spec) {
       std::vector<std::string> names;

@@ -34,4 +34,19 @@ TEST(Args, DoubleDashStopsFlagParsing) {
   EXPECT_EQ(a->positionals().at(0), "--json");
 }
 
+TEST(Args, ShortOptionTakesItsValueAttachedOrSeparate) {
+  auto a = Args::parse({"-t2", "-c", "x.toml", "-n100"},
+                       {{"threads", true, 't'}, {"config", true, 'c'}, {"count", true, 'n'}});
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_EQ(a->get("threads"), "2");
+  EXPECT_EQ(a->get("config"), "x.toml");
+  EXPECT_EQ(a->get("count"), "100");
+  // A flag without a value does not take one attached, and unknown letters stay errors.
+  auto flag = Args::parse({"-hx"}, {});
+  ASSERT_FALSE(flag.has_value());
+  EXPECT_NE(flag.error().message.find("unknown option '-hx'"), std::string::npos) << flag.error().message;
+  auto unknown = Args::parse({"-q5"}, {{"threads", true, 't'}});
+  ASSERT_FALSE(unknown.has_value());
+}
+
 }  // namespace villager::cli
