@@ -72,6 +72,24 @@ Figure rate(std::string key, std::string name, int hits, int total, std::string 
   return f;
 }
 
+// A figure over durations in ms: no_data(why_none) when there are none, else stat(ms), displayed as
+// "1.2s (3 <counted>)".
+template <class Stat>
+Figure durations(std::string key, std::string name, const std::vector<double>& ms, Stat stat,
+                 const std::string& counted, std::string target, std::string note, std::string why_none) {
+  if (ms.empty()) return no_data(std::move(key), std::move(name), "ms", std::move(target), std::move(why_none));
+  Figure f;
+  f.key = std::move(key);
+  f.name = std::move(name);
+  f.unit = "ms";
+  f.value = stat(ms);
+  f.samples = static_cast<int>(ms.size());
+  f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " " + counted + ")";
+  f.target = std::move(target);
+  f.note = std::move(note);
+  return f;
+}
+
 bool reached_traffic(const Deployment& d) {
   // A deploy that failed before any traffic moved ("failed") changed nothing in production.
   return d.kind == DeploymentKind::kDeploy &&
@@ -175,20 +193,11 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
                                 smoke_total, "100%", kSmokeTargetPercent, true,
                                 "post-traffic smoke suite runs recorded with deploys",
                                 "no post-traffic smoke run recorded in the window"));
-  if (rollback_ms.empty()) {
-    report.targets.push_back(no_data("mean_time_to_rollback", "Mean time to rollback", "ms", "under 5m",
-                                     "no rollback in the window"));
-  } else {
-    Figure f;
-    f.key = "mean_time_to_rollback";
-    f.name = "Mean time to rollback";
-    f.unit = "ms";
-    f.value = mean(rollback_ms);
-    f.samples = static_cast<int>(rollback_ms.size());
-    f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " rollbacks)";
-    f.target = "under 5m";
-    f.met = *f.value < kRollbackTargetMs;
-    f.note = "detection (failing step, or the rollback command) to restored";
+  {
+    Figure f = durations("mean_time_to_rollback", "Mean time to rollback", rollback_ms, mean, "rollbacks",
+                         "under 5m", "detection (failing step, or the rollback command) to restored",
+                         "no rollback in the window");
+    if (f.value) f.met = *f.value < kRollbackTargetMs;
     report.targets.push_back(f);
   }
   {
@@ -237,26 +246,16 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
       if (j.is_object() && j.contains("approval_to_deployed_ms") && j["approval_to_deployed_ms"].is_number())
         waits.push_back(j["approval_to_deployed_ms"].get<double>());
     }
-    if (waits.empty()) {
-      report.targets.push_back(no_data("approval_to_deployed", "Approval to deployed (median, worst)", "ms",
-                                       "under 15m", "no gated deploy in the window"));
-    } else {
-      std::sort(waits.begin(), waits.end());
-      double med = waits.size() % 2 ? waits[waits.size() / 2]
-                                    : (waits[waits.size() / 2 - 1] + waits[waits.size() / 2]) / 2;
-      Figure f;
-      f.key = "approval_to_deployed";
-      f.name = "Approval to deployed (median, worst)";
-      f.unit = "ms";
-      f.value = med;
-      f.samples = static_cast<int>(waits.size());
-      f.display = duration_text(med) + ", worst " + duration_text(waits.back()) + " (" +
+    Figure f = durations("approval_to_deployed", "Approval to deployed (median, worst)", waits, median,
+                         "deploys", "under 15m", "last required approval to 100% traffic",
+                         "no gated deploy in the window");
+    if (f.value) {
+      const double worst = *std::max_element(waits.begin(), waits.end());
+      f.display = duration_text(*f.value) + ", worst " + duration_text(worst) + " (" +
                   std::to_string(f.samples) + " deploys)";
-      f.target = "under 15m";
-      f.met = waits.back() < 15.0 * 60 * 1000;
-      f.note = "last required approval to 100% traffic";
-      report.targets.push_back(f);
+      f.met = worst < 15.0 * 60 * 1000;
     }
+    report.targets.push_back(f);
   }
   if (!config) {
     report.targets.push_back(
@@ -294,19 +293,10 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     f.note = "successful deploys per day";
     report.dora.push_back(f);
   }
-  if (lead_ms.empty()) {
-    report.dora.push_back(no_data("lead_time", "Lead time for changes (median)", "ms", "",
-                                  "no successful deploy with a known commit time"));
-  } else {
-    Figure f;
-    f.key = "lead_time";
-    f.name = "Lead time for changes (median)";
-    f.unit = "ms";
-    f.value = median(lead_ms);
-    f.samples = static_cast<int>(lead_ms.size());
-    f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " deploys)";
-    f.note = "commit time to deployed";
-    if (lead_unknown)
+  {
+    Figure f = durations("lead_time", "Lead time for changes (median)", lead_ms, median, "deploys", "",
+                         "commit time to deployed", "no successful deploy with a known commit time");
+    if (f.value && lead_unknown)
       f.note += "; " + std::to_string(lead_unknown) + " deploys without a commit time left out";
     report.dora.push_back(f);
   }
@@ -314,21 +304,10 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
                              true,
                              "deploys that reached traffic and were rolled back (automatically or later)",
                              "no deploy reached traffic in the window"));
-  if (recovery_ms.empty()) {
-    report.dora.push_back(no_data("failed_deployment_recovery_time",
-                                  "Failed deployment recovery time (median)", "ms", "",
-                                  "no failed deployment in the window"));
-  } else {
-    Figure f;
-    f.key = "failed_deployment_recovery_time";
-    f.name = "Failed deployment recovery time (median)";
-    f.unit = "ms";
-    f.value = median(recovery_ms);
-    f.samples = static_cast<int>(recovery_ms.size());
-    f.display = duration_text(*f.value) + " (" + std::to_string(f.samples) + " failures)";
-    f.note = "failure detected (or change live, for a later manual rollback) to restored";
-    report.dora.push_back(f);
-  }
+  report.dora.push_back(durations(
+      "failed_deployment_recovery_time", "Failed deployment recovery time (median)", recovery_ms, median,
+      "failures", "", "failure detected (or change live, for a later manual rollback) to restored",
+      "no failed deployment in the window"));
   report.dora.push_back(rate("deployment_rework_rate", "Deployment rework rate", rework, changes, "", -1,
                              true, "deploys whose previous change to the same service failed",
                              "no deploy reached traffic in the window"));
