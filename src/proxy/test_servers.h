@@ -298,6 +298,24 @@ class RawClient {
     if (!send("GET", target, extra_headers)) return std::nullopt;
     return read();
   }
+  // Half-closes: the server reads EOF after what was sent.
+  void finish_sending() { ::shutdown(fd_, SHUT_WR); }
+  // Everything the server sends until it closes; nullopt if it has not closed within kReadLimit.
+  std::optional<std::string> read_until_closed() {
+    std::string all = std::move(buf_);
+    buf_.clear();
+    const auto deadline = std::chrono::steady_clock::now() + kReadLimit;
+    char chunk[16384];
+    for (;;) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) return all;
+      all.append(chunk, static_cast<size_t>(n));
+    }
+  }
   // True when the server closed the connection (EOF within kReadLimit, no bytes).
   bool closed_by_peer() {
     pollfd p{fd_, POLLIN, 0};
