@@ -64,8 +64,8 @@ Status write_file_atomic(const fs::path& path, std::string_view content, fs::per
   return Ok();
 }
 
-Status append_file(const fs::path& path, std::string_view content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+Status append_file(const fs::path& path, std::string_view content, fs::perms mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return Internal("opening " + path.string() + ": " + errno_text());
   Status s = write_all(fd, content, path);
   ::close(fd);

@@ -1,13 +1,10 @@
 #include "monitor/alert.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/subprocess.h"
 #include "monitor/http.h"
@@ -125,14 +122,8 @@ class FileChannel : public AlertChannel {
   explicit FileChannel(std::string path) : path_(std::move(path)) {}
   std::string name() const override { return "file " + path_; }
   Status send(const Alert& a, SystemTime) override {
-    std::string line = a.to_json() + "\n";
-    int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Unavailable(name() + ": " + std::strerror(errno));
-    // One write per line with O_APPEND keeps concurrent writers' lines whole.
-    ssize_t n = ::write(fd, line.data(), line.size());
-    int err = errno;
-    ::close(fd);
-    if (n != static_cast<ssize_t>(line.size())) return Unavailable(name() + ": " + std::strerror(err));
+    if (auto s = append_file(path_, a.to_json() + "\n"); !s.ok())
+      return Unavailable(name() + ": " + s.error().message);
     return Ok();
   }
 

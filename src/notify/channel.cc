@@ -1,14 +1,11 @@
 #include "notify/channel.h"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 
+#include "base/fs.h"
 #include "base/redact.h"
 #include "base/strings.h"
 #include "base/subprocess.h"
@@ -82,19 +79,6 @@ Status run_command(const config::NotifyConfig& ch, const PipelineEvent& e, const
   return Ok();
 }
 
-Status append_line(const config::NotifyConfig& ch, const std::string& body) {
-  int fd = ::open(ch.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable(std::string("opening: ") + std::strerror(errno));
-  std::string line = body + "\n";
-  // One write per line: with O_APPEND, concurrent writers never interleave within a line.
-  ssize_t n = ::write(fd, line.data(), line.size());
-  int err = errno;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(line.size()))
-    return Unavailable(std::string("writing: ") + std::strerror(err));
-  return Ok();
-}
-
 }  // namespace
 
 bool channel_wants(const config::NotifyConfig& channel, const PipelineEvent& event) {
@@ -118,7 +102,7 @@ Status send_event(const config::NotifyConfig& channel, const PipelineEvent& even
   else if (channel.type == "command")
     s = run_command(channel, event, body);
   else if (channel.type == "file")
-    s = append_line(channel, body);
+    s = append_file(channel.path, body + "\n", fs::perms(0600));
   else
     s = InvalidArgument("unknown notify type '" + channel.type + "'");
   if (!s.ok()) return s.error().context("sending " + event.kind + " to " + channel_name(channel));
