@@ -44,6 +44,7 @@ const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "meta_fields",
                                              "frontend_text",
                                              "check",
+                                             "browser",
                                              "skip"};
 const std::vector<std::string> kMonitorKeys = {"alarm"};
 const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",

@@ -118,6 +118,21 @@ struct SmokeCheckConfig {
   std::map<std::string, std::string> capture;
 };
 
+// [smoke.browser]: the upload page driven in headless Chromium. The check fills `fill`, puts a file
+// holding a random marker into `file_input`, clicks `submit` and waits for `result` to get an href; the
+// key is the last '/'-separated part of that href's #fragment. It fails when the marker or the key is in
+// any request the page sent (docs/smoke.md, "browser").
+struct SmokeBrowserConfig {
+  std::string page;     // path on the service; empty: [smoke.browser] absent, the check is skipped
+  std::string service;  // default: the transfers service (the one holding the access token secret)
+  std::map<std::string, std::string> fill;  // CSS selector -> value; ${secret:NAME} allowed
+  std::string file_input = "input[type=file]";
+  std::string submit = "button[type=submit]";
+  std::string result;  // CSS selector of the link that appears when the upload is done
+  Millis timeout{30000};
+  std::string chromium = "chromium";  // the browser: a name on PATH or a path
+};
+
 struct SmokeConfig {
   std::vector<std::string> cors_allowed_origins;
   std::string cors_foreign_origin = "https://evil.example";
@@ -135,6 +150,7 @@ struct SmokeConfig {
   std::map<std::string, std::string> frontend_text;  // page -> text the page must contain
   std::vector<std::string> skip;                     // checks no run of the suite includes
   std::vector<SmokeCheckConfig> checks;              // [[smoke.check]], in file order
+  SmokeBrowserConfig browser;                        // [smoke.browser]
 };
 
 struct AlarmConfig {

@@ -18,7 +18,48 @@ const std::vector<std::string> kExpectKeys = {"status",         "headers",      
                                               "headers_absent", "body_contains", "body_regex",
                                               "json",           "json_exists",   "max_duration"};
 const std::vector<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
-const std::vector<std::string> kBuiltinNames = {"health", "auth", "cors", "plaintext", "frontend"};
+const std::vector<std::string> kBuiltinNames = {"health", "auth", "cors", "plaintext", "frontend", "browser"};
+const std::vector<std::string> kBrowserKeys = {"page",   "service", "fill",    "file_input",
+                                               "submit", "result",  "timeout", "chromium"};
+
+// Records "unknown service 'x' (did you mean 'y'?)" at `key` when `name` is set and not a service.
+void check_service(TomlReader& r, const toml::table& t, const std::string& key, const std::string& name,
+                   const Config& c) {
+  if (name.empty() || c.service(name)) return;
+  std::vector<std::string> known;
+  for (const auto& s : c.services) known.push_back(s.name);
+  std::string hint = suggest(name, known);
+  r.error(r.where(t, key),
+          "unknown service '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+void parse_browser(TomlReader& r, const toml::table& smoke, Config& c) {
+  const toml::node* n = smoke.get("browser");
+  if (!n) return;
+  const toml::table* t = n->as_table();
+  if (!t) {
+    r.error_at(*n, "'smoke.browser' must be a table ([smoke.browser])");
+    return;
+  }
+  r.check_keys(*t, "[smoke.browser]", kBrowserKeys);
+  SmokeBrowserConfig& b = c.smoke.browser;
+  r.get(*t, "page", b.page, true);
+  r.get(*t, "service", b.service);
+  r.get(*t, "fill", b.fill);
+  r.get(*t, "file_input", b.file_input);
+  r.get(*t, "submit", b.submit);
+  r.get(*t, "result", b.result, true);
+  r.get_duration(*t, "timeout", b.timeout);
+  r.get(*t, "chromium", b.chromium);
+  if (!b.page.empty() && b.page[0] != '/')
+    r.error(r.where(*t, "page"), "page '" + b.page + "' must start with '/'");
+  check_service(r, *t, "service", b.service, c);
+  for (const auto& [key, selector] :
+       {std::pair<std::string, std::string>{"file_input", b.file_input}, {"submit", b.submit}}) {
+    if (selector.empty()) r.error(r.where(*t, key), key + " must be a CSS selector");
+  }
+  if (b.chromium.empty()) r.error(r.where(*t, "chromium"), "chromium must name the browser binary");
+}
 
 bool valid_variable(const std::string& s) {
   if (s.empty()) return false;
@@ -101,6 +142,7 @@ void parse_expect(TomlReader& r, const toml::table& e, SmokeCheckConfig& k) {
 
 void parse_smoke_checks(TomlReader& r, const toml::table& smoke, Config& c) {
   r.get(smoke, "frontend_text", c.smoke.frontend_text);
+  parse_browser(r, smoke, c);
   const toml::node* n = smoke.get("check");
   if (!n) return;
   const toml::array* a = n->as_array();
@@ -147,13 +189,7 @@ void parse_smoke_checks(TomlReader& r, const toml::table& smoke, Config& c) {
       r.error(r.where(*t, "method"), "method '" + k.method + "' is not one of " + join(kMethods, ", "));
     if (!k.path.empty() && k.path[0] != '/' && !starts_with(k.path, "${"))
       r.error(r.where(*t, "path"), "path '" + k.path + "' must start with '/'");
-    if (!k.service.empty() && !c.service(k.service)) {
-      std::vector<std::string> known;
-      for (const auto& s : c.services) known.push_back(s.name);
-      std::string hint = suggest(k.service, known);
-      r.error(r.where(*t, "service"), "unknown service '" + k.service + "'" +
-                                          (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
+    check_service(r, *t, "service", k.service, c);
     for (const auto& [var, source] : k.capture) {
       if (!valid_variable(var))
         r.error(r.where(*t, "capture"), "capture name '" + var + "' must be letters, digits and '_'");

@@ -106,4 +106,45 @@ name = "health"
   for (const auto& line : split(m, '\n')) EXPECT_TRUE(starts_with(line, "/p/villager.toml:")) << line;
 }
 
+TEST(SmokeChecks, BrowserTableParsesWithDefaults) {
+  auto c = parse_config(kBase + R"(
+[smoke.browser]
+page = "/en-gb/"
+fill = { "#access-token" = "${secret:SGRAPH_SEND__ACCESS_TOKEN}" }
+result = "#share-link"
+timeout = "20s"
+)",
+                        "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto& b = c->smoke.browser;
+  EXPECT_EQ(b.page, "/en-gb/");
+  EXPECT_EQ(b.result, "#share-link");
+  EXPECT_EQ(b.fill.at("#access-token"), "${secret:SGRAPH_SEND__ACCESS_TOKEN}");
+  EXPECT_EQ(b.file_input, "input[type=file]");
+  EXPECT_EQ(b.submit, "button[type=submit]");
+  EXPECT_EQ(b.timeout, Millis(20000));
+  EXPECT_EQ(b.chromium, "chromium");
+  // Absent: the check has nothing to drive.
+  auto none = parse_config(kBase, "/p/villager.toml");
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->smoke.browser.page.empty());
+}
+
+TEST(SmokeChecks, BrowserTableErrorsAreLocated) {
+  auto c = parse_config(kBase + R"(
+[smoke.browser]
+page = "en-gb/"
+service = "usr"
+submitt = "#go"
+)",
+                        "/p/villager.toml");
+  ASSERT_FALSE(c.has_value());
+  const std::string& m = c.error().message;
+  EXPECT_NE(m.find("page 'en-gb/' must start with '/'"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown service 'usr' (did you mean 'user'?)"), std::string::npos) << m;
+  EXPECT_NE(m.find("submitt"), std::string::npos) << m;
+  EXPECT_NE(m.find("result"), std::string::npos) << m;  // required
+  EXPECT_NE(m.find("villager.toml:"), std::string::npos) << m;
+}
+
 }  // namespace villager::config

@@ -54,6 +54,7 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx);
 std::vector<CheckResult> check_cors(SmokeContext& ctx);
 std::vector<CheckResult> check_plaintext(SmokeContext& ctx);
 std::vector<CheckResult> check_frontend(SmokeContext& ctx);
+std::vector<CheckResult> check_browser(SmokeContext& ctx);
 // One [[smoke.check]] against each target it names.
 std::vector<CheckResult> check_declared(SmokeContext& ctx, const config::SmokeCheckConfig& check);
 

@@ -18,12 +18,10 @@ struct Builtin {
 };
 
 // In the order a failure is easiest to read: is it up, is it closed, is it scoped, does it keep
-// secrets, does the page load.
-constexpr Builtin kBuiltins[] = {{"health", check_health},
-                                 {"auth", check_auth},
-                                 {"cors", check_cors},
-                                 {"plaintext", check_plaintext},
-                                 {"frontend", check_frontend}};
+// secrets, does the page load, does the page itself keep the file and the key in the browser.
+constexpr Builtin kBuiltins[] = {{"health", check_health},     {"auth", check_auth},
+                                 {"cors", check_cors},         {"plaintext", check_plaintext},
+                                 {"frontend", check_frontend}, {"browser", check_browser}};
 
 std::chrono::microseconds since(Clock& clock, SteadyTime start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(clock.steady_now() - start);

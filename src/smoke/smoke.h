@@ -1,5 +1,5 @@
 #pragma once
-// The smoke suite: runs the built-in checks (health, auth, cors, plaintext, frontend) and the declarative
+// The smoke suite: runs the built-in checks (health, auth, cors, plaintext, frontend, browser) and the declarative
 // [[smoke.check]]s against one endpoint per service, and reports one result per check and service.
 // run_smoke fails (Error) only when it cannot run at all; a failing check is a report with
 // passed == false. Every secret it looks up is registered with base/redact.h, and every report writer
@@ -80,7 +80,8 @@ struct SmokeReport {
   std::vector<CheckResult> checks;
 };
 
-inline const std::vector<std::string> kBuiltinChecks = {"health", "auth", "cors", "plaintext", "frontend"};
+inline const std::vector<std::string> kBuiltinChecks = {"health",    "auth",     "cors",
+                                                        "plaintext", "frontend", "browser"};
 
 // Runs the suite. An unknown name in options.only, or a target for a service that is not in the
 // config, is an InvalidArgument error.

@@ -1,0 +1,229 @@
+// browser: the upload page run in headless Chromium, as a user would run it. The check fills the page's
+// fields, hands its file input a file holding a random marker, submits, and waits for the result link;
+// the key is the last '/'-separated part of that link's #fragment. Then it reads every request the page
+// sent (Network.requestWillBeSent, bodies included) and fails when the marker (the file left the browser
+// unencrypted) or the key (it left the fragment) is in any of them. The HTTP-level checks cannot see
+// this: only the page's own JavaScript encrypts. Config: [smoke.browser] (docs/smoke.md).
+
+#include <thread>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "net/url.h"
+#include "smoke/chromium.h"
+#include "smoke/context.h"
+#include "smoke/envelope.h"
+#include "smoke/variables.h"
+
+namespace villager::smoke {
+
+namespace {
+
+using json = nlohmann::json;
+using Deadline = Chromium::Deadline;
+
+constexpr auto kPoll = std::chrono::milliseconds(100);
+constexpr int kMarkerLines = 64;
+
+std::string js(const std::string& s) {
+  return json(s).dump();  // a JSON string is a JavaScript string literal
+}
+
+// Polls `expression` until it yields something other than false/""/null, or the deadline passes.
+Result<json> wait_for(Chromium& c, const std::string& expression, Deadline deadline) {
+  for (;;) {
+    auto v = c.evaluate(expression, deadline);
+    if (!v) return v.error();
+    if (!(v->is_null() || (v->is_boolean() && !v->get<bool>()) ||
+          (v->is_string() && v->get<std::string>().empty())))
+      return v;
+    if (std::chrono::steady_clock::now() + kPoll >= deadline)
+      return Timeout("not within the check's timeout");
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string masked(std::string text, const std::string& key) {
+  if (key.empty()) return text;
+  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 5))
+    text.replace(at, key.size(), "<key>");
+  return text;
+}
+
+struct SentRequest {
+  std::string method;
+  std::string url;
+  std::vector<std::string> header_values;
+  std::string body;
+};
+
+std::vector<SentRequest> sent_requests(const std::vector<json>& events) {
+  std::vector<SentRequest> out;
+  for (const auto& e : events) {
+    if (e.value("method", "") != "Network.requestWillBeSent") continue;
+    const json& req = e["params"]["request"];
+    SentRequest s;
+    s.method = req.value("method", "GET");
+    s.url = req.value("url", "");
+    if (req.contains("headers") && req["headers"].is_object())
+      for (const auto& [name, value] : req["headers"].items())
+        if (value.is_string()) s.header_values.push_back(value.get<std::string>());
+    // The raw bytes, when Chromium gives them; postData alone is a lossy text rendering.
+    if (req.contains("postDataEntries")) {
+      for (const auto& entry : req["postDataEntries"])
+        if (entry.contains("bytes"))
+          if (auto bytes = base64_decode(entry["bytes"].get<std::string>()); bytes) s.body += *bytes;
+    } else {
+      s.body = req.value("postData", "");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
+  const config::SmokeBrowserConfig& b = ctx.config.smoke.browser;
+  const Deadline deadline = std::chrono::steady_clock::now() + b.timeout;
+  // A candidate slot is browsed at its own address: the page's same-origin requests then reach it too.
+  const std::string origin = target.connect_to.empty() ? target.base_url : "http://" + target.connect_to;
+  const std::string url = net::join_url(origin, b.page);
+  const std::string line = "browser " + url;
+  auto fail = [&](std::string expected, std::string actual) {
+    r.failures.push_back({line, std::move(expected), std::move(actual)});
+  };
+  const std::string timeout_text = format_duration(b.timeout);
+
+  auto browser = Chromium::launch(b.chromium, deadline);
+  if (!browser) return fail("a headless browser", browser.error().message);
+  Chromium& c = **browser;
+  if (auto s = c.call("Network.enable", {{"maxPostDataSize", 64 * 1024 * 1024}}, deadline); !s)
+    return fail("the browser's network events", s.error().message);
+  auto nav = c.call("Page.navigate", {{"url", url}}, deadline);
+  if (!nav) return fail("the page to load", nav.error().message);
+  if (nav->contains("errorText")) return fail("the page to load", (*nav)["errorText"].get<std::string>());
+  if (auto ready = wait_for(
+          c, "document.readyState === 'complete' && !!document.querySelector(" + js(b.file_input) + ")",
+          deadline);
+      !ready)
+    return fail("a page with a file input " + b.file_input,
+                "none after " + timeout_text + " (" + ready.error().message + ")");
+
+  VariableScope scope{ctx.options.version, [&](const std::string& n) { return ctx.secret(n); }, &ctx.vars};
+  for (const auto& [selector, raw] : b.fill) {
+    auto value = expand_variables(raw, scope);
+    if (!value) return fail("a value for " + selector, value.error().message);
+    auto done = c.evaluate("(() => { const e = document.querySelector(" + js(selector) +
+                               "); if (!e) return false; e.value = " + js(*value) +
+                               "; e.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
+                           deadline);
+    if (!done) return fail("to fill " + selector, done.error().message);
+    if (!done->is_boolean() || !done->get<bool>()) return fail("an element " + selector + " to fill", "none");
+  }
+
+  // The file: a random marker on every line, so any part of the plaintext on the wire gives it away.
+  const std::string marker = "villager-browser-marker-" + hex_encode(random_bytes(12));
+  std::string content;
+  for (int i = 0; i < kMarkerLines; ++i) content += marker + " line " + std::to_string(i) + "\n";
+  const fs::path file = c.scratch() / "villager-smoke-upload.txt";
+  if (auto s = write_file_atomic(file, content); !s.ok()) return fail("a file to upload", s.error().message);
+  auto doc = c.call("DOM.getDocument", {{"depth", 0}}, deadline);
+  if (!doc) return fail("the page's document", doc.error().message);
+  auto input = c.call("DOM.querySelector", {{"nodeId", (*doc)["root"]["nodeId"]}, {"selector", b.file_input}},
+                      deadline);
+  if (!input || input->value("nodeId", 0) == 0)
+    return fail("a file input " + b.file_input, input ? "none" : input.error().message);
+  if (auto s = c.call("DOM.setFileInputFiles", {{"files", {file.string()}}, {"nodeId", (*input)["nodeId"]}},
+                      deadline);
+      !s)
+    return fail("to choose the file in " + b.file_input, s.error().message);
+  auto clicked = c.evaluate("(() => { const e = document.querySelector(" + js(b.submit) +
+                                "); if (!e) return false; e.click(); return true; })()",
+                            deadline);
+  if (!clicked || !clicked->is_boolean() || !clicked->get<bool>())
+    return fail("a submit control " + b.submit, clicked ? "none" : clicked.error().message);
+
+  auto link =
+      wait_for(c,
+               "(() => { const e = document.querySelector(" + js(b.result) +
+                   "); const h = e && e.getAttribute('href'); return h && h !== '#' ? e.href : ''; })()",
+               deadline);
+  if (!link) {
+    std::string says;
+    if (auto text = c.evaluate("document.body ? document.body.innerText : ''",
+                               std::chrono::steady_clock::now() + std::chrono::seconds(2));
+        text && text->is_string())
+      says = "; the page says: " + excerpt(text->get<std::string>(), 160);
+    return fail("a result link " + b.result + " within " + timeout_text, "none" + says);
+  }
+  const std::string href = link->is_string() ? link->get<std::string>() : link->dump();
+  const auto hash = href.find('#');
+  const std::string fragment = hash == std::string::npos ? "" : href.substr(hash + 1);
+  const std::string key =
+      fragment.substr(fragment.rfind('/') == std::string::npos ? 0 : fragment.rfind('/') + 1);
+  if (key.empty())
+    fail("a key after '#' in the result link",
+         "none: the file was not encrypted in the browser (link " + excerpt(href, 100) + ")");
+
+  size_t requests = 0, uploaded = 0;
+  for (const auto& s : sent_requests(c.events())) {
+    ++requests;
+    uploaded += s.body.size();
+    const std::string what = s.method + " " + masked(s.url, key);
+    if (s.body.find(marker) != std::string::npos)
+      r.failures.push_back({what, "a body the browser encrypted", "the file's plaintext"});
+    if (key.empty()) continue;
+    std::string where;
+    if (s.url.find(key) != std::string::npos || percent_decode(s.url).find(key) != std::string::npos)
+      where = "URL";
+    for (const auto& v : s.header_values)
+      if (where.empty() && v.find(key) != std::string::npos) where = "headers";
+    if (where.empty() && s.body.find(key) != std::string::npos) where = "body";
+    if (!where.empty())
+      r.failures.push_back(
+          {what, "the key only in the link's #fragment, never sent", "the key in the " + where});
+  }
+  if (uploaded == 0) fail("an upload request from the page", "no request with a body was seen");
+  r.notes.push_back(std::to_string(requests) + " requests from the page, " + std::to_string(uploaded) +
+                    " body bytes, none with the file's plaintext or the key");
+}
+
+}  // namespace
+
+std::vector<CheckResult> check_browser(SmokeContext& ctx) {
+  const config::SmokeBrowserConfig& b = ctx.config.smoke.browser;
+  const SmokeTarget* target = nullptr;
+  for (const auto& t : ctx.targets) {
+    const config::ServiceConfig* svc = ctx.config.service(t.service);
+    if (b.service.empty() ? is_transfers_service(*svc, ctx.config.smoke) : t.service == b.service)
+      target = &t;
+  }
+  if (b.page.empty() || !target) {
+    CheckResult r{"browser", ""};
+    r.skipped = true;
+    r.notes.push_back(b.page.empty() ? "not applicable: no [smoke.browser] in the config"
+                                     : "not applicable: the browser's service is not among the targets");
+    return {r};
+  }
+  const auto started = ctx.clock.steady_now();
+  CheckResult r{"browser", target->service};
+  drive(ctx, *target, r);
+  if (!r.failures.empty()) r.notes.clear();
+  r.duration = ctx.elapsed(started);
+  return {r};
+}
+
+}  // namespace villager::smoke
