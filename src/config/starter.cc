@@ -53,6 +53,13 @@ watch = "30m"
 [smoke]
 cors_allowed_origins = ["https://send.sgraph.ai"]
 
+[smoke.browser]                                # the upload page in headless Chromium: the file must
+page = "/en-gb/"                               # leave the browser encrypted, the key never leave it
+fill = { "#access-token" = "${secret:SGRAPH_SEND__ACCESS_TOKEN}" }
+file_input = "#file"
+submit = "#upload-form button[type=submit]"
+result = "#share-link"
+
 [[monitor.alarm]]
 name = "5xx"
 metric = "error_rate"
