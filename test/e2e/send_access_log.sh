@@ -18,6 +18,8 @@ curl -sf -H "$API_KEY_NAME: $API_KEY_VALUE" "$SEND_URL/tokens/list" >/dev/null
 curl -s -b "$API_KEY_NAME=$API_KEY_VALUE-wrong" "$SEND_URL/tokens/list" >/dev/null
 tvalue=$(curl -sf -X POST -H "$API_KEY_NAME: $API_KEY_VALUE" -d '{"name":"t1"}' "$SEND_URL/tokens/create" | json_field value)
 
+wait_log_lines "$user_log" 6
+wait_log_lines "$SEND_LOG" 4
 logs=$(cat "$user_log" "$SEND_LOG")
 expect_eq "$(wc -l < "$user_log")" 6 "user access log lines (startup probe + 5)"
 expect_eq "$(wc -l < "$SEND_LOG")" 4 "admin access log lines (startup probe + 3)"

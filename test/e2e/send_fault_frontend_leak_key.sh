@@ -10,6 +10,6 @@ out=$(node "$(dirname "$0")/lib/send_frontend.js" "$SEND_URL" "$TOKEN" "$SEND_TM
 key=$(json_field key <<<"$out")
 [[ ${#key} -eq 43 ]] || fail "key '$key' is not 32 bytes base64url"
 expect_contains "$(json_field uploadUrls <<<"$out")" "?key=$key" "upload URL"
-grep -qF "$key" "$SEND_LOG" || fail "the leaked key did not reach the server's log"
+wait_log_has "$SEND_LOG" "$key" || fail "the leaked key did not reach the server's log"
 expect_eq "$(json_field decryptedMatches <<<"$out")" True "round trip still decrypts"
 echo PASS

@@ -45,6 +45,17 @@ expect_not_contains() {  # haystack needle what
   [[ "$1" != *"$2"* ]] || fail "$3: must not contain '$2'"
 }
 
+# The server writes a request's access-log line after answering it, so a test reading the log right
+# after the answer waits for the line first (bounded: 5 s).
+wait_log_lines() {  # file count
+  for _ in $(seq 100); do [[ -f "$1" && $(wc -l < "$1") -ge $2 ]] && return 0; sleep 0.05; done
+  return 0  # the assertion that follows reports what is there
+}
+wait_log_has() {  # file text
+  for _ in $(seq 100); do grep -qF -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
