@@ -2,9 +2,16 @@
 # After a demo-style run (first deploy, canary deploy, a deploy blocked by a failing smoke check, a
 # rollback), no secret value appears anywhere villager wrote or printed: every file under .villager/,
 # the review documents, and everything the commands and the agent printed, in raw, hex and base64 forms.
+# The browser check runs in every smoke suite here, typing the access token into the upload page.
 source "$(dirname "$0")/lib/project.sh"
 source "$E2E_DIR/lib/secret_scan.sh"
-make_project
+make_project '[smoke.browser]
+page = "/en-gb/"
+fill = { "#access-token" = "${secret:SGRAPH_SEND__ACCESS_TOKEN}" }
+file_input = "#file"
+submit = "#upload-form button[type=submit]"
+result = "#share-link"'
+
 out="$WORK/captured-output.txt"
 start_agent
 {
@@ -25,6 +32,8 @@ start_agent
   "$V" audit list --json
 } >"$out" 2>&1
 grep -q "smoke checks failed" "$out" || fail "the open admin API should have failed the smoke suite: $(tail -20 "$out")"
+grep -q '"name": "browser"' "$out" && ! grep -A3 '"name": "browser"' "$out" | grep -q '"skipped": true' \
+  || fail "the browser check should have run: $(grep -A6 '"name": "browser"' "$out" | head -8)"
 cp "$WORK/agent.log" "$WORK/agent-output.txt"
 
 values="$WORK/.secret-values"
