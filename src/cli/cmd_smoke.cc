@@ -30,6 +30,8 @@ environment. Built-in checks:
              storage and logs for the marker, file name, key, tokens and the spoofed client IP
              (lambda: the S3 objects under storage_prefix and the CloudWatch Logs of each function)
   frontend   pages answer 200 text/html and their same-origin assets load
+  browser    ([smoke.browser]) the upload page run in headless Chromium: the file must leave the
+             browser encrypted and the key in the link's #fragment must never be sent
 
 plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
 come from the environment's secrets store, else the process environment, and are never printed.
