@@ -77,9 +77,11 @@ int run_package(const std::vector<std::string>& argv) {
   }
 
   const artifact::GitInfo git = pipeline::project_git_info(*cfg);
+  pipeline::PackOptions pack;
+  pack.check = args->has("check");
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto* s : *services) {
-    auto stored = pipeline::pack_service(*cfg, *s, *version, git, {.check = args->has("check")});
+    auto stored = pipeline::pack_service(*cfg, *s, *version, git, pack);
     if (!stored) return report_error(stored.error().context("package"), kExitFailed);
     if (args->has("json")) {
       out.push_back({{"service", s->name},

@@ -132,7 +132,9 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
   int64_t commit_time = git_commit_time_ms(config.root, git.commit);
   std::vector<PackagedService> out;
   for (const auto* s : *chosen) {
-    auto packed = pack_service(config, *s, *version, git, {false, zip});
+    PackOptions pack;
+    pack.zip = zip;
+    auto packed = pack_service(config, *s, *version, git, pack);
     if (!packed) return packed.error();
     out.push_back({s->name, *version, *packed, commit_time});
   }

@@ -357,7 +357,9 @@ TEST(Proxy, MutatedRequestsGetAnAnswerOrACloseAndNeverStopTheProxy) {
     c.finish_sending();
     auto answer = c.read_until_closed();
     ASSERT_TRUE(answer) << "the proxy kept the connection open after the client's EOF";
-    if (!answer->empty()) EXPECT_EQ(answer->rfind("HTTP/1.1 ", 0), 0u) << answer->substr(0, 80);
+    if (!answer->empty()) {
+      EXPECT_EQ(answer->rfind("HTTP/1.1 ", 0), 0u) << answer->substr(0, 80);
+    }
   }
   RawClient c(p.port());
   auto r = c.get("/after");
