@@ -29,16 +29,20 @@ std::string js(const std::string& s) {
   return json(s).dump();  // a JSON string is a JavaScript string literal
 }
 
-// Polls `expression` until it yields something other than false/""/null, or the deadline passes.
+// Polls `expression` until it yields something other than false/""/null, or the deadline passes. A
+// script error counts as "not yet": while a page loads, its execution context comes and goes.
 Result<json> wait_for(Chromium& c, const std::string& expression, Deadline deadline) {
+  std::string last = "not within the check's timeout";
   for (;;) {
     auto v = c.evaluate(expression, deadline);
-    if (!v) return v.error();
-    if (!(v->is_null() || (v->is_boolean() && !v->get<bool>()) ||
-          (v->is_string() && v->get<std::string>().empty())))
+    if (v && !(v->is_null() || (v->is_boolean() && !v->get<bool>()) ||
+               (v->is_string() && v->get<std::string>().empty())))
       return v;
-    if (std::chrono::steady_clock::now() + kPoll >= deadline)
-      return Timeout("not within the check's timeout");
+    if (!v) {
+      if (v.error().code == Code::kTimeout || v.error().code == Code::kUnavailable) return v.error();
+      last = v.error().message;
+    }
+    if (std::chrono::steady_clock::now() + kPoll >= deadline) return Timeout(last);
     std::this_thread::sleep_for(kPoll);
   }
 }

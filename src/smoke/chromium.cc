@@ -131,6 +131,8 @@ Result<std::unique_ptr<Chromium>> Chromium::launch(const std::string& binary, De
   if (ec)
     return Unavailable(binary + ": DevTools connection on port " + std::to_string(port) + ": " +
                        ec.message());
+  // From here each read is bounded by its own deadline (read_message), not by the launch's.
+  beast::get_lowest_layer(ws).expires_never();
   return c;
 }
 
