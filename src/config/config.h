@@ -129,6 +129,7 @@ struct SmokeBrowserConfig {
   std::string file_input = "input[type=file]";
   std::string submit = "button[type=submit]";
   std::string result;  // CSS selector of the link that appears when the upload is done
+  std::string download;  // optional: the control on the result link's page that downloads and decrypts
   Millis timeout{30000};
   std::string chromium = "chromium";  // the browser: a name on PATH or a path
 };

@@ -19,8 +19,8 @@ const std::vector<std::string> kExpectKeys = {"status",         "headers",      
                                               "json",           "json_exists",   "max_duration"};
 const std::vector<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 const std::vector<std::string> kBuiltinNames = {"health", "auth", "cors", "plaintext", "frontend", "browser"};
-const std::vector<std::string> kBrowserKeys = {"page",   "service", "fill",    "file_input",
-                                               "submit", "result",  "timeout", "chromium"};
+const std::vector<std::string> kBrowserKeys = {"page",   "service",  "fill",    "file_input", "submit",
+                                               "result", "download", "timeout", "chromium"};
 
 // Records "unknown service 'x' (did you mean 'y'?)" at `key` when `name` is set and not a service.
 void check_service(TomlReader& r, const toml::table& t, const std::string& key, const std::string& name,
@@ -49,6 +49,7 @@ void parse_browser(TomlReader& r, const toml::table& smoke, Config& c) {
   r.get(*t, "file_input", b.file_input);
   r.get(*t, "submit", b.submit);
   r.get(*t, "result", b.result, true);
+  r.get(*t, "download", b.download);
   r.get_duration(*t, "timeout", b.timeout);
   r.get(*t, "chromium", b.chromium);
   if (!b.page.empty() && b.page[0] != '/')

@@ -59,6 +59,7 @@ fill = { "#access-token" = "${secret:SGRAPH_SEND__ACCESS_TOKEN}" }
 file_input = "#file"
 submit = "#upload-form button[type=submit]"
 result = "#share-link"
+download = "#download-button"                  # and the download page must decrypt it back
 
 [[monitor.alarm]]
 name = "5xx"

@@ -3,7 +3,9 @@
 // the key is the last '/'-separated part of that link's #fragment. Then it reads every request the page
 // sent (Network.requestWillBeSent, bodies included) and fails when the marker (the file left the browser
 // unencrypted) or the key (it left the fragment) is in any of them. The HTTP-level checks cannot see
-// this: only the page's own JavaScript encrypts. Config: [smoke.browser] (docs/smoke.md).
+// this: only the page's own JavaScript encrypts. With `download` set it also opens the result link and
+// clicks that control, and the file the browser saves must be the one uploaded. Config: [smoke.browser]
+// (docs/smoke.md).
 
 #include <thread>
 
@@ -182,6 +184,53 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
     fail("a key after '#' in the result link",
          "none: the file was not encrypted in the browser (link " + excerpt(href, 100) + ")");
 
+  // The way back: the result link's page downloads and decrypts; the file must come back whole.
+  std::string download_note;
+  if (!b.download.empty() && !key.empty()) {
+    const fs::path downloads = c.scratch() / "downloads";
+    std::error_code ec;
+    fs::create_directories(downloads, ec);
+    auto allowed = c.call("Browser.setDownloadBehavior",
+                          {{"behavior", "allow"}, {"downloadPath", downloads.string()}}, deadline);
+    if (!allowed)
+      allowed = c.call("Page.setDownloadBehavior",
+                       {{"behavior", "allow"}, {"downloadPath", downloads.string()}}, deadline);
+    auto back = c.call("Page.navigate", {{"url", href}}, deadline);
+    Result<json> ready = back ? wait_for(c,
+                                         "document.readyState === 'complete' && !!document.querySelector(" +
+                                             js(b.download) + ")",
+                                         deadline)
+                              : Result<json>(back.error());
+    if (!allowed || !ready) {
+      fail("the result link's page with a control " + b.download,
+           !allowed ? allowed.error().message
+                    : "no " + b.download + " on " + excerpt(masked(href, key), 100) + " (" +
+                          ready.error().message + ")");
+    } else if (auto go = c.evaluate(
+                   "(() => { document.querySelector(" + js(b.download) + ").click(); return true; })()",
+                   deadline);
+               !go) {
+      fail("to click " + b.download, go.error().message);
+    } else {
+      // Chromium writes NAME.crdownload, then renames it when complete.
+      std::optional<std::string> got;
+      while (!got && std::chrono::steady_clock::now() < deadline) {
+        for (const auto& entry : fs::directory_iterator(downloads, ec))
+          if (entry.path().extension() != ".crdownload")
+            if (auto bytes = read_file(entry.path()); bytes) got = *bytes;
+        if (!got) std::this_thread::sleep_for(kPoll);
+      }
+      if (!got)
+        fail("the download page to give the file back", "no download within " + timeout_text);
+      else if (*got != content)
+        fail("the download page to give the file back", std::to_string(got->size()) +
+                                                            " bytes that differ from the " +
+                                                            std::to_string(content.size()) + " uploaded");
+      else
+        download_note = "; the download page decrypted it back byte for byte";
+    }
+  }
+
   size_t requests = 0, uploaded = 0;
   for (const auto& s : sent_requests(c.events())) {
     ++requests;
@@ -202,7 +251,7 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
   }
   if (uploaded == 0) fail("an upload request from the page", "no request with a body was seen");
   r.notes.push_back(std::to_string(requests) + " requests from the page, " + std::to_string(uploaded) +
-                    " body bytes, none with the file's plaintext or the key");
+                    " body bytes, none with the file's plaintext or the key" + download_note);
 }
 
 }  // namespace
