@@ -186,7 +186,8 @@ class Agent {
   std::unique_ptr<monitor::AlertDispatcher> alerts_;
   std::thread monitor_thread_;
   std::mutex followups_mu_;
-  std::vector<std::thread> followups_;  // after_watch_rollback calls; joined before exit. Guarded by followups_mu_.
+  // after_watch_rollback calls, joined before the agent exits. Guarded by followups_mu_.
+  std::vector<std::thread> followups_;
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> stop_releases_{false};
 };
@@ -846,7 +847,10 @@ void Agent::rollback_watched(const std::string& env, const std::string& service,
     }
   }
   audit("watch.rolled_back", env + "/" + service,
-        {{"from", w.candidate}, {"to", w.previous}, {"version", prev->version}, {"reason", reason},
+        {{"from", w.candidate},
+         {"to", w.previous},
+         {"version", prev->version},
+         {"reason", reason},
          {"swap_ms", swap_ms}});
   if (options_.after_watch_rollback && done.deployment_id > 0) {
     std::lock_guard lock(followups_mu_);

@@ -90,15 +90,20 @@ void follow_up_watch_rollback(const config::Config& config, const agent::WatchRo
   }
   if (auto s = store::finish_deployment(
           store, r.deployment_id,
-          smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed, detail.dump());
+          smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed,
+          detail.dump());
       !s.ok())
     fail(s.error().message);
-  (void)store::append_audit(
-      store, {"agent", smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed", r.environment + "/" + r.service,
-              nlohmann::json{{"to", r.digest}, {"swap_ms", r.swap_ms}}.dump()});
+  (void)store::append_audit(store, {"agent", smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed",
+                                    r.environment + "/" + r.service,
+                                    nlohmann::json{{"to", r.digest}, {"swap_ms", r.swap_ms}}.dump()});
 
-  pipeline::ServiceResult result{r.service,     r.version,         r.digest,
-                                 r.from_digest, r.from_version,    r.deployment_id,
+  pipeline::ServiceResult result{r.service,
+                                 r.version,
+                                 r.digest,
+                                 r.from_digest,
+                                 r.from_version,
+                                 r.deployment_id,
                                  smoked.ok() ? "succeeded" : "failed"};
   const std::string trigger = "automatic rollback by the agent: " + r.reason;
   auto reviews = write_reviews(config, store, {result}, trigger, [](const std::string&) {});
@@ -118,9 +123,10 @@ void follow_up_watch_rollback(const config::Config& config, const agent::WatchRo
     e.deployment_id = r.deployment_id;
     hooks.notify(e);
   }
-  channel.status_update(r.environment, "automatic rollback " + r.environment,
-                        smoked.ok() ? "rolled back" : "rolled back; the restored release FAILS the smoke suite",
-                        {result}, reviews);
+  channel.status_update(
+      r.environment, "automatic rollback " + r.environment,
+      smoked.ok() ? "rolled back" : "rolled back; the restored release FAILS the smoke suite", {result},
+      reviews);
   channel.finish();
 }
 

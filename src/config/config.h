@@ -128,7 +128,7 @@ struct SmokeBrowserConfig {
   std::map<std::string, std::string> fill;  // CSS selector -> value; ${secret:NAME} allowed
   std::string file_input = "input[type=file]";
   std::string submit = "button[type=submit]";
-  std::string result;  // CSS selector of the link that appears when the upload is done
+  std::string result;    // CSS selector of the link that appears when the upload is done
   std::string download;  // optional: the control on the result link's page that downloads and decrypts
   Millis timeout{30000};
   std::string chromium = "chromium";  // the browser: a name on PATH or a path

@@ -1,6 +1,5 @@
 #include "monitor/alert.h"
 
-
 #include <cstdio>
 #include <nlohmann/json.hpp>
 

@@ -43,7 +43,7 @@ struct DeployRequest {
   std::vector<std::string> services;             // empty: every service the environment serves
   std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (missing ones are packaged)
   std::string actor;
-  bool first = false;  // allow a first deploy (nothing to roll back to)
+  bool first = false;          // allow a first deploy (nothing to roll back to)
   bool override_gate = false;  // break-glass: needs a reason and an approval by the override role
   std::string override_reason;
 };
@@ -61,7 +61,7 @@ struct ServiceResult {
 struct DeployOutcome {
   int exit_code = 0;  // 0 ok, 1 failed before traffic, 3 refused, 4 rolled back
   std::string message;
-  std::string gate_json;                // the gate's decision, when the environment has a gate
+  std::string gate_json;                 // the gate's decision, when the environment has a gate
   int64_t approval_to_deployed_ms = -1;  // last required approval to 100% traffic; -1 when none
   std::vector<ServiceResult> services;
   int64_t duration_ms = 0;

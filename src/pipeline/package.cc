@@ -83,7 +83,7 @@ artifact::GitInfo project_git_info(const config::Config& config) {
 Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
                                           const std::string& version, const artifact::GitInfo& git,
                                           const PackOptions& options) {
-  artifact::PackRequest req{config.root / service.build_dir, service.name, version, git,
+  artifact::PackRequest req{config.root / service.build_dir,  service.name, version, git,
                             config.state_dir() / "artifacts", options.zip};
   auto zip = artifact::build_zip(req.dir, req.zip);
   if (!zip) return zip.error().context("packaging " + service.name);
@@ -97,8 +97,8 @@ Result<artifact::PackResult> pack_service(const config::Config& config, const co
     if (again->digest != zip->digest) {
       auto diff = artifact::first_zip_difference(zip->bytes, again->bytes);
       std::string what = !diff ? diff.error().message : diff->value_or("bytes differ");
-      return FailedPrecondition(service.name + ": not reproducible: " + zip->digest + " then " + again->digest +
-                                ": " + what);
+      return FailedPrecondition(service.name + ": not reproducible: " + zip->digest + " then " +
+                                again->digest + ": " + what);
     }
   }
   auto stored = artifact::store_zip(*zip, req);

@@ -77,7 +77,8 @@ Figure rate(std::string key, std::string name, int hits, int total, std::string 
 template <class Stat>
 Figure durations(std::string key, std::string name, const std::vector<double>& ms, Stat stat,
                  const std::string& counted, std::string target, std::string note, std::string why_none) {
-  if (ms.empty()) return no_data(std::move(key), std::move(name), "ms", std::move(target), std::move(why_none));
+  if (ms.empty())
+    return no_data(std::move(key), std::move(name), "ms", std::move(target), std::move(why_none));
   Figure f;
   f.key = std::move(key);
   f.name = std::move(name);
@@ -246,9 +247,9 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
       if (j.is_object() && j.contains("approval_to_deployed_ms") && j["approval_to_deployed_ms"].is_number())
         waits.push_back(j["approval_to_deployed_ms"].get<double>());
     }
-    Figure f = durations("approval_to_deployed", "Approval to deployed (median, worst)", waits, median,
-                         "deploys", "under 15m", "last required approval to 100% traffic",
-                         "no gated deploy in the window");
+    Figure f =
+        durations("approval_to_deployed", "Approval to deployed (median, worst)", waits, median, "deploys",
+                  "under 15m", "last required approval to 100% traffic", "no gated deploy in the window");
     if (f.value) {
       const double worst = *std::max_element(waits.begin(), waits.end());
       f.display = duration_text(*f.value) + ", worst " + duration_text(worst) + " (" +
