@@ -1,5 +1,4 @@
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "agent/agent.h"
 #include "base/clock.h"
@@ -72,60 +71,18 @@ void follow_up_watch_rollback(const config::Config& config, const agent::WatchRo
   ReleaseChannel channel(config, store, "agent");
   channel.attach(hooks);
 
-  Status smoked = Ok();
-  nlohmann::json detail = {{"reason", r.reason}, {"trigger", "watch"}, {"swap_ms", r.swap_ms}};
-  if (hooks.post_traffic_smoke) {
-    auto seq = store::add_step(store, r.deployment_id, "post_rollback_smoke");
-    std::string step_detail;
-    smoked = hooks.post_traffic_smoke({r.service}, r.version, step_detail);
-    if (seq)
-      (void)store::finish_step(store, r.deployment_id, *seq,
-                               smoked.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
-                               step_detail.empty() ? "{}" : step_detail);
-  }
-  if (smoked.ok()) {
-    (void)store::mark_known_good(store, {0, r.environment, r.service, r.digest, r.version, 0});
-  } else {
-    detail["smoke"] = smoked.error().message;
-  }
-  if (auto s = store::finish_deployment(
-          store, r.deployment_id,
-          smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed,
-          detail.dump());
-      !s.ok())
-    fail(s.error().message);
-  (void)store::append_audit(store, {"agent", smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed",
-                                    r.environment + "/" + r.service,
-                                    nlohmann::json{{"to", r.digest}, {"swap_ms", r.swap_ms}}.dump()});
-
-  pipeline::ServiceResult result{r.service,
-                                 r.version,
-                                 r.digest,
-                                 r.from_digest,
-                                 r.from_version,
-                                 r.deployment_id,
-                                 smoked.ok() ? "succeeded" : "failed"};
+  // The swap is done; the rest is what `villager rollback` does after its own.
+  std::vector<pipeline::ServiceResult> restored{
+      {r.service, r.version, r.digest, r.from_digest, r.from_version, r.deployment_id, "running"}};
+  Clock& clock = real_clock();
   const std::string trigger = "automatic rollback by the agent: " + r.reason;
-  auto reviews = write_reviews(config, store, {result}, trigger, [](const std::string&) {});
-  if (hooks.notify) {
-    notify::PipelineEvent e;
-    e.kind = std::string(smoked.ok() ? notify::kRolledBack : notify::kRollbackFailed);
-    e.environment = r.environment;
-    e.service = r.service;
-    e.version = r.version;
-    e.digest = r.digest;
-    e.actor = "agent";
-    e.outcome = smoked.ok() ? "rolled_back" : "failed";
-    e.duration_ms = r.swap_ms;
-    e.trigger = trigger;
-    if (!smoked.ok()) e.reasons = {"the restored release fails the smoke suite: " + smoked.error().message};
-    e.at_ms = unix_millis(real_clock().now());
-    e.deployment_id = r.deployment_id;
-    hooks.notify(e);
-  }
+  Status smoked = pipeline::finish_rollback(store, r.environment, restored, {{r.service, r.swap_ms}}, hooks,
+                                            clock, clock.steady_now() - std::chrono::milliseconds(r.swap_ms),
+                                            "agent", trigger, {});
+  auto reviews = write_reviews(config, store, restored, trigger, [](const std::string&) {});
   channel.status_update(
       r.environment, "automatic rollback " + r.environment,
-      smoked.ok() ? "rolled back" : "rolled back; the restored release FAILS the smoke suite", {result},
+      smoked.ok() ? "rolled back" : "rolled back; the restored release FAILS the smoke suite", restored,
       reviews);
   channel.finish();
 }

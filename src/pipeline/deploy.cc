@@ -576,30 +576,40 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     out.services.push_back(one[0]);
   }
   // The restored release is smoke-tested before the rollback counts as done.
-  Status smoked = Ok();
-  if (hooks.post_traffic_smoke && !out.services.empty()) {
-    run.say("smoke-testing the restored release");
-    smoked = run.step(out.services, "post_rollback_smoke", [&](std::string& d) {
-      return hooks.post_traffic_smoke(service_names(out.services), out.services.front().version, d);
-    });
-  }
-  for (auto& r : out.services) {
-    if (smoked.ok()) (void)store::mark_known_good(store, {0, env->name, r.service, r.digest, r.version, 0});
-    std::vector<ServiceResult> one{r};
-    run.finish(one, smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed,
-               smoked.ok() ? request.reason : smoked.error().message);
-    r.status = one[0].status;
-    run.audit(smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed", r.service,
-              {{"to", r.digest}, {"swap_ms", out.swap_ms[r.service]}});
-    tell(hooks, clock, started, smoked.ok() ? notify::kRolledBack : notify::kRollbackFailed, env->name, r,
-         request.actor, smoked.ok() ? "rolled_back" : "failed",
-         smoked.ok() ? std::vector<std::string>{} : std::vector<std::string>{smoked.error().message},
-         request.reason);
-  }
+  Status smoked = finish_rollback(store, env->name, out.services, out.swap_ms, hooks, clock, started,
+                                  request.actor, request.reason, progress);
   if (!smoked.ok())
     return done(1,
                 "rolled back, but the smoke suite fails on the restored release: " + smoked.error().message);
   return done(0, "rolled back");
+}
+
+Status finish_rollback(store::Store& store, const std::string& environment,
+                       std::vector<ServiceResult>& restored, const std::map<std::string, int64_t>& swap_ms,
+                       const DeployHooks& hooks, Clock& clock, SteadyTime started, const std::string& actor,
+                       const std::string& reason, const ProgressFn& progress) {
+  Run run(store, clock, progress, environment, actor);
+  Status smoked = Ok();
+  if (hooks.post_traffic_smoke && !restored.empty()) {
+    run.say("smoke-testing the restored release");
+    smoked = run.step(restored, "post_rollback_smoke", [&](std::string& d) {
+      return hooks.post_traffic_smoke(service_names(restored), restored.front().version, d);
+    });
+  }
+  for (auto& r : restored) {
+    if (smoked.ok()) (void)store::mark_known_good(store, {0, environment, r.service, r.digest, r.version, 0});
+    std::vector<ServiceResult> one{r};
+    run.finish(one, smoked.ok() ? store::DeploymentStatus::kSucceeded : store::DeploymentStatus::kFailed,
+               smoked.ok() ? reason : smoked.error().message);
+    r.status = one[0].status;
+    auto swap = swap_ms.find(r.service);
+    run.audit(smoked.ok() ? "rollback.succeeded" : "rollback.smoke_failed", r.service,
+              {{"to", r.digest}, {"swap_ms", swap == swap_ms.end() ? -1 : swap->second}});
+    tell(hooks, clock, started, smoked.ok() ? notify::kRolledBack : notify::kRollbackFailed, environment, r,
+         actor, smoked.ok() ? "rolled_back" : "failed",
+         smoked.ok() ? std::vector<std::string>{} : std::vector<std::string>{smoked.error().message}, reason);
+  }
+  return smoked;
 }
 
 }  // namespace villager::pipeline

@@ -94,6 +94,15 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
                          const RollbackRequest& request, const DeployHooks& hooks, Clock& clock,
                          const ProgressFn& progress);
 
+// What a rollback does once traffic is back on the restored releases (`restored`: one running rollback
+// row each; `swap_ms` per service): smoke-tests them, marks them known-good when they pass, closes the
+// rows, audits, and tells hooks.notify (timed from `started`, `reason` as the trigger). rollback() ends
+// with it, and so does the agent's own rollback after deploy --no-wait. Returns the smoke suite's outcome.
+Status finish_rollback(store::Store& store, const std::string& environment,
+                       std::vector<ServiceResult>& restored, const std::map<std::string, int64_t>& swap_ms,
+                       const DeployHooks& hooks, Clock& clock, SteadyTime started, const std::string& actor,
+                       const std::string& reason, const ProgressFn& progress);
+
 // The services an environment serves: those with a listen address (local) or a URL (url).
 std::vector<std::string> environment_services(const config::EnvironmentConfig& env,
                                               const config::Config& config);
