@@ -338,7 +338,7 @@ void Session::on_upstream_read(error_code ec) {
   strip_hop_by_hop(res_);
   res_.version(client_version_);
   const unsigned code = res_.result_int();
-  const bool bodiless = req_.method() == http::verb::head || code / 100 == 1 || code == 204 || code == 304;
+  const bool bodiless = head_request_ || code / 100 == 1 || code == 204 || code == 304;
   // The body is buffered whole, so a length replaces whatever framing the upstream used.
   if (!bodiless) res_.content_length(res_.body().size());
   if (set_cookie_) {

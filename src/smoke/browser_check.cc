@@ -27,10 +27,6 @@ using Deadline = Chromium::Deadline;
 constexpr auto kPoll = std::chrono::milliseconds(100);
 constexpr int kMarkerLines = 64;
 
-std::string js(const std::string& s) {
-  return json(s).dump();  // a JSON string is a JavaScript string literal
-}
-
 // Polls `expression` until it yields something other than false/""/null, or the deadline passes. A
 // script error counts as "not yet": while a page loads, its execution context comes and goes.
 Result<json> wait_for(Chromium& c, const std::string& expression, Deadline deadline) {
@@ -122,7 +118,7 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
   if (!nav) return fail("the page to load", nav.error().message);
   if (nav->contains("errorText")) return fail("the page to load", (*nav)["errorText"].get<std::string>());
   if (auto ready = wait_for(
-          c, "document.readyState === 'complete' && !!document.querySelector(" + js(b.file_input) + ")",
+          c, "document.readyState === 'complete' && !!document.querySelector(" + quote(b.file_input) + ")",
           deadline);
       !ready)
     return fail("a page with a file input " + b.file_input,
@@ -132,8 +128,8 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
   for (const auto& [selector, raw] : b.fill) {
     auto value = expand_variables(raw, scope);
     if (!value) return fail("a value for " + selector, value.error().message);
-    auto done = c.evaluate("(() => { const e = document.querySelector(" + js(selector) +
-                               "); if (!e) return false; e.value = " + js(*value) +
+    auto done = c.evaluate("(() => { const e = document.querySelector(" + quote(selector) +
+                               "); if (!e) return false; e.value = " + quote(*value) +
                                "; e.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
                            deadline);
     if (!done) return fail("to fill " + selector, done.error().message);
@@ -156,7 +152,7 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
                       deadline);
       !s)
     return fail("to choose the file in " + b.file_input, s.error().message);
-  auto clicked = c.evaluate("(() => { const e = document.querySelector(" + js(b.submit) +
+  auto clicked = c.evaluate("(() => { const e = document.querySelector(" + quote(b.submit) +
                                 "); if (!e) return false; e.click(); return true; })()",
                             deadline);
   if (!clicked || !clicked->is_boolean() || !clicked->get<bool>())
@@ -164,7 +160,7 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
 
   auto link =
       wait_for(c,
-               "(() => { const e = document.querySelector(" + js(b.result) +
+               "(() => { const e = document.querySelector(" + quote(b.result) +
                    "); const h = e && e.getAttribute('href'); return h && h !== '#' ? e.href : ''; })()",
                deadline);
   if (!link) {
@@ -198,7 +194,7 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
     auto back = c.call("Page.navigate", {{"url", href}}, deadline);
     Result<json> ready = back ? wait_for(c,
                                          "document.readyState === 'complete' && !!document.querySelector(" +
-                                             js(b.download) + ")",
+                                             quote(b.download) + ")",
                                          deadline)
                               : Result<json>(back.error());
     if (!allowed || !ready) {
@@ -207,7 +203,7 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
                     : "no " + b.download + " on " + excerpt(masked(href, key), 100) + " (" +
                           ready.error().message + ")");
     } else if (auto go = c.evaluate(
-                   "(() => { document.querySelector(" + js(b.download) + ").click(); return true; })()",
+                   "(() => { document.querySelector(" + quote(b.download) + ").click(); return true; })()",
                    deadline);
                !go) {
       fail("to click " + b.download, go.error().message);
