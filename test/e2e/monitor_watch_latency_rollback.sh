@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The watch: a release that answers every request 300 ms late trips the critical p99 alarm while deploy
+# The watch: a release that answers every request 900 ms late trips the critical p99 alarm while deploy
 # watches, deploy rolls back to the previous known-good release on its own and exits 4; afterwards traffic
 # is fast again and served by v1, and the store holds the rolled-back deployment and the firing alarm.
 source "$(dirname "$0")/lib/project.sh"
@@ -9,7 +9,7 @@ watch = \"5s\"
 [[monitor.alarm]]
 name = \"slow\"
 metric = \"p99\"
-above = 200
+above = 500
 window = \"2s\"
 severity = \"critical\""
 start_agent
@@ -22,7 +22,7 @@ base="http://127.0.0.1:$PROD_USER_PORT"
   > "$WORK/traffic.log" 2>/dev/null & EXTRA_PIDS+=($!)
 
 set_version v2.0.0
-echo "latency:300" > dist/user/fault
+echo "latency:900" > dist/user/fault
 rc=0
 "$V" deploy production --service user >/dev/null 2>"$WORK/deploy2.err" || rc=$?
 [[ $rc == 4 ]] || fail "deploy should exit 4 (rolled back), got $rc: $(cat "$WORK/deploy2.err")"
@@ -33,9 +33,10 @@ grep -q "critical alarm firing during the watch: slow on user" "$WORK/deploy2.er
 # After the rollback: the next requests are fast and none failed.
 mark=$(wc -l < "$WORK/traffic.log")
 sleep 2
-tail -n +"$((mark + 1))" "$WORK/traffic.log" > "$WORK/after.log"
+# The first line after the mark may be a request that went to the slow release before the swap.
+tail -n +"$((mark + 2))" "$WORK/traffic.log" > "$WORK/after.log"
 [[ $(wc -l < "$WORK/after.log") -gt 10 ]] || fail "too little traffic after the rollback"
-awk '$1 >= 500 { bad++ } $2 > 0.25 { slow++ } END { exit (bad + slow) > 0 }' "$WORK/after.log" \
+awk '$1 >= 500 { bad++ } $2 > 0.6 { slow++ } END { exit (bad + slow) > 0 }' "$WORK/after.log" \
   || fail "traffic after the rollback saw 5xx or slow answers: $(sort "$WORK/after.log" | uniq -c | head)"
 
 status=$(sqlite3 .villager/state.db "SELECT status FROM deployments WHERE environment='production' AND service='user' AND version='v2.0.0'")

@@ -11,7 +11,7 @@ watch = \"5s\"
 [[monitor.alarm]]
 name = \"slow\"
 metric = \"p99\"
-above = 200
+above = 500
 window = \"2s\"
 severity = \"critical\"
 
@@ -27,7 +27,7 @@ base="http://127.0.0.1:$PROD_USER_PORT"
 EXTRA_PIDS+=($!)
 : > "$HOOK_LOG"
 set_version v2.0.0
-echo "latency:300" > "$WORK/dist/user/fault"
+echo "latency:900" > "$WORK/dist/user/fault"
 rc=0; "$V" deploy production --service user >/dev/null 2>"$WORK/d2.err" || rc=$?
 [[ $rc == 4 ]] || fail "the slow release should be rolled back (exit 4), got $rc: $(cat "$WORK/d2.err")"
 got=$(kinds "$HOOK_LOG" | tr '\n' ' ')
