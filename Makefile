@@ -1,6 +1,8 @@
 # The two commands of the README: `make demo` and `make test`. Both bootstrap, then build.
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
+# ccache, when this machine has it, makes rebuilds across several checkouts cheap; CI does not need it.
+LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 .PHONY: all bootstrap build test demo bench clean
 
@@ -10,7 +12,7 @@ bootstrap:
 	@scripts/bootstrap
 
 $(BUILD_DIR)/build.ninja: CMakeLists.txt
-	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(LAUNCHER)
 
 build: bootstrap $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
