@@ -10,7 +10,7 @@
 namespace villager::issues {
 namespace {
 
-const fs::path kTestdata = fs::path(__FILE__).parent_path() / "testdata";
+const fs::path kTestdata = fs::path(VILLAGER_ISSUES_TESTDATA);
 
 std::string read_testdata(const std::string& name) {
   auto text = read_file(kTestdata / name);

@@ -18,7 +18,7 @@ using store::testing::digest_of;
 using store::testing::TestStore;
 
 constexpr int64_t kSec = 1000;
-const fs::path kTestdata = fs::path(__FILE__).parent_path() / "testdata";
+const fs::path kTestdata = fs::path(VILLAGER_REPORT_TESTDATA);
 
 // Compares with a golden file; VILLAGER_UPDATE_GOLDEN=1 rewrites it instead (then review the diff).
 void expect_golden(const std::string& actual, const std::string& golden) {
