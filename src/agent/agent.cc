@@ -3,11 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -152,6 +154,8 @@ class Agent {
   void monitor_loop();
   void probe_and_evaluate(const config::EnvironmentConfig& env);
   std::vector<monitor::ProbeTarget> probe_targets(const config::EnvironmentConfig& env);
+  monitor::ProbeTarget probe_target(const config::EnvironmentConfig& env, const config::ServiceConfig& svc,
+                                    std::string kind, std::string release, const std::string& base);
   std::string serving_release(const std::string& env, const std::string& service);
   std::string metrics_text();
   // deploy --no-wait hands its watch to the agent: a critical alarm firing before `until` routes the
@@ -179,6 +183,14 @@ class Agent {
   // One per environment; created before the monitor thread starts, never changed after. A Prober stores
   // nothing itself: samples are written under store_mu_.
   std::map<std::string, std::unique_ptr<monitor::Prober>> probers_;
+  // Environment/service pairs a release has served since the agent started (probes before: pending).
+  // Monitor thread only.
+  std::set<std::pair<std::string, std::string>> ever_served_;
+  struct ProbeKey {
+    std::string value;  // the API key the probe sends; a secret
+    std::chrono::steady_clock::time_point resolved_at;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, ProbeKey> probe_keys_;  // Monitor thread only.
   monitor::StandardSource source_;
   std::mutex monitor_mu_;
   std::map<std::string, std::unique_ptr<monitor::AlarmEvaluator>> evaluators_;  // Guarded by monitor_mu_.
@@ -716,24 +728,79 @@ std::string Agent::serving_release(const std::string& env, const std::string& se
   return "";
 }
 
+// What the probe of one service sends and expects (docs/monitor.md, "Probes"). The key is the serving
+// release's (the one a user's request meets); a url environment's comes from its secret store.
+monitor::ProbeTarget Agent::probe_target(const config::EnvironmentConfig& env,
+                                         const config::ServiceConfig& svc, std::string kind,
+                                         std::string release, const std::string& base) {
+  monitor::ProbeTarget t{
+      env.name,       svc.name, std::move(kind), std::move(release), base + svc.probe_target_path(),
+      svc.health_body};
+  t.expect_status = svc.probe_expect;
+  if (!svc.probe_sends_key()) return t;
+  // Resolving secrets decrypts the store: once per release (or, for a url environment, per minute), not
+  // once per probe.
+  auto& cached = probe_keys_[{env.name, svc.name, t.release}];
+  auto now = std::chrono::steady_clock::now();
+  if (cached.resolved_at == std::chrono::steady_clock::time_point{} ||
+      (t.release.empty() && now - cached.resolved_at > std::chrono::minutes(1))) {
+    std::map<std::string, std::string> secrets;
+    if (!t.release.empty()) {
+      for (const auto& s : supervisor_.slots())
+        if (s.key.env == env.name && s.key.service == svc.name && release_id(s.key.digest) == t.release)
+          if (auto r = secrets_for(env.name, svc.name, s.key.digest)) secrets = *r;
+    } else if (auto r = secrets::resolve_for_service(config_.state_dir(), env.name, svc, nullptr)) {
+      for (const auto& [k, v] : r->values) secrets[k] = v.reveal();
+    }
+    auto it = secrets.find(svc.auth_secret);
+    cached = {it == secrets.end() ? "" : it->second, now};
+  }
+  if (!cached.value.empty()) {
+    t.auth_header = svc.auth_header;
+    t.auth_value = cached.value;
+  }
+  return t;
+}
+
 std::vector<monitor::ProbeTarget> Agent::probe_targets(const config::EnvironmentConfig& env) {
   std::vector<monitor::ProbeTarget> out;
+  auto slots = supervisor_.slots();
   for (const auto& svc : config_.services) {
-    if (auto it = env.listen.find(svc.name); it != env.listen.end())
-      out.push_back({env.name, svc.name, "public", serving_release(env.name, svc.name),
-                     "http://" + it->second.to_string() + svc.health_path, svc.health_body});
+    if (auto it = env.listen.find(svc.name); it != env.listen.end()) {
+      std::string serving = serving_release(env.name, svc.name);
+      // Pending until something has served (the first healthy cutover); after that, nothing serving is
+      // downtime. A pending probe needs no key.
+      if (!serving.empty()) ever_served_.insert({env.name, svc.name});
+      bool pending = !ever_served_.count({env.name, svc.name});
+      auto t = pending ? monitor::ProbeTarget{env.name,
+                                              svc.name,
+                                              "public",
+                                              "",
+                                              "http://" + it->second.to_string() + svc.probe_target_path(),
+                                              ""}
+                       : probe_target(env, svc, "public", serving, "http://" + it->second.to_string());
+      t.pending = pending;
+      int weighted = 0;
+      for (const auto& s : slots)
+        if (s.key.env == env.name && s.key.service == svc.name) {
+          weighted += s.weight > 0;
+          t.during_deploy |= s.role == SlotRole::kStarting;
+        }
+      t.during_deploy |= weighted > 1;
+      out.push_back(std::move(t));
+    }
     if (auto it = env.urls.find(svc.name); it != env.urls.end()) {
       std::string base = it->second;
       while (!base.empty() && base.back() == '/') base.pop_back();
-      out.push_back({env.name, svc.name, "url", "", base + svc.health_path, svc.health_body});
+      out.push_back(probe_target(env, svc, "url", "", base));
     }
   }
-  for (const auto& s : supervisor_.slots()) {
+  for (const auto& s : slots) {
     if (s.key.env != env.name || s.port == 0 || s.role == SlotRole::kStopped) continue;
     const auto* svc = config_.service(s.key.service);
     if (!svc) continue;
-    out.push_back({env.name, s.key.service, "slot", release_id(s.key.digest),
-                   "http://127.0.0.1:" + std::to_string(s.port) + svc->health_path, svc->health_body});
+    out.push_back(probe_target(env, *svc, "slot", release_id(s.key.digest),
+                               "http://127.0.0.1:" + std::to_string(s.port)));
   }
   return out;
 }
@@ -773,16 +840,7 @@ void Agent::probe_and_evaluate(const config::EnvironmentConfig& env) {
     std::lock_guard lock(store_mu_);
     if (store_) {
       for (const auto& r : results) {
-        store::ProbeSampleRow row{0,
-                                  env.name,
-                                  r.target.service,
-                                  r.target.kind,
-                                  r.target.release,
-                                  r.ok,
-                                  r.status,
-                                  static_cast<int64_t>(r.latency_us),
-                                  r.detail};
-        if (auto s = store::insert_probe_sample(*store_, row); !s.ok())
+        if (auto s = store::insert_probe_sample(*store_, monitor::probe_row(r)); !s.ok())
           log_event(LogLevel::kError, "agent", "store.write_failed", {{"error", s.error().message}});
       }
       if (auto s = monitor::record_transitions(*store_, changes); !s.ok())
@@ -865,17 +923,27 @@ void Agent::rollback_watched(const std::string& env, const std::string& service,
 }
 
 void Agent::monitor_loop() {
-  std::map<std::string, std::chrono::steady_clock::time_point> next_probe;
+  using std::chrono::steady_clock;
+  std::map<std::string, steady_clock::time_point> next_probe;
+  steady_clock::time_point next_tick{};
   while (!shutdown_) {
-    metrics_.tick();
-    auto now = std::chrono::steady_clock::now();
+    auto now = steady_clock::now();
+    if (now >= next_tick) {
+      metrics_.tick();
+      next_tick = now + kMonitorTick;
+    }
     for (const auto& env : config_.environments) {
       auto& due = next_probe[env.name];
       if (now < due) continue;
       due = now + env.probe_interval;
       probe_and_evaluate(env);
     }
-    std::this_thread::sleep_for(kMonitorTick);
+    // Sleep to whichever comes first, the next tick or the next probe: a probe_interval under the tick's
+    // second is kept, not rounded up to it.
+    auto wake = next_tick;
+    for (const auto& [env, due] : next_probe) wake = std::min(wake, due);
+    std::this_thread::sleep_for(std::clamp<steady_clock::duration>(
+        wake - steady_clock::now(), std::chrono::milliseconds(10), kMonitorTick));
   }
 }
 

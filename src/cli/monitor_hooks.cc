@@ -36,6 +36,15 @@ Result<monitor::WindowStats> fetch_window(targets::ControlClient& client, const 
   return w;
 }
 
+// The judge's rules from the environment's config (docs/monitor.md, "Canary analysis").
+monitor::CanaryPolicy canary_policy(const config::EnvironmentConfig& env) {
+  monitor::CanaryPolicy p;
+  p.min_samples = env.canary_min_samples;
+  p.gross_5xx = env.canary_gross_5xx;
+  p.gross_latency_ratio = env.canary_gross_latency_ratio;
+  return p;
+}
+
 struct State {
   std::unique_ptr<targets::ControlClient> client;
   std::map<std::string, monitor::WindowStats> baseline;  // service -> serving release before the deploy
@@ -67,42 +76,32 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, weight, detail));
       monitor::WindowStats base =
           state->baseline.count(service) ? state->baseline.at(service) : monitor::WindowStats{};
-      // Inconclusive holds this weight for up to one more step, re-judging a growing window.
+      // Inconclusive holds this weight, re-judging a growing window, until the step's deadline; then the
+      // environment's on_inconclusive policy (or --accept-inconclusive) decides.
+      monitor::CanaryPolicy policy = canary_policy(*env);
       auto window = env->step_interval;
-      auto deadline = clock.steady_now() + env->step_interval;
+      auto deadline = clock.steady_now() + (env->step_deadline() - env->step_interval);
       for (;;) {
         auto cand = fetch_window(*state->client, env_name, service, digest, window);
         if (!cand) return cand.error();
-        monitor::CanaryPolicy policy;
         monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
-        // Under min_pass_samples candidate requests the comparison is by thresholds alone (the U test
-        // needs samples): no breach is a pass. Holding and then rolling back a quiet canary would make a
-        // low-traffic environment undeployable.
-        bool breached =
-            std::any_of(r.metrics.begin(), r.metrics.end(), [](const auto& m) { return m.breached; });
-        if (r.verdict == monitor::Verdict::kInconclusive && !breached &&
-            cand->counts.requests < policy.min_pass_samples) {
-          say(service + " canary at " + std::to_string(weight) +
-              "%: thresholds hold; too little traffic for a U test (" +
-              std::to_string(cand->counts.requests) + " candidate, " + std::to_string(base.counts.requests) +
-              " baseline requests); not judged");
-          return Ok();
-        }
-        say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
-        detail = json{{"verdict", r.verdict == monitor::Verdict::kPass   ? "pass"
-                                  : r.verdict == monitor::Verdict::kFail ? "fail"
-                                                                         : "inconclusive"},
-                      {"summary", r.summary()}}
-                     .dump();
+        bool at_deadline = clock.steady_now() >= deadline;
+        if (r.verdict != monitor::Verdict::kInconclusive || at_deadline)
+          say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
+        detail = r.to_json();
         if (r.verdict == monitor::Verdict::kPass) return Ok();
         if (r.verdict == monitor::Verdict::kFail)
           return FailedPrecondition("canary analysis failed: " + r.summary());
-        if (clock.steady_now() >= deadline) {
-          if (options.accept_inconclusive) {
-            say(service + " canary inconclusive at its deadline; continuing (--accept-inconclusive)");
+        if (at_deadline) {
+          if (options.accept_inconclusive || env->promote_inconclusive()) {
+            say(service + " canary inconclusive at its deadline; continuing (" +
+                (options.accept_inconclusive ? "--accept-inconclusive" : "on_inconclusive = promote") + ")");
             return Ok();
           }
-          return FailedPrecondition("canary analysis inconclusive at the step's deadline: " + r.summary());
+          return FailedPrecondition(
+              "canary analysis inconclusive at the step's deadline (on_inconclusive = "
+              "rollback): " +
+              r.summary());
         }
         clock.sleep_for(kPollInterval);
         window += kPollInterval;

@@ -14,6 +14,13 @@
 
 namespace villager::config {
 
+bool ServiceConfig::probe_sends_key() const {
+  if (probe_auth == "never" || auth_header.empty() || auth_secret.empty()) return false;
+  if (probe_auth == "always") return true;
+  return std::find(protected_paths.begin(), protected_paths.end(), probe_target_path()) !=
+         protected_paths.end();
+}
+
 namespace {
 
 const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke", "monitor",
@@ -22,12 +29,33 @@ const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_di
 const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
     "frontend_pages",  "protected_paths", "auth_header", "auth_secret", "health_interval", "health_timeout",
-    "health_deadline", "drain_timeout"};
-const std::vector<std::string> kEnvKeys = {
-    "target",        "listen",         "urls",          "requires",       "strategy",    "steps",
-    "step_interval", "watch",          "rehearse",      "probe_interval", "functions",   "alias",
-    "region",        "endpoint",       "s3_bucket",     "s3_key_prefix",  "aws_profile", "cors_origins",
-    "url_template",  "storage_bucket", "storage_prefix"};
+    "health_deadline", "drain_timeout",   "probe_path",  "probe_auth",  "probe_expect"};
+const std::vector<std::string> kEnvKeys = {"target",
+                                           "listen",
+                                           "urls",
+                                           "requires",
+                                           "strategy",
+                                           "steps",
+                                           "step_interval",
+                                           "watch",
+                                           "rehearse",
+                                           "probe_interval",
+                                           "canary_min_samples",
+                                           "max_step_duration",
+                                           "on_inconclusive",
+                                           "canary_gross_5xx",
+                                           "canary_gross_latency_ratio",
+                                           "functions",
+                                           "alias",
+                                           "region",
+                                           "endpoint",
+                                           "s3_bucket",
+                                           "s3_key_prefix",
+                                           "aws_profile",
+                                           "cors_origins",
+                                           "url_template",
+                                           "storage_bucket",
+                                           "storage_prefix"};
 const std::vector<std::string> kTargets = {"local", "url", "lambda"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",
@@ -113,6 +141,39 @@ void parse_project(TomlReader& r, const toml::table& root, Config& c) {
   r.get(t, "reviews_dir", c.project.reviews_dir);
 }
 
+void parse_probe_options(TomlReader& r, const toml::table& t, ServiceConfig& s) {
+  r.get(t, "probe_path", s.probe_path);
+  r.get(t, "probe_auth", s.probe_auth);
+  r.get(t, "probe_expect", s.probe_expect);
+  if (!s.probe_path.empty() && !starts_with(s.probe_path, "/"))
+    r.error(r.where(t, "probe_path"), "'probe_path' must start with '/'");
+  if (s.probe_auth != "auto" && s.probe_auth != "always" && s.probe_auth != "never")
+    r.error(r.where(t, "probe_auth"),
+            "'probe_auth' is \"auto\", \"always\" or \"never\", not \"" + s.probe_auth + "\"");
+  if (s.probe_auth == "always" && (s.auth_header.empty() || s.auth_secret.empty()))
+    r.error(r.where(t, "probe_auth"), "'probe_auth = \"always\"' needs 'auth_header' and 'auth_secret'");
+  for (int code : s.probe_expect)
+    if (code < 100 || code > 599)
+      r.error(r.where(t, "probe_expect"),
+              "'probe_expect' holds HTTP statuses (100-599), not " + std::to_string(code));
+}
+
+void parse_canary_options(TomlReader& r, const toml::table& t, EnvironmentConfig& e) {
+  r.get(t, "canary_min_samples", e.canary_min_samples, 1, 1'000'000);
+  r.get_duration(t, "max_step_duration", e.max_step_duration);
+  r.get(t, "on_inconclusive", e.on_inconclusive);
+  r.get(t, "canary_gross_5xx", e.canary_gross_5xx, 1, 1'000'000);
+  r.get(t, "canary_gross_latency_ratio", e.canary_gross_latency_ratio);
+  if (e.canary_gross_latency_ratio != 0 && e.canary_gross_latency_ratio < 1)
+    r.error(r.where(t, "canary_gross_latency_ratio"),
+            "'canary_gross_latency_ratio' is 0 (off) or at least 1");
+  if (!e.on_inconclusive.empty() && e.on_inconclusive != "rollback" && e.on_inconclusive != "promote")
+    r.error(r.where(t, "on_inconclusive"),
+            "'on_inconclusive' is \"rollback\" or \"promote\", not \"" + e.on_inconclusive + "\"");
+  if (e.max_step_duration.count() && e.max_step_duration < e.step_interval)
+    r.error(r.where(t, "max_step_duration"), "'max_step_duration' is shorter than 'step_interval'");
+}
+
 void parse_services(TomlReader& r, const toml::table& root, Config& c) {
   const toml::node* n = root.get("services");
   if (!n || !n->is_table()) {
@@ -164,6 +225,7 @@ void parse_services(TomlReader& r, const toml::table& root, Config& c) {
       s.secrets.push_back(s.auth_secret);
     if (s.health.timeout > s.health.deadline)
       r.error(r.where(*t, "health_timeout"), "'health_timeout' is longer than 'health_deadline'");
+    parse_probe_options(r, *t, s);
     c.services.push_back(std::move(s));
   }
 }
@@ -274,6 +336,7 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
       r.error(r.where(*t, "steps"), "'steps' needs strategy = \"canary\"");
     }
     r.get_duration(*t, "step_interval", e.step_interval);
+    parse_canary_options(r, *t, e);
     r.get_duration(*t, "watch", e.watch);
     r.get_duration(*t, "probe_interval", e.probe_interval);
     e.rehearse = !e.requires_roles.empty();

@@ -53,6 +53,14 @@ struct ServiceConfig {
   std::string auth_secret;  // name of the secret holding the API key value
   HealthCheckConfig health;
   Millis drain_timeout{10000};
+  // Uptime probes (docs/monitor.md, "Probes"): the path, whether the API key goes with it, and the
+  // statuses that count as up (empty: 200 + health_body when that is set, else any status below 500).
+  std::string probe_path;           // "" = health_path
+  std::string probe_auth = "auto";  // auto (when the probe path is protected) | always | never
+  std::vector<int> probe_expect;
+
+  const std::string& probe_target_path() const { return probe_path.empty() ? health_path : probe_path; }
+  bool probe_sends_key() const;
 };
 
 enum class Strategy { kAllAtOnce, kCanary };
@@ -89,7 +97,21 @@ struct EnvironmentConfig {
   Millis watch{30 * 60 * 1000};
   bool rehearse = false;  // default: true when requires_roles is non-empty
   Millis probe_interval{5000};
-  LambdaConfig lambda;  // target "lambda" only
+  // Canary analysis (docs/monitor.md, "Canary analysis"): samples per side before any verdict, how long
+  // a step may wait for them, what an inconclusive step at its deadline does, and the gross-breach rules
+  // that fail a step without the U test.
+  size_t canary_min_samples = 50;
+  Millis max_step_duration{0};  // 0 = 3 x step_interval
+  std::string on_inconclusive;  // rollback | promote; "" = rollback when the environment is gated
+  size_t canary_gross_5xx = 10;
+  double canary_gross_latency_ratio = 4;  // candidate p50 over this many times its limit fails; 0 = off
+  LambdaConfig lambda;                    // target "lambda" only
+
+  Millis step_deadline() const { return max_step_duration.count() ? max_step_duration : 3 * step_interval; }
+  bool promote_inconclusive() const {
+    return on_inconclusive.empty() ? requires_roles.empty() && name != "production"
+                                   : on_inconclusive == "promote";
+  }
 };
 
 // One declarative check, `[[smoke.check]]`: a request and what its answer must satisfy. Strings in

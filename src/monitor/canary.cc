@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace villager::monitor {
 
@@ -103,47 +104,106 @@ MannWhitney mann_whitney_binary(uint64_t a_hits, uint64_t a_n, uint64_t b_hits, 
 std::string CanaryResult::summary() const {
   std::string out(to_string(verdict));
   out += ": candidate " + std::to_string(candidate_requests) + " requests, baseline " +
-         std::to_string(baseline_requests);
+         std::to_string(baseline_requests) + " (min " + std::to_string(min_samples) + ")";
   for (const auto& m : metrics) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf, "; %s %.4g vs %.4g (limit %.4g%s%s) %s", m.metric.c_str(), m.candidate,
+    char buf[240];
+    std::snprintf(buf, sizeof buf, "; %s %.4g vs %.4g (limit %.4g%s%s) %s: %s", m.metric.c_str(), m.candidate,
                   m.baseline, m.limit, m.tested ? ", p=" : "",
                   m.tested ? std::to_string(m.p_value).c_str() : "",
-                  std::string(to_string(m.verdict)).c_str());
+                  std::string(to_string(m.verdict)).c_str(), m.rule.c_str());
     out += buf;
   }
   return out;
 }
+
+std::string CanaryResult::to_json() const {
+  nlohmann::json metrics_json = nlohmann::json::array();
+  for (const auto& m : metrics) {
+    nlohmann::json j = {{"metric", m.metric},
+                        {"baseline", m.baseline},
+                        {"candidate", m.candidate},
+                        {"limit", m.limit},
+                        {"breached", m.breached},
+                        {"tested", m.tested},
+                        {"verdict", to_string(m.verdict)},
+                        {"rule", m.rule}};
+    if (m.tested) {
+      j["z"] = m.z;
+      j["p"] = m.p_value;
+    }
+    metrics_json.push_back(std::move(j));
+  }
+  return nlohmann::json{{"verdict", to_string(verdict)},
+                        {"baseline_requests", baseline_requests},
+                        {"candidate_requests", candidate_requests},
+                        {"min_samples", min_samples},
+                        {"alpha", alpha},
+                        {"metrics", metrics_json},
+                        {"summary", summary()}}
+      .dump();
+}
+
+namespace {
+
+// A gross breach fails without the U test; "" when there is none.
+std::string gross_breach(const MetricVerdict& m, const WindowStats& candidate, const CanaryPolicy& p) {
+  uint64_t n = candidate.counts.requests;
+  if (n < CanaryPolicy::kGrossMinRequests || !m.breached) return "";
+  if (m.metric == "error_rate") {
+    uint64_t errors = candidate.errors_5xx();
+    if (errors == n) return "gross: every one of " + std::to_string(n) + " candidate requests failed";
+    if (errors >= p.gross_5xx)
+      return "gross: " + std::to_string(errors) + " candidate 5xx (rule: >= " + std::to_string(p.gross_5xx) +
+             ")";
+  } else if (m.metric == "p50" && p.gross_latency_ratio > 0 &&
+             m.candidate > m.limit * p.gross_latency_ratio) {
+    char buf[120];
+    std::snprintf(buf, sizeof buf, "gross: p50 over %.3g x its limit (%zu requests)", p.gross_latency_ratio,
+                  static_cast<size_t>(n));
+    return buf;
+  }
+  return "";
+}
+
+// One metric's verdict and the rule that decided it (the order is the header's).
+void decide(MetricVerdict& m, const MannWhitney& test, const WindowStats& baseline,
+            const WindowStats& candidate, const CanaryPolicy& p) {
+  uint64_t nb = baseline.counts.requests, nc = candidate.counts.requests;
+  bool enough = nc >= p.min_samples && nb >= p.min_samples;
+  if (enough) {
+    m.tested = true;
+    m.z = test.z;
+    m.p_value = test.p_greater;
+  }
+  auto set = [&](Verdict v, std::string rule) {
+    m.verdict = v;
+    m.rule = std::move(rule);
+  };
+  if (auto g = gross_breach(m, candidate, p); !g.empty()) return set(Verdict::kFail, g);
+  if (nb == 0) {  // a first deploy: nothing to compare against, so only the gross rules fail it
+    if (nc > 0 && m.breached)
+      return set(Verdict::kInconclusive, "over the limit with no baseline to test against");
+    return set(Verdict::kPass, "first deploy: no baseline, gross rules only");
+  }
+  if (nc == 0) return set(Verdict::kInconclusive, "no candidate traffic yet");
+  if (!enough)
+    return set(Verdict::kInconclusive, "waiting for samples: candidate " + std::to_string(nc) +
+                                           ", baseline " + std::to_string(nb) + " of " +
+                                           std::to_string(p.min_samples));
+  if (!m.breached) return set(Verdict::kPass, "within the limit");
+  if (m.p_value < p.alpha) return set(Verdict::kFail, "over the limit and U test p < alpha");
+  set(Verdict::kInconclusive, "over the limit, U test p >= alpha (not significant)");
+}
+
+}  // namespace
 
 CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& candidate,
                             const CanaryPolicy& p) {
   CanaryResult r;
   r.baseline_requests = baseline.counts.requests;
   r.candidate_requests = candidate.counts.requests;
-  bool enough_for_test = r.baseline_requests >= p.min_samples && r.candidate_requests >= p.min_samples;
-
-  auto decide = [&](MetricVerdict& m, const MannWhitney& mw) {
-    if (r.candidate_requests == 0) {
-      m.verdict = Verdict::kInconclusive;
-      return;
-    }
-    if (m.breached) {
-      if (!enough_for_test || r.baseline_requests == 0) {
-        m.verdict = Verdict::kFail;
-      } else {
-        m.tested = true;
-        m.p_value = mw.p_greater;
-        m.verdict = mw.p_greater < p.alpha ? Verdict::kFail : Verdict::kInconclusive;
-      }
-      return;
-    }
-    if (enough_for_test) {
-      m.tested = true;
-      m.p_value = mw.p_greater;
-    }
-    m.verdict = r.candidate_requests < p.min_pass_samples ? Verdict::kInconclusive : Verdict::kPass;
-  };
-
+  r.min_samples = p.min_samples;
+  r.alpha = p.alpha;
   {
     MetricVerdict m;
     m.metric = "error_rate";
@@ -151,22 +211,23 @@ CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& cand
     m.candidate = candidate.error_rate();
     m.limit = m.baseline + p.max_error_rate_increase;
     m.breached = m.candidate > m.limit;
-    decide(m, mann_whitney_binary(candidate.errors_5xx(), r.candidate_requests, baseline.errors_5xx(),
-                                  r.baseline_requests));
+    decide(m,
+           mann_whitney_binary(candidate.errors_5xx(), r.candidate_requests, baseline.errors_5xx(),
+                               r.baseline_requests),
+           baseline, candidate, p);
     r.metrics.push_back(m);
   }
-  stats::Histogram hb = baseline.counts.histogram();
-  stats::Histogram hc = candidate.counts.histogram();
-  MannWhitney latency_test = mann_whitney(hc, hb);
+  MannWhitney latency_test = mann_whitney(candidate.counts.histogram(), baseline.counts.histogram());
   for (auto [name, q] : {std::pair<const char*, double>{"p50", 0.5}, {"p99", 0.99}}) {
     MetricVerdict m;
     m.metric = name;
     m.baseline = baseline.latency_quantile(q);
     m.candidate = candidate.latency_quantile(q);
-    // With no baseline traffic (a first deploy) there is nothing to scale: latency is not judged.
-    m.limit = r.baseline_requests ? m.baseline * p.max_latency_ratio + p.latency_slack_seconds : 0;
+    // With no baseline traffic (a first deploy) there is nothing to scale: the limit is the slack alone.
+    m.limit = r.baseline_requests ? m.baseline * p.max_latency_ratio + p.latency_slack_seconds
+                                  : p.latency_slack_seconds;
     m.breached = r.baseline_requests > 0 && m.candidate > m.limit;
-    decide(m, latency_test);
+    decide(m, latency_test, baseline, candidate, p);
     r.metrics.push_back(m);
   }
   r.verdict = Verdict::kPass;

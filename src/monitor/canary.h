@@ -1,13 +1,18 @@
 #pragma once
 // Canary analysis: the candidate release's metrics over a canary step against the baseline (the serving
-// release over the same length of time, captured before the deploy). Per metric (error rate, p50, p99):
-// a threshold check, and with at least min_samples on both sides a one-sided Mann-Whitney U test (normal
-// approximation with tie correction) that the candidate is worse. Verdict per metric and overall:
-//   fail          threshold breached and (too few samples for the test, or the test agrees: p < alpha)
-//   inconclusive  no candidate traffic yet, fewer than min_pass_samples, or a breach the test does not
-//                 confirm
-//   pass          otherwise
-// Overall: any fail -> fail, else any inconclusive -> inconclusive, else pass.
+// release over the same length of time, captured before the deploy). Per metric (error rate, p50, p99)
+// a threshold, a one-sided Mann-Whitney U test (normal approximation with tie correction) that the
+// candidate is worse, and explicit gross-breach rules. Each metric's verdict names the rule that decided:
+//   fail          a gross breach (>= gross_5xx candidate 5xx over the limit, every candidate request
+//                 failed, or candidate p50 over gross_latency_ratio x its limit with >= kGrossMinRequests),
+//                 or, with min_samples on both sides, over the threshold and the U test agrees (p < alpha)
+//   inconclusive  no candidate traffic, fewer than min_samples on a side, or a breach the test does not
+//                 confirm: the step waits for more data, and at its deadline the environment's
+//                 on_inconclusive policy decides
+//   pass          min_samples on both sides and within the threshold; a first deploy (no baseline)
+//                 passes unless a gross rule fails it
+// Overall: any fail -> fail, else any inconclusive -> inconclusive, else pass. A single slow or failed
+// request never fails a release on its own.
 
 #include <string>
 #include <string_view>
@@ -37,14 +42,16 @@ MannWhitney mann_whitney_binary(uint64_t a_hits, uint64_t a_n, uint64_t b_hits, 
 
 struct CanaryPolicy {
   static constexpr uint64_t kDefaultMinSamples = 50;
-  uint64_t min_samples = kDefaultMinSamples;  // per side, for the U test
-  uint64_t min_pass_samples = 20;             // candidate requests needed before a pass
-  double alpha = 0.05;                        // one-sided significance
-  double max_error_rate_increase = 0.01;      // candidate 5xx rate may exceed baseline by this much
-  double max_latency_ratio = 1.5;             // candidate pNN <= baseline pNN * ratio + slack
+  static constexpr uint64_t kGrossMinRequests = 5;  // the gross rules need at least this many requests
+  uint64_t min_samples = kDefaultMinSamples;        // per side, before any pass or statistical fail
+  double alpha = 0.05;                              // one-sided significance
+  double max_error_rate_increase = 0.01;            // candidate 5xx rate may exceed baseline by this much
+  double max_latency_ratio = 1.5;                   // candidate pNN <= baseline pNN * ratio + slack
   // Absolute slack on top of the ratio: loopback services answer in well under a millisecond, where a
   // busy host alone moves p99 by several; a real regression (hundreds of ms) still stands out.
   double latency_slack_seconds = 0.025;
+  uint64_t gross_5xx = 10;         // this many candidate 5xx over the error-rate limit: fail
+  double gross_latency_ratio = 4;  // candidate p50 over this many times its limit: fail; 0 = off
 };
 
 struct MetricVerdict {
@@ -53,17 +60,22 @@ struct MetricVerdict {
   double candidate = 0;
   double limit = 0;  // the threshold the candidate was held to
   bool breached = false;
-  bool tested = false;  // whether the U test ran
+  bool tested = false;  // whether the U test ran (min_samples on both sides)
+  double z = 0;         // the U test's statistic, positive when the candidate is worse
   double p_value = 1;
   Verdict verdict = Verdict::kPass;
+  std::string rule;  // what decided: "within the limit", "U test p < alpha", "gross: 12 5xx", ...
 };
 
 struct CanaryResult {
   Verdict verdict = Verdict::kPass;
   uint64_t baseline_requests = 0;
   uint64_t candidate_requests = 0;
+  uint64_t min_samples = 0;
+  double alpha = 0;
   std::vector<MetricVerdict> metrics;
-  std::string summary() const;  // one line: "fail: error_rate 0.2 > 0.01 (p=1e-9)"
+  std::string summary() const;  // one line: "fail: candidate 80 requests, baseline 400; error_rate ..."
+  std::string to_json() const;  // every figure: n per side, per metric z, p, limit, rule and verdict
 };
 
 CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& candidate,

@@ -4,28 +4,83 @@
 
 #include "base/log.h"
 #include "monitor/http.h"
+#include "store/monitor_events.h"
 #include "store/store.h"
 
 namespace villager::monitor {
 
+std::string_view to_string(ProbeState s) {
+  switch (s) {
+    case ProbeState::kUp:
+      return "up";
+    case ProbeState::kDown:
+      return "down";
+    case ProbeState::kAuthFailed:
+      return "auth_failed";
+    case ProbeState::kPending:
+      return "pending";
+  }
+  return "down";
+}
+
+ProbeState classify_probe(const ProbeTarget& t, int status, std::string_view body, std::string& detail) {
+  if (t.pending) {
+    detail = "nothing serves " + t.service + " yet";
+    return ProbeState::kPending;
+  }
+  if (status == 0) return ProbeState::kDown;  // detail: the transport's error, set by the caller
+  bool sent_key = !t.auth_header.empty() && !t.auth_value.empty();
+  if (status == 401 || status == 403) {
+    detail = "status " + std::to_string(status) +
+             (sent_key ? ": the service refused its own key (" + t.auth_header + ")"
+                       : ": the probe path needs auth and the probe sent no key (set auth_header and "
+                         "auth_secret, or probe_path to an open path)");
+    return ProbeState::kAuthFailed;
+  }
+  bool status_ok = t.expect_status.empty() ? (t.expect_body.empty() ? status < 500 : status == 200)
+                                           : std::find(t.expect_status.begin(), t.expect_status.end(),
+                                                       status) != t.expect_status.end();
+  if (!status_ok) {
+    detail = "status " + std::to_string(status);
+    return ProbeState::kDown;
+  }
+  if (status == 200 && !t.expect_body.empty() && body.find(t.expect_body) == std::string_view::npos) {
+    detail = "body lacks " + t.expect_body;
+    return ProbeState::kDown;
+  }
+  return ProbeState::kUp;
+}
+
 ProbeResult http_probe(const ProbeTarget& target, Millis timeout) {
   ProbeResult r;
   r.target = target;
-  auto res = http_request("GET", target.url, "", {}, timeout);
-  if (!res) {
-    r.detail = res.error().message;
-    return r;
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!target.auth_header.empty() && !target.auth_value.empty())
+    headers.emplace_back(target.auth_header, target.auth_value);
+  auto res = http_request("GET", target.url, "", headers, timeout);
+  if (res) {
+    r.status = res->status;
+    r.latency_us = res->latency_us;
   }
-  r.status = res->status;
-  r.latency_us = res->latency_us;
-  if (res->status != 200) {
-    r.detail = "status " + std::to_string(res->status);
-  } else if (!target.expect_body.empty() && res->body.find(target.expect_body) == std::string::npos) {
-    r.detail = "body lacks " + target.expect_body;
-  } else {
-    r.ok = true;
-  }
+  r.state = classify_probe(target, r.status, res ? std::string_view(res->body) : "", r.detail);
+  if (!res && r.state == ProbeState::kDown) r.detail = res.error().message;
+  r.ok = r.state == ProbeState::kUp || r.state == ProbeState::kAuthFailed;
   return r;
+}
+
+store::ProbeSampleRow probe_row(const ProbeResult& r) {
+  store::ProbeSampleRow row{0,
+                            r.target.environment,
+                            r.target.service,
+                            r.target.kind,
+                            r.target.release,
+                            r.ok,
+                            r.status,
+                            static_cast<int64_t>(r.latency_us),
+                            r.detail};
+  row.state = std::string(to_string(r.state));
+  row.during_deploy = r.target.during_deploy;
+  return row;
 }
 
 Prober::Prober(Clock& clock, store::Store* store, Millis timeout, ProbeFn probe)
@@ -49,6 +104,7 @@ std::vector<ProbeResult> Prober::probe_once() {
     std::lock_guard lock(mu_);
     last_.clear();
     for (const auto& r : results) {
+      if (r.state == ProbeState::kPending) continue;  // not up, not down: no gauge, no sample
       last_.push_back({r.target.environment, r.target.service, r.target.kind, r.target.release, r.ok});
       if (r.target.kind == "slot") continue;
       auto& q = samples_[{r.target.environment, r.target.service}];
@@ -58,16 +114,7 @@ std::vector<ProbeResult> Prober::probe_once() {
   }
   if (store_) {
     for (const auto& r : results) {
-      store::ProbeSampleRow row{0,
-                                r.target.environment,
-                                r.target.service,
-                                r.target.kind,
-                                r.target.release,
-                                r.ok,
-                                r.status,
-                                static_cast<int64_t>(r.latency_us),
-                                r.detail};
-      Status s = store::insert_probe_sample(*store_, row);
+      Status s = store::insert_probe_sample(*store_, probe_row(r));
       if (!s.ok())
         log_event(LogLevel::kWarn, "monitor", "probe_store_failed", {{"error", s.error().message}});
     }

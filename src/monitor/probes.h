@@ -3,6 +3,13 @@
 // environment's base URL) with a timeout. probe_once() probes every target once, keeps the samples in
 // memory for availability windows (bounded) and stores them in probe_samples when given a store.
 // Availability of a service counts its "public" and "url" samples: what users reach.
+//
+// What a probe saw is a ProbeState (docs/monitor.md, "Probes"):
+//   up           the answer met the expectation (the status set, else 200 + body when a body is expected,
+//                else any status below 500)
+//   auth_failed  401/403: the service is alive but refused the probe (with the key sent: its own key)
+//   down         no answer, a 5xx, or an answer that misses the expectation
+//   pending      nothing has served this service yet (before the first healthy cutover): not counted
 
 #include <deque>
 #include <functional>
@@ -10,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -18,26 +26,41 @@
 
 namespace villager::store {
 class Store;
-}
+struct ProbeSampleRow;
+}  // namespace villager::store
 
 namespace villager::monitor {
+
+enum class ProbeState { kUp, kDown, kAuthFailed, kPending };
+std::string_view to_string(ProbeState s);  // "up" | "down" | "auth_failed" | "pending"
 
 struct ProbeTarget {
   std::string environment;
   std::string service;
   std::string kind;  // public | slot | url
   std::string release;
-  std::string url;          // full health URL, e.g. http://127.0.0.1:8080/info/health
-  std::string expect_body;  // substring the body must hold; empty = any 200
+  std::string url;                   // full probe URL, e.g. http://127.0.0.1:8080/info/health
+  std::string expect_body;           // substring a 200 must hold; empty = none
+  std::vector<int> expect_status{};  // statuses that count as up; empty = see ProbeState above
+  std::string auth_header{};         // sent with auth_value when both are set
+  std::string auth_value{};          // a secret: never logged, never in a result's detail
+  bool pending = false;              // nothing serves yet: the answer is recorded as pending
+  bool during_deploy = false;        // villager's own deploy is moving this service's traffic
 };
 
 struct ProbeResult {
   ProbeTarget target;
-  bool ok = false;
+  ProbeState state = ProbeState::kDown;
+  bool ok = false;  // counts as up for availability: up or auth_failed
   int status = 0;
   uint64_t latency_us = 0;
-  std::string detail;  // why it failed
+  std::string detail;  // why it is not up
 };
+
+// The state an answer means for `target` (no answer: status 0). Sets `detail` when not up.
+ProbeState classify_probe(const ProbeTarget& target, int status, std::string_view body, std::string& detail);
+// The store row of a result (the secret is not part of it).
+store::ProbeSampleRow probe_row(const ProbeResult& r);
 
 // Does the GET; the default is http_request (libcurl). Tests may pass a stub.
 using ProbeFn = std::function<ProbeResult(const ProbeTarget&, Millis timeout)>;

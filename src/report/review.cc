@@ -200,7 +200,10 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
       add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
     } else if (starts_with(s.name, "shift:")) {
       int w = static_cast<int>(json_int(detail, "weight", std::atoi(s.name.c_str() + 6)));
-      traffic.push_back({w, at, ok ? "healthy" : "failed: " + json_string(detail, "error")});
+      std::string note = ok ? "healthy" : "failed: " + json_string(detail, "error");
+      // The canary judge's verdict: n per side, per metric limit, p and the rule that decided.
+      if (!json_string(detail, "summary").empty()) note += "; canary " + json_string(detail, "summary");
+      traffic.push_back({w, at, note});
     } else if (s.name == "route_swap") {
       bool warm = detail.value("warm", false);
       traffic.push_back({100, at,

@@ -142,6 +142,14 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
   applied_at  INTEGER NOT NULL
 ))sql";
 
+// Probe samples say what a probe saw, not only up or down: 'pending' before the first healthy cutover
+// (left out of uptime), 'auth_failed' when the service refused the key (alive, but its auth contract is
+// broken), and whether villager's own deploy was moving traffic at the time.
+constexpr std::string_view kV4ProbeState = R"sql(
+ALTER TABLE probe_samples ADD COLUMN state TEXT NOT NULL DEFAULT '';
+ALTER TABLE probe_samples ADD COLUMN during_deploy INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 Error newer_schema_error(int found);
 
 }  // namespace
@@ -151,6 +159,7 @@ const std::vector<Migration>& migrations() {
       {1, "foundation tables", kV1},
       {2, "releases.commit_time", kV2CommitTime},
       {3, "monitor: alarm_events, probe_samples", kMonitorTables},
+      {4, "probe_samples.state, probe_samples.during_deploy", kV4ProbeState},
   };
   return list;
 }

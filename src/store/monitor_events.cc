@@ -1,5 +1,7 @@
 #include "store/monitor_events.h"
 
+#include <algorithm>
+
 #include "store/store.h"
 
 namespace villager::store {
@@ -57,31 +59,58 @@ Result<std::vector<AlarmEventRow>> list_alarm_events(Store& store, const std::st
 Status insert_probe_sample(Store& store, const ProbeSampleRow& r) {
   std::string ctx = "recording probe sample " + r.environment + "/" + r.service + " " + r.kind;
   Result<Statement> st = store.db().prepare(
-      "INSERT INTO probe_samples (ts, environment, service, kind, release, ok, status, latency_us, detail) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO probe_samples (ts, environment, service, kind, release, ok, status, latency_us, detail, "
+      "state, during_deploy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!st) return st.error().context(ctx);
   st->bind(1, r.ts ? r.ts : store.now_ms()).bind(2, r.environment).bind(3, r.service).bind(4, r.kind);
   st->bind(5, r.release).bind(6, r.ok).bind(7, r.status).bind(8, r.latency_us).bind(9, r.detail);
+  st->bind(10, r.state).bind(11, r.during_deploy);
   Status s = st->run();
   if (!s.ok()) return s.error().context(ctx);
   return Ok();
 }
 
+void Availability::add(const Availability& o) {
+  samples += o.samples;
+  ok += o.ok;
+  pending += o.pending;
+  auth_failed += o.auth_failed;
+  during_deploy += o.during_deploy;
+  during_deploy_ok += o.during_deploy_ok;
+  if (o.first_ts && (!first_ts || o.first_ts < first_ts)) first_ts = o.first_ts;
+  last_ts = std::max(last_ts, o.last_ts);
+  downtime_ms += o.downtime_ms;
+}
+
 Result<Availability> probe_availability(Store& store, const std::string& environment,
-                                        const std::string& service, const std::string& kind,
-                                        int64_t since_ms) {
+                                        const std::string& service, const std::string& kind, int64_t since_ms,
+                                        int64_t until_ms) {
   std::string ctx = "reading availability of " + environment + "/" + service;
+  // Downtime: each down probe counts until the next counted probe of the same kind (the last one, none).
   Result<Statement> st = store.db().prepare(
-      "SELECT count(*), coalesce(sum(ok), 0) FROM probe_samples WHERE environment = ?1 AND service = ?2 AND "
-      "(?3 = '' OR kind = ?3) AND ts >= ?4");
+      "SELECT coalesce(sum(c), 0), coalesce(sum(c AND ok), 0), coalesce(sum(NOT c), 0), "
+      "coalesce(sum(state = 'auth_failed'), 0), coalesce(sum(c AND during_deploy), 0), "
+      "coalesce(sum(c AND during_deploy AND ok), 0), coalesce(min(CASE WHEN c THEN ts END), 0), "
+      "coalesce(max(CASE WHEN c THEN ts END), 0), "
+      "coalesce(sum(CASE WHEN c AND NOT ok THEN coalesce(next_ts - ts, 0) END), 0) "
+      "FROM (SELECT *, LEAD(ts) OVER (PARTITION BY kind, c ORDER BY ts, id) AS next_ts FROM "
+      "(SELECT *, state != 'pending' AS c FROM probe_samples WHERE environment = ?1 AND service = ?2 "
+      "AND (CASE WHEN ?3 = '' THEN kind IN ('public', 'url') ELSE kind = ?3 END) AND ts >= ?4 AND ts < ?5))");
   if (!st) return st.error().context(ctx);
-  st->bind(1, environment).bind(2, service).bind(3, kind).bind(4, since_ms);
+  st->bind(1, environment).bind(2, service).bind(3, kind).bind(4, since_ms).bind(5, until_ms);
   Result<bool> row = st->step();
   if (!row) return row.error().context(ctx);
   Availability a;
   if (*row) {
     a.samples = st->column_int(0);
     a.ok = st->column_int(1);
+    a.pending = st->column_int(2);
+    a.auth_failed = st->column_int(3);
+    a.during_deploy = st->column_int(4);
+    a.during_deploy_ok = st->column_int(5);
+    a.first_ts = st->column_int(6);
+    a.last_ts = st->column_int(7);
+    a.downtime_ms = st->column_int(8);
   }
   return a;
 }

@@ -43,18 +43,28 @@ struct ProbeSampleRow {
   int status = 0;
   int64_t latency_us = 0;
   std::string detail;
+  std::string state{};         // up | down | auth_failed | pending ("" in rows written before schema 4)
+  bool during_deploy = false;  // villager's own deploy was moving this service's traffic
 };
 
 Status insert_probe_sample(Store& store, const ProbeSampleRow& row);
 
 struct Availability {
-  int64_t samples = 0;
-  int64_t ok = 0;
+  int64_t samples = 0;        // counted probes: every state but pending
+  int64_t ok = 0;             // of those, up (an auth failure is an answer: up, and counted apart)
+  int64_t pending = 0;        // before the first healthy cutover: left out of the ratio
+  int64_t auth_failed = 0;    // answered 401/403
+  int64_t during_deploy = 0;  // counted probes while villager's own deploy moved traffic
+  int64_t during_deploy_ok = 0;
+  int64_t first_ts = 0, last_ts = 0;  // unix ms of the first and last counted probe; 0 when none
+  int64_t downtime_ms = 0;            // each down probe until the next counted probe of its kind
   double ratio() const { return samples ? static_cast<double>(ok) / static_cast<double>(samples) : 1.0; }
+  void add(const Availability& o);  // sums counts, widens the time span
 };
-// Probe samples of one environment + service (+ kind, "" = any) with ts >= since_ms.
+// Probe samples of one environment + service with since_ms <= ts < until_ms. kind "" = what users
+// reach (public and url probes); "slot" probes are one release's own port.
 Result<Availability> probe_availability(Store& store, const std::string& environment,
-                                        const std::string& service, const std::string& kind,
-                                        int64_t since_ms);
+                                        const std::string& service, const std::string& kind, int64_t since_ms,
+                                        int64_t until_ms = INT64_MAX);
 
 }  // namespace villager::store

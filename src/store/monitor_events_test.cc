@@ -46,7 +46,41 @@ TEST(ProbeSamples, AvailabilityCountsWindowAndKind) {
   EXPECT_EQ(a->samples, 2);
   EXPECT_EQ(a->ok, 1);
   EXPECT_DOUBLE_EQ(a->ratio(), 0.5);
-  EXPECT_EQ(probe_availability(*s, "prod", "user", "", 0)->samples, 4);
+  // "" is what users reach: the slot probe is left out.
+  EXPECT_EQ(probe_availability(*s, "prod", "user", "", 0)->samples, 3);
+  EXPECT_EQ(probe_availability(*s, "prod", "user", "public", 0, t0)->samples, 1);
+}
+
+TEST(ProbeSamples, PendingIsLeftOutAndStatesAreCounted) {
+  TestStore s;
+  int64_t t0 = s->now_ms();
+  auto row = [&](int64_t ts, bool ok, std::string state, bool deploying) {
+    ProbeSampleRow r{ts, "prod", "admin", "public", "", ok, ok ? 200 : 503, 0, ""};
+    r.state = std::move(state);
+    r.during_deploy = deploying;
+    return r;
+  };
+  ASSERT_TRUE(insert_probe_sample(*s, row(t0 - 3000, false, "pending", false)).ok());
+  ASSERT_TRUE(insert_probe_sample(*s, row(t0 - 2000, true, "up", true)).ok());
+  ASSERT_TRUE(insert_probe_sample(*s, row(t0 - 1000, true, "auth_failed", false)).ok());
+  ASSERT_TRUE(insert_probe_sample(*s, row(t0, false, "down", true)).ok());
+  auto a = probe_availability(*s, "prod", "admin", "", 0);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->samples, 3);
+  EXPECT_EQ(a->ok, 2);
+  EXPECT_EQ(a->pending, 1);
+  EXPECT_EQ(a->auth_failed, 1);
+  EXPECT_EQ(a->during_deploy, 2);
+  EXPECT_EQ(a->during_deploy_ok, 1);
+  EXPECT_EQ(a->first_ts, t0 - 2000);
+  EXPECT_EQ(a->last_ts, t0);
+  EXPECT_EQ(a->downtime_ms, 0);  // the one down probe is the last: nothing after it to measure
+  ASSERT_TRUE(insert_probe_sample(*s, row(t0 + 1500, true, "up", false)).ok());
+  EXPECT_EQ(probe_availability(*s, "prod", "admin", "", 0)->downtime_ms, 1500);
+  Availability sum = *a;
+  sum.add(*a);
+  EXPECT_EQ(sum.samples, 6);
+  EXPECT_EQ(sum.first_ts, t0 - 2000);
 }
 
 }  // namespace
