@@ -97,6 +97,69 @@ bool reached_traffic(const Deployment& d) {
          (d.status == DeploymentStatus::kSucceeded || d.status == DeploymentStatus::kRolledBack);
 }
 
+// Probes through the public listeners and url environments: pending ones (before the first healthy
+// cutover) are left out; an auth failure is an answer, so up; the time window and the probes during
+// villager's own deploys are shown.
+Figure uptime_figure(const store::Availability& a) {
+  if (a.samples == 0)
+    return no_data("uptime", "Production uptime (probes)", "percent", "99.9%+",
+                   a.pending ? std::to_string(a.pending) + " probes before the first deploy, none after"
+                             : "no probe of a production environment in the window");
+  Figure f;
+  f.key = "uptime";
+  f.name = "Production uptime (probes)";
+  f.unit = "percent";
+  f.value = 100.0 * double(a.ok) / double(a.samples);
+  f.samples = static_cast<int>(a.samples);
+  f.display = fixed(*f.value, 3) + "% (" + std::to_string(a.ok) + " of " + std::to_string(a.samples) +
+              " probes over " + duration_text(double(a.last_ts - a.first_ts)) + ")";
+  f.target = "99.9%+";
+  f.met = *f.value >= 99.9 - 1e-9;
+  f.note = "health probes of gated environments from " + format_rfc3339(from_unix_millis(a.first_ts)) +
+           " to " + format_rfc3339(from_unix_millis(a.last_ts)) + "; " + std::to_string(a.during_deploy_ok) +
+           " of " + std::to_string(a.during_deploy) + " probes during villager's own deploys up";
+  if (a.pending) f.note += "; " + std::to_string(a.pending) + " before the first deploy left out";
+  if (a.auth_failed)
+    f.note += "; " + std::to_string(a.auth_failed) + " answered 401/403 (alive, auth contract broken)";
+  return f;
+}
+
+// Downtime from the same probes: each failed probe counts until the next probe, so it is within one
+// probe interval of the outage an outside observer sees.
+Figure downtime_figure(const store::Availability& a) {
+  if (a.samples == 0)
+    return no_data("downtime", "Production downtime (probes)", "ms", "", "no probe after the first deploy");
+  Figure f;
+  f.key = "downtime";
+  f.name = "Production downtime (probes)";
+  f.unit = "ms";
+  f.value = double(a.downtime_ms);
+  f.samples = static_cast<int>(a.samples - a.ok);
+  f.display = duration_text(*f.value) + " (" + std::to_string(a.samples - a.ok) + " failed probes)";
+  f.note = "each failed probe counts until the next probe of the same listener";
+  return f;
+}
+
+// Deploys stopped before any user saw them, by the step that stopped them: the pipeline's catches.
+Figure caught_figure(const std::map<std::string, int>& caught, int deploys) {
+  Figure f;
+  f.key = "stopped_before_users";
+  f.name = "Stopped before users (catches)";
+  f.unit = "count";
+  int n = 0;
+  std::string by;
+  for (const auto& [step, count] : caught) {
+    n += count;
+    by += (by.empty() ? "" : ", ") + step + " " + std::to_string(count);
+  }
+  f.value = n;
+  f.samples = deploys;
+  f.display =
+      std::to_string(n) + " of " + std::to_string(deploys) + " deploys" + (by.empty() ? "" : " (" + by + ")");
+  f.note = "deploys that failed before traffic moved: not counted against the success or change failure rate";
+  return f;
+}
+
 }  // namespace
 
 Result<Report> compute_report(store::Store& store, const config::Config* config,
@@ -135,6 +198,7 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
   };
 
   int deploys = 0, succeeded = 0, smoke_total = 0, smoke_passed = 0;
+  std::map<std::string, int> caught;  // deploys stopped before users, by the step that stopped them
   int changes = 0, failed_changes = 0, rework = 0, lead_unknown = 0;
   std::vector<double> rollback_ms, recovery_ms, lead_ms;
   for (const auto& d : history) {
@@ -142,9 +206,12 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     auto steps = store::list_steps(store, d.id);
     if (!steps) return steps.error().context("computing the report");
     std::optional<int64_t> first_failure;
+    std::string first_failed_step = "before any step";  // a deploy refused by the gate records no step
     for (const auto& s : *steps) {
-      if (s.status == store::StepStatus::kFailed && !first_failure)
+      if (s.status == store::StepStatus::kFailed && !first_failure) {
         first_failure = s.finished_at.value_or(s.started_at);
+        first_failed_step = s.name.substr(0, s.name.find(':'));
+      }
       if (d.kind == DeploymentKind::kDeploy && s.name == "post_traffic_smoke" &&
           s.status != store::StepStatus::kRunning && s.status != store::StepStatus::kSkipped) {
         ++smoke_total;
@@ -160,6 +227,7 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     }
     ++deploys;
     if (d.status == DeploymentStatus::kSucceeded) ++succeeded;
+    if (d.status == DeploymentStatus::kFailed) ++caught[first_failed_step];
     if (d.status == DeploymentStatus::kRolledBack)  // automatic: detected by the failing step
       rollback_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
     if (!reached_traffic(d)) continue;
@@ -204,40 +272,27 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
   {
     // Uptime: the agent's probes through the public listener of every gated (production-like)
     // environment; an environment without approvals is not production.
-    int64_t samples = 0, ok = 0;
+    store::Availability all;
     if (config) {
       for (const auto& env : config->environments) {
         if (env.requires_roles.empty() && env.name != "production") continue;
         if (!options.environment.empty() && env.name != options.environment) continue;
         for (const auto& s : config->services) {
-          auto a = store::probe_availability(store, env.name, s.name, "", options.since_ms);
-          if (!a) continue;
-          samples += a->samples;
-          ok += a->ok;
+          auto a = store::probe_availability(store, env.name, s.name, "", options.since_ms, options.until_ms);
+          if (a) all.add(*a);
         }
       }
     }
-    if (samples == 0) {
-      report.targets.push_back(no_data("uptime", "Production uptime (probes)", "percent", "99.9%+",
-                                       "no probe of a production environment in the window"));
-    } else {
-      Figure f;
-      f.key = "uptime";
-      f.name = "Production uptime (probes)";
-      f.unit = "percent";
-      f.value = 100.0 * double(ok) / double(samples);
-      f.samples = static_cast<int>(samples);
-      f.display =
-          fixed(*f.value, 3) + "% (" + std::to_string(ok) + " of " + std::to_string(samples) + " probes)";
-      f.target = "99.9%+";
-      f.met = *f.value >= 99.9 - 1e-9;
-      f.note = "health probes the agent records for gated environments";
-      report.targets.push_back(f);
-    }
+    report.targets.push_back(uptime_figure(all));
+    report.targets.push_back(downtime_figure(all));
   }
-  report.targets.push_back(rate("deployment_success_rate", "Deployment success rate", succeeded, deploys,
-                                "99%+", kSuccessTargetPercent, true, "finished deploys that succeeded",
-                                "no finished deploy in the window"));
+  // DORA's definition: of the changes that reached users, those that did not fail. A deploy the pipeline
+  // stopped before users (gate, rehearsal, pre-traffic smoke) is the pipeline doing its job: counted apart.
+  report.targets.push_back(rate("deployment_success_rate", "Deployment success rate",
+                                changes - failed_changes, changes, "99%+", kSuccessTargetPercent, true,
+                                "deploys that reached traffic and were not rolled back",
+                                "no deploy reached traffic in the window"));
+  report.targets.push_back(caught_figure(caught, deploys));
   {
     // Approval to deployed: recorded by deploy with each gated deployment (last approval to 100%).
     std::vector<double> waits;

@@ -166,10 +166,13 @@ TEST_F(ReportFigures, TargetsMatchHandComputedValues) {
   // Rollbacks: B automatic, 60s (failure) -> 62s (restored) = 2s; R manual, 1s. Mean 1.5s.
   EXPECT_DOUBLE_EQ(*figure(r.targets, "mean_time_to_rollback").value, 1500.0);
   EXPECT_EQ(figure(r.targets, "mean_time_to_rollback").met, true);
-  // Finished deploys A B C D E; succeeded A C E.
-  EXPECT_DOUBLE_EQ(*figure(r.targets, "deployment_success_rate").value, 60.0);
-  EXPECT_EQ(figure(r.targets, "deployment_success_rate").samples, 5);
+  // Finished deploys A B C D E; D failed before traffic (the pipeline's catch), so the changes that reached
+  // users are A B C E, of which B (rolled back) and C (undone by R) failed: 2 of 4.
+  EXPECT_DOUBLE_EQ(*figure(r.targets, "deployment_success_rate").value, 50.0);
+  EXPECT_EQ(figure(r.targets, "deployment_success_rate").samples, 4);
   EXPECT_EQ(figure(r.targets, "deployment_success_rate").met, false);
+  EXPECT_DOUBLE_EQ(*figure(r.targets, "stopped_before_users").value, 1.0);
+  EXPECT_EQ(figure(r.targets, "stopped_before_users").display, "1 of 5 deploys (start_candidate 1)");
   // No store data for these: reported as such.
   EXPECT_FALSE(figure(r.targets, "uptime").value);
   EXPECT_EQ(figure(r.targets, "uptime").display, "no data");

@@ -22,8 +22,10 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 t = {f["key"]: f for f in r["targets"]}
 d = {f["key"]: f for f in r["dora"]}
-# Four deploys (user and admin, twice), all succeeded; two rollbacks (user and admin).
-assert t["deployment_success_rate"]["value"] == 100.0 and t["deployment_success_rate"]["samples"] == 4, t
+# Four deploys (user and admin, twice), all reached traffic; two rollbacks (user and admin) undid the v2
+# ones, so by DORA's definition 2 of the 4 changes succeeded, and none was stopped before users.
+assert t["deployment_success_rate"]["value"] == 50.0 and t["deployment_success_rate"]["samples"] == 4, t
+assert t["stopped_before_users"]["value"] == 0, t
 assert t["mean_time_to_rollback"]["samples"] == 2 and t["mean_time_to_rollback"]["met"] is True, t
 assert t["uptime"]["value"] is None and t["uptime"]["display"] == "no data", t
 # The v2 deploys were rolled back by hand: 2 of 4 changes failed, and recovered.
@@ -33,7 +35,7 @@ assert d["lead_time"]["samples"] == 4 and d["lead_time"]["value"] > 0, d
 assert r["reviews_dir"].endswith("team/villager/roles/devops/reviews"), r
 PY
 "$V" report explorer > "$WORK/report.txt"
-grep -q "^Deployment success rate .*100.0% (4 of 4) .*99%+ .*yes$" "$WORK/report.txt" ||
+grep -q "^Deployment success rate .*50.0% (2 of 4) .*99%+ .*NO$" "$WORK/report.txt" ||
   fail "report text: $(cat "$WORK/report.txt")"
 "$V" report nowhere 2>/dev/null && fail "an unknown environment must be a usage error"
 [[ $? -eq 2 ]] || fail "unknown environment: expected exit 2"
