@@ -180,10 +180,10 @@ void decide(MetricVerdict& m, const MannWhitney& test, const WindowStats& baseli
     m.rule = std::move(rule);
   };
   if (auto g = gross_breach(m, candidate, p); !g.empty()) return set(Verdict::kFail, g);
-  if (nb == 0) {  // a first deploy: nothing to compare against, so only the gross rules fail it
+  if (nb == 0) {  // a first deploy or an idle service: nothing to compare against, only the gross rules
     if (nc > 0 && m.breached)
       return set(Verdict::kInconclusive, "over the limit with no baseline to test against");
-    return set(Verdict::kPass, "first deploy: no baseline, gross rules only");
+    return set(Verdict::kPass, "no baseline traffic (a first deploy or an idle service): gross rules only");
   }
   if (nc == 0) return set(Verdict::kInconclusive, "no candidate traffic yet");
   if (!enough)

@@ -9,8 +9,8 @@
 //   inconclusive  no candidate traffic, fewer than min_samples on a side, or a breach the test does not
 //                 confirm: the step waits for more data, and at its deadline the environment's
 //                 on_inconclusive policy decides
-//   pass          min_samples on both sides and within the threshold; a first deploy (no baseline)
-//                 passes unless a gross rule fails it
+//   pass          min_samples on both sides and within the threshold; with no baseline traffic (a first
+//                 deploy, an idle service) unless a gross rule fails it
 // Overall: any fail -> fail, else any inconclusive -> inconclusive, else pass. A single slow or failed
 // request never fails a release on its own.
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "testutil/fake_clock.h"
 
 namespace villager::monitor {
@@ -82,11 +84,50 @@ TEST(Canary, NoOrLittleTrafficIsInconclusive) {
   EXPECT_EQ(analyze_canary(stats_of(500, 0, 1000), stats_of(5, 0, 1000)).verdict, Verdict::kInconclusive);
 }
 
-TEST(Canary, FewSamplesDecideByThresholdAlone) {
-  // 30 requests (< 50): no U test; 10 errors is over the threshold -> fail.
+TEST(Canary, FewSamplesFailOnlyByAGrossRule) {
+  // 30 requests (< 50): no U test; 10 5xx is the gross rule (>= gross_5xx over the limit) -> fail.
   CanaryResult r = analyze_canary(stats_of(500, 0, 1000), stats_of(20, 10, 1000));
   EXPECT_EQ(r.verdict, Verdict::kFail);
   EXPECT_FALSE(r.metrics[0].tested);
+  EXPECT_NE(r.metrics[0].rule.find("gross: 10 candidate 5xx"), std::string::npos) << r.metrics[0].rule;
+  // 3 of 30 failed: over the threshold, but neither gross nor tested -> wait for more samples.
+  CanaryResult few = analyze_canary(stats_of(500, 0, 1000), stats_of(27, 3, 1000));
+  EXPECT_EQ(few.verdict, Verdict::kInconclusive) << few.summary();
+  EXPECT_NE(few.metrics[0].rule.find("waiting for samples"), std::string::npos);
+  // Every one of 5 requests failed: gross.
+  EXPECT_EQ(analyze_canary(stats_of(500, 0, 1000), stats_of(0, 5, 1000)).verdict, Verdict::kFail);
+}
+
+TEST(Canary, OneSlowRequestNeverFailsARelease) {
+  // The report that started this: "candidate 1 requests, baseline 97 ... p50 fail".
+  CanaryResult r = analyze_canary(stats_of(97, 0, 1000, 50), stats_of(1, 0, 900'000));
+  EXPECT_NE(r.verdict, Verdict::kFail) << r.summary();
+  EXPECT_TRUE(r.metrics[1].breached);
+  EXPECT_EQ(r.metrics[1].verdict, Verdict::kInconclusive);
+  // Four slow ones (< kGrossMinRequests) do not either; ten do (p50 over 4x its limit).
+  EXPECT_NE(analyze_canary(stats_of(97, 0, 1000, 50), stats_of(4, 0, 900'000)).verdict, Verdict::kFail);
+  CanaryResult gross = analyze_canary(stats_of(97, 0, 1000, 50), stats_of(10, 0, 900'000));
+  EXPECT_EQ(gross.verdict, Verdict::kFail) << gross.summary();
+  EXPECT_NE(gross.metrics[1].rule.find("gross: p50"), std::string::npos);
+  CanaryPolicy off;
+  off.gross_latency_ratio = 0;
+  EXPECT_EQ(analyze_canary(stats_of(97, 0, 1000, 50), stats_of(10, 0, 900'000), off).verdict,
+            Verdict::kInconclusive);
+}
+
+TEST(Canary, VerdictRecordsSamplesStatisticAndRule) {
+  CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(100, 0, 300'000, 50));
+  auto j = nlohmann::json::parse(r.to_json());
+  EXPECT_EQ(j["verdict"], "fail");
+  EXPECT_EQ(j["baseline_requests"], 500);
+  EXPECT_EQ(j["candidate_requests"], 100);
+  EXPECT_EQ(j["min_samples"], 50);
+  const auto& p99 = j["metrics"][2];
+  EXPECT_EQ(p99["metric"], "p99");
+  EXPECT_EQ(p99["rule"], "over the limit and U test p < alpha");
+  EXPECT_GT(p99["z"].get<double>(), 2);
+  EXPECT_LT(p99["p"].get<double>(), 0.05);
+  EXPECT_GT(p99["limit"].get<double>(), 0);
 }
 
 TEST(Canary, BreachTheTestDoesNotConfirmIsInconclusive) {
