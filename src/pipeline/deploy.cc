@@ -101,17 +101,25 @@ Result<std::map<std::string, targets::SlotInfo>> serving_slots(targets::Target& 
   return out;
 }
 
-// Puts every service back on what it served before this deploy and stops the candidates.
-void restore_previous(targets::Target& target, const std::vector<ServiceResult>& results, Run& run) {
+// Puts every service back on what it served before this deploy and stops the candidates: the one way
+// traffic is restored, before promotion (`promoted` false) or after it (then the previous release is
+// promoted back; a first deploy, with nothing to return to, keeps serving). Failures are said, not dropped.
+void restore_previous(targets::Target& target, const std::vector<ServiceResult>& results, Run& run,
+                      bool promoted = false) {
+  auto said = [&](const Status& s, const std::string& what) {
+    if (!s.ok()) run.say("could not " + what + ": " + s.error().message);
+  };
   for (const auto& r : results) {
-    if (!r.from_digest.empty()) {
-      if (auto s = target.set_weights(r.service, {{r.from_digest, 100}}); !s.ok())
-        run.say("could not route " + r.service + " back to " + short_digest(r.from_digest) + ": " +
-                s.error().message);
+    if (r.from_digest.empty()) {
+      if (promoted) continue;
+      said(target.set_weights(r.service, {}), "take " + r.service + "'s route down");
     } else {
-      (void)target.set_weights(r.service, {});
+      said(target.set_weights(r.service, {{r.from_digest, 100}}),
+           "route " + r.service + " back to " + short_digest(r.from_digest));
+      if (promoted)
+        said(target.promote(r.service, r.from_digest), "mark " + short_digest(r.from_digest) + " serving");
     }
-    (void)target.stop(r.service, r.digest);
+    said(target.stop(r.service, r.digest), "stop " + r.service + " " + short_digest(r.digest));
   }
 }
 
@@ -158,37 +166,94 @@ std::vector<std::string> environment_services(const config::EnvironmentConfig& e
   return out;
 }
 
-DeployOutcome deploy(const config::Config& config, store::Store& store, targets::Target& target,
-                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock,
-                     const ProgressFn& progress) {
-  DeployOutcome out;
-  auto started = clock.steady_now();
-  auto done = [&](int code, std::string message) {
-    out.exit_code = code;
-    out.message = std::move(message);
-    out.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
-    return out;
-  };
-  const auto* env = config.environment(request.environment);
-  if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
-  Run run(store, clock, progress, env->name, request.actor);
-  auto emit = [&](std::string_view kind, const ServiceResult& r, std::string outcome,
-                  std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
-    tell(hooks, clock, started, kind, env->name, r, request.actor, std::move(outcome), std::move(reasons),
-         std::move(trigger), weight);
-  };
+namespace {
 
-  // 1. Which services.
+// One deploy, as its stages in order. Each stage returns nothing to go on, or the outcome that ends the
+// deploy (with its exit code: 1 failed before traffic, 2 usage, 3 refused, 4 rolled back).
+class Deployer {
+ public:
+  Deployer(const config::Config& config, const config::EnvironmentConfig& env, store::Store& store,
+           targets::Target& target, const DeployRequest& request, const DeployHooks& hooks, Clock& clock,
+           const ProgressFn& progress)
+      : config_(config),
+        env_(env),
+        store_(store),
+        target_(target),
+        request_(request),
+        hooks_(hooks),
+        clock_(clock),
+        started_(clock.steady_now()),
+        run_(store, clock, progress, env.name, request.actor) {}
+
+  DeployOutcome run() {
+    using Stage = std::optional<DeployOutcome> (Deployer::*)();
+    for (Stage stage : {&Deployer::choose_services, &Deployer::resolve_artifacts, &Deployer::check_secrets,
+                        &Deployer::pass_gate, &Deployer::record_deployments, &Deployer::rehearse_rollbacks,
+                        &Deployer::start_candidates, &Deployer::shift_traffic, &Deployer::promote_and_verify})
+      if (auto stop = (this->*stage)()) return *stop;
+    return mark_known_good();
+  }
+
+ private:
+  using Stop = std::optional<DeployOutcome>;
+
+  DeployOutcome done(int code, std::string message) {
+    out_.exit_code = code;
+    out_.message = std::move(message);
+    out_.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started_).count();
+    return out_;
+  }
+  // Closes every deployment row with `status`, audits `audit_kind` per service, and ends the deploy.
+  DeployOutcome end(store::DeploymentStatus status, const std::string& reason, const std::string& audit_kind,
+                    int code, std::string message) {
+    run_.finish(results_, status, reason);
+    for (auto& x : results_) run_.audit(audit_kind, x.service, {{"reason", reason}});
+    out_.services = results_;
+    return done(code, std::move(message));
+  }
+  void emit(std::string_view kind, const ServiceResult& r, std::string outcome,
+            std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
+    tell(hooks_, clock_, started_, kind, env_.name, r, request_.actor, std::move(outcome), std::move(reasons),
+         std::move(trigger), weight);
+  }
+
+  Stop choose_services();
+  Stop resolve_artifacts();
+  Stop check_secrets();
+  Stop pass_gate();
+  Stop record_deployments();
+  Stop rehearse_rollbacks();
+  Stop start_candidates();
+  Stop shift_traffic();
+  Stop promote_and_verify();
+  DeployOutcome mark_known_good();
+
+  const config::Config& config_;
+  const config::EnvironmentConfig& env_;
+  store::Store& store_;
+  targets::Target& target_;
+  const DeployRequest& request_;
+  const DeployHooks& hooks_;
+  Clock& clock_;
+  SteadyTime started_;
+  Run run_;
+  DeployOutcome out_;
+  std::vector<ServiceResult> results_;
+  std::optional<SystemTime> last_approval_;
+};
+
+// 1. Which services, and what serves each now: without a serving release nothing could be rolled back
+// to, so only --first may go on.
+std::optional<DeployOutcome> Deployer::choose_services() {
   std::vector<std::string> services =
-      request.services.empty() ? environment_services(*env, config) : request.services;
+      request_.services.empty() ? environment_services(env_, config_) : request_.services;
+  auto served = environment_services(env_, config_);
   for (const auto& s : services)
-    if (!env->listen.count(s) && !env->urls.count(s) && !env->lambda.functions.count(s))
-      return done(2, "environment '" + env->name + "' does not serve service '" + s + "'");
-  // 2. Can we roll this back? Something must be serving with a known-good release, unless --first.
-  auto serving = serving_slots(target);
-  if (!serving) return done(1, serving.error().context("reading what " + env->name + " serves").message);
-  std::vector<ServiceResult> results;
+    if (std::find(served.begin(), served.end(), s) == served.end())
+      return done(2, "environment '" + env_.name + "' does not serve service '" + s + "'");
+  auto serving = serving_slots(target_);
+  if (!serving) return done(1, serving.error().context("reading what " + env_.name + " serves").message);
   for (const auto& service : services) {
     ServiceResult r;
     r.service = service;
@@ -196,285 +261,343 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
       r.from_digest = it->second.digest;
       r.from_version = it->second.version;
     }
-    if (r.from_digest.empty() && !request.first)
-      return done(3, "nothing serves " + env->name + "/" + service +
+    if (r.from_digest.empty() && !request_.first)
+      return done(3, "nothing serves " + env_.name + "/" + service +
                          ", so this release could not be rolled back; pass --first for a first deploy");
-    results.push_back(r);
+    results_.push_back(r);
   }
+  return std::nullopt;
+}
 
+// 2. The artifacts: packaged when not named, and every one still the bytes that were packaged (and
+// approved); so is what a rollback would return to.
+std::optional<DeployOutcome> Deployer::resolve_artifacts() {
   std::vector<std::string> to_package;
-  for (const auto& s : services)
-    if (!request.artifacts.count(s)) to_package.push_back(s);
+  for (const auto& r : results_)
+    if (!request_.artifacts.count(r.service)) to_package.push_back(r.service);
   std::map<std::string, std::pair<std::string, std::string>> artifacts;  // service -> (digest, version)
   if (!to_package.empty()) {
-    // 3. Package what was not named.
-    run.say("packaging " + join(to_package, ", "));
+    run_.say("packaging " + join(to_package, ", "));
     std::vector<artifact::Finding> findings;
-    auto packed = package_services(config, to_package, &findings);
+    auto packed = package_services(config_, to_package, &findings);
     if (!packed) {
       for (const auto& f : findings)
-        run.say("  " + f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " +
-                f.rule + " " + f.masked);
+        run_.say("  " + f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " +
+                 f.rule + " " + f.masked);
       return done(packed.error().code == Code::kPermissionDenied ? 3 : 1, packed.error().message);
     }
     for (const auto& p : *packed) {
       artifacts[p.service] = {p.result.digest, p.version};
-      (void)store::upsert_release(store, {p.service, p.version, p.result.digest, p.result.manifest.git_commit,
-                                          p.result.manifest.git_dirty, 0, p.commit_time});
+      (void)store::upsert_release(store_,
+                                  {p.service, p.version, p.result.digest, p.result.manifest.git_commit,
+                                   p.result.manifest.git_dirty, 0, p.commit_time});
     }
   }
-  for (const auto& [service, digest] : request.artifacts) {
-    auto manifest = artifact::read_manifest(config.state_dir() / "artifacts", digest);
+  const auto artifacts_dir = config_.state_dir() / "artifacts";
+  for (const auto& [service, digest] : request_.artifacts) {
+    auto manifest = artifact::read_manifest(artifacts_dir, digest);
     if (!manifest) return done(1, manifest.error().context("artifact " + digest).message);
     if (manifest->service != service)
       return done(2, "artifact " + short_digest(digest) + " was packaged for service '" + manifest->service +
                          "', not '" + service + "'");
     artifacts[service] = {digest, manifest->version};
   }
-
-  // 4. Every artifact must still be the bytes that were packaged (and approved).
   for (const auto& [service, dv] : artifacts)
-    if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", dv.first); !s.ok())
+    if (auto s = artifact::verify_artifact(artifacts_dir, dv.first); !s.ok())
       return done(s.error().code == Code::kConflict ? 3 : 1,
                   s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
-
-  for (auto& r : results) {
+  for (auto& r : results_) {
     r.digest = artifacts[r.service].first;
     r.version = artifacts[r.service].second;
     if (r.from_digest == r.digest)
-      return done(1, env->name + "/" + r.service + " already serves " + r.version + " (" +
+      return done(1, env_.name + "/" + r.service + " already serves " + r.version + " (" +
                          short_digest(r.digest) + ")");
-    // What a rollback would return to must still be here, byte for byte.
     if (!r.from_digest.empty())
-      if (auto s = artifact::verify_artifact(config.state_dir() / "artifacts", r.from_digest); !s.ok())
-        return done(3, "cannot roll " + env->name + "/" + r.service +
+      if (auto s = artifact::verify_artifact(artifacts_dir, r.from_digest); !s.ok())
+        return done(3, "cannot roll " + env_.name + "/" + r.service +
                            " back: the serving release's artifact " + short_digest(r.from_digest) +
                            " is unusable (" + s.error().message + "); refusing to deploy");
   }
+  return std::nullopt;
+}
 
-  // Every secret the services need must exist before anything starts.
-  {
-    std::vector<config::ServiceConfig> needed;
-    for (const auto& r : results) needed.push_back(*config.service(r.service));
-    if (auto s = secrets::check_required_secrets(config.state_dir(), env->name, needed); !s.ok())
-      return done(1, s.error().message);
+// 3. Every secret the services need must exist before anything starts.
+std::optional<DeployOutcome> Deployer::check_secrets() {
+  std::vector<config::ServiceConfig> needed;
+  for (const auto& r : results_) needed.push_back(*config_.service(r.service));
+  if (auto s = secrets::check_required_secrets(config_.state_dir(), env_.name, needed); !s.ok())
+    return done(1, s.error().message);
+  return std::nullopt;
+}
+
+// 4. The gate: signed approvals for exactly these bytes and this environment, and monitoring in place.
+std::optional<DeployOutcome> Deployer::pass_gate() {
+  if (env_.requires_roles.empty()) {
+    if (request_.override_gate) return done(2, "environment '" + env_.name + "' has no gate to override");
+    return std::nullopt;
   }
-
-  // 5. Gate: signed approvals for exactly these bytes and this environment, and monitoring in place.
-  std::optional<SystemTime> last_approval;
-  if (!env->requires_roles.empty()) {
-    if (auto s = gate::check_monitoring_coverage(config, env->name); !s.ok())
-      return done(3, s.error().message);
-    std::vector<gate::GateArtifact> arts;
-    for (const auto& r : results) arts.push_back({r.service, r.digest, r.version});
-    auto decision = gate::evaluate_gate(config, env->name, arts, clock.now(),
-                                        {request.override_gate, request.override_reason});
-    if (!decision) return done(2, decision.error().message);
-    out.gate_json = gate::decision_json(*decision);
-    if (!decision->allowed) {
-      for (const auto& r : results) run.audit("gate.refused", r.service, json::parse(out.gate_json));
-      for (const auto& r : results)
-        emit(notify::kGateRefused, r, "refused", gate_reasons(*decision, r.service));
-      return done(3, "gate refused the deploy to " + env->name + ":\n" + decision->summary());
-    }
-    if (decision->overridden) {
-      run.say("break-glass override: " + decision->override_reason);
-      for (const auto& r : results) run.audit("deploy.override", r.service, json::parse(out.gate_json));
-    }
-    last_approval = decision->last_approval_at;
-    run.record()["gate"] = json::parse(out.gate_json);
-  } else if (request.override_gate) {
-    return done(2, "environment '" + env->name + "' has no gate to override");
+  if (auto s = gate::check_monitoring_coverage(config_, env_.name); !s.ok())
+    return done(3, s.error().message);
+  std::vector<gate::GateArtifact> arts;
+  for (const auto& r : results_) arts.push_back({r.service, r.digest, r.version});
+  auto decision = gate::evaluate_gate(config_, env_.name, arts, clock_.now(),
+                                      {request_.override_gate, request_.override_reason});
+  if (!decision) return done(2, decision.error().message);
+  out_.gate_json = gate::decision_json(*decision);
+  json gate = json::parse(out_.gate_json);
+  if (!decision->allowed) {
+    for (const auto& r : results_) run_.audit("gate.refused", r.service, gate);
+    for (const auto& r : results_)
+      emit(notify::kGateRefused, r, "refused", gate_reasons(*decision, r.service));
+    return done(3, "gate refused the deploy to " + env_.name + ":\n" + decision->summary());
   }
+  if (decision->overridden) {
+    run_.say("break-glass override: " + decision->override_reason);
+    for (const auto& r : results_) run_.audit("deploy.override", r.service, gate);
+  }
+  last_approval_ = decision->last_approval_at;
+  run_.record()["gate"] = gate;
+  return std::nullopt;
+}
 
-  // 6. Record the deployments.
-  for (auto& r : results) {
+// 5. Record the deployments: from here on every outcome closes their rows.
+std::optional<DeployOutcome> Deployer::record_deployments() {
+  for (auto& r : results_) {
     store::Deployment d;
-    d.environment = env->name;
+    d.environment = env_.name;
     d.service = r.service;
     d.kind = store::DeploymentKind::kDeploy;
     d.version = r.version;
     d.digest = r.digest;
     d.from_digest = r.from_digest;
-    d.actor = request.actor;
-    d.started_at = unix_millis(clock.now());
-    auto id = store::create_deployment(store, d);
+    d.actor = request_.actor;
+    d.started_at = unix_millis(clock_.now());
+    auto id = store::create_deployment(store_, d);
     if (!id) return done(1, id.error().context("recording the deployment").message);
     r.deployment_id = *id;
-    run.audit("deploy.started", r.service,
-              {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
+    run_.audit("deploy.started", r.service,
+               {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
     emit(notify::kDeployStarted, r, "started");
   }
-  out.services = results;
+  out_.services = results_;
+  return std::nullopt;
+}
 
-  // 6b. Can we roll this back? Rehearse it: the previous release in a spare slot, health-checked and
-  // smoke-tested, a private route swapped to it and back. The public route is never touched.
-  if (env->rehearse && target.supports_rehearsal()) {
-    for (auto& r : results) {
-      if (r.from_digest.empty()) continue;
-      run.say("rehearsing a rollback of " + r.service + " to " + r.from_version);
-      std::vector<ServiceResult> one{r};
-      Status s = run.step(one, "rehearsal:" + r.service, [&](std::string& detail) -> Status {
-        auto spare = target.rehearsal_start(r.service, r.from_digest, r.from_version);
-        if (!spare) return spare.error();
-        if (hooks.pre_traffic_smoke) {
-          std::string smoke_detail;
-          Status smoked =
-              hooks.pre_traffic_smoke(r.service, target.slot_url(*spare), r.from_version, smoke_detail);
-          if (!smoked.ok()) {
-            (void)target.rehearsal_finish(r.service, r.from_digest, true);
-            return smoked.error().context("smoke of the previous release");
-          }
+// 6. Can we roll this back? Rehearse it: the previous release in a spare slot, health-checked and
+// smoke-tested, a private route swapped to it and back. The public route is never touched.
+std::optional<DeployOutcome> Deployer::rehearse_rollbacks() {
+  if (!env_.rehearse || !target_.supports_rehearsal()) return std::nullopt;
+  for (auto& r : results_) {
+    if (r.from_digest.empty()) continue;
+    run_.say("rehearsing a rollback of " + r.service + " to " + r.from_version);
+    std::vector<ServiceResult> one{r};
+    Status s = run_.step(one, "rehearsal:" + r.service, [&](std::string& detail) -> Status {
+      auto spare = target_.rehearsal_start(r.service, r.from_digest, r.from_version);
+      if (!spare) return spare.error();
+      if (hooks_.pre_traffic_smoke) {
+        std::string smoke_detail;
+        Status smoked =
+            hooks_.pre_traffic_smoke(r.service, target_.slot_url(*spare), r.from_version, smoke_detail);
+        if (!smoked.ok()) {
+          (void)target_.rehearsal_finish(r.service, r.from_digest, true);
+          return smoked.error().context("smoke of the previous release");
         }
-        auto swap_ms = target.rehearsal_finish(r.service, r.from_digest);
-        if (!swap_ms) return swap_ms.error();
-        detail = json{{"swap_ms", *swap_ms}, {"previous", r.from_digest}}.dump();
-        run.say("  rehearsal passed: private route swap in " + std::to_string(*swap_ms) + " ms");
-        return Ok();
-      });
-      if (!s.ok()) {
-        run.finish(results, store::DeploymentStatus::kFailed,
-                   "rollback rehearsal failed: " + s.error().message);
-        for (auto& x : results) {
-          run.audit("deploy.refused", x.service, {{"reason", "rollback rehearsal failed"}});
-          emit(notify::kDeployFailed, x, "refused", {"rollback rehearsal failed: " + s.error().message});
-        }
-        out.services = results;
-        return done(3, "rollback rehearsal of " + r.service +
-                           " failed, so this release could not be rolled back: " + s.error().message);
       }
-    }
-  }
-
-  // 7. Start the candidates; no traffic moves yet.
-  for (auto& r : results) {
-    run.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
-    std::string slot_url;
-    Status s = run.step(results, "start_candidate:" + r.service, [&](std::string&) -> Status {
-      auto slot = target.start_candidate(r.service, r.digest, r.version);
-      if (!slot) return slot.error();
-      slot_url = target.slot_url(*slot);
-      run.say("  " + r.service + " healthy on " + slot_url);
+      auto swap_ms = target_.rehearsal_finish(r.service, r.from_digest);
+      if (!swap_ms) return swap_ms.error();
+      detail = json{{"swap_ms", *swap_ms}, {"previous", r.from_digest}}.dump();
+      run_.say("  rehearsal passed: private route swap in " + std::to_string(*swap_ms) + " ms");
       return Ok();
     });
-    // 8. Pre-traffic smoke against the candidate itself.
-    if (s.ok() && hooks.pre_traffic_smoke) {
-      run.say("smoke-testing the " + r.service + " candidate");
-      s = run.step(results, "pre_traffic_smoke:" + r.service, [&](std::string& detail) -> Status {
-        return hooks.pre_traffic_smoke(r.service, slot_url, r.version, detail);
+    if (!s.ok()) {
+      run_.finish(results_, store::DeploymentStatus::kFailed,
+                  "rollback rehearsal failed: " + s.error().message);
+      for (auto& x : results_) {
+        run_.audit("deploy.refused", x.service, {{"reason", "rollback rehearsal failed"}});
+        emit(notify::kDeployFailed, x, "refused", {"rollback rehearsal failed: " + s.error().message});
+      }
+      out_.services = results_;
+      return done(3, "rollback rehearsal of " + r.service +
+                         " failed, so this release could not be rolled back: " + s.error().message);
+    }
+  }
+  return std::nullopt;
+}
+
+// 7. Start the candidates and smoke-test each one itself; no traffic moves yet.
+std::optional<DeployOutcome> Deployer::start_candidates() {
+  for (auto& r : results_) {
+    run_.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
+    std::string slot_url;
+    Status s = run_.step(results_, "start_candidate:" + r.service, [&](std::string&) -> Status {
+      auto slot = target_.start_candidate(r.service, r.digest, r.version);
+      if (!slot) return slot.error();
+      slot_url = target_.slot_url(*slot);
+      run_.say("  " + r.service + " healthy on " + slot_url);
+      return Ok();
+    });
+    if (s.ok() && hooks_.pre_traffic_smoke) {
+      run_.say("smoke-testing the " + r.service + " candidate");
+      s = run_.step(results_, "pre_traffic_smoke:" + r.service, [&](std::string& detail) -> Status {
+        return hooks_.pre_traffic_smoke(r.service, slot_url, r.version, detail);
       });
       if (!s.ok()) emit(notify::kSmokeFailed, r, "blocked", {s.error().message});
     } else if (!s.ok()) {
       emit(notify::kDeployFailed, r, "failed", {s.error().message});
     }
     if (!s.ok()) {
-      restore_previous(target, results, run);
-      run.finish(results, store::DeploymentStatus::kFailed, s.error().message);
-      for (auto& x : results) run.audit("deploy.failed", x.service, {{"reason", s.error().message}});
-      out.services = results;
-      return done(1, s.error().message + "; no traffic was moved");
+      restore_previous(target_, results_, run_);
+      return end(store::DeploymentStatus::kFailed, s.error().message, "deploy.failed", 1,
+                 s.error().message + "; no traffic was moved");
     }
   }
+  return std::nullopt;
+}
 
-  // 9. Shift traffic by the environment's strategy.
-  std::vector<int> steps = env->strategy == config::Strategy::kCanary ? env->steps : std::vector<int>{100};
+// 8. Shift traffic by the environment's strategy, judging the canary at each weight under 100%.
+std::optional<DeployOutcome> Deployer::shift_traffic() {
+  std::vector<int> steps = env_.strategy == config::Strategy::kCanary ? env_.steps : std::vector<int>{100};
   for (int w : steps) {
-    Status s = run.step(
-        results, "shift:" + std::to_string(w),
+    Status s = run_.step(
+        results_, "shift:" + std::to_string(w),
         [&](std::string& detail) -> Status {
-          for (const auto& r : results) {
+          for (const auto& r : results_) {
             std::map<std::string, int> weights = {{r.digest, w}};
             if (!r.from_digest.empty() && w < 100) weights[r.from_digest] = 100 - w;
-            VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, weights));
+            VILLAGER_RETURN_IF_ERROR(target_.set_weights(r.service, weights));
           }
-          run.say("traffic at " + std::to_string(w) + "%");
+          run_.say("traffic at " + std::to_string(w) + "%");
           if (w < 100) {
-            clock.sleep_for(env->step_interval);
-            if (hooks.canary_check)
-              for (const auto& r : results)
-                VILLAGER_RETURN_IF_ERROR(hooks.canary_check(r.service, r.digest, w, detail));
-            for (const auto& r : results) emit(notify::kCanaryStep, r, "passed", {}, {}, w);
+            clock_.sleep_for(env_.step_interval);
+            if (hooks_.canary_check)
+              for (const auto& r : results_)
+                VILLAGER_RETURN_IF_ERROR(hooks_.canary_check(r.service, r.digest, w, detail));
+            for (const auto& r : results_) emit(notify::kCanaryStep, r, "passed", {}, {}, w);
           }
           return Ok();
         },
         json{{"weight", w}});
     if (!s.ok()) {
-      restore_previous(target, results, run);
-      run.finish(results, store::DeploymentStatus::kRolledBack, s.error().message);
-      for (auto& x : results)
-        run.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
-      for (auto& x : results) emit(notify::kCanaryStep, x, "failed", {s.error().message}, {}, w);
-      for (auto& x : results)
+      restore_previous(target_, results_, run_);
+      run_.finish(results_, store::DeploymentStatus::kRolledBack, s.error().message);
+      for (auto& x : results_)
+        run_.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
+      for (auto& x : results_) emit(notify::kCanaryStep, x, "failed", {s.error().message}, {}, w);
+      for (auto& x : results_)
         emit(notify::kRolledBack, x, "rolled_back", {},
              "canary at " + std::to_string(w) + "%: " + s.error().message);
-      out.services = results;
+      out_.services = results_;
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
   }
-
   // Approval to deployed: the last required approval to 100% traffic.
-  if (last_approval) {
-    out.approval_to_deployed_ms = unix_millis(clock.now()) - unix_millis(*last_approval);
-    run.record()["approval_to_deployed_ms"] = out.approval_to_deployed_ms;
-    run.say("approval to deployed: " +
-            format_duration(std::chrono::milliseconds(out.approval_to_deployed_ms)));
+  if (last_approval_) {
+    out_.approval_to_deployed_ms = unix_millis(clock_.now()) - unix_millis(*last_approval_);
+    run_.record()["approval_to_deployed_ms"] = out_.approval_to_deployed_ms;
+    run_.say("approval to deployed: " +
+             format_duration(std::chrono::milliseconds(out_.approval_to_deployed_ms)));
   }
+  return std::nullopt;
+}
 
-  // 10. Promote: the new release serves; the old one stays warm for an instant rollback.
-  Status promoted = run.step(results, "promote", [&](std::string&) -> Status {
-    for (const auto& r : results) VILLAGER_RETURN_IF_ERROR(target.promote(r.service, r.digest));
+// 9. Promote (the old release stays warm for an instant rollback), smoke-test the public endpoints and
+// watch; any failure routes back to the previous release and smoke-tests what was restored.
+std::optional<DeployOutcome> Deployer::promote_and_verify() {
+  Status checked = run_.step(results_, "promote", [&](std::string&) -> Status {
+    for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.promote(r.service, r.digest));
     return Ok();
   });
-  if (promoted.ok())
-    for (const auto& r : results) emit(notify::kDeployed, r, "succeeded");
-
-  // 11. Post-traffic smoke against the public endpoints, then the watch window.
-  Status checked = promoted;
-  if (checked.ok() && hooks.post_traffic_smoke) {
-    run.say("smoke-testing the public endpoints");
-    checked = run.step(results, "post_traffic_smoke", [&](std::string& detail) {
-      return hooks.post_traffic_smoke(service_names(results), results.front().version, detail);
+  if (checked.ok())
+    for (const auto& r : results_) emit(notify::kDeployed, r, "succeeded");
+  if (checked.ok() && hooks_.post_traffic_smoke) {
+    run_.say("smoke-testing the public endpoints");
+    checked = run_.step(results_, "post_traffic_smoke", [&](std::string& detail) {
+      return hooks_.post_traffic_smoke(service_names(results_), results_.front().version, detail);
     });
   }
-  if (checked.ok() && hooks.watch) {
-    run.say("watching for " + format_duration(env->watch));
-    checked = run.step(results, "watch", hooks.watch);
+  if (checked.ok() && hooks_.watch) {
+    run_.say("watching for " + format_duration(env_.watch));
+    checked = run_.step(results_, "watch", hooks_.watch);
     if (checked.ok())
-      for (const auto& r : results) emit(notify::kWatchPassed, r, "passed");
+      for (const auto& r : results_) emit(notify::kWatchPassed, r, "passed");
   }
-  if (!checked.ok()) {
-    run.say("rolling back: " + checked.error().message);
-    for (const auto& r : results) {
-      if (r.from_digest.empty()) continue;
-      (void)target.set_weights(r.service, {{r.from_digest, 100}});
-      (void)target.promote(r.service, r.from_digest);
-      (void)target.stop(r.service, r.digest);
-    }
-    // The restored release is smoke-tested: a rollback that lands on something broken must say so.
-    std::string after = "; rolled back";
-    if (hooks.post_traffic_smoke && !results.front().from_version.empty()) {
-      run.say("smoke-testing the restored release");
-      Status restored = run.step(results, "post_rollback_smoke", [&](std::string& detail) {
-        return hooks.post_traffic_smoke(service_names(results), results.front().from_version, detail);
-      });
-      after += restored.ok() ? " (the restored release passes the smoke suite)"
-                             : "; the restored release FAILS the smoke suite: " + restored.error().message;
-    }
-    run.finish(results, store::DeploymentStatus::kRolledBack, checked.error().message);
-    for (auto& x : results) run.audit("deploy.rolled_back", x.service, {{"reason", checked.error().message}});
-    for (auto& x : results) emit(notify::kRolledBack, x, "rolled_back", {}, checked.error().message);
-    out.services = results;
-    return done(4, checked.error().message + after);
+  if (checked.ok()) return std::nullopt;
+  run_.say("rolling back: " + checked.error().message);
+  restore_previous(target_, results_, run_, /*promoted=*/true);
+  // The restored release is smoke-tested: a rollback that lands on something broken must say so.
+  std::string after = "; rolled back";
+  if (hooks_.post_traffic_smoke && !results_.front().from_version.empty()) {
+    run_.say("smoke-testing the restored release");
+    Status restored = run_.step(results_, "post_rollback_smoke", [&](std::string& detail) {
+      return hooks_.post_traffic_smoke(service_names(results_), results_.front().from_version, detail);
+    });
+    after += restored.ok() ? " (the restored release passes the smoke suite)"
+                           : "; the restored release FAILS the smoke suite: " + restored.error().message;
   }
+  const std::string reason = checked.error().message;
+  DeployOutcome o =
+      end(store::DeploymentStatus::kRolledBack, reason, "deploy.rolled_back", 4, reason + after);
+  for (auto& x : results_) emit(notify::kRolledBack, x, "rolled_back", {}, reason);
+  return o;
+}
 
-  // 12. Known-good: this release is now what a later rollback returns to.
-  for (auto& r : results) {
-    (void)store::mark_known_good(store, {0, env->name, r.service, r.digest, r.version, 0});
-    run.audit("deploy.succeeded", r.service, {{"version", r.version}, {"digest", r.digest}});
+// 10. Known-good: this release is now what a later rollback returns to.
+DeployOutcome Deployer::mark_known_good() {
+  for (auto& r : results_) {
+    (void)store::mark_known_good(store_, {0, env_.name, r.service, r.digest, r.version, 0});
+    run_.audit("deploy.succeeded", r.service, {{"version", r.version}, {"digest", r.digest}});
   }
-  run.finish(results, store::DeploymentStatus::kSucceeded, "deployed");
-  out.services = results;
+  run_.finish(results_, store::DeploymentStatus::kSucceeded, "deployed");
+  out_.services = results_;
   return done(0, "deployed");
+}
+
+// A rollback's traffic move for one service (`one`): the previous release cold-started first when it is
+// not warm, then the route swap, timed from the call; the release rolled back from is stopped, not kept
+// warm, since it is what went wrong.
+Status swap_back(targets::Target& target, Run& run, std::vector<ServiceResult>& one, bool warm, Clock& clock,
+                 int64_t& swap_ms) {
+  const ServiceResult& r = one.front();
+  auto t0 = clock.steady_now();
+  Status s = Ok();
+  if (!warm) {
+    run.say("starting " + r.service + " " + r.version + " (cold rollback)");
+    s = run.step(one, "start_previous", [&](std::string&) -> Status {
+      auto slot = target.start_candidate(r.service, r.digest, r.version);
+      if (!slot) return slot.error();
+      return Ok();
+    });
+  }
+  if (s.ok()) {
+    s = run.step(
+        one, "route_swap",
+        [&](std::string&) -> Status {
+          VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, {{r.digest, 100}}));
+          swap_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
+          return target.promote(r.service, r.digest);
+        },
+        json{{"warm", warm}});
+  }
+  if (s.ok() && !r.from_digest.empty())
+    if (auto stopped = target.stop(r.service, r.from_digest); !stopped.ok())
+      run.say("could not stop " + r.service + " " + short_digest(r.from_digest) + ": " +
+              stopped.error().message);
+  return s;
+}
+
+}  // namespace
+
+DeployOutcome deploy(const config::Config& config, store::Store& store, targets::Target& target,
+                     const DeployRequest& request, const DeployHooks& hooks, Clock& clock,
+                     const ProgressFn& progress) {
+  const auto* env = config.environment(request.environment);
+  if (!env) {
+    DeployOutcome out;
+    out.exit_code = 2;
+    out.message = "no environment '" + request.environment + "' in " + config.file.string();
+    return out;
+  }
+  return Deployer(config, *env, store, target, request, hooks, clock, progress).run();
 }
 
 RollbackOutcome rollback(const config::Config& config, store::Store& store, targets::Target& target,
@@ -534,32 +657,9 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     run.audit("rollback.started", service, {{"to", r.digest}, {"from", current}, {"reason", request.reason}});
 
     bool warm = running.count(r.digest) > 0;
-    auto t0 = clock.steady_now();
-    Status s = Ok();
-    if (!warm) {
-      // Cold: the previous release must start and pass its health check before it takes traffic.
-      run.say("starting " + service + " " + r.version + " (cold rollback)");
-      s = run.step(one, "start_previous", [&](std::string&) -> Status {
-        auto slot = target.start_candidate(service, r.digest, r.version);
-        if (!slot) return slot.error();
-        return Ok();
-      });
-    }
-    if (s.ok()) {
-      s = run.step(
-          one, "route_swap",
-          [&](std::string&) -> Status {
-            VILLAGER_RETURN_IF_ERROR(target.set_weights(service, {{r.digest, 100}}));
-            out.swap_ms[service] =
-                std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
-            return target.promote(service, r.digest);
-          },
-          json{{"warm", warm}});
-    }
-    if (s.ok() && !current.empty()) {
-      // The release rolled back from is not kept warm: it is what went wrong.
-      (void)target.stop(service, current);
-    }
+    int64_t swap_ms = -1;  // set once the route moved
+    Status s = swap_back(target, run, one, warm, clock, swap_ms);
+    if (swap_ms >= 0) out.swap_ms[service] = swap_ms;
     out.warm[service] = warm;
     if (!s.ok()) {
       run.finish(one, store::DeploymentStatus::kFailed, s.error().message);
