@@ -80,7 +80,7 @@ json slot_json(const SlotStatus& s) {
 
 // The proxy names releases by a cookie-safe token: the digest's hex.
 std::string release_id(const std::string& digest) {
-  return starts_with(digest, "sha256:") ? digest.substr(7) : digest;
+  return digest_hex(digest);
 }
 
 // A rehearsal slot runs under "<env>~rehearsal": its own data and log folders, never a public route.
@@ -707,9 +707,7 @@ Status Agent::start_monitoring() {
   }
   alerts_ = std::make_unique<monitor::AlertDispatcher>(std::move(channels), real_clock());
   for (const auto& env : config_.environments) {
-    std::vector<std::string> services;
-    for (const auto& s : config_.services)
-      if (env.listen.count(s.name) || env.urls.count(s.name)) services.push_back(s.name);
+    std::vector<std::string> services = config_.services_of(env);
     auto ev = std::make_unique<monitor::AlarmEvaluator>(config_.monitor.alarms, env.name, services, source_,
                                                         real_clock());
     ev->set_release_lookup(

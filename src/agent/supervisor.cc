@@ -12,6 +12,7 @@
 #include "artifact/unpack.h"
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/subprocess.h"
@@ -45,10 +46,6 @@ std::string tail_of(const fs::path& file, size_t max_bytes) {
   std::string t = *text;
   if (t.size() > max_bytes) t = "..." + t.substr(t.size() - max_bytes);
   return std::string(trim(t));
-}
-
-std::string digest_hex(const std::string& digest) {
-  return starts_with(digest, "sha256:") ? digest.substr(7) : digest;
 }
 
 // Keeps a release log bounded: copy to .1, then truncate in place (the release writes with O_APPEND, so

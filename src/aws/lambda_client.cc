@@ -64,7 +64,7 @@ std::string code_sha256(std::string_view zip_bytes) {
 }
 
 Result<std::string> code_sha256_from_digest(const std::string& digest) {
-  std::string hex = starts_with(digest, "sha256:") ? digest.substr(7) : digest;
+  std::string hex = digest_hex(digest);
   auto raw = hex_decode(hex);
   if (!raw || raw->size() != 32) return InvalidArgument("not a sha256 digest: " + digest);
   return base64_encode(*raw);

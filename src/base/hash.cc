@@ -42,4 +42,17 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string sha256_digest(std::string_view data) {
+  return std::string(kDigestPrefix) + sha256_hex(data);
+}
+
+std::string digest_hex(std::string_view digest) {
+  if (digest.substr(0, kDigestPrefix.size()) == kDigestPrefix) digest.remove_prefix(kDigestPrefix.size());
+  return std::string(digest);
+}
+
+std::string short_digest(std::string_view digest) {
+  return std::string(digest.substr(0, kDigestPrefix.size() + 12));
+}
+
 }  // namespace villager

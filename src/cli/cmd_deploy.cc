@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/manifest.h"
+#include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
 #include "cli/actor.h"
@@ -69,7 +70,7 @@ void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, boo
     return;
   }
   for (const auto& s : o.services)
-    std::cout << env << "/" << s.service << "  " << s.version << "  " << s.digest.substr(0, 19) << "  "
+    std::cout << env << "/" << s.service << "  " << s.version << "  " << short_digest(s.digest) << "  "
               << (s.status.empty() ? "not started" : s.status)
               << (s.from_version.empty() ? "" : "  (was " + s.from_version + ")") << "\n";
   if (o.exit_code == 0)

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -80,7 +81,7 @@ int run_status(const std::vector<std::string>& argv) {
       je["error"] = problem;
       failed = true;
     }
-    for (const auto& service : pipeline::environment_services(*env, *cfg)) {
+    for (const auto& service : cfg->services_of(*env)) {
       json js = {{"service", service}, {"url", target ? (*target)->public_url(service) : ""}};
       json weights = json::object();
       for (const auto& s : slots) {
@@ -118,7 +119,7 @@ int run_status(const std::vector<std::string>& argv) {
       if (js.contains("serving")) {
         const auto& s = js["serving"];
         std::cout << "    serving  " << s["version"].get<std::string>() << "  "
-                  << s["digest"].get<std::string>().substr(0, 19) << "  "
+                  << short_digest(s["digest"].get<std::string>()) << "  "
                   << (s["healthy"].get<bool>() ? "healthy" : "UNHEALTHY") << "  up "
                   << format_duration(std::chrono::milliseconds(s["uptime_ms"].get<int64_t>() / 1000 * 1000))
                   << "  restarts " << s["restarts"].get<int>() << "\n";
@@ -127,7 +128,7 @@ int run_status(const std::vector<std::string>& argv) {
       }
       if (js.contains("warm"))
         std::cout << "    warm     " << js["warm"]["version"].get<std::string>() << "  "
-                  << js["warm"]["digest"].get<std::string>().substr(0, 19) << "  (instant rollback)\n";
+                  << short_digest(js["warm"]["digest"].get<std::string>()) << "  (instant rollback)\n";
       if (js.contains("starting"))
         std::cout << "    starting " << js["starting"]["version"].get<std::string>() << "\n";
       if (!js["weights"].empty()) {

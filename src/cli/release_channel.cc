@@ -13,7 +13,7 @@ namespace villager::cli {
 notify::StatusInput current_status(const config::Config& config, store::Store& store) {
   notify::StatusInput in;
   for (const auto& env : config.environments)
-    for (const auto& service : pipeline::environment_services(env, config)) {
+    for (const auto& service : config.services_of(env)) {
       notify::StatusRow row{env.name, service, "", "", ""};
       auto kg = store::current_known_good(store, env.name, service);
       if (!kg)

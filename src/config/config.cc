@@ -528,6 +528,13 @@ const ServiceConfig* Config::service(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<std::string> Config::services_of(const EnvironmentConfig& env) const {
+  std::vector<std::string> out;
+  for (const auto& s : services)
+    if (env.serves(s.name)) out.push_back(s.name);
+  return out;
+}
+
 const EnvironmentConfig* Config::environment(const std::string& name) const {
   for (const auto& e : environments)
     if (e.name == name) return &e;

@@ -107,6 +107,11 @@ struct EnvironmentConfig {
   double canary_gross_latency_ratio = 4;  // candidate p50 over this many times its limit fails; 0 = off
   LambdaConfig lambda;                    // target "lambda" only
 
+  // Whether this environment serves `service`: a listen address (local), a URL (url) or a function
+  // (lambda).
+  bool serves(const std::string& service) const {
+    return listen.count(service) || urls.count(service) || lambda.functions.count(service);
+  }
   Millis step_deadline() const { return max_step_duration.count() ? max_step_duration : 3 * step_interval; }
   bool promote_inconclusive() const {
     return on_inconclusive.empty() ? requires_roles.empty() && name != "production"
@@ -244,6 +249,9 @@ struct Config {
 
   const ServiceConfig* service(const std::string& name) const;
   const EnvironmentConfig* environment(const std::string& name) const;
+  // The services `env` serves, in [services] order: the one answer deploy, the gate, the agent and the
+  // report share.
+  std::vector<std::string> services_of(const EnvironmentConfig& env) const;
   std::filesystem::path state_dir() const;  // absolute
 };
 

@@ -3,17 +3,12 @@
 #include <algorithm>
 
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/strings.h"
 
 namespace villager::gate {
 
-namespace {
-
-std::string digest_hex(const std::string& digest) {
-  return starts_with(digest, "sha256:") ? digest.substr(7) : digest;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::filesystem::path approval_path(const std::filesystem::path& approvals_dir, const Approval& a) {
   return approvals_dir / digest_hex(a.digest) / (a.environment + "__" + a.role + "__" + a.signer + ".json");
@@ -53,7 +48,7 @@ Result<std::vector<StoredApproval>> list_approvals(const std::filesystem::path& 
       if (!e.is_regular_file(ec) || e.path().extension() != ".json") continue;
       StoredApproval sa;
       sa.path = e.path();
-      sa.dir_digest = hex_ok ? "sha256:" + hex : "";
+      sa.dir_digest = hex_ok ? std::string(kDigestPrefix) + hex : "";
       std::string stem = e.path().stem().string();
       if (auto pos = stem.find("__"); pos != std::string::npos) sa.file_env = stem.substr(0, pos);
       // Refuse an oversize file unread: the folder may hold files carried in from elsewhere.

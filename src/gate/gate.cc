@@ -6,6 +6,7 @@
 #include <set>
 
 #include "artifact/manifest.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "gate/keys.h"
 #include "gate/signing.h"
@@ -14,24 +15,8 @@ namespace villager::gate {
 
 namespace {
 
-std::string short_digest(const std::string& digest) {
-  return digest.size() > 19 ? digest.substr(0, 19) : digest;  // "sha256:" + 12 hex
-}
-
 ApprovalCheck reject(RejectCode code, std::string message) {
   return ApprovalCheck{false, code, std::move(message)};
-}
-
-// Services an environment deploys: its listen or urls keys, else every service.
-std::vector<std::string> environment_services(const config::Config& config,
-                                              const config::EnvironmentConfig& env) {
-  std::set<std::string> names;
-  for (const auto& [s, _] : env.listen) names.insert(s);
-  for (const auto& [s, _] : env.urls) names.insert(s);
-  std::vector<std::string> out;
-  for (const auto& s : config.services)
-    if (names.empty() || names.count(s.name)) out.push_back(s.name);
-  return out;
 }
 
 // Whether a valid approval for `role` of this artifact exists; appends the reasons otherwise.
@@ -273,7 +258,7 @@ Status check_monitoring_coverage(const config::Config& config, const std::string
   const config::EnvironmentConfig* env = config.environment(env_name);
   if (!env) return InvalidArgument("monitoring coverage: unknown environment '" + env_name + "'");
   std::vector<std::string> no_probe, no_alarm;
-  for (const auto& name : environment_services(config, *env)) {
+  for (const auto& name : config.services_of(*env)) {
     const config::ServiceConfig* s = config.service(name);
     if (!s) continue;
     if (s->health_path.empty()) no_probe.push_back(name);

@@ -2,14 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
 
 namespace villager::notify {
 
 namespace {
-
-constexpr size_t kShortDigest = 19;  // "sha256:" and 12 hex digits
 
 std::string cell(std::string s) {
   for (auto& c : s)
@@ -28,8 +27,8 @@ std::string status_markdown(const StatusInput& in) {
   md += "| Environment | Service | Version | Digest |\n|---|---|---|---|\n";
   for (const auto& r : in.rows) {
     std::string version = !r.note.empty() ? r.note : r.version.empty() ? "nothing serves" : r.version;
-    md += "| " + r.environment + " | " + r.service + " | " + cell(version) + " | " +
-          r.digest.substr(0, std::min(r.digest.size(), kShortDigest)) + " |\n";
+    md += "| " + r.environment + " | " + r.service + " | " + cell(version) + " | " + short_digest(r.digest) +
+          " |\n";
   }
   md += "\n### Open deployment issues\n\n```\n" + issues::format_issue_list(in.open_issues) + "```\n";
   return redact(md);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/manifest.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "gate/gate.h"
 #include "pipeline/history.h"
@@ -87,10 +88,6 @@ std::vector<std::string> service_names(const std::vector<ServiceResult>& results
   return out;
 }
 
-std::string short_digest(const std::string& d) {
-  return d.substr(0, std::min<size_t>(d.size(), 19));
-}
-
 // Serving digest per service, read from the target.
 Result<std::map<std::string, targets::SlotInfo>> serving_slots(targets::Target& target) {
   auto slots = target.slots();
@@ -156,15 +153,6 @@ void tell(const DeployHooks& hooks, Clock& clock, SteadyTime started, std::strin
 }
 
 }  // namespace
-
-std::vector<std::string> environment_services(const config::EnvironmentConfig& env,
-                                              const config::Config& config) {
-  std::vector<std::string> out;
-  for (const auto& s : config.services)
-    if (env.listen.count(s.name) || env.urls.count(s.name) || env.lambda.functions.count(s.name))
-      out.push_back(s.name);
-  return out;
-}
 
 namespace {
 
@@ -247,11 +235,9 @@ class Deployer {
 // to, so only --first may go on.
 std::optional<DeployOutcome> Deployer::choose_services() {
   std::vector<std::string> services =
-      request_.services.empty() ? environment_services(env_, config_) : request_.services;
-  auto served = environment_services(env_, config_);
+      request_.services.empty() ? config_.services_of(env_) : request_.services;
   for (const auto& s : services)
-    if (std::find(served.begin(), served.end(), s) == served.end())
-      return done(2, "environment '" + env_.name + "' does not serve service '" + s + "'");
+    if (!env_.serves(s)) return done(2, "environment '" + env_.name + "' does not serve service '" + s + "'");
   auto serving = serving_slots(target_);
   if (!serving) return done(1, serving.error().context("reading what " + env_.name + " serves").message);
   for (const auto& service : services) {
@@ -615,8 +601,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   const auto* env = config.environment(request.environment);
   if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
-  std::vector<std::string> services =
-      request.services.empty() ? environment_services(*env, config) : request.services;
+  std::vector<std::string> services = request.services.empty() ? config.services_of(*env) : request.services;
 
   auto slots = target.slots();
   if (!slots) return done(1, slots.error().context("reading what " + env->name + " runs").message);

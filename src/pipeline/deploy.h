@@ -103,8 +103,4 @@ Status finish_rollback(store::Store& store, const std::string& environment,
                        const DeployHooks& hooks, Clock& clock, SteadyTime started, const std::string& actor,
                        const std::string& reason, const ProgressFn& progress);
 
-// The services an environment serves: those with a listen address (local) or a URL (url).
-std::vector<std::string> environment_services(const config::EnvironmentConfig& env,
-                                              const config::Config& config);
-
 }  // namespace villager::pipeline

@@ -321,7 +321,7 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     for (const auto& env : config->environments) {
       if (!options.environment.empty() && env.name != options.environment) continue;
       for (const auto& s : config->services) {
-        if (!env.listen.count(s.name) && !env.urls.count(s.name)) continue;
+        if (!env.serves(s.name)) continue;
         ++total;
         for (const auto& a : config->monitor.alarms)
           if (a.service.empty() || a.service == s.name) {

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
 
@@ -25,9 +26,6 @@ std::string when(int64_t ms) {
 }
 std::string took(int64_t ms) {
   return format_duration(std::chrono::milliseconds(ms));
-}
-std::string short_digest(const std::string& d) {
-  return d.substr(0, std::min<size_t>(d.size(), 19));
 }
 // A table cell: no newlines, and a '|' that does not end the cell.
 std::string cell(std::string_view s) {
