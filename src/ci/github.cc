@@ -31,7 +31,10 @@ Yaml first_input() {
 // Settings every workflow shares: least privilege, and every villager command finds the config.
 void add_common(Yaml& wf, const Plan& plan) {
   wf.set("permissions", Yaml::map().set("contents", "read"));
-  wf.set("env", Yaml::map().set("VILLAGER_CONFIG", plan.config_path));
+  // Who ran it, for the store, the audit log and the review documents.
+  wf.set("env", Yaml::map()
+                    .set("VILLAGER_CONFIG", plan.config_path)
+                    .set("VILLAGER_ACTOR", "${{ github.actor }}@github-actions"));
 }
 
 std::string dump(const Plan& plan, const std::string& what, const Yaml& wf) {

@@ -19,12 +19,22 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-Yaml run_step(const std::string& name, const std::string& script) {
-  return Yaml::map().set("name", name).set("run", Yaml::block(script));
+// A step's name, then its id and condition when it has them, then what it does.
+Yaml step_head(const std::string& name, const std::string& id, const std::string& condition) {
+  Yaml step = Yaml::map().set("name", name);
+  if (!id.empty()) step.set("id", id);
+  if (!condition.empty()) step.set("if", Yaml::raw(condition));
+  return step;
 }
 
-Yaml uses_step(const std::string& name, const std::string& action, Yaml with) {
-  Yaml step = Yaml::map().set("name", name).set("uses", action);
+Yaml run_step(const std::string& name, const std::string& script, const std::string& id = "",
+              const std::string& condition = "") {
+  return step_head(name, id, condition).set("run", Yaml::block(script));
+}
+
+Yaml uses_step(const std::string& name, const std::string& action, Yaml with,
+               const std::string& condition = "") {
+  Yaml step = step_head(name, "", condition).set("uses", action);
   if (!with.empty()) step.set("with", std::move(with));
   return step;
 }
@@ -53,10 +63,9 @@ Yaml download_artifacts_step(const Plan& plan) {
 }
 
 Yaml upload_step(const std::string& name, const std::string& artifact, const std::string& path) {
-  Yaml step = uses_step(name, "actions/upload-artifact@v4",
-                        Yaml::map().set("name", artifact).set("path", path).set("if-no-files-found", "warn"));
-  step.set("if", Yaml::raw("always()"));
-  return step;
+  return uses_step(name, "actions/upload-artifact@v4",
+                   Yaml::map().set("name", artifact).set("path", path).set("if-no-files-found", "warn"),
+                   "always()");
 }
 
 // OIDC: the job asks GitHub for a token and trades it for the role; no AWS key is stored anywhere.
@@ -114,16 +123,16 @@ Yaml report_step(const Plan& plan, const std::string& env, const std::string& wh
                        "    cat \"$f\"\n"
                        "  done\n"
                        "} >> \"$GITHUB_STEP_SUMMARY\"\n";
-  Yaml step = run_step("review documents and status update", script);
-  step.set("if", Yaml::raw("always()"));
-  return step;
+  return run_step("review documents and status update", script, "", "always()");
 }
 
 // The part deploy and rollback jobs share: where they run, the environment's protection rules and
 // secrets, one deploy at a time per environment, and AWS credentials for lambda targets.
-Yaml environment_job(const Plan& plan, const EnvironmentConfig& env, const std::string& name, Yaml& steps) {
+Yaml environment_job(const Plan& plan, const EnvironmentConfig& env, const std::string& name,
+                     const std::vector<std::string>& needs, Yaml& steps) {
   bool lambda = env.target == "lambda";
   Yaml job = Yaml::map().set("name", name);
+  if (!needs.empty()) job.set("needs", Yaml::strings(needs));
   job.set("runs-on", plan.config->ci.deploy_runs_on);
   job.set("environment", env.name);
   job.set(
@@ -166,9 +175,7 @@ Yaml package_job(const Plan& plan, const std::vector<std::string>& services) {
                        "  echo \"- $service $version \\`$digest\\`\" >> \"$GITHUB_STEP_SUMMARY\"\n"
                        "done < \"" +
                        kOut + "/package.txt\"\n";
-  Yaml pack = run_step("package reproducibly", script);
-  pack.set("id", "package");
-  steps.add(std::move(pack));
+  steps.add(run_step("package reproducibly", script, "package"));
   steps.add(uses_step("upload the packaged artifacts", "actions/upload-artifact@v4",
                       Yaml::map()
                           .set("name", kArtifactsName)
@@ -189,9 +196,11 @@ Yaml gate_job(const Plan& plan, const EnvironmentConfig& env, const std::vector<
   Yaml steps = Yaml::list();
   add_common_steps(steps, plan, false);
   steps.add(download_artifacts_step(plan));
-  std::string script;
+  // Every service is checked, so one run names every missing approval.
+  std::string script = "rc=0\n";
   for (const auto& s : services)
-    script += "villager approvals \"$" + digest_env(s) + "\" --env " + env.name + " --gate\n";
+    script += "villager approvals \"$" + digest_env(s) + "\" --env " + env.name + " --gate || rc=$?\n";
+  script += "exit \"$rc\"\n";
   steps.add(run_step("verify the signed " + join(env.requires_roles, " and ") + " approvals", script));
   return Yaml::map()
       .set("name", "gate: " + join(env.requires_roles, ", "))
@@ -204,8 +213,7 @@ Yaml gate_job(const Plan& plan, const EnvironmentConfig& env, const std::vector<
 Yaml deploy_job(const Plan& plan, const EnvironmentConfig& env, const std::vector<std::string>& needs) {
   const std::vector<std::string> services = environment_services(*plan.config, env);
   Yaml steps = Yaml::list();
-  Yaml job = environment_job(plan, env, "deploy to " + env.name, steps);
-  job.set("needs", Yaml::strings(needs));
+  Yaml job = environment_job(plan, env, "deploy to " + env.name, needs, steps);
   job.set("timeout-minutes", Yaml::raw(std::to_string(deploy_timeout_minutes(env))));
   Yaml env_map = secrets_env(env);
   for (const auto& s : services)
@@ -232,7 +240,7 @@ Yaml deploy_job(const Plan& plan, const EnvironmentConfig& env, const std::vecto
 
 Yaml rollback_job(const Plan& plan, const EnvironmentConfig& env) {
   Yaml steps = Yaml::list();
-  Yaml job = environment_job(plan, env, "roll back " + env.name, steps);
+  Yaml job = environment_job(plan, env, "roll back " + env.name, {}, steps);
   job.set("if", Yaml::raw("inputs.environment == '" + env.name + "'"));  // names are [A-Za-z0-9_-]
   job.set("timeout-minutes", Yaml::raw(std::to_string(kJobSlackMinutes)));
   Yaml env_map = secrets_env(env);

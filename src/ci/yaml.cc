@@ -16,8 +16,12 @@ bool is_reserved_word(std::string lower) {
   return false;
 }
 
+// A digit first, or a sign or dot before one: a reader may take it for a number.
 bool looks_numeric(const std::string& s) {
-  return !s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '.' || s[0] == '+');
+  auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  if (s.empty()) return false;
+  if (digit(s[0])) return true;
+  return (s[0] == '.' || s[0] == '+' || s[0] == '-') && s.size() > 1 && digit(s[1]);
 }
 
 // A plain scalar here: letters, digits and _ . / @ - (not first), so it can never be a number, a

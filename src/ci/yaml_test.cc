@@ -18,6 +18,8 @@ TEST(YamlQuote, WordsAReaderWouldRetypeAreQuoted) {
   EXPECT_EQ(yaml_quote("1.10"), "'1.10'");
   EXPECT_EQ(yaml_quote(""), "''");
   EXPECT_EQ(yaml_quote("-x"), "'-x'");
+  EXPECT_EQ(yaml_quote(".5"), "'.5'");
+  EXPECT_EQ(yaml_quote(".villager/artifacts"), ".villager/artifacts");
 }
 
 TEST(YamlQuote, IndicatorsAndExpressionsAreQuoted) {

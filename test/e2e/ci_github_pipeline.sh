@@ -84,6 +84,7 @@ assert len(docs) == 2, docs  # one per service
 summary = open(f"{run}/jobs/deploy/summary.md").read()
 assert "## villager deploy explorer" in summary and "## Villager:" in summary, summary[:500]
 assert "**Version:** v1.0.0" in summary and "| explorer | user | v1.0.0 |" in summary, summary[:1500]
+assert "by e2e-actor@github-actions" in summary, summary[:1500]
 pkg = open(f"{run}/jobs/package/summary.md").read()
 assert out["digest-user"] in pkg, pkg
 PY
@@ -100,7 +101,9 @@ grep -q "villager deploy explorer" runs/dev2/jobs/deploy/summary.md || fail "dev
 rc=0; run_wf prod1 villager-production.yml workflow_dispatch --input first=true || rc=$?
 [[ $rc -ne 0 ]] || fail "production without approvals must fail"
 [[ $(jobs_of prod1) == "test=success package=success gate=failure deploy=skipped" ]] || fail "prod run 1 jobs: $(jobs_of prod1)"
-grep -q "missing_role" runs/prod1/jobs/gate/log.txt || fail "the gate must name the missing roles: $(logs_of prod1)"
+for svc in user admin; do
+  grep -q "^$svc: appsec: missing_role" runs/prod1/jobs/gate/log.txt || fail "the gate must name every missing role: $(logs_of prod1)"
+done
 [[ -z $(prod_version 2>/dev/null) ]] || fail "nothing may serve production after a refused gate"
 
 # QA and AppSec sign what a local package of this commit gives: the same digests as the CI job's.

@@ -26,8 +26,11 @@ build = ["make dist"]'
 "$V" ci github --out "$WORK/out-e2e" >/dev/null
 
 mkdir -p "$WORK/golden"
-cp "$VILLAGER_SOURCE_DIR/src/ci/testdata/villager.toml" "$WORK/golden/villager.toml"
+cp "$VILLAGER_SOURCE_DIR/src/ci/testdata/sgraph-send/villager.toml" "$WORK/golden/villager.toml"
 "$V" ci github -c "$WORK/golden/villager.toml" --out "$WORK/golden" >/dev/null
+cmp -s "$WORK/golden/.github/workflows/villager-production.yml" \
+  "$VILLAGER_SOURCE_DIR/src/ci/testdata/sgraph-send/.github/workflows/villager-production.yml" ||
+  fail "the committed golden workflows are not what this villager generates"
 
 mkdir -p "$WORK/starter"
 "$V" init -c "$WORK/starter/villager.toml" >/dev/null 2>&1
@@ -35,7 +38,7 @@ mkdir -p "$WORK/starter"
 
 files=("$WORK"/out-e2e/.github/workflows/*.yml "$WORK"/golden/.github/workflows/*.yml
        "$WORK"/starter/.github/workflows/*.yml)
-[[ ${#files[@]} -eq 8 ]] || fail "expected 8 workflow files (3 + 3 + 2), got ${#files[@]}: ${files[*]}"
+[[ ${#files[@]} -eq 9 ]] || fail "expected 9 workflow files (3 each), got ${#files[@]}: ${files[*]}"
 
 # Negative controls: each tool must reject what is wrong for it.
 bad="$WORK/bad.yml"

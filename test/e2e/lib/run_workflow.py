@@ -19,7 +19,7 @@ an empty path), actions/download-artifact (the artifact must have been uploaded 
 every file of it must be at `path`, as the work dir is shared). Any other action fails the step, so a
 workflow this harness cannot run faithfully fails the test rather than passing it.
 
-Expressions: secrets.X, inputs.X, github.{sha,ref,event_name,run_id,workspace}, runner.temp,
+Expressions: secrets.X, inputs.X, github.{sha,ref,event_name,run_id,workspace,actor}, runner.temp,
 needs.J.outputs.X, steps.S.outputs.X; `if:` also always(), success(), failure() and `A == 'B'`.
 Anything else is an error. Writes RUN_DIR/result.json: {"jobs": {ID: "success"|"failure"|"skipped"}};
 exit 0 when no job failed.
@@ -46,7 +46,7 @@ class Context:
     def lookup(self, expr):
         parts = expr.split(".")
         github = {"sha": self.args.sha, "ref": self.args.ref, "event_name": self.args.event,
-                  "run_id": "1", "workspace": self.args.workdir}
+                  "run_id": "1", "workspace": self.args.workdir, "actor": "e2e-actor"}
         if parts[0] == "secrets" and len(parts) == 2:
             return self.secrets.get(parts[1], "")
         if parts[0] == "inputs" and len(parts) == 2:
@@ -202,7 +202,7 @@ def main():
     p.add_argument("--input", action="append", default=[])
     p.add_argument("--secrets-file")
     args = p.parse_args()
-    args.workdir = os.path.abspath(args.workdir)
+    args.workdir, args.run_dir = os.path.abspath(args.workdir), os.path.abspath(args.run_dir)
     workflow = yaml.safe_load(open(args.workflow, encoding="utf-8"))
     secrets = {}
     if args.secrets_file:
