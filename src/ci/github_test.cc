@@ -97,7 +97,8 @@ TEST(GithubWorkflows, ProductionIsGatedByTheRolesItRequires) {
   const auto* prod = find(generate(load_fixture()), "villager-production.yml");
   ASSERT_TRUE(prod);
   EXPECT_TRUE(contains(prod->text, "villager approvals \"$DIGEST_USER\" --env production --gate || rc=$?\n"));
-  EXPECT_TRUE(contains(prod->text, "villager approvals \"$DIGEST_ADMIN\" --env production --gate || rc=$?\n"));
+  EXPECT_TRUE(
+      contains(prod->text, "villager approvals \"$DIGEST_ADMIN\" --env production --gate || rc=$?\n"));
   EXPECT_TRUE(contains(prod->text, "      - package\n      - gate\n"));
 }
 
@@ -180,6 +181,26 @@ TEST(GithubWorkflows, AConfigInASubfolderIsNamedFromTheRepositoryRoot) {
   EXPECT_TRUE(contains(dev, "VILLAGER_CONFIG: deploy/villager.toml\n"));
   EXPECT_TRUE(contains(dev, "path: deploy/.villager/artifacts\n"));
   EXPECT_TRUE(contains(dev, "villager ci check -c 'deploy/villager.toml'"));
+}
+
+// docs/ci.md shows the production workflow in parts with notes between them; put together, the parts
+// must be the generated file, so the annotated workflow cannot go stale.
+TEST(GithubWorkflows, TheAnnotatedWorkflowInTheDocsIsTheGeneratedOne) {
+  auto doc = read_file(VILLAGER_CI_DOC);
+  ASSERT_TRUE(doc.has_value()) << doc.error().message;
+  size_t at = doc->find("## The production workflow, annotated");
+  ASSERT_NE(at, std::string::npos);
+  size_t end = doc->find("\n## ", at + 1);
+  std::string shown;
+  for (size_t open = doc->find("```yaml\n", at); open < end; open = doc->find("```yaml\n", open)) {
+    open += 8;
+    size_t close = doc->find("```\n", open);
+    shown += doc->substr(open, close - open);
+    open = close;
+  }
+  const auto* prod = find(generate(load_fixture()), "villager-production.yml");
+  ASSERT_TRUE(prod);
+  EXPECT_EQ(shown, prod->text) << "update docs/ci.md's annotated workflow";
 }
 
 }  // namespace
