@@ -14,6 +14,9 @@ CI and GITHUB_ACTIONS. Secrets come from --secrets-file (NAME=VALUE lines), neve
 Unlike GitHub, nothing is masked in the logs: the test proves villager itself prints no secret.
 
 `uses:` steps: actions/checkout (the work dir is already the checkout; must be a git work tree),
+aws-actions/configure-aws-credentials (needs a non-empty role-to-assume and aws-region; the "assumed"
+credentials are the key pair in --aws-credentials, KEY_ID:SECRET, exported to the job's later steps as
+the action does; without that option the step fails),
 actions/upload-artifact (copies `path` into RUN_DIR/artifacts/NAME; `if-no-files-found: error` fails on
 an empty path), actions/download-artifact (the artifact must have been uploaded earlier in this run and
 every file of it must be at `path`, as the work dir is shared). Any other action fails the step, so a
@@ -114,9 +117,23 @@ def files_under(path):
     return sorted(found)
 
 
-def run_action(ctx, step, log):
+def assume_role(ctx, w, log, job_env):
+    role, region = w.get("role-to-assume", ""), w.get("aws-region", "")
+    if not role or not region or not ctx.args.aws_credentials:
+        log.write(f"configure-aws-credentials: role '{role}', region '{region}': cannot assume\n")
+        return False
+    key_id, _, secret = open(ctx.args.aws_credentials, encoding="utf-8").read().strip().partition(":")
+    job_env.update({"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": region,
+                    "AWS_DEFAULT_REGION": region})
+    log.write(f"configure-aws-credentials: assumed {role} in {region}\n")
+    return True
+
+
+def run_action(ctx, step, log, job_env):
     uses, w = step["uses"], {k: ctx.substitute(v) for k, v in (step.get("with") or {}).items()}
     work, store = ctx.args.workdir, os.path.join(ctx.args.run_dir, "artifacts")
+    if uses.startswith("aws-actions/configure-aws-credentials@"):
+        return assume_role(ctx, w, log, job_env)
     if uses.startswith("actions/checkout@"):
         return subprocess.run(["git", "-C", work, "rev-parse", "--is-inside-work-tree"], stdout=log).returncode == 0
     if uses.startswith("actions/upload-artifact@"):
@@ -183,7 +200,7 @@ def run_job(ctx, job_id, job, wf_env):
             log.write(f"::: {name}\n"); log.flush()
             step_env = dict(env)
             step_env.update({k: ctx.substitute(v) for k, v in (step.get("env") or {}).items()})
-            ok = run_action(ctx, step, log) if "uses" in step else run_script(ctx, step, step_env, log, summary)
+            ok = run_action(ctx, step, log, env) if "uses" in step else run_script(ctx, step, step_env, log, summary)
             log.flush()
             if not ok:
                 log.write(f"::: {name}: failed\n"); failed = True
@@ -201,6 +218,7 @@ def main():
     p.add_argument("--sha", default="")
     p.add_argument("--input", action="append", default=[])
     p.add_argument("--secrets-file")
+    p.add_argument("--aws-credentials")
     args = p.parse_args()
     args.workdir, args.run_dir = os.path.abspath(args.workdir), os.path.abspath(args.run_dir)
     workflow = yaml.safe_load(open(args.workflow, encoding="utf-8"))
