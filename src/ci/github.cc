@@ -12,11 +12,11 @@ namespace {
 constexpr const char* kWorkflowsDir = ".github/workflows/";
 
 std::string header(const Plan& plan, const std::string& what) {
-  return std::string(kGeneratedMarker) + " from " + plan.config_path + ": " + what + ".\n" +
-         "# Do not edit: changes here are lost. Change villager.toml, then run\n" +
-         "#   villager ci github -c " + plan.config_path + "\n" + "# `villager ci check -c " +
-         plan.config_path + "` (run by the test job) fails while this file and\n" +
-         "# villager.toml disagree.\n";
+  const std::string& c = plan.config_path;
+  return std::string(kGeneratedMarker) + " from " + c + ": " + what + ".\n" +
+         "# Do not edit: changes here are lost. Change " + c + ", then run\n" + "#   villager ci github -c " +
+         c + "\n" + "# `villager ci check -c " + c + "` (run by the test job) fails while this file and\n" +
+         "# " + c + " disagree.\n";
 }
 
 Yaml first_input() {
