@@ -26,7 +26,9 @@ target = "url"
 urls = { user = "https://send.example" }
 )";
 
-Result<Config> parse(const std::string& extra) { return parse_config(kBase + extra, "/tmp/villager.toml"); }
+Result<Config> parse(const std::string& extra) {
+  return parse_config(kBase + extra, "/tmp/villager.toml");
+}
 
 bool has(const Result<Config>& c, const std::string& text) {
   return !c && c.error().message.find(text) != std::string::npos;
