@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/manifest.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/project.h"
 #include "gate/gate.h"
@@ -13,6 +14,7 @@ namespace villager::cli {
 namespace {
 
 constexpr std::string_view kHelp = R"(usage: villager approvals [ARTIFACT] [--env ENV] [--json] [-c FILE]
+       villager approvals ARTIFACT --env ENV --gate [--json] [-c FILE]
 
 Lists the approvals in <state_dir>/approvals (only ARTIFACT's, sha256:HEX, when given) with their
 validity evaluated now against villager.toml's signers: "valid", or the reason the gate would reject
@@ -22,15 +24,40 @@ name it sits in. See docs/gate.md.
 
 options:
   --env ENV          only approvals for ENV
+  --gate             instead of listing, decide as deploy's gate would whether ARTIFACT may go to ENV
+                     now: every role ENV requires needs a valid approval of exactly these bytes (the
+                     artifact must be in the store). Prints the approvals used, or each reason;
+                     with --json the gate's decision (docs/gate.md). Exit 0 allowed, 3 refused.
   --json             print {"approvals": [{"path", "digest", "service", "version", "environment", "role",
                      "signer", "issued_at", "expires_at", "note", "valid", "status", "message"}...]}
   -c, --config FILE  the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
 
-exit: 0 ok (whatever the validity), 1 failed, 2 usage.
+exit: 0 ok (whatever the validity; with --gate: allowed), 1 failed, 2 usage, 3 refused by the gate.
 )";
 
+// --gate: the deploy's gate decision for one artifact, without deploying (CI runs it before deploy).
+int run_gate(const config::Config& cfg, const std::string& digest, const std::string& env, bool as_json) {
+  auto m = artifact::read_manifest(cfg.state_dir() / "artifacts", digest);
+  if (!m) return report_error(m.error().context("approvals --gate"), kExitUsage);
+  auto d = gate::evaluate_gate(cfg, env, {{m->service, digest, m->version}}, real_clock().now());
+  if (!d) return report_error(d.error().context("approvals --gate"), exit_code_for(d.error()));
+  if (as_json) {
+    std::cout << gate::decision_json(*d) << "\n";
+  } else if (d->allowed) {
+    std::vector<std::string> used;
+    for (const auto& a : d->approvals_used) used.push_back(a.role + ": " + a.signer);
+    std::cout << "gate " << env << ": " << m->service << " " << m->version << " allowed"
+              << (used.empty() ? "" : " (" + join(used, ", ") + ")") << "\n";
+  }
+  if (d->allowed) return kExitOk;
+  std::cout.flush();
+  return report_error(
+      "the gate refuses " + m->service + " " + m->version + " for " + env + ":\n" + d->summary(),
+      kExitGateRejected);
+}
+
 int run_approvals(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"env", true}, {"json"}});
+  auto args = Args::parse(argv, {kConfigFlag, {"env", true}, {"json"}, {"gate"}});
   if (!args) return report_error(args.error().context("approvals"), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() > 1)
@@ -44,6 +71,11 @@ int run_approvals(const std::vector<std::string>& argv) {
   std::string env_filter = args->get("env");
   if (!env_filter.empty() && !cfg->environment(env_filter))
     return report_error("approvals: unknown environment '" + env_filter + "'", kExitUsage);
+  if (args->has("gate")) {
+    if (digest.empty() || env_filter.empty())
+      return report_error("approvals --gate needs ARTIFACT and --env ENV", kExitUsage);
+    return run_gate(*cfg, digest, env_filter, args->has("json"));
+  }
   auto list = gate::list_approvals(cfg->state_dir() / "approvals", digest);
   if (!list) return report_error(list.error().context("approvals"), kExitFailed);
   SystemTime now = real_clock().now();

@@ -22,7 +22,7 @@ using json = nlohmann::json;
 
 constexpr std::string_view kHelp =
     R"(usage: villager deploy ENV [--service S]... [--artifact sha256:HEX]... [--first]
-                       [--accept-inconclusive] [--no-wait] [--json]
+                       [--accept-inconclusive] [--no-wait] [--junit FILE] [--json]
 
 Deploys to an environment, in order: package (when no artifact is named), verify the
 artifacts, check the environment's gate, check that the release can be rolled back, start
@@ -41,6 +41,8 @@ options:
   --reason TEXT         why the override (recorded in the audit log and the deployment)
   --accept-inconclusive a canary step still inconclusive at its deadline continues (default: roll back)
   --no-wait             return once traffic is at 100%; the agent watches and rolls back on its own
+  --junit FILE          write the JUnit report of each smoke suite the deploy runs to FILE: after a
+                        deploy it holds the public endpoints' suite, else the suite that stopped it
   -c, --config FILE     the config file (default ./villager.toml)
   --json                print the outcome as JSON
 
@@ -86,7 +88,8 @@ int run_deploy(const std::vector<std::string>& argv) {
                                  {"override"},
                                  {"reason", true},
                                  {"accept-inconclusive"},
-                                 {"no-wait"}});
+                                 {"no-wait"},
+                                 {"junit", true}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() != 1)
@@ -117,7 +120,7 @@ int run_deploy(const std::vector<std::string>& argv) {
         std::find(req.services.begin(), req.services.end(), m->service) == req.services.end())
       req.services.push_back(m->service);
   }
-  auto hooks = make_deploy_hooks(*cfg, env, **st);
+  auto hooks = make_deploy_hooks(*cfg, env, **st, args->get("junit"));
   ReleaseChannel channel(*cfg, **st, req.actor);
   channel.attach(hooks);
   auto progress = stderr_progress("deploy " + env);

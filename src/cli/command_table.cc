@@ -10,6 +10,7 @@ const std::vector<Command>& command_table() {
       kHelpCommand,
       kInitCommand,
       kConfigCommand,
+      kCiCommand,
       kScanCommand,
       kPackageCommand,
       kSecretsCommand,

@@ -25,5 +25,6 @@ extern const Command kKeysCommand;
 extern const Command kApproveCommand;
 extern const Command kApprovalsCommand;
 extern const Command kRunbookCommand;
+extern const Command kCiCommand;
 
 }  // namespace villager::cli

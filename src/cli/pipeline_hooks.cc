@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/fs.h"
 #include "base/redact.h"
 #include "base/strings.h"
 #include "cli/lambda_smoke.h"
@@ -67,7 +68,7 @@ namespace {
 // that names each failed check.
 Status run_suite(const config::Config& config, const config::EnvironmentConfig& env,
                  const std::vector<smoke::SmokeTarget>& targets, const std::string& version,
-                 const smoke::SecretLookup& lookup, std::string& detail) {
+                 const smoke::SecretLookup& lookup, const std::string& junit_path, std::string& detail) {
   smoke::SmokeOptions opts;
   opts.secret = lookup;
   opts.version = version;
@@ -79,6 +80,9 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   auto report = smoke::run_smoke(config, targets, opts);
   if (!report) return report.error().context("smoke suite");
   detail = "{\"smoke\":" + smoke::to_json(*report) + "}";
+  if (!junit_path.empty())
+    if (auto s = write_file_atomic(junit_path, smoke::to_junit(*report)); !s.ok())
+      return s.error().context("writing the smoke suite's JUnit report");
   if (report->passed) return Ok();
   std::vector<std::string> failed;
   for (const auto& c : report->checks) {
@@ -98,21 +102,22 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
 }  // namespace
 
 pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env_name,
-                                        store::Store&) {
+                                        store::Store&, const std::string& junit_path) {
   pipeline::DeployHooks hooks;
   const auto* env = config.environment(env_name);
   if (!env) return hooks;
   auto lookup = environment_secret_lookup(config, env_name);
-  hooks.pre_traffic_smoke = [&config, env, lookup](const std::string& service, const std::string& slot_url,
-                                                   const std::string& version, std::string& detail) {
-    return run_suite(config, *env, {{service, slot_url, ""}}, version, lookup, detail);
+  hooks.pre_traffic_smoke = [&config, env, lookup, junit_path](
+                                const std::string& service, const std::string& slot_url,
+                                const std::string& version, std::string& detail) {
+    return run_suite(config, *env, {{service, slot_url, ""}}, version, lookup, junit_path, detail);
   };
-  hooks.post_traffic_smoke = [&config, env, lookup](const std::vector<std::string>& services,
-                                                    const std::string& version,
-                                                    std::string& detail) -> Status {
+  hooks.post_traffic_smoke = [&config, env, lookup, junit_path](const std::vector<std::string>& services,
+                                                                const std::string& version,
+                                                                std::string& detail) -> Status {
     auto targets = smoke_targets(config, *env, services);
     if (!targets) return targets.error();
-    return run_suite(config, *env, *targets, version, lookup, detail);
+    return run_suite(config, *env, *targets, version, lookup, junit_path, detail);
   };
   // A lambda environment's watch reads CloudWatch (targets/lambda_watch.h).
   if (env->target == "lambda")

@@ -15,8 +15,10 @@ namespace villager::cli {
 
 Result<std::unique_ptr<targets::Target>> make_environment_target(const config::Config& config,
                                                                  const std::string& env);
+// `junit_path`, when set, gets the JUnit report of each smoke suite the deploy runs, so it holds the
+// last one: the public endpoints' after promotion, or the suite that stopped the deploy.
 pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std::string& env,
-                                        store::Store& store);
+                                        store::Store& store, const std::string& junit_path = "");
 // Secret values for the smoke suite: the environment's encrypted store, else the process environment.
 smoke::SecretLookup environment_secret_lookup(const config::Config& config, const std::string& env);
 // Writes the review document of each deployment row (whatever its outcome) and returns their paths;

@@ -6,6 +6,7 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "config/ci_config.h"
 #include "config/gate_config.h"
 #include "config/lambda_config.h"
 #include "config/notify_config.h"
@@ -24,7 +25,8 @@ bool ServiceConfig::probe_sends_key() const {
 namespace {
 
 const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke", "monitor",
-                                           "alert",   "signer",   "agent",        "gate",  "notify"};
+                                           "alert",   "signer",   "agent",        "gate",  "notify",
+                                           "ci"};
 const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_dir", "reviews_dir"};
 const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
@@ -569,6 +571,7 @@ Result<Config> parse_config(const std::string& text, const std::filesystem::path
   parse_signers(r, root, c);
   parse_gate(r, root, c);
   parse_notify(r, root, c);
+  parse_ci(r, root, c);
   if (!r.errors().empty()) {
     // Report in file order, whatever order the checks ran in.
     auto errors = r.errors();

@@ -225,6 +225,21 @@ struct GateConfig {
   std::string override_role = "conductor";  // the role whose approval a break-glass deploy needs
 };
 
+// [ci]: what `villager ci github` needs beyond the rest of the file to write the project's workflows
+// (docs/ci.md). Empty environment names mean the defaults chosen there.
+struct CiConfig {
+  std::string dev_branch = "dev";                  // a push here deploys to dev_environment
+  std::vector<std::string> release_tags = {"v*"};  // a pushed tag matching one deploys to production
+  std::string dev_environment;                     // default: the first local or lambda environment
+  std::string production_environment;              // default: see docs/ci.md
+  std::string runs_on = "ubuntu-latest";           // test, package and gate jobs
+  std::string deploy_runs_on = "self-hosted";      // deploy and rollback jobs: where the state lives
+  std::vector<std::string> setup;                  // shell lines that put `villager` on PATH
+  std::vector<std::string> test;                   // the project's tests, before packaging
+  std::vector<std::string> build;                  // what fills the build_dirs, before packaging
+  std::map<std::string, std::string> aws_role;     // lambda environment -> role ARN for OIDC
+};
+
 struct AgentConfig {
   HostPort control{"127.0.0.1", 7070};
   size_t max_header_bytes = 16 * 1024;
@@ -246,6 +261,7 @@ struct Config {
   std::vector<SignerConfig> signers;
   AgentConfig agent;
   GateConfig gate;
+  CiConfig ci;
 
   const ServiceConfig* service(const std::string& name) const;
   const EnvironmentConfig* environment(const std::string& name) const;
