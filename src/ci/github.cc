@@ -50,7 +50,7 @@ GeneratedFile dev_workflow(const Plan& plan) {
   add_common(wf, plan);
   Yaml jobs = Yaml::map();
   jobs.set("test", test_job(plan));
-  jobs.set("package", package_job(plan, environment_services(*plan.config, env)));
+  jobs.set("package", package_job(plan, plan.config->services_of(env)));
   jobs.set("deploy", deploy_job(plan, env, {"package"}));
   wf.set("jobs", std::move(jobs));
   return {
@@ -60,7 +60,7 @@ GeneratedFile dev_workflow(const Plan& plan) {
 
 GeneratedFile production_workflow(const Plan& plan) {
   const auto& env = *plan.production;
-  const auto services = environment_services(*plan.config, env);
+  const auto services = plan.config->services_of(env);
   Yaml wf = Yaml::map().set("name", "villager production: deploy to " + env.name);
   wf.set("on", Yaml::map()
                    .set("push", Yaml::map().set("tags", Yaml::strings(plan.config->ci.release_tags)))

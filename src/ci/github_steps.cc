@@ -211,7 +211,7 @@ Yaml gate_job(const Plan& plan, const EnvironmentConfig& env, const std::vector<
 }
 
 Yaml deploy_job(const Plan& plan, const EnvironmentConfig& env, const std::vector<std::string>& needs) {
-  const std::vector<std::string> services = environment_services(*plan.config, env);
+  const std::vector<std::string> services = plan.config->services_of(env);
   Yaml steps = Yaml::list();
   Yaml job = environment_job(plan, env, "deploy to " + env.name, needs, steps);
   job.set("timeout-minutes", Yaml::raw(std::to_string(deploy_timeout_minutes(env))));

@@ -40,15 +40,6 @@ Result<Plan> make_plan(const config::Config& config, const GithubOptions& option
   return plan;
 }
 
-std::vector<std::string> environment_services(const config::Config& config,
-                                              const config::EnvironmentConfig& env) {
-  std::vector<std::string> out;
-  for (const auto& s : config.services)
-    if (env.listen.count(s.name) || env.urls.count(s.name) || env.lambda.functions.count(s.name))
-      out.push_back(s.name);
-  return out;
-}
-
 std::string upper_name(const std::string& name) {
   std::string out;
   for (char c : name) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -26,10 +26,6 @@ struct Plan {
 // last other deployable one; none when there is only one.
 Result<Plan> make_plan(const config::Config& config, const GithubOptions& options);
 
-// The services `env` serves (its listen, urls or functions keys), in the config's order.
-std::vector<std::string> environment_services(const config::Config& config,
-                                              const config::EnvironmentConfig& env);
-
 // Names shared by the jobs. ENV and SERVICE upper-cased, '-' -> '_'.
 std::string upper_name(const std::string& name);
 std::string secrets_key_name(const std::string& env);   // VILLAGER_SECRETS_KEY_<ENV>
