@@ -10,12 +10,15 @@
 #include "pipeline/history.h"
 #include "pipeline/package.h"
 #include "secrets/resolve.h"
+#include "store/step_kinds.h"
 
 namespace villager::pipeline {
 
 namespace {
 
 using json = nlohmann::json;
+using store::step_name;
+using store::StepKind;
 
 // One deploy in progress: the per-service records and the helpers that keep store and audit in step.
 class Run {
@@ -377,7 +380,7 @@ std::optional<DeployOutcome> Deployer::rehearse_rollbacks() {
     if (r.from_digest.empty()) continue;
     run_.say("rehearsing a rollback of " + r.service + " to " + r.from_version);
     std::vector<ServiceResult> one{r};
-    Status s = run_.step(one, "rehearsal:" + r.service, [&](std::string& detail) -> Status {
+    Status s = run_.step(one, step_name(StepKind::kRehearsal, r.service), [&](std::string& detail) -> Status {
       auto spare = target_.rehearsal_start(r.service, r.from_digest, r.from_version);
       if (!spare) return spare.error();
       if (hooks_.pre_traffic_smoke) {
@@ -415,18 +418,20 @@ std::optional<DeployOutcome> Deployer::start_candidates() {
   for (auto& r : results_) {
     run_.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
     std::string slot_url;
-    Status s = run_.step(results_, "start_candidate:" + r.service, [&](std::string&) -> Status {
-      auto slot = target_.start_candidate(r.service, r.digest, r.version);
-      if (!slot) return slot.error();
-      slot_url = target_.slot_url(*slot);
-      run_.say("  " + r.service + " healthy on " + slot_url);
-      return Ok();
-    });
+    Status s =
+        run_.step(results_, step_name(StepKind::kStartCandidate, r.service), [&](std::string&) -> Status {
+          auto slot = target_.start_candidate(r.service, r.digest, r.version);
+          if (!slot) return slot.error();
+          slot_url = target_.slot_url(*slot);
+          run_.say("  " + r.service + " healthy on " + slot_url);
+          return Ok();
+        });
     if (s.ok() && hooks_.pre_traffic_smoke) {
       run_.say("smoke-testing the " + r.service + " candidate");
-      s = run_.step(results_, "pre_traffic_smoke:" + r.service, [&](std::string& detail) -> Status {
-        return hooks_.pre_traffic_smoke(r.service, slot_url, r.version, detail);
-      });
+      s = run_.step(results_, step_name(StepKind::kPreTrafficSmoke, r.service),
+                    [&](std::string& detail) -> Status {
+                      return hooks_.pre_traffic_smoke(r.service, slot_url, r.version, detail);
+                    });
       if (!s.ok()) emit(notify::kSmokeFailed, r, "blocked", {s.error().message});
     } else if (!s.ok()) {
       emit(notify::kDeployFailed, r, "failed", {s.error().message});
@@ -445,7 +450,7 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
   std::vector<int> steps = env_.strategy == config::Strategy::kCanary ? env_.steps : std::vector<int>{100};
   for (int w : steps) {
     Status s = run_.step(
-        results_, "shift:" + std::to_string(w),
+        results_, step_name(StepKind::kShift, std::to_string(w)),
         [&](std::string& detail) -> Status {
           for (const auto& r : results_) {
             std::map<std::string, int> weights = {{r.digest, w}};
@@ -489,7 +494,7 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
 // 9. Promote (the old release stays warm for an instant rollback), smoke-test the public endpoints and
 // watch; any failure routes back to the previous release and smoke-tests what was restored.
 std::optional<DeployOutcome> Deployer::promote_and_verify() {
-  Status checked = run_.step(results_, "promote", [&](std::string&) -> Status {
+  Status checked = run_.step(results_, step_name(StepKind::kPromote), [&](std::string&) -> Status {
     for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.promote(r.service, r.digest));
     return Ok();
   });
@@ -497,13 +502,13 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
     for (const auto& r : results_) emit(notify::kDeployed, r, "succeeded");
   if (checked.ok() && hooks_.post_traffic_smoke) {
     run_.say("smoke-testing the public endpoints");
-    checked = run_.step(results_, "post_traffic_smoke", [&](std::string& detail) {
+    checked = run_.step(results_, step_name(StepKind::kPostTrafficSmoke), [&](std::string& detail) {
       return hooks_.post_traffic_smoke(service_names(results_), results_.front().version, detail);
     });
   }
   if (checked.ok() && hooks_.watch) {
     run_.say("watching for " + format_duration(env_.watch));
-    checked = run_.step(results_, "watch", hooks_.watch);
+    checked = run_.step(results_, step_name(StepKind::kWatch), hooks_.watch);
     if (checked.ok())
       for (const auto& r : results_) emit(notify::kWatchPassed, r, "passed");
   }
@@ -514,7 +519,7 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
   std::string after = "; rolled back";
   if (hooks_.post_traffic_smoke && !results_.front().from_version.empty()) {
     run_.say("smoke-testing the restored release");
-    Status restored = run_.step(results_, "post_rollback_smoke", [&](std::string& detail) {
+    Status restored = run_.step(results_, step_name(StepKind::kPostRollbackSmoke), [&](std::string& detail) {
       return hooks_.post_traffic_smoke(service_names(results_), results_.front().from_version, detail);
     });
     after += restored.ok() ? " (the restored release passes the smoke suite)"
@@ -548,7 +553,7 @@ Status swap_back(targets::Target& target, Run& run, std::vector<ServiceResult>& 
   Status s = Ok();
   if (!warm) {
     run.say("starting " + r.service + " " + r.version + " (cold rollback)");
-    s = run.step(one, "start_previous", [&](std::string&) -> Status {
+    s = run.step(one, step_name(StepKind::kStartPrevious), [&](std::string&) -> Status {
       auto slot = target.start_candidate(r.service, r.digest, r.version);
       if (!slot) return slot.error();
       return Ok();
@@ -556,7 +561,7 @@ Status swap_back(targets::Target& target, Run& run, std::vector<ServiceResult>& 
   }
   if (s.ok()) {
     s = run.step(
-        one, "route_swap",
+        one, step_name(StepKind::kRouteSwap),
         [&](std::string&) -> Status {
           VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, {{r.digest, 100}}));
           swap_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
@@ -677,7 +682,7 @@ Status finish_rollback(store::Store& store, const std::string& environment,
   Status smoked = Ok();
   if (hooks.post_traffic_smoke && !restored.empty()) {
     run.say("smoke-testing the restored release");
-    smoked = run.step(restored, "post_rollback_smoke", [&](std::string& d) {
+    smoked = run.step(restored, step_name(StepKind::kPostRollbackSmoke), [&](std::string& d) {
       return hooks.post_traffic_smoke(service_names(restored), restored.front().version, d);
     });
   }

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/strings.h"
+#include "store/step_kinds.h"
 
 namespace villager::report {
 
@@ -210,9 +211,10 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     for (const auto& s : *steps) {
       if (s.status == store::StepStatus::kFailed && !first_failure) {
         first_failure = s.finished_at.value_or(s.started_at);
-        first_failed_step = s.name.substr(0, s.name.find(':'));
+        first_failed_step = std::string(store::step_kind_name(store::parse_step(s.name).kind));
       }
-      if (d.kind == DeploymentKind::kDeploy && s.name == "post_traffic_smoke" &&
+      if (d.kind == DeploymentKind::kDeploy &&
+          store::parse_step(s.name).kind == store::StepKind::kPostTrafficSmoke &&
           s.status != store::StepStatus::kRunning && s.status != store::StepStatus::kSkipped) {
         ++smoke_total;
         if (s.status == store::StepStatus::kSucceeded) ++smoke_passed;

@@ -9,6 +9,7 @@
 #include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
+#include "store/step_kinds.h"
 
 namespace villager::report {
 
@@ -182,7 +183,9 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
     json detail = parse_detail(s.detail);
     int64_t at = s.finished_at.value_or(s.started_at);
     bool ok = s.status == store::StepStatus::kSucceeded;
-    if (starts_with(s.name, "rehearsal:") && in.rollback_plan) {
+    const store::ParsedStep step = store::parse_step(s.name);
+    using store::StepKind;
+    if (step.kind == StepKind::kRehearsal && in.rollback_plan) {
       in.rollback_plan->rehearsal = ok ? "passed (spare slot, smoke, private route swap and back)"
                                        : "failed: " + json_string(detail, "error");
       if (detail.contains("swap_ms")) in.rollback_plan->rehearsal_ms = json_int(detail, "swap_ms");
@@ -190,24 +193,24 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
     }
     if (s.status == store::StepStatus::kFailed && !first_failure) first_failure = at;
     in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
-    if (starts_with(s.name, "start_candidate:")) {
+    if (step.kind == StepKind::kStartCandidate) {
       add_smoke_rows(s, "before traffic", "candidate start + pre-traffic suite", smoke);
-    } else if (starts_with(s.name, "pre_traffic_smoke:")) {
+    } else if (step.kind == StepKind::kPreTrafficSmoke) {
       add_smoke_rows(s, "before traffic", "pre-traffic suite", smoke);
-    } else if (s.name == "post_traffic_smoke" || s.name == "post_rollback_smoke") {
+    } else if (step.kind == StepKind::kPostTrafficSmoke || step.kind == StepKind::kPostRollbackSmoke) {
       add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
-    } else if (starts_with(s.name, "shift:")) {
-      int w = static_cast<int>(json_int(detail, "weight", std::atoi(s.name.c_str() + 6)));
+    } else if (step.kind == StepKind::kShift) {
+      int w = static_cast<int>(json_int(detail, "weight", std::atoi(step.arg.c_str())));
       std::string note = ok ? "healthy" : "failed: " + json_string(detail, "error");
       // The canary judge's verdict: n per side, per metric limit, p and the rule that decided.
       if (!json_string(detail, "summary").empty()) note += "; canary " + json_string(detail, "summary");
       traffic.push_back({w, at, note});
-    } else if (s.name == "route_swap") {
+    } else if (step.kind == StepKind::kRouteSwap) {
       bool warm = detail.value("warm", false);
       traffic.push_back({100, at,
                          std::string(ok ? "restored" : "failed: " + json_string(detail, "error")) +
                              (warm ? " (warm route swap)" : " (cold start)")});
-    } else if (s.name == "watch") {
+    } else if (step.kind == StepKind::kWatch) {
       if (auto it = detail.find("metrics"); it != detail.end() && it->is_array()) {
         std::vector<MonitoringRow> rows;
         for (const auto& m : *it)
