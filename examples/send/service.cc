@@ -252,8 +252,12 @@ Response Service::route_user(const Request& req, std::string_view path, std::str
     return json(http::status::ok, openapi());
   }
   if (!villager::starts_with(path, api + "/transfers/")) {
-    if (!get) return json(http::status::method_not_allowed, error_body("method not allowed"));
-    return serve_static(req, path);
+    if (get) return serve_static(req, path);
+    // As FastAPI answers: a path no route serves is 404 whatever the method (a POST to /api/... on
+    // the v0.3 layout), a page is there for GET only.
+    bool page = serve_static(req, path).result() == http::status::ok;
+    return page ? json(http::status::method_not_allowed, error_body("method not allowed"))
+                : json(http::status::not_found, error_body("not found"));
   }
   if (inject_error())
     return json(http::status::internal_server_error, error_body("internal error (fault errors)"));

@@ -79,6 +79,7 @@ TEST(Config, AServiceOnlyUrlEnvironmentsNameNeedsNoBuildDirOrCommand) {
   auto c = parse_config(R"(
 [project]
 name = "watch"
+version_file = "sgraph_ai_app_send/version"
 [services.user]
 frontend_pages = ["/"]
 [environments.live]

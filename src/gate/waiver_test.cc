@@ -32,6 +32,7 @@ class WaiverTest : public ::testing::Test {
     std::string text = R"(
 [project]
 name = "t"
+version_file = "version"
 [services.user]
 [environments.production]
 target = "url"

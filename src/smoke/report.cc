@@ -193,12 +193,11 @@ void print_human(const SmokeReport& report, std::ostream& out, bool tty) {
       line += ": " + failure_text(*open) + fp_tag(*open);
     }
     out << redact(line) << "\n";
+    if (open)
+      for (const auto& why : open->waiver_refused) out << redact("       waiver refused: " + why) << "\n";
     // Every finding with its fingerprint, so it can be waived (`villager waive --finding FP`).
     for (const auto& f : c.failures) {
-      if (&f == open) {
-        for (const auto& why : f.waiver_refused) out << redact("       waiver refused: " + why) << "\n";
-        continue;
-      }
+      if (&f == open) continue;
       std::string l = "       " + failure_text(f) + fp_tag(f);
       if (f.waived) l += " " + waived_text(*f.waived);
       out << redact(l) << "\n";

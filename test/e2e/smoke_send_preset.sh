@@ -56,7 +56,8 @@ smoke_run
 [[ "$SMOKE_FAILED" == "auth:user" ]] || fail "mistyped write_path: failed '$SMOKE_FAILED', want auth:user"
 grep -q 'status 404: this path does not exist on the service: check `write_path`' "$SMOKE_TMP/report.json" ||
   fail "the JSON report does not name write_path"
-"$VILLAGER_BIN" smoke live -c "$SMOKE_TMP/villager.toml" --only auth 2>/dev/null |
-  grep -q 'this path does not exist on the service: check `write_path`' || fail "the table does not name write_path"
+"$VILLAGER_BIN" smoke live -c "$SMOKE_TMP/villager.toml" --only auth > "$SMOKE_TMP/table.txt" 2>&1 || true
+grep -q '^FAIL auth user .*got status 404: this path does not exist on the service: check `write_path`' \
+  "$SMOKE_TMP/table.txt" || { cat "$SMOKE_TMP/table.txt" >&2; fail "the table does not name write_path"; }
 smoke_expect_no_secrets
 echo PASS
