@@ -18,13 +18,13 @@ export SEND_ROUTES=v0.3
 SMOKE_VERSION=v0.3.5
 # openapi.json lists /transfers/create: the v0.3 layout.
 smoke_expect_only "" ""
-report_note auth user | grep -q "write path /transfers/create: preset sgraph-send v0.3 layout (app version v0.3.5 from http://127.0.0.1:$PORT_USER/openapi.json, which lists /transfers/create)" ||
+grep -q "write path /transfers/create: preset sgraph-send v0.3 layout (app version v0.3.5 from http://127.0.0.1:$PORT_USER/openapi.json, which lists /transfers/create)" <<<"$(report_note auth user)" ||
   { report_note auth user >&2; fail "auth does not say the v0.3 layout came from openapi.json"; }
-report_note plaintext user | grep -q "transfers path /transfers:" || fail "plaintext did not use /transfers"
+grep -q "transfers path /transfers:" <<<"$(report_note plaintext user)" || fail "plaintext did not use /transfers"
 
 # No openapi.json: the version file decides.
 smoke_expect_only no-openapi ""
-report_note auth user | grep -q "v0.3 layout (app version v0.3.5 from the version file" ||
+grep -q "v0.3 layout (app version v0.3.5 from the version file" <<<"$(report_note auth user)" ||
   { report_note auth user >&2; fail "auth does not say the layout came from the version file"; }
 
 # The version file says a newer release than the service runs: its paths are not there, and the report
@@ -44,7 +44,7 @@ assert f[0]["expected"] == "an endpoint of the service", f
 assert f[0]["actual"].startswith("status 404: this path does not exist on the service: check `write_path`"), f
 assert "app version v0.27.6 from the version file" in f[0]["actual"], f
 PY
-report_note plaintext user | grep -q 'this path does not exist on the service: check `transfers_path`' ||
+grep -q 'this path does not exist on the service: check `transfers_path`' <<<"$(report_note plaintext user)" ||
   fail "plaintext does not name transfers_path"
 
 # A mistyped write_path in [smoke]: exactly auth fails, naming the key.

@@ -90,7 +90,9 @@ sed -i '/^cors_foreign_origin = /d' villager.toml
 expect_refused() {
   smoke_run --only cors
   [[ "$SMOKE_FAILED" == "cors:admin cors:user" ]] || fail "$1: failed '$SMOKE_FAILED'"
-  refused | grep -q "^$1: " || { refused >&2; fail "no '$1' refusal"; }
+  local why
+  why=$(refused)
+  grep -q "^$1: " <<<"$why" || { echo "$why" >&2; fail "no '$1' refusal"; }
 }
 first_waiver() { find .villager/waivers -name '*.json' | sort | head -1; }
 edit_waiver() {  # edit_waiver PYTHON: applied to the parsed JSON `j` of each waiver file
