@@ -380,12 +380,8 @@ void check_deployable(TomlReader& r, const toml::table& root, const Config& c) {
   const toml::table* svcs = root.get("services") ? root.get("services")->as_table() : nullptr;
   if (!svcs) return;
   for (const auto& e : c.environments) {
-    std::vector<std::string> deployed;
-    if (e.target == "local")
-      for (const auto& [svc, _] : e.listen) deployed.push_back(svc);
-    if (e.target == "lambda")
-      for (const auto& [svc, _] : e.lambda.functions) deployed.push_back(svc);
-    for (const auto& name : deployed) {
+    if (e.target == "url") continue;
+    for (const auto& name : c.services_of(e)) {
       const ServiceConfig* s = c.service(name);
       const toml::node* node = svcs->get(name);
       if (!s || !node || !node->as_table()) continue;
