@@ -46,9 +46,22 @@ Result<double> parse_fraction(std::string_view what, std::string_view text) {
   return v;
 }
 
-const std::vector<std::string> kFaultNames = {
-    "open-admin", "cors-any",    "log-secrets",   "raw-ip",     "no-health",           "errors",
-    "latency",    "crash-after", "missing-asset", "slow-start", "frontend-no-encrypt", "frontend-leak-key"};
+const std::vector<std::string> kFaultNames = {"open-admin",
+                                              "cors-any",
+                                              "log-secrets",
+                                              "raw-ip",
+                                              "no-health",
+                                              "errors",
+                                              "latency",
+                                              "crash-after",
+                                              "missing-asset",
+                                              "slow-start",
+                                              "frontend-no-encrypt",
+                                              "frontend-leak-key",
+                                              "redirect-root",
+                                              "redirect-loop",
+                                              "redirect-offsite",
+                                              "no-openapi"};
 
 }  // namespace
 
@@ -66,6 +79,10 @@ std::string Faults::describe() const {
   if (slow_start.count() > 0) on.push_back("slow-start:" + std::to_string(slow_start.count()));
   if (frontend_no_encrypt) on.push_back("frontend-no-encrypt");
   if (frontend_leak_key) on.push_back("frontend-leak-key");
+  if (redirect_root) on.push_back("redirect-root");
+  if (redirect_loop) on.push_back("redirect-loop");
+  if (redirect_offsite) on.push_back("redirect-offsite");
+  if (no_openapi) on.push_back("no-openapi");
   return villager::join(on, ",");
 }
 
@@ -112,6 +129,14 @@ Result<Faults> parse_faults(std::string_view text) {
       f.frontend_no_encrypt = true;
     } else if (name == "frontend-leak-key") {
       f.frontend_leak_key = true;
+    } else if (name == "redirect-root") {
+      f.redirect_root = true;
+    } else if (name == "redirect-loop") {
+      f.redirect_loop = true;
+    } else if (name == "redirect-offsite") {
+      f.redirect_offsite = true;
+    } else if (name == "no-openapi") {
+      f.no_openapi = true;
     } else if (name == "errors") {
       if (auto p = parse_fraction("errors", arg))
         f.error_rate = *p;
@@ -161,7 +186,10 @@ environment:
   VILLAGER_RELEASE_VERSION    version reported in x-service-version and /info/health
   SEND_FAULT                  comma list of faults: open-admin, cors-any, log-secrets, raw-ip, no-health,
                               errors:P, latency:MS, crash-after:N, missing-asset, slow-start:MS,
-                              frontend-no-encrypt, frontend-leak-key
+                              frontend-no-encrypt, frontend-leak-key, redirect-root, redirect-loop,
+                              redirect-offsite, no-openapi
+  SEND_ROUTES                 api (default: /api/transfers/..., /api/openapi.json) or v0.3 (/transfers/...,
+                              /openapi.json, as SGraph Send v0.3.5)
 )";
 }
 
@@ -237,6 +265,11 @@ Result<ParsedArgs> parse_config(const std::vector<std::string>& args,
     std::string origin(villager::trim(o));
     if (!origin.empty()) c.cors_origins.push_back(origin);
   }
+  std::string routes = get("SEND_ROUTES");
+  if (routes == "v0.3")
+    c.api_prefix = "";
+  else if (!routes.empty() && routes != "api")
+    return InvalidArgument("SEND_ROUTES: expected 'api' or 'v0.3', got '" + routes + "'");
   auto faults = parse_faults(get("SEND_FAULT"));
   if (!faults) return faults.error();
   c.faults = *faults;

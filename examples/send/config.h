@@ -29,6 +29,10 @@ struct Faults {
   std::chrono::milliseconds slow_start{0};  // slow-start:MS before listening
   bool frontend_no_encrypt = false;         // upload page sends the file unencrypted
   bool frontend_leak_key = false;           // upload page puts the key in the upload URL's query string
+  bool redirect_root = false;               // `/` answers 307 to the versioned page, as SGraph Send v0.3.5
+  bool redirect_loop = false;               // `/` and `/send/` redirect to each other
+  bool redirect_offsite = false;            // `/` answers 307 to another origin
+  bool no_openapi = false;                  // openapi.json answers 404
 
   // The faults that are on, in SEND_FAULT syntax ("latency:200,raw-ip"); empty when none.
   std::string describe() const;
@@ -51,6 +55,9 @@ struct Config {
   std::string api_key_value;              // FAST_API__AUTH__API_KEY__VALUE
   std::string access_token;               // SGRAPH_SEND__ACCESS_TOKEN; empty: every write is refused
   std::vector<std::string> cors_origins;  // SEND_CORS_ORIGINS
+  // SEND_ROUTES: "api" (default; the API under /api, as SGraph Send v0.27) or "v0.3" (at the root, as
+  // SGraph Send v0.3.5). The prefix of every API path and of openapi.json.
+  std::string api_prefix = "/api";
   Faults faults;
 };
 

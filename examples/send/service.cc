@@ -18,6 +18,9 @@ namespace {
 constexpr std::string_view kAccessTokenHeader = "x-sgraph-access-token";
 constexpr std::string_view kAllowedMethods = "GET, POST, HEAD, OPTIONS";
 constexpr std::string_view kPreflightMaxAge = "600";
+// Where SGraph Send v0.3.5 redirects `/` (fault redirect-root), served as the landing page.
+constexpr std::string_view kVersionedRoot = "/send/v0/v0.1/v0.1.4/index.html";
+constexpr std::string_view kOffsiteRoot = "https://evil.example/";
 // The literal in upload.js that the frontend-* faults replace; see static/assets/upload.js.
 constexpr std::string_view kFrontendFaultsMarker = "const FRONTEND_FAULTS = {};";
 
@@ -101,6 +104,12 @@ Status Service::load_static() {
       nlohmann::json f = {{"noEncrypt", config_.faults.frontend_no_encrypt},
                           {"leakKey", config_.faults.frontend_leak_key}};
       a.body.replace(pos, kFrontendFaultsMarker.size(), "const FRONTEND_FAULTS = " + f.dump() + ";");
+    }
+    // The frontend calls the API where this server serves it (SEND_ROUTES).
+    if (config_.api_prefix != "/api" && villager::ends_with(rel, ".js")) {
+      const std::string from = "\"/api/transfers/", to = "\"" + config_.api_prefix + "/transfers/";
+      for (size_t pos = 0; (pos = a.body.find(from, pos)) != std::string::npos; pos += to.size())
+        a.body.replace(pos, from.size(), to);
     }
     assets_.emplace(rel, std::move(a));
   }
@@ -236,9 +245,19 @@ Response Service::route_user(const Request& req, std::string_view path, std::str
     if (!get) return json(http::status::method_not_allowed, error_body("method not allowed"));
     return health();
   }
-  if (!villager::starts_with(path, "/api/")) {
+  const std::string& api = config_.api_prefix;
+  if (path == api + "/openapi.json") {
     if (!get) return json(http::status::method_not_allowed, error_body("method not allowed"));
-    return serve_static(req, path);
+    if (config_.faults.no_openapi) return json(http::status::not_found, error_body("not found"));
+    return json(http::status::ok, openapi());
+  }
+  if (!villager::starts_with(path, api + "/transfers/")) {
+    if (get) return serve_static(req, path);
+    // As FastAPI answers: a path no route serves is 404 whatever the method (a POST to /api/... on
+    // the v0.3 layout), a page is there for GET only.
+    bool page = serve_static(req, path).result() == http::status::ok;
+    return page ? json(http::status::method_not_allowed, error_body("method not allowed"))
+                : json(http::status::not_found, error_body("not found"));
   }
   if (inject_error())
     return json(http::status::internal_server_error, error_body("internal error (fault errors)"));
@@ -248,7 +267,7 @@ Response Service::route_user(const Request& req, std::string_view path, std::str
     return json(ok, meta_to_json(*m, /*for_disk=*/false));
   };
 
-  if (path == "/api/transfers/create") {
+  if (path == api + "/transfers/create") {
     if (!post) return json(http::status::method_not_allowed, error_body("method not allowed"));
     if (auto denied = check_access_token(req)) return *denied;
     uint64_t declared = 0;
@@ -266,24 +285,24 @@ Response Service::route_user(const Request& req, std::string_view path, std::str
     auto m = transfers_.create(declared, client_ip);
     if (!m) return json(status_for(m.error()), error_body(m.error().message));
     nlohmann::ordered_json out = {{"transfer_id", m->transfer_id},
-                                  {"upload_url", "/api/transfers/upload/" + m->transfer_id}};
+                                  {"upload_url", api + "/transfers/upload/" + m->transfer_id}};
     return json(http::status::ok, out.dump());
   }
-  if (auto id = path_param(path, "/api/transfers/upload/")) {
+  if (auto id = path_param(path, api + "/transfers/upload/")) {
     if (!post) return json(http::status::method_not_allowed, error_body("method not allowed"));
     if (auto denied = check_access_token(req)) return *denied;
     return meta_response(transfers_.upload(*id, req.body()), http::status::ok);
   }
-  if (auto id = path_param(path, "/api/transfers/complete/")) {
+  if (auto id = path_param(path, api + "/transfers/complete/")) {
     if (!post) return json(http::status::method_not_allowed, error_body("method not allowed"));
     if (auto denied = check_access_token(req)) return *denied;
     return meta_response(transfers_.complete(*id), http::status::ok);
   }
-  if (auto id = path_param(path, "/api/transfers/info/")) {
+  if (auto id = path_param(path, api + "/transfers/info/")) {
     if (!get) return json(http::status::method_not_allowed, error_body("method not allowed"));
     return meta_response(transfers_.info(*id), http::status::ok);
   }
-  if (auto id = path_param(path, "/api/transfers/download/")) {
+  if (auto id = path_param(path, api + "/transfers/download/")) {
     if (!get) return json(http::status::method_not_allowed, error_body("method not allowed"));
     auto payload = transfers_.download(*id);
     if (!payload) return json(status_for(payload.error()), error_body(payload.error().message));
@@ -293,6 +312,21 @@ Response Service::route_user(const Request& req, std::string_view path, std::str
     return res;
   }
   return json(http::status::not_found, error_body("not found"));
+}
+
+std::string Service::openapi() const {
+  // The shape FastAPI serves: info.version is the app version, `paths` lists the routes.
+  nlohmann::ordered_json paths = nlohmann::ordered_json::object();
+  const std::string& api = config_.api_prefix;
+  for (const char* p :
+       {"/transfers/create", "/transfers/upload/{transfer_id}", "/transfers/complete/{transfer_id}",
+        "/transfers/info/{transfer_id}", "/transfers/download/{transfer_id}"})
+    paths[api + p] = nlohmann::ordered_json::object();
+  paths["/info/health"] = nlohmann::ordered_json::object();
+  nlohmann::ordered_json j = {{"openapi", "3.1.0"},
+                              {"info", {{"title", "SGraph Send (reference)"}, {"version", config_.version}}},
+                              {"paths", paths}};
+  return j.dump();
 }
 
 Response Service::route_admin(const Request& req, std::string_view path) {
@@ -340,8 +374,23 @@ Response Service::route_admin(const Request& req, std::string_view path) {
   return json(http::status::not_found, error_body("not found"));
 }
 
+std::optional<Response> Service::redirect_fault(std::string_view path) const {
+  const Faults& f = config_.faults;
+  std::string to;
+  if (path == "/" && f.redirect_root) to = kVersionedRoot;
+  if (path == "/" && f.redirect_offsite) to = kOffsiteRoot;
+  if (path == "/" && f.redirect_loop) to = "/send/";
+  if (path == "/send/" && f.redirect_loop) to = "/";
+  if (to.empty()) return std::nullopt;
+  Response res{http::status::temporary_redirect, 11};
+  res.set(http::field::location, to);
+  return res;
+}
+
 Response Service::serve_static(const Request& req, std::string_view path) {
   (void)req;
+  if (auto r = redirect_fault(path)) return *r;
+  if (config_.faults.redirect_root && path == kVersionedRoot) path = "/";
   std::string rel(path.substr(1));
   if (rel.empty() || villager::ends_with(rel, "/")) rel += "index.html";
   if (config_.faults.missing_asset && rel == "assets/upload.js")

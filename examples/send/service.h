@@ -41,7 +41,10 @@ class Service {
   Response route_user(const Request& req, std::string_view path, std::string_view client_ip);
   Response route_admin(const Request& req, std::string_view path);
   Response serve_static(const Request& req, std::string_view path);
+  // The redirect-* faults: the redirect `path` answers, if one is switched on for it.
+  std::optional<Response> redirect_fault(std::string_view path) const;
   Response health();
+  std::string openapi() const;  // openapi.json: info.version and the user API's paths
   std::optional<Response> check_access_token(const Request& req);
   std::optional<Response> check_api_key(const Request& req);
   bool inject_error();  // errors:P: deterministic, every 1/P-th API request fails

@@ -33,7 +33,10 @@ environment. Built-in checks:
   browser    ([smoke.browser]) the upload page run in headless Chromium: the file must leave the
              browser encrypted and the key in the link's #fragment must never be sent
 
-plus every [[smoke.check]] in villager.toml. Secrets (auth_secret, the access token, ${secret:NAME})
+plus every [[smoke.check]] in villager.toml. Each finding is printed with its fingerprint
+(fp:...); a finding covered by signed waivers (`villager waive`) still runs and is reported as
+waived, with who, why and until when. The API paths follow [smoke] preset for the app's version
+(openapi.json, else the version file); same-origin redirects of pages are followed. Secrets (auth_secret, the access token, ${secret:NAME})
 come from the environment's secrets store, else the process environment, and are never printed.
 
 options:
@@ -89,6 +92,8 @@ int run_smoke(const std::vector<std::string>& argv) {
   opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
   opts.extra_scan_paths.push_back(cfg->state_dir() / "state.db");  // villager's own state too
   opts.version = read_version(*cfg);
+  // Signed waivers of this environment let known findings through, still reported (docs/smoke.md).
+  opts.waivers = environment_waiver_lookup(*cfg, env_name);
   // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
   if (env->target == "lambda") opts.remote_sources = lambda_remote_sources(*cfg, *env);
 

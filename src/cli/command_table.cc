@@ -17,6 +17,7 @@ const std::vector<Command>& command_table() {
       kKeysCommand,
       kApproveCommand,
       kApprovalsCommand,
+      kWaiveCommand,
       kDeployCommand,
       kRollbackCommand,
       kStatusCommand,

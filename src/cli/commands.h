@@ -23,6 +23,7 @@ extern const Command kReportCommand;
 extern const Command kIssuesCommand;
 extern const Command kKeysCommand;
 extern const Command kApproveCommand;
+extern const Command kWaiveCommand;
 extern const Command kApprovalsCommand;
 extern const Command kRunbookCommand;
 extern const Command kCiCommand;

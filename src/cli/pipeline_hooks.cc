@@ -9,6 +9,7 @@
 #include "base/redact.h"
 #include "base/strings.h"
 #include "cli/lambda_smoke.h"
+#include "gate/waiver.h"
 #include "report/review.h"
 #include "secrets/key.h"
 #include "secrets/secret_store.h"
@@ -47,6 +48,24 @@ smoke::SecretLookup environment_secret_lookup(const config::Config& config, cons
   };
 }
 
+smoke::WaiverLookup environment_waiver_lookup(const config::Config& config, const std::string& env) {
+  auto stored = std::make_shared<std::optional<Result<std::vector<gate::StoredWaiver>>>>();
+  return [&config, env, stored](const std::string& check, const std::string& service,
+                                const std::string& fp) -> smoke::WaiverVerdict {
+    if (!stored->has_value()) stored->emplace(gate::list_waivers(config.state_dir() / "waivers"));
+    smoke::WaiverVerdict v;
+    if (!**stored) {
+      v.refused.push_back("waivers unreadable: " + (**stored).error().message);
+      return v;
+    }
+    const auto now = real_clock().now();
+    auto w = gate::evaluate_waivers(config, ***stored, env, check, service, fp, now);
+    v.refused = w.refused;
+    if (w.waived) v.waived = smoke::Waived{w.by, w.note, w.until, w.until - now < smoke::kWaiverWarning};
+    return v;
+  };
+}
+
 Result<std::vector<smoke::SmokeTarget>> smoke_targets(const config::Config& config,
                                                       const config::EnvironmentConfig& env,
                                                       const std::vector<std::string>& services) {
@@ -71,6 +90,7 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
                  const smoke::SecretLookup& lookup, const std::string& junit_path, std::string& detail) {
   smoke::SmokeOptions opts;
   opts.secret = lookup;
+  opts.waivers = environment_waiver_lookup(config, env.name);
   opts.version = version;
   opts.extra_scan_paths = smoke::local_scan_paths(config, env, targets);
   // villager's own state: no secret or canary may reach the store either.

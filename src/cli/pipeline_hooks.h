@@ -21,6 +21,9 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
                                         store::Store& store, const std::string& junit_path = "");
 // Secret values for the smoke suite: the environment's encrypted store, else the process environment.
 smoke::SecretLookup environment_secret_lookup(const config::Config& config, const std::string& env);
+// The waivers of `env` as the gate accepts them (gate/waiver.h), read once from <state_dir>/waivers when
+// first asked; a folder that cannot be read waives nothing and says why in each verdict.
+smoke::WaiverLookup environment_waiver_lookup(const config::Config& config, const std::string& env);
 // Writes the review document of each deployment row (whatever its outcome) and returns their paths;
 // a failure to write one is reported on stderr and does not change the command's outcome.
 std::vector<std::string> write_reviews(const config::Config& config, store::Store& store,

@@ -57,7 +57,8 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "cors_origins",
                                            "url_template",
                                            "storage_bucket",
-                                           "storage_prefix"};
+                                           "storage_prefix",
+                                           "waiver_roles"};
 const std::vector<std::string> kTargets = {"local", "url", "lambda"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",
@@ -75,7 +76,10 @@ const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "frontend_text",
                                              "check",
                                              "browser",
-                                             "skip"};
+                                             "skip",
+                                             "max_redirects",
+                                             "preset",
+                                             "app_version"};
 const std::vector<std::string> kMonitorKeys = {"alarm"};
 const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",
                                              "window", "consecutive", "severity", "service"};
@@ -195,8 +199,9 @@ void parse_services(TomlReader& r, const toml::table& root, Config& c) {
       continue;
     }
     r.check_keys(*t, where, kServiceKeys);
-    r.get(*t, "build_dir", s.build_dir, true);
-    r.get(*t, "command", s.command, true);
+    // Optional here: only a service some environment deploys needs them (check_deployable).
+    r.get(*t, "build_dir", s.build_dir);
+    r.get(*t, "command", s.command);
     r.get(*t, "health_path", s.health_path);
     r.get(*t, "health_body", s.health_body);
     r.get(*t, "secrets", s.secrets);
@@ -302,6 +307,11 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
     if (e.target == "url" && !e.listen.empty())
       r.error(r.where(*t, "listen"), where + ": 'listen' is only for target \"local\"");
     r.get(*t, "requires", e.requires_roles);
+    r.get(*t, "waiver_roles", e.waiver_roles);
+    for (const auto& role : e.waiver_roles)
+      if (!valid_name(role))
+        r.error(r.where(*t, "waiver_roles"),
+                "waiver role '" + role + "' may hold only letters, digits, - and _");
     std::string strategy = "all_at_once";
     r.get(*t, "strategy", strategy);
     bool preset = false;
@@ -363,6 +373,30 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
   }
 }
 
+// build_dir and command are optional so a service villager only checks and watches (named only by url
+// environments) needs neither; a service an environment deploys does: local runs `command` from the
+// packaged `build_dir`, lambda packages `build_dir`.
+void check_deployable(TomlReader& r, const toml::table& root, const Config& c) {
+  const toml::table* svcs = root.get("services") ? root.get("services")->as_table() : nullptr;
+  if (!svcs) return;
+  for (const auto& e : c.environments) {
+    if (e.target == "url") continue;
+    for (const auto& name : c.services_of(e)) {
+      const ServiceConfig* s = c.service(name);
+      const toml::node* node = svcs->get(name);
+      if (!s || !node || !node->as_table()) continue;
+      std::vector<std::string> missing;
+      if (s->build_dir.empty()) missing.push_back("build_dir");
+      if (e.target == "local" && s->command.empty()) missing.push_back("command");
+      if (missing.empty()) continue;
+      r.error(node->source(), "[services." + name + "] has no '" + join(missing, "' or '") +
+                                  "', but [environments." + e.name + "] (target \"" + e.target +
+                                  "\") deploys it: set " + join(missing, " and ") +
+                                  ", or name the service only in url environments (checked, never deployed)");
+    }
+  }
+}
+
 void parse_smoke(TomlReader& r, const toml::table& root, Config& c) {
   const toml::node* n = root.get("smoke");
   if (!n) return;
@@ -380,13 +414,22 @@ void parse_smoke(TomlReader& r, const toml::table& root, Config& c) {
   r.get(*t, "auth_status", s.auth_status, 100, 599);
   r.get(*t, "access_token_header", s.access_token_header);
   r.get(*t, "access_token_secret", s.access_token_secret);
-  r.get(*t, "write_path", s.write_path);
+  if (t->contains("write_path")) r.get(*t, "write_path", s.write_path.emplace());
+  r.get(*t, "preset", s.preset);
+  if (s.preset != "sgraph-send" && s.preset != "none")
+    r.error(r.where(*t, "preset"), "unknown preset '" + s.preset + "' (one of: sgraph-send, none)");
+  r.get(*t, "app_version", s.app_version);
   r.get(*t, "skip", s.skip);
   r.get_duration(*t, "health_timeout", s.health_timeout);
   r.get_duration(*t, "health_deadline", s.health_deadline);
   r.get_duration(*t, "health_interval", s.health_interval);
-  r.get(*t, "transfers_path", s.transfers_path);
+  if (t->contains("transfers_path")) r.get(*t, "transfers_path", s.transfers_path.emplace());
+  for (const auto& [key, value] :
+       {std::pair{"write_path", &s.write_path}, {"transfers_path", &s.transfers_path}})
+    if (s.preset == "none" && !*value)
+      r.error(r.where(*t, "preset"), std::string("preset = \"none\" needs '") + key + "' set in [smoke]");
   r.get(*t, "meta_fields", s.meta_fields);
+  r.get(*t, "max_redirects", s.max_redirects, 0, 20);
   parse_smoke_checks(r, *t, c);
   for (const auto& o : s.cors_allowed_origins) {
     if (o == "*")
@@ -565,6 +608,7 @@ Result<Config> parse_config(const std::string& text, const std::filesystem::path
   parse_agent(r, root, c);
   parse_services(r, root, c);
   parse_environments(r, root, c);
+  check_deployable(r, root, c);
   parse_smoke(r, root, c);
   parse_monitor(r, root, c);
   parse_alerts(r, root, c);

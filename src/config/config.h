@@ -41,8 +41,10 @@ struct HealthCheckConfig {
 
 struct ServiceConfig {
   std::string name;
-  std::string build_dir;             // what gets packaged, relative to the config file's folder
-  std::vector<std::string> command;  // how a host runs it; "${PORT}" is replaced
+  // What gets packaged (relative to the config file's folder) and how a host runs it ("${PORT}" is
+  // replaced). Both may be empty for a service only url environments name (checked, never deployed).
+  std::string build_dir;
+  std::vector<std::string> command;
   std::string health_path = "/info/health";
   std::string health_body = "\"status\":\"ok\"";  // expected substring of the health answer
   std::vector<std::string> secrets;               // secret names injected into the process environment
@@ -91,6 +93,7 @@ struct EnvironmentConfig {
   std::map<std::string, HostPort> listen;   // service -> public listen address (local)
   std::map<std::string, std::string> urls;  // service -> base URL (url)
   std::vector<std::string> requires_roles;  // approvals needed before deploy
+  std::vector<std::string> waiver_roles;    // roles whose signed waivers a smoke finding here needs
   Strategy strategy = Strategy::kAllAtOnce;
   std::vector<int> steps;  // canary weights in percent, ending at 100
   Millis step_interval{30000};
@@ -169,13 +172,18 @@ struct SmokeConfig {
   int auth_status = 401;
   std::string access_token_header = "x-sgraph-access-token";
   std::string access_token_secret = "SGRAPH_SEND__ACCESS_TOKEN";
-  std::string write_path = "/api/transfers/create";
+  // The app's paths: unset means chosen by `preset` for the app's version (docs/smoke.md, "Presets");
+  // write_path "" turns the write check off.
+  std::optional<std::string> write_path;
   Millis health_timeout{5000};
   Millis health_deadline{30000};
   Millis health_interval{500};
-  std::string transfers_path = "/api/transfers";     // create|upload/ID|complete/ID|download/ID below it
+  std::optional<std::string> transfers_path;         // create|upload/ID|complete/ID|download/ID below it
+  std::string preset = "sgraph-send";                // "sgraph-send" | "none" (then the paths must be set)
+  std::string app_version;                           // pins the version the preset reads; "" = discover
   std::vector<std::string> meta_fields;              // allowed meta.json keys; empty: SGraph Send's set
   std::map<std::string, std::string> frontend_text;  // page -> text the page must contain
+  int max_redirects = 5;                             // same-origin hops the frontend check follows
   std::vector<std::string> skip;                     // checks no run of the suite includes
   std::vector<SmokeCheckConfig> checks;              // [[smoke.check]], in file order
   SmokeBrowserConfig browser;                        // [smoke.browser]

@@ -75,6 +75,36 @@ TEST(Config, ReportsEveryErrorAtOnceWithPositions) {
       << join(lines, "\n");
 }
 
+TEST(Config, AServiceOnlyUrlEnvironmentsNameNeedsNoBuildDirOrCommand) {
+  auto c = parse_config(R"(
+[project]
+name = "watch"
+version_file = "sgraph_ai_app_send/version"
+[services.user]
+frontend_pages = ["/"]
+[environments.live]
+target = "url"
+urls = { user = "https://send.example" }
+waiver_roles = ["appsec"]
+)",
+                        "villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->services[0].build_dir, "");
+  EXPECT_TRUE(c->services[0].command.empty());
+  EXPECT_EQ(c->environments[0].waiver_roles, std::vector<std::string>{"appsec"});
+}
+
+TEST(Config, ADeployingEnvironmentNeedsBuildDirAndCommand) {
+  std::string text = replace_all(kValid, "build_dir = \"dist/user\"\n", "");
+  text = replace_all(text, "command = [\"bin/send-server\", \"--port\", \"${PORT}\"]\n", "");
+  auto lines = error_lines(parse_config(text, "villager.toml"));
+  ASSERT_EQ(lines.size(), 1u) << join(lines, "\n");
+  EXPECT_NE(lines[0].find("villager.toml:6:1: [services.user] has no 'build_dir' or 'command', but "
+                          "[environments.explorer] (target \"local\") deploys it"),
+            std::string::npos)
+      << lines[0];
+}
+
 TEST(Config, RejectsTwoServicesOnOneAddress) {
   std::string text = replace_all(kValid, "127.0.0.1:8081", "127.0.0.1:8080");
   auto lines = error_lines(parse_config(text, "v.toml"));

@@ -45,6 +45,7 @@ watch = "10s"
 target = "local"
 listen = { user = "127.0.0.1:9080", admin = "127.0.0.1:9081" }
 requires = ["qa", "appsec"]                    # signed approvals needed for exactly the artifact shipped
+waiver_roles = ["appsec"]                      # who may waive a known smoke finding (`villager waive`)
 strategy = "canary"
 steps = [10, 50, 100]
 step_interval = "30s"
@@ -52,6 +53,9 @@ watch = "30m"
 
 [smoke]
 cors_allowed_origins = ["https://send.sgraph.ai"]
+preset = "sgraph-send"                         # API paths by the app's version: /transfers/* before
+                                               # v0.8.0, /api/transfers/* after (openapi.json decides
+                                               # when reachable); set write_path/transfers_path to pin
 
 [smoke.browser]                                # the upload page in headless Chromium: the file must
 page = "/en-gb/"                               # leave the browser encrypted, the key never leave it

@@ -167,6 +167,10 @@ Result<SignedApproval> parse_approval(std::string_view text, const std::string& 
   return s;
 }
 
+Result<SystemTime> parse_payload_time(const std::string& text) {
+  return strict_time(text);
+}
+
 bool payload_matches_hash(const SignedApproval& s) {
   auto canonical = canonical_payload(s.approval);
   return canonical && sha256_hex(*canonical) == s.payload_sha256;

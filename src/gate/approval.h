@@ -62,6 +62,10 @@ std::string approval_file_text(const SignedApproval& s, const std::string& canon
 // (verify_approval_signature does) nor whether payload_sha256 matches (payload_matches_hash does).
 Result<SignedApproval> parse_approval(std::string_view text, const std::string& source);
 
+// The one spelling of a payload time (RFC 3339 UTC with milliseconds, years 1970-2200), strictly; shared
+// with waivers.
+Result<SystemTime> parse_payload_time(const std::string& text);
+
 // True when payload_sha256 is the hash of the payload's canonical form: false means it was edited.
 bool payload_matches_hash(const SignedApproval& s);
 

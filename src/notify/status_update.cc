@@ -36,7 +36,7 @@ std::string status_markdown(const StatusInput& in) {
 
 std::string smoke_summary(const std::vector<std::string>& step_details) {
   int passed = 0, total = 0;
-  std::vector<std::string> failed;
+  std::vector<std::string> failed, waived, expiring;
   for (const auto& d : step_details) {
     auto j = nlohmann::json::parse(d, nullptr, false);
     if (!j.is_object() || !j.contains("smoke") || !j["smoke"].is_object()) continue;
@@ -44,17 +44,30 @@ std::string smoke_summary(const std::vector<std::string>& step_details) {
     for (const auto& c : checks) {
       if (!c.is_object() || c.value("skipped", false)) continue;
       ++total;
-      if (c.value("passed", false)) {
+      std::string service = c.value("service", "");
+      std::string name = c.value("name", "?") + (service.empty() ? "" : "/" + service);
+      if (c.value("passed", false))
         ++passed;
-      } else {
-        std::string service = c.value("service", "");
-        failed.push_back(c.value("name", "?") + (service.empty() ? "" : "/" + service));
+      else
+        failed.push_back(name);
+      // Waived findings are still findings: each is named with who waived it and until when.
+      for (const auto& f : c.value("failures", nlohmann::json::array())) {
+        if (!f.is_object() || !f.contains("waived") || !f["waived"].is_object()) continue;
+        const auto& w = f["waived"];
+        std::string until = w.value("until", "");
+        waived.push_back(name + " " + f.value("fingerprint", "") + " by " + w.value("by", "") + " until " +
+                         until + (w.value("note", "").empty() ? "" : " (" + w.value("note", "") + ")"));
+        if (w.value("expires_soon", false))
+          expiring.push_back(name + " " + f.value("fingerprint", "") + " at " + until);
       }
     }
   }
   if (total == 0) return "";
   std::string s = std::to_string(passed) + "/" + std::to_string(total) + " checks passed";
   if (!failed.empty()) s += ", failed: " + join(failed, ", ");
+  if (!waived.empty()) s += "; waived: " + join(waived, "; ");
+  if (!expiring.empty())
+    s += "; WARNING: waiver expires within 3 days, then the finding blocks again: " + join(expiring, "; ");
   return s;
 }
 

@@ -31,7 +31,8 @@ struct StatusInput {
 
 std::string status_markdown(const StatusInput& input);
 
-// "N/M checks passed" (or "N/M checks passed, failed: a, b") from smoke reports as stored with steps
+// "N/M checks passed" (or "N/M checks passed, failed: a, b"; then each waived finding with who and until
+// when, and a warning for waivers that expire within 3 days) from smoke reports as stored with steps
 // ({"smoke": {"checks": [{"name", "service", "passed"}]}}); "" when none holds a smoke report.
 std::string smoke_summary(const std::vector<std::string>& step_details);
 

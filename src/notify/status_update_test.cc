@@ -75,6 +75,19 @@ TEST(SmokeSummary, CountsChecksOfEveryStoredReport) {
   EXPECT_EQ(smoke_summary({R"({"weight": 10})"}), "");
 }
 
+TEST(SmokeSummary, NamesWaivedFindingsAndWarnsBeforeExpiry) {
+  std::vector<std::string> details = {
+      R"json({"smoke": {"passed": true, "checks": [{"name": "health", "service": "user", "passed": true},
+           {"name": "cors", "service": "user", "passed": true, "waived": true, "failures": [
+             {"fingerprint": "fp:0123456789abcdef0123", "waived": {"by": "sec-lead (appsec)",
+              "note": "RF-09", "until": "2026-12-06T10:00:00.000Z", "expires_soon": true}}]}]}})json"};
+  EXPECT_EQ(
+      smoke_summary(details),
+      "2/2 checks passed; waived: cors/user fp:0123456789abcdef0123 by sec-lead (appsec) until "
+      "2026-12-06T10:00:00.000Z (RF-09); WARNING: waiver expires within 3 days, then the finding blocks "
+      "again: cors/user fp:0123456789abcdef0123 at 2026-12-06T10:00:00.000Z");
+}
+
 TEST(EventJson, CarriesEveryFieldAndASlackText) {
   PipelineEvent e;
   e.kind = "rolled_back";

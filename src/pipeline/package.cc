@@ -34,7 +34,13 @@ Result<std::vector<const config::ServiceConfig*>> choose_services(const config::
                                                                   const std::vector<std::string>& names) {
   std::vector<const config::ServiceConfig*> chosen;
   if (names.empty()) {
-    for (const auto& s : config.services) chosen.push_back(&s);
+    // A service without build_dir is only checked and watched (url environments): nothing to pack.
+    for (const auto& s : config.services)
+      if (!s.build_dir.empty()) chosen.push_back(&s);
+    if (chosen.empty())
+      return InvalidArgument("no service in " + config.file.string() +
+                             " has a build_dir: nothing to package (services of url environments are "
+                             "checked and watched, never deployed)");
     return chosen;
   }
   std::vector<std::string> known;
@@ -46,6 +52,10 @@ Result<std::vector<const config::ServiceConfig*>> choose_services(const config::
       return InvalidArgument("no service '" + name + "' in " + config.file.string() +
                              (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
+    if (s->build_dir.empty())
+      return InvalidArgument(
+          "[services." + name + "] in " + config.file.string() +
+          " has no build_dir: it is checked and watched only, so there is nothing to package");
     chosen.push_back(s);
   }
   return chosen;

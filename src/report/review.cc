@@ -79,18 +79,29 @@ void add_smoke_rows(const store::DeploymentStep& s, const std::string& phase, co
       if (auto f = c.find("failures"); f != c.end() && f->is_array() && !f->empty())
         why = json_string((*f)[0], "what") + ": expected " + json_string((*f)[0], "expected") + ", got " +
               json_string((*f)[0], "actual");
-      out.push_back({name, phase, c.value("passed", false), json_int(c, "duration_ms"), why});
+      // Waived findings (docs/smoke.md, "Waivers"): the check ran, found them, and signed waivers let
+      // them through; the document says who, why and until when.
+      std::vector<std::string> waived;
+      if (auto f = c.find("failures"); f != c.end() && f->is_array())
+        for (const auto& fj : *f)
+          if (auto w = fj.find("waived"); w != fj.end() && w->is_object())
+            waived.push_back(json_string(fj, "fingerprint") + " waived by " + json_string(*w, "by") +
+                             " until " + json_string(*w, "until") +
+                             (json_string(*w, "note").empty() ? "" : ": " + json_string(*w, "note")));
+      if (c.value("waived", false)) why.clear();
+      out.push_back(
+          {name, phase, c.value("passed", false), json_int(c, "duration_ms"), why, join(waived, "; ")});
     }
     return;
   }
   if (auto it = d.find("smoke"); it != d.end() && it->is_array()) {
     for (const auto& c : *it)
       out.push_back({json_string(c, "check"), phase, c.value("passed", false), json_int(c, "duration_ms"),
-                     json_string(c, "detail")});
+                     json_string(c, "detail"), ""});
     return;
   }
   out.push_back({suite, phase, s.status == store::StepStatus::kSucceeded, step_duration(s, d),
-                 json_string(d, "error")});
+                 json_string(d, "error"), ""});
 }
 
 std::string step_outcome(const store::DeploymentStep& s) {
@@ -345,7 +356,9 @@ std::string render_review(const ReviewInput& in) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& s : *in.smoke)
       rows.push_back({s.check, s.phase,
-                      s.passed ? "pass" : "FAIL" + (s.detail.empty() ? "" : ": " + s.detail),
+                      (s.passed ? (s.waived.empty() ? "pass" : "waived") : "FAIL") +
+                          (s.detail.empty() ? "" : ": " + s.detail) +
+                          (s.waived.empty() ? "" : " (" + s.waived + ")"),
                       took(s.duration_ms)});
     table(out, {"Check", "Phase", "Result", "Duration"}, rows);
     out += "\n";

@@ -40,6 +40,7 @@ struct SmokeResult {
   bool passed = false;
   int64_t duration_ms = 0;
   std::string detail;  // why it failed; "" when it passed
+  std::string waived;  // "fp:... waived by appsec-lead (appsec) until ...: RF-09"; "" when nothing was
 };
 
 struct TrafficStep {

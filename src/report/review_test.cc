@@ -151,6 +151,28 @@ TEST_F(ReviewDocs, SectionsWithoutDataSayNotRecorded) {
   EXPECT_EQ(doc.find("## Post-mortem"), std::string::npos);
 }
 
+TEST_F(ReviewDocs, WaivedFindingsSayWhoWhyAndUntilWhen) {
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  step(id, "post_traffic_smoke", 2 * kSec, true,
+       R"json({"smoke": {"passed": true, "checks": [
+            {"name": "health", "service": "user", "passed": true, "failures": []},
+            {"name": "cors", "service": "user", "passed": true, "waived": true, "failures": [
+              {"what": "OPTIONS /api/transfers/create (preflight from foreign https://evil.example)",
+               "expected": "no Access-Control-Allow-Origin", "actual": "Access-Control-Allow-Origin: x",
+               "fingerprint": "fp:0123456789abcdef0123",
+               "waived": {"by": "sec-lead (appsec)", "note": "RF-09, fix in v0.4",
+                          "until": "2026-12-18T10:00:00.000Z", "expires_soon": false}}]}]}})json");
+  auto in = review_input_from_store(*s_, id);
+  ASSERT_TRUE(in);
+  std::string doc = render_review(*in);
+  EXPECT_NE(
+      doc.find("| cors (user) | after traffic | waived (fp:0123456789abcdef0123 waived by sec-lead (appsec) "
+               "until 2026-12-18T10:00:00.000Z: RF-09, fix in v0.4) |"),
+      std::string::npos)
+      << doc;
+  EXPECT_NE(doc.find("| health (user) | after traffic | pass |"), std::string::npos) << doc;
+}
+
 TEST_F(ReviewDocs, WrittenAtTheConfiguredPathRedactedAndNeverOverwritten) {
   const std::string secret = "sk-review-secret-value-123";
   register_secret(secret);

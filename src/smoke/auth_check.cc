@@ -16,12 +16,16 @@ std::string wrong_credential() {
   return "villager-wrong-" + hex_encode(random_bytes(8));
 }
 
+// `path_key` names the [smoke] key a 404 points at ("write_path"), "" for configured service paths.
 void expect_status(SmokeContext& ctx, const SmokeTarget& t, CheckResult& r, net::HttpRequest req,
-                   const std::string& path, const std::string& label, int want) {
+                   const std::string& path, const std::string& label, int want,
+                   const std::string& path_key = "") {
   std::string line = req.method + " " + net::join_url(t.base_url, path) + " (" + label + ")";
   auto resp = ctx.send(t, req, path);
   if (!resp) {
     r.failures.push_back({line, "status " + std::to_string(want), resp.error().message});
+  } else if (resp->status == 404 && want != 404 && !path_key.empty()) {
+    r.failures.push_back(missing_path(ctx, line, path_key));
   } else if (want != 200 && resp->status != want) {
     r.failures.push_back({line, "status " + std::to_string(want), describe(*resp)});
   } else if (want == 200 && resp->status >= 500) {
@@ -42,7 +46,8 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
   for (const auto& t : ctx.targets) {
     const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
-    bool prot = is_protected_service(*svc), writes = is_transfers_service(*svc, sc) && !sc.write_path.empty();
+    bool prot = is_protected_service(*svc);
+    bool writes = is_transfers_service(*svc, sc) && !ctx.paths().write_path.empty();
     if (!prot && !writes) continue;
     CheckResult r{"auth", t.service};
     if (prot) {
@@ -77,9 +82,15 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
       req.method = "POST";
       req.headers = {{"content-type", "application/json"}};
       req.body = R"({"file_size_bytes":1,"content_type_hint":"application/octet-stream"})";
-      expect_status(ctx, t, r, req, sc.write_path, "no " + sc.access_token_header, sc.auth_status);
+      const std::string& write_path = ctx.paths().write_path;
+      size_t before = r.failures.size();
+      expect_status(ctx, t, r, req, write_path, "no " + sc.access_token_header, sc.auth_status, "write_path");
       req.headers.push_back({sc.access_token_header, wrong});
-      expect_status(ctx, t, r, req, sc.write_path, "wrong " + sc.access_token_header, sc.auth_status);
+      // A missing path is said once, not once per credential.
+      if (r.failures.size() == before || r.failures.back().actual.rfind("status 404:", 0) != 0)
+        expect_status(ctx, t, r, req, write_path, "wrong " + sc.access_token_header, sc.auth_status,
+                      "write_path");
+      r.notes.push_back("write path " + write_path + ": " + ctx.paths().explanation);
     }
     r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));

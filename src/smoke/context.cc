@@ -33,6 +33,17 @@ Result<net::HttpResponse> SmokeContext::send_url(const SmokeTarget& target, net:
   return http_.send(req);
 }
 
+const AppPaths& SmokeContext::paths() {
+  if (!paths_) paths_ = resolve_app_paths(*this);
+  return *paths_;
+}
+
+Failure missing_path(SmokeContext& ctx, const std::string& line, const std::string& key) {
+  return {line, "an endpoint of the service",
+          "status 404: this path does not exist on the service: check `" + key + "` (" +
+              ctx.paths().explanation + ")"};
+}
+
 std::vector<std::filesystem::path> SmokeContext::configured(const std::vector<std::string>& rel) const {
   std::vector<std::filesystem::path> out;
   for (const auto& r : rel) {

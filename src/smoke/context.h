@@ -9,6 +9,7 @@
 
 #include "net/http.h"
 #include "net/url.h"
+#include "smoke/preset.h"
 #include "smoke/smoke.h"
 
 namespace villager::smoke {
@@ -33,11 +34,14 @@ class SmokeContext {
   std::chrono::microseconds elapsed(SteadyTime since) const {
     return std::chrono::duration_cast<std::chrono::microseconds>(clock.steady_now() - since);
   }
+  // The write and transfers paths for this run (preset by app version, or [smoke]); resolved on first use.
+  const AppPaths& paths();
   // Absolute paths: [smoke] storage (or logs) resolved against the config folder.
   std::vector<std::filesystem::path> configured(const std::vector<std::string>& rel) const;
 
  private:
   net::HttpClient http_;
+  std::optional<AppPaths> paths_;
 };
 
 // "status 401, body {"status":"error"...}" trimmed to a readable length.
@@ -47,6 +51,9 @@ std::string excerpt(std::string_view body, size_t n = 120);
 bool is_2xx(int status);
 // Case-insensitive: does a comma-separated header value list `item` (e.g. Vary: Origin)?
 bool header_lists(const std::optional<std::string>& value, std::string_view item);
+// The failure for a 404 on a configured app path: the path is missing, not the auth wrong (`key` is
+// "write_path" or "transfers_path").
+Failure missing_path(SmokeContext& ctx, const std::string& line, const std::string& key);
 
 // Built-in checks: each returns one result per service it applies to (a skipped result when none).
 std::vector<CheckResult> check_health(SmokeContext& ctx);

@@ -165,7 +165,8 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
       continue;
     }
 
-    const std::string base = sc.transfers_path;
+    const std::string base = ctx.paths().transfers_path;
+    r.notes.push_back("transfers path " + base + ": " + ctx.paths().explanation);
     auto call = [&](const std::string& method, const std::string& path, const std::string& body,
                     const std::string& content_type) -> std::optional<net::HttpResponse> {
       net::HttpRequest req;
@@ -177,6 +178,10 @@ std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
       auto resp = ctx.send(t, req, path);
       if (!resp) {
         r.failures.push_back({line, "a 2xx answer", resp.error().message});
+        return std::nullopt;
+      }
+      if (resp->status == 404 && path == base + "/create") {
+        r.failures.push_back(missing_path(ctx, line, "transfers_path"));
         return std::nullopt;
       }
       if (!is_2xx(resp->status)) {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "base/hash.h"
 #include "base/strings.h"
+#include "net/url.h"
 #include "smoke/context.h"
 
 namespace villager::smoke {
@@ -27,7 +29,48 @@ std::chrono::microseconds since(Clock& clock, SteadyTime start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(clock.steady_now() - start);
 }
 
+constexpr size_t kFingerprintHex = 20;
+
+std::string strip_all(std::string s, const std::string& what) {
+  if (what.empty()) return s;
+  for (size_t pos; (pos = s.find(what)) != std::string::npos;) s.erase(pos, what.size());
+  return s;
+}
+
+// Fingerprints every finding of `r` and applies the waivers filed for it; the result passes when each
+// of its findings is waived.
+void apply_waivers(const SmokeContext& ctx, CheckResult& r) {
+  std::string base;
+  for (const auto& t : ctx.targets)
+    if (t.service == r.service) base = t.base_url;
+  size_t waived = 0;
+  for (auto& f : r.failures) {
+    f.fingerprint = finding_fingerprint(r.name, r.service, base, f);
+    if (!ctx.options.waivers) continue;
+    WaiverVerdict v = ctx.options.waivers(r.name, r.service, f.fingerprint);
+    f.waived = v.waived;
+    f.waiver_refused = std::move(v.refused);
+    if (f.waived) ++waived;
+  }
+  r.waived = !r.failures.empty() && waived == r.failures.size();
+  r.passed = waived == r.failures.size();
+}
+
 }  // namespace
+
+std::string finding_fingerprint(const std::string& check, const std::string& service,
+                                const std::string& base_url, const Failure& f) {
+  // The target's address is where the finding was seen, not what was seen: a candidate slot and the
+  // public endpoint must give one fingerprint.
+  std::string base = base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  auto url = net::parse_url(base_url);
+  std::string origin = url ? url->origin() : "";
+  auto strip = [&](const std::string& s) { return strip_all(strip_all(s, base), origin); };
+  std::string observed =
+      check + "\n" + service + "\n" + strip(f.what) + "\n" + strip(f.expected) + "\n" + strip(f.actual);
+  return "fp:" + sha256_hex(observed).substr(0, kFingerprintHex);
+}
 
 Result<SmokeReport> run_smoke(const config::Config& config, const std::vector<SmokeTarget>& targets,
                               const SmokeOptions& options) {
@@ -60,7 +103,7 @@ Result<SmokeReport> run_smoke(const config::Config& config, const std::vector<Sm
   const auto suite_start = ctx.clock.steady_now();
   auto add = [&](std::vector<CheckResult> results, std::chrono::microseconds total) {
     for (auto& r : results) {
-      r.passed = r.failures.empty();
+      apply_waivers(ctx, r);
       // Checks time each service themselves; a result for no service (not applicable) gets the whole.
       if (r.service.empty()) r.duration = total;
       report.passed = report.passed && r.passed;

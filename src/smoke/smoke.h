@@ -1,5 +1,6 @@
 #pragma once
-// The smoke suite: runs the built-in checks (health, auth, cors, plaintext, frontend, browser) and the declarative
+// The smoke suite: runs the built-in checks (health, auth, cors, plaintext, frontend, browser) and the
+// declarative
 // [[smoke.check]]s against one endpoint per service, and reports one result per check and service.
 // run_smoke fails (Error) only when it cannot run at all; a failing check is a report with
 // passed == false. Every secret it looks up is registered with base/redact.h, and every report writer
@@ -40,6 +41,24 @@ struct ScanSource {
 // the epoch) on. An error fails the plaintext check (the storage could not be checked).
 using RemoteSources = std::function<Result<std::vector<ScanSource>>(int64_t since_ms)>;
 
+// A finding accepted by signed waivers (docs/smoke.md, "Waivers"): who signed, why, until when.
+struct Waived {
+  std::string by;             // "appsec-lead (appsec)", several joined by ", "
+  std::string note;           // the waivers' notes, joined by "; "
+  SystemTime until;           // the earliest expiry among them
+  bool expires_soon = false;  // within kWaiverWarning of `until`
+};
+// What the waivers filed for one finding amount to: accepted (waived set), and why others were refused.
+struct WaiverVerdict {
+  std::optional<Waived> waived;
+  std::vector<std::string> refused;
+};
+// Looks up the waivers for a finding (check, service, fingerprint) of the environment under test. The
+// CLI supplies it from the gate (smoke does not link the gate); unset: no finding is ever waived.
+using WaiverLookup =
+    std::function<WaiverVerdict(const std::string& check, const std::string& service, const std::string& fp)>;
+inline constexpr std::chrono::hours kWaiverWarning{24 * 3};
+
 struct SmokeOptions {
   std::vector<std::string> only;  // check names (built-in or declarative); empty: all
   SecretLookup secret;            // values for auth_secret, the access token, ${secret:NAME}
@@ -49,16 +68,39 @@ struct SmokeOptions {
   // Remote storage and logs scanned by the plaintext check (a lambda environment's S3 transfers and
   // CloudWatch Logs, set up by the CLI so smoke does not link AWS); empty: none.
   RemoteSources remote_sources;
-  std::string version;     // ${VERSION}
+  WaiverLookup waivers;
+  std::string version;     // ${VERSION}; also the app version a preset reads when openapi.json is absent
   Clock* clock = nullptr;  // retries and health deadlines; nullptr: the real clock
 };
 
 // One expectation that did not hold. `what` names the request ("GET http://h/x (no credential)") or
 // the file ("data/transfers/ab/abcd/meta.json:120").
 struct Failure {
+  Failure() = default;
+  Failure(std::string w, std::string e, std::string a)
+      : what(std::move(w)), expected(std::move(e)), actual(std::move(a)) {}
+
   std::string what;
   std::string expected;
   std::string actual;
+  // Set by run_smoke: the finding's fingerprint (finding_fingerprint) and, when signed waivers accept it,
+  // who waived it.
+  std::string fingerprint;
+  std::optional<Waived> waived;
+  std::vector<std::string> waiver_refused;  // waivers filed for this finding that were not accepted
+};
+
+// "fp:" + 20 hex digits of SHA-256 over the check, the service and what was observed (the failure's
+// what/expected/actual with the target's origin removed, so a candidate slot and the public address give
+// the same fingerprint). The same observation gives the same fingerprint on every run.
+std::string finding_fingerprint(const std::string& check, const std::string& service,
+                                const std::string& base_url, const Failure& f);
+
+// One redirect the frontend check followed: `from` answered `status` with `location` (as sent).
+struct Redirect {
+  std::string from;
+  int status = 0;
+  std::string location;
 };
 
 struct CheckResult {
@@ -69,9 +111,11 @@ struct CheckResult {
   std::string service;  // "" when the check is not about one service
   bool passed = true;
   bool skipped = false;  // not applicable (passed stays true); `notes` says why
+  bool waived = false;   // it has findings, every one waived (passed is true)
   std::chrono::microseconds duration{0};
   std::vector<Failure> failures;
-  std::vector<std::string> notes;  // what was not checked and why, counts
+  std::vector<std::string> notes;   // what was not checked and why, counts
+  std::vector<Redirect> redirects;  // frontend: every hop followed, in order
 };
 
 struct SmokeReport {

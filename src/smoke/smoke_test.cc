@@ -168,3 +168,46 @@ urls = { user = "https://send.example" }
 }
 
 }  // namespace villager::smoke
+
+namespace villager::smoke {
+
+TEST(RunSmoke, FrontendFollowsSameOriginRedirectsToTheFinalPage) {
+  auto nginx = NginxServer::start(
+      "location = / { return 307 /v1/; } location = /v1/ { return 302 /v1/index.html; } "
+      "location = /v1/index.html { default_type text/html; return 200 '<p>final</p>'; }");
+  ASSERT_TRUE(nginx.has_value()) << nginx.error().message;
+  auto cfg = config_for();
+  cfg.services[0].frontend_pages = {"/"};
+  cfg.smoke.frontend_text["/"] = "final";
+  SmokeOptions opts;
+  opts.only = {"frontend"};
+  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), ""}}, opts);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  ASSERT_EQ(report->checks.size(), 1u);
+  const auto& c = report->checks[0];
+  EXPECT_TRUE(c.passed) << to_json(*report);
+  ASSERT_EQ(c.redirects.size(), 2u);
+  EXPECT_EQ(c.redirects[0].from, (*nginx)->url() + "/");
+  EXPECT_EQ(c.redirects[0].status, 307);
+  EXPECT_EQ(c.redirects[1].status, 302);
+  EXPECT_NE(to_json(*report).find("\"redirects\""), std::string::npos);
+}
+
+TEST(RunSmoke, FrontendFailsAfterMaxRedirects) {
+  auto nginx = NginxServer::start(
+      "location = / { return 307 /a; } location = /a { return 307 /b; } "
+      "location = /b { default_type text/html; return 200 'ok'; }");
+  ASSERT_TRUE(nginx.has_value()) << nginx.error().message;
+  auto cfg = config_for();
+  cfg.services[0].frontend_pages = {"/"};
+  cfg.smoke.max_redirects = 1;
+  SmokeOptions opts;
+  opts.only = {"frontend"};
+  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), ""}}, opts);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  const auto& c = report->checks[0];
+  ASSERT_FALSE(c.passed);
+  EXPECT_NE(c.failures[0].actual.find("more than 1 redirects"), std::string::npos) << c.failures[0].actual;
+}
+
+}  // namespace villager::smoke

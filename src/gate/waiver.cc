@@ -1,0 +1,304 @@
+#include "gate/waiver.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/fs.h"
+#include "base/hash.h"
+#include "base/strings.h"
+#include "gate/approval.h"
+#include "gate/names.h"
+
+namespace villager::gate {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr size_t kFingerprintHex = 20;
+const std::set<std::string> kFileFields = {"format", "key", "payload", "payload_sha256", "signature"};
+const std::set<std::string> kPayloadFields = {"check", "environment", "expires_at", "finding", "issued_at",
+                                              "note",  "role",        "service",    "signer"};
+
+bool is_lower_hex(std::string_view s, size_t len) {
+  return s.size() == len && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+WaiverCheck refuse(std::string code, std::string message) {
+  return WaiverCheck{false, std::move(code), std::move(message)};
+}
+
+// Duplicate keys would let two readers see two different records: spotted while parsing.
+Result<json> parse_unique(std::string_view text) {
+  std::vector<std::set<std::string>> seen;
+  std::string duplicate;
+  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::object_start) {
+      seen.emplace_back();
+    } else if (ev == json::parse_event_t::object_end) {
+      if (!seen.empty()) seen.pop_back();
+    } else if (ev == json::parse_event_t::key && !seen.empty() && parsed.is_string()) {
+      if (!seen.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+        duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end(), cb);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("not valid JSON: ") + e.what());
+  }
+  if (!duplicate.empty()) return InvalidArgument("field '" + duplicate + "' appears twice");
+  return j;
+}
+
+Status parse_payload(const json& p, Waiver& w) {
+  if (!p.is_object()) return InvalidArgument("'payload' must be an object");
+  for (auto it = p.begin(); it != p.end(); ++it)
+    if (!kPayloadFields.count(it.key())) return InvalidArgument("unknown payload field '" + it.key() + "'");
+  for (const auto& f : kPayloadFields) {
+    if (!p.contains(f)) return InvalidArgument("missing payload field '" + f + "'");
+    if (!p[f].is_string()) return InvalidArgument("payload field '" + f + "' must be a string");
+  }
+  w.finding = p["finding"].get<std::string>();
+  if (!valid_finding_fingerprint(w.finding))
+    return InvalidArgument("payload field 'finding' must be \"fp:\" and 20 lowercase hex digits");
+  w.check = p["check"].get<std::string>();
+  w.service = p["service"].get<std::string>();
+  w.environment = p["environment"].get<std::string>();
+  w.role = p["role"].get<std::string>();
+  w.signer = p["signer"].get<std::string>();
+  for (const auto& [field, value] : {std::pair<const char*, const std::string&>{"check", w.check},
+                                     {"service", w.service},
+                                     {"environment", w.environment},
+                                     {"role", w.role},
+                                     {"signer", w.signer}})
+    if (!valid_name(value))
+      return InvalidArgument(std::string("payload field '") + field + "' is not a valid name");
+  w.note = p["note"].get<std::string>();
+  if (w.note.size() > kMaxWaiverNoteBytes)
+    return InvalidArgument("payload field 'note' is longer than " + std::to_string(kMaxWaiverNoteBytes) +
+                           " bytes");
+  auto issued = parse_payload_time(p["issued_at"].get<std::string>());
+  if (!issued) return issued.error().context("payload field 'issued_at'");
+  auto expires = parse_payload_time(p["expires_at"].get<std::string>());
+  if (!expires) return expires.error().context("payload field 'expires_at'");
+  w.issued_at = *issued;
+  w.expires_at = *expires;
+  if (w.expires_at <= w.issued_at) return InvalidArgument("payload: 'expires_at' is not after 'issued_at'");
+  return Ok();
+}
+
+std::string fp_hex(const std::string& fp) {
+  return starts_with(fp, "fp:") ? fp.substr(3) : fp;
+}
+
+}  // namespace
+
+bool valid_finding_fingerprint(std::string_view fp) {
+  return starts_with(fp, "fp:") && is_lower_hex(fp.substr(3), kFingerprintHex);
+}
+
+Result<std::string> canonical_waiver_payload(const Waiver& w) {
+  json p{{"check", w.check},
+         {"environment", w.environment},
+         {"expires_at", format_rfc3339(w.expires_at)},
+         {"finding", w.finding},
+         {"issued_at", format_rfc3339(w.issued_at)},
+         {"note", w.note},
+         {"role", w.role},
+         {"service", w.service},
+         {"signer", w.signer}};
+  try {
+    return p.dump(-1, ' ', false, json::error_handler_t::strict);
+  } catch (const json::exception& e) {
+    return InvalidArgument(std::string("waiver payload: ") + e.what());
+  }
+}
+
+Result<SignedWaiver> sign_waiver(const Waiver& w, const KeyPair& key) {
+  auto canonical = canonical_waiver_payload(w);
+  if (!canonical) return canonical.error();
+  SignedWaiver s;
+  s.waiver = w;
+  s.payload_sha256 = sha256_hex(*canonical);
+  s.signature = sign_detached(key, std::string(kWaiverSigningContext) + *canonical);
+  s.key_fingerprint = key_fingerprint(key.public_key);
+  return s;
+}
+
+Result<SignedWaiver> parse_waiver(std::string_view text, const std::string& source) {
+  auto fail = [&](const std::string& why) { return InvalidArgument("waiver " + source + ": " + why); };
+  if (text.size() > kMaxWaiverBytes) return fail("larger than " + std::to_string(kMaxWaiverBytes) + " bytes");
+  auto parsed = parse_unique(text);
+  if (!parsed) return fail(parsed.error().message);
+  const json& j = *parsed;
+  if (!j.is_object()) return fail("must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!kFileFields.count(it.key())) return fail("unknown field '" + it.key() + "'");
+  for (const auto& f : kFileFields)
+    if (!j.contains(f)) return fail("missing field '" + f + "'");
+  for (const auto& f : {"format", "key", "payload_sha256", "signature"})
+    if (!j[f].is_string()) return fail("field '" + std::string(f) + "' must be a string");
+  if (j["format"].get<std::string>() != kWaiverFormat)
+    return fail("format must be \"" + std::string(kWaiverFormat) + "\"");
+  SignedWaiver s;
+  s.key_fingerprint = j["key"].get<std::string>();
+  if (!starts_with(s.key_fingerprint, "sha256:") || !is_lower_hex(s.key_fingerprint.substr(7), 64))
+    return fail("'key' must be \"sha256:\" and 64 lowercase hex digits");
+  s.payload_sha256 = j["payload_sha256"].get<std::string>();
+  if (!is_lower_hex(s.payload_sha256, 64)) return fail("'payload_sha256' must be 64 lowercase hex digits");
+  std::string sig_text = j["signature"].get<std::string>();
+  auto sig = base64_decode(sig_text);
+  if (!sig || base64_encode(*sig) != sig_text || sig->size() != kSignatureBytes)
+    return fail("'signature' must be 64 bytes of canonical base64");
+  s.signature = *sig;
+  if (auto st = parse_payload(j["payload"], s.waiver); !st.ok()) return fail(st.error().message);
+  return s;
+}
+
+Result<std::filesystem::path> write_waiver(const std::filesystem::path& waivers_dir, const SignedWaiver& s) {
+  auto canonical = canonical_waiver_payload(s.waiver);
+  if (!canonical) return canonical.error();
+  const Waiver& w = s.waiver;
+  auto path = waivers_dir / fp_hex(w.finding) / (w.environment + "__" + w.role + "__" + w.signer + ".json");
+  nlohmann::ordered_json j;
+  j["format"] = kWaiverFormat;
+  j["payload"] = nlohmann::ordered_json::parse(*canonical);
+  j["payload_sha256"] = s.payload_sha256;
+  j["signature"] = base64_encode(s.signature);
+  j["key"] = s.key_fingerprint;
+  if (auto st = ensure_dir(path.parent_path()); !st.ok()) return st.error().context("writing waiver");
+  if (auto st = write_file_atomic(path, j.dump(2) + "\n", fs::perms(0644)); !st.ok())
+    return st.error().context("writing waiver " + path.string());
+  return path;
+}
+
+Result<std::vector<StoredWaiver>> list_waivers(const std::filesystem::path& waivers_dir) {
+  std::vector<StoredWaiver> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(waivers_dir, ec)) return out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(waivers_dir, ec)) {
+    if (!e.is_regular_file(ec) || e.path().extension() != ".json") continue;
+    StoredWaiver sw;
+    sw.path = e.path();
+    std::string dir = e.path().parent_path().filename().string();
+    if (valid_finding_fingerprint("fp:" + dir)) sw.dir_finding = "fp:" + dir;
+    // Refuse an oversize file unread: the folder may hold files carried in from elsewhere.
+    auto size = std::filesystem::file_size(e.path(), ec);
+    if (ec || size > kMaxWaiverBytes) {
+      sw.parse_error = "waiver " + e.path().string() + ": " +
+                       (ec ? ec.message() : "larger than " + std::to_string(kMaxWaiverBytes) + " bytes");
+      ec.clear();
+    } else if (auto text = read_file(e.path()); !text) {
+      sw.parse_error = text.error().message;
+    } else if (auto p = parse_waiver(*text, e.path().string()); !p) {
+      sw.parse_error = p.error().message;
+    } else {
+      sw.parsed = std::move(*p);
+    }
+    out.push_back(std::move(sw));
+  }
+  if (ec) return Internal("listing waivers in " + waivers_dir.string() + ": " + ec.message());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return out;
+}
+
+WaiverCheck check_waiver(const config::Config& config, const StoredWaiver& sw, const std::string& env_name,
+                         SystemTime now) {
+  const std::string file = sw.path.string();
+  if (!sw.parsed) return refuse("edited_record", sw.parse_error);
+  const SignedWaiver& s = *sw.parsed;
+  const Waiver& w = s.waiver;
+  auto canonical = canonical_waiver_payload(w);
+  if (!canonical || sha256_hex(*canonical) != s.payload_sha256)
+    return refuse("edited_record",
+                  file + ": the payload was changed after it was signed (payload_sha256 does not match)");
+  // The key decides who signed, never the names in the payload.
+  std::vector<const config::SignerConfig*> holders;
+  std::string raw_key;
+  for (const auto& signer : config.signers) {
+    auto raw = parse_public_key(signer.public_key);
+    if (raw && key_fingerprint(*raw) == s.key_fingerprint) {
+      holders.push_back(&signer);
+      raw_key = *raw;
+    }
+  }
+  if (holders.empty())
+    return refuse("unknown_signer", file + ": signed by key " + s.key_fingerprint.substr(0, 23) +
+                                        "..., which no [[signer]] in " + config.file.filename().string() +
+                                        " holds");
+  if (!verify_detached(raw_key, std::string(kWaiverSigningContext) + *canonical, s.signature))
+    return refuse("bad_signature", file + ": the signature does not verify with " + holders[0]->name +
+                                       "'s public key (forged or altered)");
+  bool trusted = std::any_of(holders.begin(), holders.end(), [&](const config::SignerConfig* h) {
+    return h->role == w.role && h->name == w.signer;
+  });
+  if (!trusted)
+    return refuse("untrusted_signer",
+                  file + ": signer '" + w.signer + "' is not a [[signer]] of role '" + w.role + "'");
+  const config::EnvironmentConfig* env = config.environment(env_name);
+  const std::vector<std::string> accepted = env ? env->waiver_roles : std::vector<std::string>{};
+  if (std::find(accepted.begin(), accepted.end(), w.role) == accepted.end())
+    return refuse("role_not_accepted", file + ": signed as role '" + w.role + "', but environment '" +
+                                           env_name + "' takes waivers " +
+                                           (accepted.empty() ? std::string("from no role (set waiver_roles)")
+                                                             : "only from " + join(accepted, ", ")));
+  if (w.environment != env_name)
+    return refuse("other_environment",
+                  file + ": waives for environment '" + w.environment + "', not '" + env_name + "'");
+  if (w.expires_at - w.issued_at > kMaxWaiverValidity)
+    return refuse("too_long", file + ": valid for longer than 30 days");
+  if (now >= w.expires_at) return refuse("expired", file + ": expired at " + format_rfc3339(w.expires_at));
+  return WaiverCheck{true, "", ""};
+}
+
+FindingWaivers evaluate_waivers(const config::Config& config, const std::vector<StoredWaiver>& stored,
+                                const std::string& env_name, const std::string& check,
+                                const std::string& service, const std::string& fingerprint, SystemTime now) {
+  FindingWaivers out;
+  std::map<std::string, std::vector<const Waiver*>> valid;  // role -> waivers
+  for (const auto& sw : stored) {
+    // A waiver for another finding, check or service is simply not about this one.
+    if (sw.parsed) {
+      const Waiver& w = sw.parsed->waiver;
+      if (w.finding != fingerprint || w.check != check || w.service != service) continue;
+    } else if (sw.dir_finding != fingerprint) {
+      continue;
+    }
+    WaiverCheck c = check_waiver(config, sw, env_name, now);
+    if (c.valid)
+      valid[sw.parsed->waiver.role].push_back(&sw.parsed->waiver);
+    else
+      out.refused.push_back(c.code + ": " + c.message);
+  }
+  if (valid.empty()) return out;
+  const auto* env = config.environment(env_name);
+  std::vector<std::string> by, notes;
+  bool first = true;
+  for (const auto& role : env->waiver_roles) {
+    auto it = valid.find(role);
+    if (it == valid.end()) {
+      out.refused.push_back("missing_role: no valid waiver by role '" + role + "' for " + fingerprint);
+      continue;
+    }
+    for (const Waiver* w : it->second) {
+      by.push_back(w->signer + " (" + w->role + ")");
+      if (!w->note.empty()) notes.push_back(w->note);
+      if (first || w->expires_at < out.until) out.until = w->expires_at;
+      first = false;
+    }
+  }
+  out.waived = std::all_of(env->waiver_roles.begin(), env->waiver_roles.end(),
+                           [&](const std::string& r) { return valid.count(r) > 0; });
+  out.by = join(by, ", ");
+  out.note = join(notes, "; ");
+  return out;
+}
+
+}  // namespace villager::gate
