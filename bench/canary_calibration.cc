@@ -57,7 +57,8 @@ WindowStats draw(const Release& r, int n, std::mt19937_64& rng, const char* rele
 // Wilson score interval for k of n at 95%.
 void wilson(int k, int n, double& lo, double& hi) {
   const double z = 1.96, p = double(k) / n;
-  double d = 1 + z * z / n, c = p + z * z / (2 * n), s = z * std::sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
+  double d = 1 + z * z / n, c = p + z * z / (2 * n),
+         s = z * std::sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
   lo = (c - s) / d;
   hi = (c + s) / d;
 }
@@ -103,15 +104,17 @@ int main(int argc, char** argv) {
       {"error rate +5 points (1% -> 6%)", errors5, true},
   };
   std::printf("canary judge calibration: baseline lognormal latency (median 40 ms, sigma 0.5), 1%% 5xx;\n");
-  std::printf("defaults: alpha %.2f, min_samples %llu, latency limit %.2fx + %.0f ms, error limit +%.0f points\n",
-              policy.alpha, static_cast<unsigned long long>(policy.min_samples), policy.max_latency_ratio,
-              policy.latency_slack_seconds * 1000, policy.max_error_rate_increase * 100);
+  std::printf(
+      "defaults: alpha %.2f, min_samples %llu, latency limit %.2fx + %.0f ms, error limit +%.0f points\n",
+      policy.alpha, static_cast<unsigned long long>(policy.min_samples), policy.max_latency_ratio,
+      policy.latency_slack_seconds * 1000, policy.max_error_rate_increase * 100);
   std::printf("%d analyses per cell; rates with 95%% Wilson intervals\n\n", analyses);
 
   const std::vector<int> sizes = {20, 50, 100, 200, 500, 1000};
   uint64_t seed = 1;
   for (const auto& sc : scenarios) {
-    std::printf("%s: %s rate by samples per side\n", sc.name, sc.regression ? "detection (fail)" : "false-fail");
+    std::printf("%s: %s rate by samples per side\n", sc.name,
+                sc.regression ? "detection (fail)" : "false-fail");
     for (int n : sizes) {
       Rates r = run(sc, n, analyses, policy, seed++);
       double lo, hi;

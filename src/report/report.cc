@@ -161,12 +161,15 @@ Figure caught_figure(const std::map<std::string, int>& caught, int deploys) {
   return f;
 }
 
-}  // namespace
+// What the window's deployment rows add up to: the counts every figure is computed from.
+struct Tally {
+  int deploys = 0, succeeded = 0, smoke_total = 0, smoke_passed = 0;
+  std::map<std::string, int> caught;  // deploys stopped before users, by the step that stopped them
+  int changes = 0, failed_changes = 0, rework = 0, lead_unknown = 0;
+  std::vector<double> rollback_ms, recovery_ms, lead_ms, waits;  // waits: approval to deployed
+};
 
-Result<Report> compute_report(store::Store& store, const config::Config* config,
-                              const ReportOptions& options) {
-  Report report;
-  report.window = options;
+Result<Tally> tally_deployments(store::Store& store, const ReportOptions& options) {
   store::DeploymentFilter filter;
   filter.environment = options.environment;
   filter.limit = 0;
@@ -198,10 +201,7 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
            (d.status == DeploymentStatus::kSucceeded && undone_by(d) != nullptr);
   };
 
-  int deploys = 0, succeeded = 0, smoke_total = 0, smoke_passed = 0;
-  std::map<std::string, int> caught;  // deploys stopped before users, by the step that stopped them
-  int changes = 0, failed_changes = 0, rework = 0, lead_unknown = 0;
-  std::vector<double> rollback_ms, recovery_ms, lead_ms;
+  Tally t;
   for (const auto& d : history) {
     if (!in_window(d) || d.status == DeploymentStatus::kRunning) continue;
     auto steps = store::list_steps(store, d.id);
@@ -216,56 +216,69 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
       if (d.kind == DeploymentKind::kDeploy &&
           store::parse_step(s.name).kind == store::StepKind::kPostTrafficSmoke &&
           s.status != store::StepStatus::kRunning && s.status != store::StepStatus::kSkipped) {
-        ++smoke_total;
-        if (s.status == store::StepStatus::kSucceeded) ++smoke_passed;
+        ++t.smoke_total;
+        if (s.status == store::StepStatus::kSucceeded) ++t.smoke_passed;
       }
     }
     int64_t finished = d.finished_at.value_or(d.started_at);
 
     if (d.kind == DeploymentKind::kRollback) {
       // A manual rollback: detected when someone ran it, restored when it finished.
-      if (d.status == DeploymentStatus::kSucceeded) rollback_ms.push_back(double(finished - d.started_at));
+      if (d.status == DeploymentStatus::kSucceeded) t.rollback_ms.push_back(double(finished - d.started_at));
       continue;
     }
-    ++deploys;
-    if (d.status == DeploymentStatus::kSucceeded) ++succeeded;
-    if (d.status == DeploymentStatus::kFailed) ++caught[first_failed_step];
+    ++t.deploys;
+    if (d.status == DeploymentStatus::kSucceeded) ++t.succeeded;
+    if (d.status == DeploymentStatus::kFailed) ++t.caught[first_failed_step];
     if (d.status == DeploymentStatus::kRolledBack)  // automatic: detected by the failing step
-      rollback_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
+      t.rollback_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
     if (!reached_traffic(d)) continue;
-    ++changes;
+    ++t.changes;
     if (failed_change(d)) {
-      ++failed_changes;
+      ++t.failed_changes;
       if (d.status == DeploymentStatus::kRolledBack) {
-        recovery_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
+        t.recovery_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
       } else if (const Deployment* r = undone_by(d)) {
         // Failed in production from the moment it finished deploying until the rollback restored.
-        recovery_ms.push_back(double(r->finished_at.value_or(r->started_at) - finished));
+        t.recovery_ms.push_back(double(r->finished_at.value_or(r->started_at) - finished));
       }
     }
     // Rework: the previous change to this target failed, so this deploy is (presumably) its fix.
     const auto& seq = by_target[d.environment + "/" + d.service];
     for (auto it = std::find(seq.rbegin(), seq.rend(), &d) + 1; it != seq.rend(); ++it) {
       if (!reached_traffic(**it)) continue;
-      if (failed_change(**it)) ++rework;
+      if (failed_change(**it)) ++t.rework;
       break;
     }
     if (d.status == DeploymentStatus::kSucceeded) {
       auto rel = store::get_release(store, d.service, d.digest);
       if (rel && rel->commit_time > 0)
-        lead_ms.push_back(double(finished - rel->commit_time));
+        t.lead_ms.push_back(double(finished - rel->commit_time));
       else
-        ++lead_unknown;
+        ++t.lead_unknown;
     }
   }
 
+  // Approval to deployed: recorded by deploy with each gated deployment (last approval to 100%).
+  for (const auto& d : history) {
+    if (!in_window(d) || d.kind != DeploymentKind::kDeploy) continue;
+    auto j = nlohmann::json::parse(d.detail, nullptr, false);
+    if (j.is_object() && j.contains("approval_to_deployed_ms") && j["approval_to_deployed_ms"].is_number())
+      t.waits.push_back(j["approval_to_deployed_ms"].get<double>());
+  }
+  return t;
+}
+
+// The release role's targets (docs/report.md).
+void add_targets(Report& report, store::Store& store, const config::Config* config,
+                 const ReportOptions& options, const Tally& t) {
   // Targets.
-  report.targets.push_back(rate("smoke_pass_rate", "Smoke pass rate after deployment", smoke_passed,
-                                smoke_total, "100%", kSmokeTargetPercent, true,
+  report.targets.push_back(rate("smoke_pass_rate", "Smoke pass rate after deployment", t.smoke_passed,
+                                t.smoke_total, "100%", kSmokeTargetPercent, true,
                                 "post-traffic smoke suite runs recorded with deploys",
                                 "no post-traffic smoke run recorded in the window"));
   {
-    Figure f = durations("mean_time_to_rollback", "Mean time to rollback", rollback_ms, mean, "rollbacks",
+    Figure f = durations("mean_time_to_rollback", "Mean time to rollback", t.rollback_ms, mean, "rollbacks",
                          "under 5m", "detection (failing step, or the rollback command) to restored",
                          "no rollback in the window");
     if (f.value) f.met = *f.value < kRollbackTargetMs;
@@ -288,22 +301,15 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     report.targets.push_back(uptime_figure(all));
     report.targets.push_back(downtime_figure(all));
   }
-  // DORA's definition: of the changes that reached users, those that did not fail. A deploy the pipeline
+  // DORA's definition: of the t.changes that reached users, those that did not fail. A deploy the pipeline
   // stopped before users (gate, rehearsal, pre-traffic smoke) is the pipeline doing its job: counted apart.
   report.targets.push_back(rate("deployment_success_rate", "Deployment success rate",
-                                changes - failed_changes, changes, "99%+", kSuccessTargetPercent, true,
+                                t.changes - t.failed_changes, t.changes, "99%+", kSuccessTargetPercent, true,
                                 "deploys that reached traffic and were not rolled back",
                                 "no deploy reached traffic in the window"));
-  report.targets.push_back(caught_figure(caught, deploys));
+  report.targets.push_back(caught_figure(t.caught, t.deploys));
   {
-    // Approval to deployed: recorded by deploy with each gated deployment (last approval to 100%).
-    std::vector<double> waits;
-    for (const auto& d : history) {
-      if (!in_window(d) || d.kind != DeploymentKind::kDeploy) continue;
-      auto j = nlohmann::json::parse(d.detail, nullptr, false);
-      if (j.is_object() && j.contains("approval_to_deployed_ms") && j["approval_to_deployed_ms"].is_number())
-        waits.push_back(j["approval_to_deployed_ms"].get<double>());
-    }
+    const std::vector<double>& waits = t.waits;
     Figure f =
         durations("approval_to_deployed", "Approval to deployed (median, worst)", waits, median, "deploys",
                   "under 15m", "last required approval to 100% traffic", "no gated deploy in the window");
@@ -336,7 +342,10 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
         "monitoring_coverage", "Monitoring coverage", covered, total, "100%", kCoverageTargetPercent, true,
         "services with at least one alarm rule in villager.toml", "no service in the environment"));
   }
+}
 
+// The five DORA figures.
+void add_dora(Report& report, const ReportOptions& options, const Tally& t) {
   // DORA.
   double days = std::max(1.0, double(options.until_ms - options.since_ms)) / kMsPerDay;
   {
@@ -344,31 +353,43 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
     f.key = "deployment_frequency";
     f.name = "Deployment frequency";
     f.unit = "per_day";
-    f.value = succeeded / days;
-    f.samples = succeeded;
-    f.display = fixed(*f.value, 2) + "/day (" + std::to_string(succeeded) + " in " +
+    f.value = t.succeeded / days;
+    f.samples = t.succeeded;
+    f.display = fixed(*f.value, 2) + "/day (" + std::to_string(t.succeeded) + " in " +
                 duration_text(double(options.until_ms - options.since_ms)) + ")";
     f.note = "successful deploys per day";
     report.dora.push_back(f);
   }
   {
-    Figure f = durations("lead_time", "Lead time for changes (median)", lead_ms, median, "deploys", "",
+    Figure f = durations("lead_time", "Lead time for changes (median)", t.lead_ms, median, "deploys", "",
                          "commit time to deployed", "no successful deploy with a known commit time");
-    if (f.value && lead_unknown)
-      f.note += "; " + std::to_string(lead_unknown) + " deploys without a commit time left out";
+    if (f.value && t.lead_unknown)
+      f.note += "; " + std::to_string(t.lead_unknown) + " deploys without a commit time left out";
     report.dora.push_back(f);
   }
-  report.dora.push_back(rate("change_failure_rate", "Change failure rate", failed_changes, changes, "", -1,
-                             true,
+  report.dora.push_back(rate("change_failure_rate", "Change failure rate", t.failed_changes, t.changes, "",
+                             -1, true,
                              "deploys that reached traffic and were rolled back (automatically or later)",
                              "no deploy reached traffic in the window"));
   report.dora.push_back(durations(
-      "failed_deployment_recovery_time", "Failed deployment recovery time (median)", recovery_ms, median,
+      "failed_deployment_recovery_time", "Failed deployment recovery time (median)", t.recovery_ms, median,
       "failures", "", "failure detected (or change live, for a later manual rollback) to restored",
       "no failed deployment in the window"));
-  report.dora.push_back(rate("deployment_rework_rate", "Deployment rework rate", rework, changes, "", -1,
+  report.dora.push_back(rate("deployment_rework_rate", "Deployment rework rate", t.rework, t.changes, "", -1,
                              true, "deploys whose previous change to the same service failed",
                              "no deploy reached traffic in the window"));
+}
+
+}  // namespace
+
+Result<Report> compute_report(store::Store& store, const config::Config* config,
+                              const ReportOptions& options) {
+  Report report;
+  report.window = options;
+  auto t = tally_deployments(store, options);
+  if (!t) return t.error();
+  add_targets(report, store, config, options, *t);
+  add_dora(report, options, *t);
   return report;
 }
 
