@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The restarts alarm: a release that crashes after 20 requests is restarted by the agent; the restarts
+# The restarts alarm: a release that crashes after 60 requests (after both smoke suites) is restarted by the agent; the restarts
 # alarm fires during the watch and deploy rolls back to v1 (exit 4). Afterwards traffic sees no 5xx, and
 # the store holds the rolled-back deployment and the firing restarts alarm.
 source "$(dirname "$0")/lib/project.sh"
@@ -20,7 +20,7 @@ base="http://127.0.0.1:$PROD_USER_PORT"
   > "$WORK/traffic.log" 2>/dev/null & EXTRA_PIDS+=($!)
 
 set_version v2.0.0
-echo "crash-after:20" > dist/user/fault
+echo "crash-after:60" > dist/user/fault
 rc=0
 "$V" deploy production --service user >/dev/null 2>"$WORK/deploy2.err" || rc=$?
 [[ $rc == 4 ]] || fail "deploy should exit 4 (rolled back), got $rc: $(cat "$WORK/deploy2.err")"
