@@ -1,3 +1,5 @@
+#include "net/health.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -91,14 +93,8 @@ HealthResult check_health(int port, const std::string& path, const std::string& 
   res.status = std::atoi(resp.c_str() + resp.find(' ') + 1);
   auto body_at = resp.find("\r\n\r\n");
   std::string body = body_at == std::string::npos ? "" : resp.substr(body_at + 4);
-  if (res.status != 200) {
-    res.detail = "status " + std::to_string(res.status);
-    return res;
-  }
-  if (!expect_body.empty() && body.find(expect_body) == std::string::npos) {
-    res.detail = "body lacks " + expect_body;
-    return res;
-  }
+  res.detail = net::health_failure(res.status, body, expect_body);
+  if (!res.detail.empty()) return res;
   res.ok = true;
   res.detail = "200";
   return res;

@@ -6,7 +6,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/subprocess.h"
-#include "monitor/http.h"
+#include "net/http.h"
 
 namespace villager::monitor {
 
@@ -33,12 +33,29 @@ std::string url_origin(const std::string& url) {
   return url.substr(0, start) + host;
 }
 
+// A channel's answer is read only to report it; anything longer is cut.
+constexpr size_t kMaxAnswerBytes = 4096;
+
+Result<net::HttpResponse> post_json(const std::string& url, std::string body,
+                                    std::chrono::milliseconds timeout) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = std::move(body);
+  req.timeout = timeout;
+  req.direct = true;
+  req.max_body = kMaxAnswerBytes;
+  req.truncate_body = true;
+  return net::http_send(req);
+}
+
 class WebhookChannel : public AlertChannel {
  public:
   WebhookChannel(std::string url, ChannelOptions o) : url_(std::move(url)), o_(o) {}
   std::string name() const override { return "webhook " + url_origin(url_); }
   Status send(const Alert& a, SystemTime) override {
-    auto r = http_request("POST", url_, a.to_json(), {{"Content-Type", "application/json"}}, o_.timeout);
+    auto r = post_json(url_, a.to_json(), o_.timeout);
     if (!r)
       return Unavailable(name() + ": " + (r.error().code == Code::kTimeout ? "timed out" : "unreachable"));
     if (r->status < 200 || r->status > 299)
@@ -73,7 +90,7 @@ class AlertmanagerChannel : public AlertChannel {
                                 {"threshold", format_value(a.threshold)}}},
                               {"startsAt", format_rfc3339(a.starts_at)},
                               {"endsAt", format_rfc3339(ends)}}});
-    auto r = http_request("POST", url_, body.dump(), {{"Content-Type", "application/json"}}, o_.timeout);
+    auto r = post_json(url_, body.dump(), o_.timeout);
     if (!r)
       return Unavailable(name() + ": " + (r.error().code == Code::kTimeout ? "timed out" : "unreachable"));
     if (r->status != 200)

@@ -161,7 +161,7 @@ TEST(Alertmanager, RealAlertmanagerListsTheAlertUntilResolved) {
                       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
                      (dir / "am.log").string());
   ASSERT_TRUE(eventually([&] {
-    auto r = http_request("GET", base + "/-/ready", "", {}, 2s);
+    auto r = testing::http_get(base + "/-/ready");
     return r && r->status == 200;
   })) << read_file((dir / "am.log").string());
 
@@ -177,7 +177,7 @@ TEST(Alertmanager, RealAlertmanagerListsTheAlertUntilResolved) {
 
   json listed;
   ASSERT_TRUE(eventually([&] {
-    auto r = http_request("GET", base + "/api/v2/alerts", "", {}, 2s);
+    auto r = testing::http_get(base + "/api/v2/alerts");
     if (!r || r->status != 200) return false;
     listed = json::parse(r->body, nullptr, false);
     return listed.is_array() && !listed.empty();
@@ -197,7 +197,7 @@ TEST(Alertmanager, RealAlertmanagerListsTheAlertUntilResolved) {
   d.notify(sample_alert("resolved"));
   ASSERT_TRUE(d.flush(30s));
   EXPECT_TRUE(eventually([&] {
-    auto r = http_request("GET", base + "/api/v2/alerts?active=true", "", {}, 2s);
+    auto r = testing::http_get(base + "/api/v2/alerts?active=true");
     if (!r || r->status != 200) return false;
     json j = json::parse(r->body, nullptr, false);
     return j.is_array() && j.empty();

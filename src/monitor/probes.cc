@@ -3,7 +3,8 @@
 #include <algorithm>
 
 #include "base/log.h"
-#include "monitor/http.h"
+#include "net/health.h"
+#include "net/http.h"
 #include "store/monitor_events.h"
 #include "store/store.h"
 
@@ -44,12 +45,15 @@ ProbeState classify_probe(const ProbeTarget& t, int status, std::string_view bod
     detail = "status " + std::to_string(status);
     return ProbeState::kDown;
   }
-  if (status == 200 && !t.expect_body.empty() && body.find(t.expect_body) == std::string_view::npos) {
-    detail = "body lacks " + t.expect_body;
-    return ProbeState::kDown;
+  if (status == 200 && !t.expect_body.empty()) {
+    detail = net::health_failure(status, body, t.expect_body);
+    if (!detail.empty()) return ProbeState::kDown;
   }
   return ProbeState::kUp;
 }
+
+// A probe reads only enough of the answer to look for `health_body`.
+constexpr size_t kMaxProbeBody = 1 << 20;
 
 ProbeResult http_probe(const ProbeTarget& target, Millis timeout) {
   ProbeResult r;
@@ -57,10 +61,17 @@ ProbeResult http_probe(const ProbeTarget& target, Millis timeout) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!target.auth_header.empty() && !target.auth_value.empty())
     headers.emplace_back(target.auth_header, target.auth_value);
-  auto res = http_request("GET", target.url, "", headers, timeout);
+  net::HttpRequest req;
+  req.url = target.url;
+  req.headers = std::move(headers);
+  req.timeout = timeout;
+  req.direct = true;
+  req.max_body = kMaxProbeBody;
+  req.truncate_body = true;
+  auto res = net::http_send(req);
   if (res) {
     r.status = res->status;
-    r.latency_us = res->latency_us;
+    r.latency_us = static_cast<uint64_t>(res->duration.count());
   }
   r.state = classify_probe(target, r.status, res ? std::string_view(res->body) : "", r.detail);
   if (!res && r.state == ProbeState::kDown) r.detail = res.error().message;

@@ -62,7 +62,7 @@ ProbeState classify_probe(const ProbeTarget& target, int status, std::string_vie
 // The store row of a result (the secret is not part of it).
 store::ProbeSampleRow probe_row(const ProbeResult& r);
 
-// Does the GET; the default is http_request (libcurl). Tests may pass a stub.
+// Does the GET; the default is http_probe (net::http_send). Tests may pass a stub.
 using ProbeFn = std::function<ProbeResult(const ProbeTarget&, Millis timeout)>;
 ProbeResult http_probe(const ProbeTarget& target, Millis timeout);
 

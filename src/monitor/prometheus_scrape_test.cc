@@ -61,7 +61,7 @@ TEST(PrometheusScrape, RealPrometheusReadsTheSeriesBack) {
   std::string base = "http://127.0.0.1:" + std::to_string(prom_port);
 
   auto query = [&](const std::string& promql) -> json {
-    auto r = http_request("GET", base + "/api/v1/query?query=" + encode(promql), "", {}, 2s);
+    auto r = testing::http_get(base + "/api/v1/query?query=" + encode(promql));
     if (!r || r->status != 200) return json();
     json j = json::parse(r->body, nullptr, false);
     if (j.is_discarded() || j["status"] != "success") return json();

@@ -17,9 +17,18 @@
 #include <vector>
 
 #include "base/subprocess.h"
-#include "monitor/http.h"
+#include "net/http.h"
 
 namespace villager::monitor::testing {
+
+// GET with a 2 s timeout.
+inline Result<net::HttpResponse> http_get(const std::string& url) {
+  net::HttpRequest req;
+  req.url = url;
+  req.timeout = std::chrono::seconds(2);
+  req.direct = true;
+  return net::http_send(req);
+}
 
 // A process in its own group, killed with the whole group when the object dies (also on test failure).
 class Child {

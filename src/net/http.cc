@@ -6,6 +6,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/redact.h"
 #include "base/strings.h"
 #include "net/url.h"
 
@@ -28,18 +29,30 @@ bool iequals(std::string_view a, std::string_view b) {
 
 struct Collect {
   HttpResponse* response;
+  size_t max_body = kMaxResponseBytes;
+  bool truncate = false;
   bool too_large = false;
 };
 
 size_t on_body(char* data, size_t size, size_t n, void* user) {
   auto* c = static_cast<Collect*>(user);
   size_t len = size * n;
-  if (c->response->body.size() + len > kMaxResponseBytes) {
-    c->too_large = true;
-    return 0;  // aborts the transfer
+  std::string& body = c->response->body;
+  if (body.size() + len > c->max_body) {
+    if (!c->truncate) {
+      c->too_large = true;
+      return 0;  // aborts the transfer
+    }
+    body.append(data, c->max_body - body.size());
+    return len;
   }
-  c->response->body.append(data, len);
+  body.append(data, len);
   return len;
+}
+
+int check_abort(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* abort = static_cast<const std::atomic<bool>*>(user);
+  return abort->load() ? 1 : 0;
 }
 
 size_t on_header(char* data, size_t size, size_t n, void* user) {
@@ -95,7 +108,7 @@ HttpClient::~HttpClient() {
 }
 
 Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
-  const std::string line = req.request_line();
+  const std::string line = redact(req.request_line());
   auto url = parse_url(req.url);
   if (!url) return url.error().context(line);
   CURL* curl = impl_->curl;
@@ -104,7 +117,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_reset(curl);
 
   HttpResponse resp;
-  Collect collect{&resp};
+  Collect collect{&resp, req.max_body, req.truncate_body};
   char errbuf[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = nullptr;
   curl_slist* connect_to = nullptr;
@@ -132,6 +145,12 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min(req.timeout, kDefaultConnectTimeout).count()));
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+  if (req.direct) curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  if (req.abort) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_abort);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(req.abort));
+  }
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &collect);
@@ -159,9 +178,10 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
 
   if (collect.too_large)
-    return Unavailable(line + ": response body exceeds " + std::to_string(kMaxResponseBytes) + " bytes");
+    return Unavailable(line + ": response body exceeds " + std::to_string(req.max_body) + " bytes");
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return Timeout(line + ": gave up: the process is exiting");
   if (rc != CURLE_OK) {
-    std::string why = describe(rc, os_errno, errbuf);
+    std::string why = redact(describe(rc, os_errno, errbuf));
     if (rc == CURLE_OPERATION_TIMEDOUT) return Timeout(line + ": " + why);
     return Unavailable(line + ": " + why);
   }

@@ -1,9 +1,12 @@
 #pragma once
-// The HTTP client every module uses to talk to services (smoke checks, probes, deploy): one request in,
-// one complete response out, over libcurl. A transport failure (refused, timeout, DNS, TLS) is an Error
-// whose message starts with the request line: "GET http://127.0.0.1:8080/info/health: connection
-// refused". Any HTTP status, 5xx included, is a response, not an error.
+// The HTTP client every module uses to talk HTTP (smoke checks, probes, alert channels, notifications,
+// deploy): one request in, one complete response out, over libcurl. A transport failure (refused,
+// timeout, DNS, TLS) is an Error whose message starts with the request line, secrets masked: "GET
+// http://127.0.0.1:8080/info/health: connection refused". Any HTTP status, 5xx included, is a response,
+// not an error. The AWS client keeps its own curl handle: it signs each request (SigV4) and streams
+// large S3 bodies from files, which this whole-body client does not do.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -45,6 +48,15 @@ struct HttpRequest {
   // "host:port": connect there instead of the URL's host, keeping the URL's Host header and TLS name
   // (CURLOPT_CONNECT_TO), so a candidate slot can be reached as its public name.
   std::string connect_to;
+  // Bodies above this are a failure ("response body exceeds N bytes") unless `truncate_body`, which
+  // keeps the first max_body bytes and reads the rest away (a probe or a webhook's answer is only shown).
+  size_t max_body = kMaxResponseBytes;
+  bool truncate_body = false;
+  // Ignore any proxy named in the environment (probes and alerts must reach the address itself).
+  bool direct = false;
+  // When set and true, the transfer stops at its next progress tick with Timeout("gave up: the process
+  // is exiting"), so a shutting-down process never waits out a slow peer.
+  const std::atomic<bool>* abort = nullptr;
 
   // "GET http://127.0.0.1:8080/info/health" (query included, as the server sees it).
   std::string request_line() const { return method + " " + url; }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
+#include "base/redact.h"
 #include "testutil/nginx_server.h"
 
 namespace villager::net {
@@ -15,6 +18,7 @@ std::unique_ptr<NginxServer> start_nginx() {
     location = /host { return 200 "$host\n"; }
     location = /missing { return 404; }
     location = /fail { return 503 "down\n"; }
+    location = /big { return 200 "0123456789abcdefghij"; }
   )");
   if (!s) ADD_FAILURE() << s.error().message;
   return s ? std::move(*s) : nullptr;
@@ -97,6 +101,66 @@ TEST(Http, BadUrlIsAnError) {
   auto r = http_send(get("nope"));
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("GET nope: bad URL"), std::string::npos);
+}
+
+TEST(Http, BodyAboveTheCapFailsOrIsCut) {
+  auto nginx = start_nginx();
+  ASSERT_TRUE(nginx);
+  HttpRequest req = get(nginx->url() + "/big");
+  req.max_body = 10;
+  auto r = http_send(req);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message, "GET " + req.url + ": response body exceeds 10 bytes");
+  req.truncate_body = true;
+  r = http_send(req);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "0123456789");
+}
+
+TEST(Http, AbortStopsTheTransfer) {
+  auto nginx = start_nginx();
+  ASSERT_TRUE(nginx);
+  std::atomic<bool> abort{true};
+  HttpRequest req = get(nginx->url() + "/hello");
+  req.abort = &abort;
+  auto r = http_send(req);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Code::kTimeout);
+  EXPECT_EQ(r.error().message, "GET " + req.url + ": gave up: the process is exiting");
+  abort = false;
+  r = http_send(req);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_EQ(r->body, "hi\n");
+}
+
+TEST(Http, DirectIgnoresTheEnvironmentsProxy) {
+  auto nginx = start_nginx();
+  ASSERT_TRUE(nginx);
+  auto dead = free_loopback_port();
+  ASSERT_TRUE(dead.has_value());
+  std::string proxy = "http://127.0.0.1:" + std::to_string(*dead);
+  ::setenv("http_proxy", proxy.c_str(), 1);
+  HttpRequest req = get("http://send.example/host");
+  req.connect_to = "127.0.0.1:" + std::to_string(nginx->port());
+  auto via_proxy = http_send(req);
+  req.direct = true;
+  auto direct = http_send(req);
+  ::unsetenv("http_proxy");
+  EXPECT_FALSE(via_proxy.has_value());
+  ASSERT_TRUE(direct.has_value()) << direct.error().message;
+  EXPECT_EQ(direct->body, "send.example\n");
+}
+
+TEST(Http, ErrorsMaskRegisteredSecrets) {
+  auto port = free_loopback_port();
+  ASSERT_TRUE(port.has_value());
+  register_secret("tok-5ecret-value");
+  auto r = http_send(get("http://127.0.0.1:" + std::to_string(*port) + "/hook?key=tok-5ecret-value"));
+  clear_secrets_for_test();
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().message.find("tok-5ecret-value"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("key=***"), std::string::npos) << r.error().message;
 }
 
 }  // namespace villager::net

@@ -1,14 +1,12 @@
 #include "notify/channel.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <mutex>
 
 #include "base/fs.h"
 #include "base/redact.h"
 #include "base/strings.h"
 #include "base/subprocess.h"
+#include "net/http.h"
 
 namespace villager::notify {
 
@@ -21,48 +19,29 @@ bool listed_or_empty(const std::vector<std::string>& list, const std::string& va
   return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
 }
 
-size_t keep_answer(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
-  size_t len = size * n;
-  if (out->size() < kMaxAnswerBytes) out->append(data, std::min(len, kMaxAnswerBytes - out->size()));
-  return len;
-}
-
-int check_abort(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* abort = static_cast<const std::atomic<bool>*>(user);
-  return abort && abort->load() ? 1 : 0;
-}
-
 Status post_webhook(const config::NotifyConfig& ch, const std::string& body, const std::atomic<bool>* abort) {
-  static std::once_flag curl_init;
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  CURL* curl = curl_easy_init();
-  if (!curl) return Internal("curl_easy_init failed");
-  std::string answer;
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, ch.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(ch.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(ch.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // called from a worker thread
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_answer);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_abort);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(abort));
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc == CURLE_ABORTED_BY_CALLBACK) return Timeout("gave up: the process is exiting");
-  if (rc == CURLE_OPERATION_TIMEDOUT) return Timeout("no answer within " + format_duration(ch.timeout));
-  if (rc != CURLE_OK) return Unavailable(curl_easy_strerror(rc));
-  if (status < 200 || status > 299)
-    return Unavailable("HTTP " + std::to_string(status) + ": " + redact(answer.substr(0, 200)));
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = ch.url;
+  req.headers = {{"Content-Type", "application/json"}};
+  req.body = body;
+  req.timeout = ch.timeout;
+  req.max_body = kMaxAnswerBytes;
+  req.truncate_body = true;
+  req.abort = abort;
+  auto r = net::http_send(req);
+  if (!r) {
+    if (r.error().code == Code::kTimeout) {
+      if (abort && abort->load()) return Timeout("gave up: the process is exiting");
+      return Timeout("no answer within " + format_duration(ch.timeout));
+    }
+    // The channel's name (its URL, masked) already leads the message; keep only curl's reason.
+    const std::string& m = r.error().message;
+    size_t colon = m.find(": ");
+    return Unavailable(colon == std::string::npos ? m : m.substr(colon + 2));
+  }
+  if (r->status < 200 || r->status > 299)
+    return Unavailable("HTTP " + std::to_string(r->status) + ": " + redact(r->body.substr(0, 200)));
   return Ok();
 }
 

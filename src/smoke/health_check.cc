@@ -2,6 +2,7 @@
 // an interval up to a deadline (cold starts answer 503/504 or refuse connections for a while). A
 // protected service is asked with its API key when one is available.
 
+#include "net/health.h"
 #include "net/retry.h"
 #include "smoke/context.h"
 
@@ -22,7 +23,7 @@ std::vector<CheckResult> check_health(SmokeContext& ctx) {
     std::string line = "GET " + net::join_url(t.base_url, svc->health_path);
     using Attempt = Result<net::HttpResponse>;
     auto ok = [&](const Attempt& a) {
-      return a.has_value() && a->status == 200 && a->body.find(svc->health_body) != std::string::npos;
+      return a.has_value() && net::health_failure(a->status, a->body, svc->health_body).empty();
     };
     int attempts = 0;
     Attempt last = net::retry<Attempt>(

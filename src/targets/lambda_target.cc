@@ -10,6 +10,8 @@
 #include "base/fs.h"
 #include "base/redact.h"
 #include "base/strings.h"
+#include "net/health.h"
+#include "net/http.h"
 #include "secrets/resolve.h"
 
 namespace villager::targets {
@@ -370,10 +372,13 @@ class LambdaTarget : public Target {
     auto deadline = clock.steady_now() + svc->health.deadline;
     std::string last;
     while (true) {
-      aws::HttpRequest req{"GET", url + svc->health_path, {}, ""};
-      auto r = aws::http_perform(req, svc->health.timeout);
-      if (r && r->status == 200 && r->body.find(svc->health_body) != std::string::npos) return Ok();
-      last = r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200) : r.error().message;
+      net::HttpRequest req;
+      req.url = url + svc->health_path;
+      req.timeout = svc->health.timeout;
+      auto r = net::http_send(req);
+      std::string why = r ? net::health_failure(r->status, r->body, svc->health_body) : r.error().message;
+      if (why.empty()) return Ok();
+      last = r ? why + ": " + r->body.substr(0, 200) : why;
       if (clock.steady_now() >= deadline)
         return Unavailable(service + " " + version + " at " + url + " did not pass its health check (" +
                            svc->health_path + ") within " + format_duration(svc->health.deadline) +
