@@ -90,7 +90,7 @@ Result<ApiWindow> window_of(const agent::ControlRequest& req, const config::Conf
 }
 
 json session_json(const Principal& p) {
-  return {{"role", to_string(p.role)}, {"name", p.name}, {"csrf", p.csrf}};
+  return {{"signed_in", true}, {"role", to_string(p.role)}, {"name", p.name}, {"csrf", p.csrf}};
 }
 
 }  // namespace
@@ -192,9 +192,12 @@ DashboardServer::Response DashboardServer::on_session_open(const Request& req) {
 }
 
 DashboardServer::Response DashboardServer::on_session_get(const Request& req) {
-  Response denied;
-  auto p = principal(req, denied);
-  return p ? json_response(200, session_json(*p)) : denied;
+  // 200 either way: the page asks this first, and a signed-out page is not an error.
+  auto p = auth_.authenticate(auth_request(req));
+  if (!p) return json_response(200, json{{"signed_in", false}});
+  json j = session_json(*p);
+  j["signed_in"] = true;
+  return j.is_object() ? json_response(200, j) : json_response(500, j);
 }
 
 DashboardServer::Response DashboardServer::on_session_close(const Request& req) {
