@@ -48,11 +48,12 @@
     const d = await api("/api/v1/environments");
     view.append(el("h2", { text: "Environments" }), el("p", { class: "muted", text: "Open issues: " + (d.open_issues < 0 ? "unreadable" : d.open_issues) }));
     const cards = el("div", { class: "cards" });
+    const operator = state.session && state.session.role === "operator";
     for (const env of d.environments) {
       const card = el("div", { class: "card", "data-env": env.name },
         el("h3", {}, env.name + " ", el("span", { class: "muted", text: "(" + env.target + ")" })));
       if (env.error) card.append(el("p", { class: "bad", text: "unavailable: " + env.error }));
-      const t = el("table", {}, el("tr", {}, ["service", "serving", "warm", "weights", "probe", "alarms", "last deploy"].map((h) => el("th", { text: h }))));
+      const t = el("table", {}, el("tr", {}, ["service", "serving", "warm", "weights", "probe", "alarms", "last deploy", ""].map((h) => el("th", { text: h }))));
       for (const s of env.services) {
         const weights = Object.entries(s.weights).map(([k, v]) => k + " " + v + "%").join(", ") || "–";
         const last = s.last_deploy;
@@ -63,30 +64,29 @@
           el("td", { class: "weights", text: weights }),
           el("td", {}, el("span", { class: "pill " + cls(s.probe.state), text: s.probe.state })),
           el("td", { class: s.alarms_firing.length ? "bad" : "muted", text: s.alarms_firing.length ? s.alarms_firing.map((a) => a.alarm + " (" + a.severity + ")").join(", ") : "none firing" }),
-          el("td", {}, last ? el("span", {}, last.kind + " " + last.version + " ", el("span", { class: cls(last.status), text: last.status }), el("br"), el("span", { class: "muted", text: when(last.started_at_ms) })) : "–")));
+          el("td", {}, last ? el("span", {}, last.kind + " " + last.version + " ", el("span", { class: cls(last.status), text: last.status }), el("br"), el("span", { class: "muted", text: when(last.started_at_ms) })) : "–"),
+          el("td", {}, el("button", { class: "danger rollback", "data-env": env.name, "data-service": s.service, disabled: !operator || env.target === "url" || !s.serving,
+            title: operator ? "route " + env.name + "/" + s.service + " back to its previous known-good release" : "needs an operator token",
+            onclick: () => rollback(env.name, s.service) }, "Roll back"))));
       }
       card.append(t);
-      const operator = state.session && state.session.role === "operator";
-      card.append(el("p", {}, el("button", { class: "danger rollback", "data-env": env.name, disabled: !operator || env.target === "url",
-        title: operator ? "route " + env.name + " back to its previous known-good release" : "needs an operator token",
-        onclick: () => rollback(env.name) }, "Roll back " + env.name)));
       cards.append(card);
     }
     view.append(cards);
   }
 
-  async function rollback(env) {
+  async function rollback(env, service) {
     const dlg = document.getElementById("confirm");
-    document.getElementById("confirm-text").textContent = "Roll back every service of " + env + " to its previous known-good release?";
+    document.getElementById("confirm-text").textContent = "Roll back " + env + "/" + service + " to its previous known-good release?";
     dlg.returnValue = "";
     dlg.showModal();
     await new Promise((res) => dlg.addEventListener("close", res, { once: true }));
     if (dlg.returnValue !== "ok") return;
-    const note = el("p", { class: "warn", id: "action-result", text: "rolling back " + env + " ..." });
+    const note = el("p", { class: "warn", id: "action-result", text: "rolling back " + env + "/" + service + " ..." });
     document.getElementById("view").prepend(note);
     try {
       const r = await api("/api/v1/actions/rollback", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
-        body: JSON.stringify({ environment: env, reason: "rolled back from the dashboard" }) });
+        body: JSON.stringify({ environment: env, service, reason: "rolled back from the dashboard" }) });
       note.className = "good";
       note.textContent = r.message + " (" + dur(r.duration_ms) + ")";
     } catch (e) {
