@@ -33,6 +33,9 @@
     const width = Math.max(320, Math.min(host.clientWidth || 900, 1200));
     const axis = { stroke: css("--muted"), grid: { stroke: css("--line") }, ticks: { stroke: css("--line") } };
     opts.width = width;
+    opts.scales = opts.scales || {};
+    // One canary step is one point: keep a minute around it instead of uPlot's years.
+    if (!opts.scales.x) opts.scales.x = { time: true, range: (u, lo, hi) => (hi - lo < 60 ? [lo - 30, hi + 30] : [lo - (hi - lo) * 0.05, hi + (hi - lo) * 0.05]) };
     opts.height = opts.height || 260;
     opts.axes = (opts.axes || [{}, {}]).map((a) => Object.assign({}, axis, a));
     const chart = new uPlot(opts, data, host);
