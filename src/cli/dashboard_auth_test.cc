@@ -11,7 +11,8 @@ const std::string kRead(64, 'r');
 const std::string kOperator(64, 'o');
 
 DashboardAuth make_auth() {
-  return DashboardAuth({{kRead, DashboardRole::kRead, "read"}, {kOperator, DashboardRole::kOperator, "alice"}});
+  return DashboardAuth(
+      {{kRead, DashboardRole::kRead, "read"}, {kOperator, DashboardRole::kOperator, "alice"}});
 }
 
 TEST(DashboardAuth, BearerTokenGivesItsRoleAndName) {
