@@ -88,6 +88,12 @@ Result<json> api_environments(const config::Config& config, store::Store& store)
   return json{{"environments", envs}, {"open_issues", open_issue_count(config)}};
 }
 
+// The gate's decision and the deploy's figures, kept with the row (approvals with their signers).
+json row_detail(const store::Deployment& d) {
+  json detail = json::parse(d.detail.empty() ? "{}" : d.detail, nullptr, /*allow_exceptions=*/false);
+  return detail.is_discarded() ? json::object() : detail;
+}
+
 Result<json> api_deployments(store::Store& store, const ApiWindow& w) {
   store::DeploymentFilter f;
   f.environment = w.environment;
@@ -101,6 +107,7 @@ Result<json> api_deployments(store::Store& store, const ApiWindow& w) {
     auto steps = steps_json(store, d.id);
     if (!steps) return steps.error();
     j["steps"] = *steps;
+    j["detail"] = row_detail(d);
     out.push_back(std::move(j));
   }
   return json{{"deployments", out}};
@@ -122,7 +129,9 @@ Result<json> api_deployment(store::Store& store, int64_t id) {
                       {"status", s["status"]},
                       {"analysis", s["detail"]}});
   }
-  return json{{"deployment", deployment_json(*d)}, {"steps", *steps}, {"canary", canary}};
+  json dep = deployment_json(*d);
+  dep["detail"] = row_detail(*d);
+  return json{{"deployment", dep}, {"steps", *steps}, {"canary", canary}};
 }
 
 Result<json> api_rollbacks(store::Store& store, const ApiWindow& w) {

@@ -22,7 +22,7 @@ struct ApiWindow {
 
 // {"environments": [status entry + per service "probe", "alarms_firing", "last_deploy"], "open_issues"}
 Result<nlohmann::json> api_environments(const config::Config& config, store::Store& store);
-// {"deployments": [history entry + "steps"]}, newest first.
+// {"deployments": [history entry + "steps" + "detail" (the gate decision with approvals_used, signers)]}.
 Result<nlohmann::json> api_deployments(store::Store& store, const ApiWindow& w);
 // {"deployment": ..., "steps": [...], "canary": [{"weight", "started_at_ms", "finished_at_ms", "status",
 // "analysis"}]}: the canary steps with their analysis (verdict table and each side's figures).

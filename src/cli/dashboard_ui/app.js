@@ -112,13 +112,14 @@
         bar.append(el("span", { class: s.status, style: "left:" + ((a - start) / span * 100).toFixed(2) + "%;width:" + Math.max((b - a) / span * 100, 0.6).toFixed(2) + "%",
           title: s.name + ": " + s.status + ", " + dur(s.duration_ms) + (s.detail && s.detail.verdict ? ", canary " + s.detail.verdict : "") }));
       }
-      const approvals = dep.steps.filter((s) => s.detail && s.detail.approvals).map((s) => s.detail.approvals).flat();
+      const gate = (dep.detail && dep.detail.gate) || {};
+      const approvals = (gate.approvals_used || []).filter((a) => a.service === dep.service);
       t.append(el("tr", {},
         el("td", {}, el("a", { href: "#canary/" + dep.id, text: dep.id })),
         el("td", { text: when(start) }), el("td", { text: dep.environment + "/" + dep.service }), el("td", { text: dep.kind }),
         el("td", { text: dep.version }), el("td", { class: cls(dep.status), text: dep.status }),
         el("td", {}, bar, el("div", { class: "muted mono", text: dep.steps.map((s) => s.name + (s.status === "succeeded" ? "" : " (" + s.status + ")")).join(" → ") }),
-          approvals.length ? el("div", { class: "muted", text: "approved by " + approvals.map((a) => a.name || a.signer || JSON.stringify(a)).join(", ") }) : null),
+          approvals.length ? el("div", { class: "muted", text: "approved by " + approvals.map((a) => a.signer + " (" + a.role + ")").join(", ") + (dep.detail.approval_to_deployed_ms ? "; approval to deployed " + dur(dep.detail.approval_to_deployed_ms) : "") }) : null),
         el("td", { text: dur(dep.duration_ms) })));
     }
     view.append(el("p", { class: "muted", text: "actor per row in the audit log; click an id for its canary analysis" }), t);
