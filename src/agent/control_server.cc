@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -104,6 +105,8 @@ void ControlServer::serve(int fd) {
     req.method = std::string(msg.method_string());
     std::string target(msg.target());
     req.target = target.substr(0, target.find('?'));
+    if (auto q = target.find('?'); q != std::string::npos) req.query = target.substr(q + 1);
+    for (const auto& f : msg) req.headers[to_lower(std::string(f.name_string()))] = std::string(f.value());
     req.body = msg.body();
     req.authorization = std::string(msg[http::field::authorization]);
     ControlResponse resp;
@@ -113,9 +116,14 @@ void ControlServer::serve(int fd) {
       // A bad request never ends the agent.
       resp = json_error(500, std::string("internal error: ") + e.what());
     }
+    if (resp.stream) {
+      stream_response(sock, resp);
+      break;
+    }
     http::response<http::string_body> out{static_cast<http::status>(resp.status), msg.version()};
     out.set(http::field::content_type, resp.content_type);
     out.set(http::field::server, "villager-agent");
+    for (const auto& [name, value] : resp.headers) out.set(name, value);
     out.keep_alive(msg.keep_alive());
     out.body() = std::move(resp.body);
     out.prepare_payload();
@@ -124,6 +132,23 @@ void ControlServer::serve(int fd) {
   }
   sock.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   sock.close(ec);
+}
+
+void ControlServer::stream_response(asio::ip::tcp::socket& sock, const ControlResponse& resp) {
+  // Written by hand: Beast's serializer wants the whole body, a stream has none yet.
+  std::ostringstream text;
+  text << "HTTP/1.1 " << resp.status << " "
+       << std::string(http::obsolete_reason(static_cast<http::status>(resp.status))) << "\r\n"
+       << "Content-Type: " << resp.content_type << "\r\nCache-Control: no-store\r\nConnection: close\r\n";
+  for (const auto& [name, value] : resp.headers) text << name << ": " << value << "\r\n";
+  text << "\r\n";
+  boost::system::error_code ec;
+  asio::write(sock, asio::buffer(text.str()), ec);
+  while (!ec && !stopping_) {
+    std::optional<std::string> chunk = resp.stream();
+    if (!chunk) break;
+    if (!chunk->empty()) asio::write(sock, asio::buffer(*chunk), ec);
+  }
 }
 
 ControlResponse ControlServer::dispatch(ControlRequest& req) {

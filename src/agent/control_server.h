@@ -1,13 +1,16 @@
 #pragma once
-// ControlServer: the agent's HTTP control API on a loopback address. Low traffic, so each connection is
+// ControlServer: the agent's HTTP control API on a loopback address (and the dashboard's server, which
+// registers its own routes and does its own authentication). Low traffic, so each connection is
 // served synchronously on its own thread (a request may block for a health deadline); every read has a
 // deadline. Authentication is by bearer token per environment: no or unknown token -> 401; a valid token
 // of another environment -> 403. Routes are registered by the agent.
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,13 +24,20 @@ struct ControlRequest {
   std::string target;               // path without query
   std::vector<std::string> params;  // captured path segments
   std::string body;
-  std::string authorization;  // raw Authorization header
+  std::string authorization;                     // raw Authorization header
+  std::string query{};                           // after '?', raw ("" when none)
+  std::map<std::string, std::string> headers{};  // every header, names lower-cased
 };
 
 struct ControlResponse {
   int status = 200;
   std::string body = "{}";  // JSON
   std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers{};  // extra headers (Set-Cookie, ...)
+  // A streamed body (Server-Sent Events): called until it returns nullopt or the server stops; each
+  // call may block up to about a second and returns the bytes to send ("" = nothing yet). The
+  // connection closes when the stream ends.
+  std::function<std::optional<std::string>()> stream{};
 };
 
 class ControlServer {
@@ -49,6 +59,7 @@ class ControlServer {
 
  private:
   void serve(int fd);
+  void stream_response(boost::asio::ip::tcp::socket& sock, const ControlResponse& resp);
   ControlResponse dispatch(ControlRequest& req);
 
   struct Route {

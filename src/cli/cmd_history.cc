@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/project.h"
+#include "cli/views.h"
 #include "store/store.h"
 
 namespace villager::cli {
@@ -14,7 +15,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kHelp = R"(usage: villager history [ENV] [--limit N] [--json]
+constexpr std::string_view kHelp = R"(usage: villager history [ENV] [--limit N] [--json [--steps]]
 
 Lists deployments and rollbacks, newest first, with their outcome and timings.
 
@@ -22,11 +23,15 @@ options:
   --limit N          at most N entries (default 50)
   -c, --config FILE  the config file (default ./villager.toml)
   --json             print JSON: {"deployments": [{id, environment, service, kind, version, digest,
-                     from_digest, status, actor, started_at, finished_at, duration_ms}]}
+                     from_digest, status, actor, started_at, finished_at, duration_ms,
+                     started_at_ms, finished_at_ms}]}
+  --steps            with --json: each deployment's "steps" [{seq, name, kind, arg, status, started_at,
+                     finished_at, duration_ms, detail}]; a canary step's detail is its analysis
+                     (verdict, n per side, per metric statistic z, p, limit and rule)
 )";
 
 int run_history(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"limit", true}, {"json"}});
+  auto args = Args::parse(argv, {kConfigFlag, {"limit", true}, {"json"}, {"steps"}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   auto cfg = load_project(*args);
@@ -52,20 +57,15 @@ int run_history(const std::vector<std::string>& argv) {
   }
   if (args->has("json")) {
     json out = json::array();
-    for (const auto& d : rows)
-      out.push_back({{"id", d.id},
-                     {"environment", d.environment},
-                     {"service", d.service},
-                     {"kind", std::string(store::to_string(d.kind))},
-                     {"version", d.version},
-                     {"digest", d.digest},
-                     {"from_digest", d.from_digest},
-                     {"status", std::string(store::to_string(d.status))},
-                     {"actor", d.actor},
-                     {"started_at", format_rfc3339(from_unix_millis(d.started_at))},
-                     {"finished_at",
-                      d.finished_at ? json(format_rfc3339(from_unix_millis(*d.finished_at))) : json(nullptr)},
-                     {"duration_ms", d.finished_at ? json(*d.finished_at - d.started_at) : json(nullptr)}});
+    for (const auto& d : rows) {
+      json j = deployment_json(d);
+      if (args->has("steps")) {
+        auto steps = steps_json(**st, d.id);
+        if (!steps) return report_error(steps.error(), kExitFailed);
+        j["steps"] = *steps;
+      }
+      out.push_back(std::move(j));
+    }
     std::cout << redact(json{{"deployments", out}}.dump(2)) << "\n";
     return kExitOk;
   }

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
-#include "cli/release_channel.h"
+#include "cli/rollback_action.h"
 #include "pipeline/deploy.h"
 
 namespace villager::cli {
@@ -34,33 +34,8 @@ options:
 exit: 0 rolled back, 1 failed, 2 usage or config error.
 )";
 
-int run_rollback(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"to", true}, {"reason", true}, {"json"}});
-  if (!args) return report_error(args.error(), kExitUsage);
-  if (args->help()) return print_help(kHelp);
-  if (args->positionals().size() != 1)
-    return report_error("rollback needs exactly one ENV (see --help)", kExitUsage);
-  auto cfg = load_project(*args);
-  if (!cfg) return report_error(cfg.error(), kExitUsage);
-  const std::string env = args->positionals()[0];
-  auto target = make_environment_target(*cfg, env);
-  if (!target) return report_error(target.error(), exit_code_for(target.error()));
-  auto st = store::Store::open(cfg->state_dir());
-  if (!st) return report_error(st.error(), kExitFailed);
-  pipeline::RollbackRequest req;
-  req.environment = env;
-  req.services = args->get_all("service");
-  req.to_version = args->get("to");
-  req.actor = current_actor();
-  req.reason = args->get("reason", "manual");
-  auto hooks = make_deploy_hooks(*cfg, env, **st);
-  ReleaseChannel channel(*cfg, **st, req.actor);
-  channel.attach(hooks);
-  auto progress = stderr_progress("rollback " + env);
-  auto o = pipeline::rollback(*cfg, **st, **target, req, hooks, real_clock(), progress);
-  auto reviews = write_reviews(*cfg, **st, o.services, "manual rollback: " + req.reason, progress);
-  channel.status_update(env, "rollback " + env, o.message, o.services, reviews);
-  if (args->has("json")) {
+void print_outcome(const std::string& env, const pipeline::RollbackOutcome& o, bool json_output) {
+  if (json_output) {
     json services = json::array();
     for (const auto& s : o.services)
       services.push_back({{"service", s.service},
@@ -90,8 +65,28 @@ int run_rollback(const std::vector<std::string>& argv) {
       std::cout << o.message << " in " << o.duration_ms << " ms\n";
   }
   std::cout.flush();
-  channel.finish();  // after the result: pending sends get at most the channels' timeout
-  return o.exit_code;
+}
+
+int run_rollback(const std::vector<std::string>& argv) {
+  auto args = Args::parse(argv, {kConfigFlag, {"service", true}, {"to", true}, {"reason", true}, {"json"}});
+  if (!args) return report_error(args.error(), kExitUsage);
+  if (args->help()) return print_help(kHelp);
+  if (args->positionals().size() != 1)
+    return report_error("rollback needs exactly one ENV (see --help)", kExitUsage);
+  auto cfg = load_project(*args);
+  if (!cfg) return report_error(cfg.error(), kExitUsage);
+  const std::string env = args->positionals()[0];
+  pipeline::RollbackRequest req;
+  req.environment = env;
+  req.services = args->get_all("service");
+  req.to_version = args->get("to");
+  req.actor = current_actor();
+  req.reason = args->get("reason", "manual");
+  auto o =
+      manual_rollback(*cfg, req, stderr_progress("rollback " + env),
+                      [&](const pipeline::RollbackOutcome& o) { print_outcome(env, o, args->has("json")); });
+  if (!o) return report_error(o.error(), exit_code_for(o.error()));
+  return o->exit_code;
 }
 
 }  // namespace

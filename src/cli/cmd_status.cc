@@ -10,6 +10,7 @@
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "cli/release_channel.h"
+#include "cli/views.h"
 #include "pipeline/deploy.h"
 
 namespace villager::cli {
@@ -62,50 +63,9 @@ int run_status(const std::vector<std::string>& argv) {
     if (!t && t.error().code == Code::kInvalidArgument) return report_error(t.error(), kExitUsage);
     envs.push_back(cfg->environment(args->positionals()[0]));
   }
-  int64_t now = unix_millis(real_clock().now());
   json out = json::array();
   bool failed = false;
-  for (const auto* env : envs) {
-    json je = {{"name", env->name}, {"target", env->target}, {"services", json::array()}};
-    std::vector<targets::SlotInfo> slots;
-    auto target = targets::make_target(*cfg, env->name);
-    std::string problem;
-    if (!target) {
-      problem = target.error().message;
-    } else if (auto s = (*target)->slots(); !s) {
-      problem = s.error().message;
-    } else {
-      slots = *s;
-    }
-    if (!problem.empty()) {
-      je["error"] = problem;
-      failed = true;
-    }
-    for (const auto& service : cfg->services_of(*env)) {
-      json js = {{"service", service}, {"url", target ? (*target)->public_url(service) : ""}};
-      json weights = json::object();
-      for (const auto& s : slots) {
-        if (s.service != service) continue;
-        if (s.weight > 0) weights[s.version.empty() ? s.digest : s.version] = s.weight;
-        json slot = {{"version", s.version},
-                     {"digest", s.digest},
-                     {"port", s.port},
-                     {"pid", s.pid},
-                     {"healthy", s.healthy},
-                     {"restarts", s.restarts},
-                     {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
-        if (s.role == "serving")
-          js["serving"] = slot;
-        else if (s.role == "warm")
-          js["warm"] = slot;
-        else
-          js["starting"] = slot;
-      }
-      js["weights"] = weights;
-      je["services"].push_back(js);
-    }
-    out.push_back(je);
-  }
+  for (const auto* env : envs) out.push_back(environment_status_json(*cfg, *env, failed));
   if (args->has("json")) {
     std::cout << redact(json{{"environments", out}}.dump(2)) << "\n";
     return failed ? kExitFailed : kExitOk;

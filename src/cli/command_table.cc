@@ -29,6 +29,7 @@ const std::vector<Command>& command_table() {
       kReportCommand,
       kIssuesCommand,
       kAuditCommand,
+      kDashboardCommand,
   };
   // clang-format on
   return table;

@@ -14,6 +14,7 @@ extern const Command kStatusCommand;
 extern const Command kHistoryCommand;
 extern const Command kAgentCommand;
 extern const Command kAuditCommand;
+extern const Command kDashboardCommand;
 extern const Command kScanCommand;
 extern const Command kSecretsCommand;
 extern const Command kLoadCommand;

@@ -37,6 +37,32 @@ Result<monitor::WindowStats> fetch_window(targets::ControlClient& client, const 
 }
 
 // The judge's rules from the environment's config (docs/monitor.md, "Canary analysis").
+// Each side's rate, errors and latency quantiles beside the verdict: what the dashboard plots.
+json side_json(const monitor::WindowStats& w, std::chrono::milliseconds window) {
+  auto span = w.covered.count() > 0 ? w.covered : window;
+  json quantiles = json::array();
+  for (double q : {0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999})
+    quantiles.push_back({q, w.latency_quantile(q)});
+  return {{"requests", w.counts.requests},
+          {"errors_5xx", w.errors_5xx()},
+          {"error_rate", w.error_rate()},
+          {"window_ms", span.count()},
+          {"rate_per_s", span.count() > 0 ? double(w.counts.requests) * 1000.0 / double(span.count()) : 0.0},
+          {"p50", w.latency_quantile(0.5)},
+          {"p90", w.latency_quantile(0.9)},
+          {"p99", w.latency_quantile(0.99)},
+          {"quantiles", quantiles}};
+}
+
+std::string with_sides(const std::string& verdict_json, const monitor::WindowStats& base,
+                       const monitor::WindowStats& cand, std::chrono::milliseconds base_window,
+                       std::chrono::milliseconds cand_window) {
+  json j = json::parse(verdict_json, nullptr, false);
+  if (j.is_discarded()) return verdict_json;
+  j["sides"] = {{"baseline", side_json(base, base_window)}, {"candidate", side_json(cand, cand_window)}};
+  return j.dump();
+}
+
 monitor::CanaryPolicy canary_policy(const config::EnvironmentConfig& env) {
   monitor::CanaryPolicy p;
   p.min_samples = env.canary_min_samples;
@@ -88,7 +114,7 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
         bool at_deadline = clock.steady_now() >= deadline;
         if (r.verdict != monitor::Verdict::kInconclusive || at_deadline)
           say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
-        detail = r.to_json();
+        detail = with_sides(r.to_json(), base, *cand, env->step_interval, window);
         if (r.verdict == monitor::Verdict::kPass) return Ok();
         if (r.verdict == monitor::Verdict::kFail)
           return FailedPrecondition("canary analysis failed: " + r.summary());

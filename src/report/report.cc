@@ -167,7 +167,13 @@ struct Tally {
   std::map<std::string, int> caught;  // deploys stopped before users, by the step that stopped them
   int changes = 0, failed_changes = 0, rework = 0, lead_unknown = 0;
   std::vector<double> rollback_ms, recovery_ms, lead_ms, waits;  // waits: approval to deployed
+  std::vector<RollbackTiming> rollbacks;                         // what rollback_ms holds, row by row
 };
+
+void add_rollback(Tally& t, const Deployment& d, const char* kind, int64_t detected, int64_t restored) {
+  t.rollback_ms.push_back(double(restored - detected));
+  t.rollbacks.push_back({d.id, d.environment, d.service, kind, detected, restored, restored - detected});
+}
 
 Result<Tally> tally_deployments(store::Store& store, const ReportOptions& options) {
   store::DeploymentFilter filter;
@@ -224,14 +230,14 @@ Result<Tally> tally_deployments(store::Store& store, const ReportOptions& option
 
     if (d.kind == DeploymentKind::kRollback) {
       // A manual rollback: detected when someone ran it, restored when it finished.
-      if (d.status == DeploymentStatus::kSucceeded) t.rollback_ms.push_back(double(finished - d.started_at));
+      if (d.status == DeploymentStatus::kSucceeded) add_rollback(t, d, "manual", d.started_at, finished);
       continue;
     }
     ++t.deploys;
     if (d.status == DeploymentStatus::kSucceeded) ++t.succeeded;
     if (d.status == DeploymentStatus::kFailed) ++t.caught[first_failed_step];
     if (d.status == DeploymentStatus::kRolledBack)  // automatic: detected by the failing step
-      t.rollback_ms.push_back(double(finished - first_failure.value_or(d.started_at)));
+      add_rollback(t, d, "automatic", first_failure.value_or(d.started_at), finished);
     if (!reached_traffic(d)) continue;
     ++t.changes;
     if (failed_change(d)) {
@@ -391,6 +397,12 @@ Result<Report> compute_report(store::Store& store, const config::Config* config,
   add_targets(report, store, config, options, *t);
   add_dora(report, options, *t);
   return report;
+}
+
+Result<std::vector<RollbackTiming>> rollback_timings(store::Store& store, const ReportOptions& options) {
+  auto t = tally_deployments(store, options);
+  if (!t) return t.error();
+  return t->rollbacks;
 }
 
 std::string format_report(const Report& r) {

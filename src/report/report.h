@@ -47,6 +47,20 @@ struct Report {
 Result<Report> compute_report(store::Store& store, const config::Config* config,
                               const ReportOptions& options);
 
+// One rollback as mean_time_to_rollback counts it: a manual rollback from its command to restored, an
+// automatic one (a deploy rolled back) from its failing step to restored.
+struct RollbackTiming {
+  int64_t deployment_id = 0;
+  std::string environment{};
+  std::string service{};
+  std::string kind{};       // "manual" | "automatic"
+  int64_t detected_at = 0;  // unix ms
+  int64_t restored_at = 0;  // unix ms
+  int64_t duration_ms = 0;  // restored_at - detected_at
+};
+// Every rollback of the window, oldest first: the rows behind mean_time_to_rollback.
+Result<std::vector<RollbackTiming>> rollback_timings(store::Store& store, const ReportOptions& options);
+
 // Human table: targets with measured value, target and met, then DORA, then notes.
 std::string format_report(const Report& report);
 // {"environment", "since", "until", "targets": [...], "dora": [...]} (figures as in Figure).

@@ -181,6 +181,21 @@ TEST_F(ReportFigures, TargetsMatchHandComputedValues) {
   EXPECT_DOUBLE_EQ(*figure(r.targets, "monitoring_coverage").value, 50.0);
 }
 
+TEST_F(ReportFigures, RollbackTimingsAreTheRowsBehindTheMean) {
+  auto rows = rollback_timings(*s_, {"production", t0_ + 6 * kHour - 30 * kDay, t0_ + 6 * kHour});
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  int64_t sum = 0;
+  for (const auto& r : *rows) {
+    EXPECT_EQ(r.duration_ms, r.restored_at - r.detected_at);
+    sum += r.duration_ms;
+  }
+  EXPECT_EQ((*rows)[0].kind, "automatic");  // B, then R: oldest first
+  EXPECT_EQ((*rows)[0].duration_ms, 2000);
+  EXPECT_EQ((*rows)[1].kind, "manual");
+  EXPECT_DOUBLE_EQ(*figure(compute("production").targets, "mean_time_to_rollback").value, sum / 2.0);
+}
+
 TEST_F(ReportFigures, DoraMatchesHandComputedValues) {
   Report r = compute("production");
   // 3 successful deploys in 30 days.

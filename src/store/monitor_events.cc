@@ -70,6 +70,33 @@ Status insert_probe_sample(Store& store, const ProbeSampleRow& r) {
   return Ok();
 }
 
+Result<std::optional<ProbeSampleRow>> last_probe_sample(Store& store, const std::string& environment,
+                                                        const std::string& service) {
+  std::string ctx = "reading the last probe of " + environment + "/" + service;
+  Result<Statement> st = store.db().prepare(
+      "SELECT ts, kind, release, ok, status, latency_us, detail, state, during_deploy FROM probe_samples "
+      "WHERE environment = ? AND service = ? AND kind IN ('public', 'url') ORDER BY ts DESC, id DESC LIMIT "
+      "1");
+  if (!st) return st.error().context(ctx);
+  st->bind(1, environment).bind(2, service);
+  Result<bool> row = st->step();
+  if (!row) return row.error().context(ctx);
+  if (!*row) return std::optional<ProbeSampleRow>();
+  ProbeSampleRow r;
+  r.ts = st->column_int(0);
+  r.environment = environment;
+  r.service = service;
+  r.kind = st->column_text(1);
+  r.release = st->column_text(2);
+  r.ok = st->column_int(3) != 0;
+  r.status = static_cast<int>(st->column_int(4));
+  r.latency_us = st->column_int(5);
+  r.detail = st->column_text(6);
+  r.state = st->column_text(7);
+  r.during_deploy = st->column_int(8) != 0;
+  return std::optional<ProbeSampleRow>(r);
+}
+
 void Availability::add(const Availability& o) {
   samples += o.samples;
   ok += o.ok;

@@ -61,6 +61,11 @@ struct Availability {
   double ratio() const { return samples ? static_cast<double>(ok) / static_cast<double>(samples) : 1.0; }
   void add(const Availability& o);  // sums counts, widens the time span
 };
+// The newest probe sample of what users reach (public and url probes) of environment + service;
+// nullopt when there is none. Its state says `pending` before the first healthy cutover.
+Result<std::optional<ProbeSampleRow>> last_probe_sample(Store& store, const std::string& environment,
+                                                        const std::string& service);
+
 // Probe samples of one environment + service with since_ms <= ts < until_ms. kind "" = what users
 // reach (public and url probes); "slot" probes are one release's own port.
 Result<Availability> probe_availability(Store& store, const std::string& environment,

@@ -51,6 +51,26 @@ TEST(ProbeSamples, AvailabilityCountsWindowAndKind) {
   EXPECT_EQ(probe_availability(*s, "prod", "user", "public", 0, t0)->samples, 1);
 }
 
+TEST(ProbeSamples, LastSampleIsTheNewestPublicOne) {
+  TestStore s;
+  int64_t t0 = s->now_ms();
+  auto none = last_probe_sample(*s, "prod", "user");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  ProbeSampleRow first{t0 - 1000, "prod", "user", "public", "v1", false, 0, 0, ""};
+  first.state = "pending";
+  ProbeSampleRow slot{t0 + 1000, "prod", "user", "slot", "v2", false, 503, 0, ""};
+  slot.state = "down";
+  ProbeSampleRow up{t0, "prod", "user", "public", "v1", true, 200, 900, ""};
+  up.state = "up";
+  for (const auto& r : {first, slot, up}) ASSERT_TRUE(insert_probe_sample(*s, r).ok());
+  auto last = last_probe_sample(*s, "prod", "user");
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->state, "up");  // the slot probe is newer, but users do not reach it
+  EXPECT_EQ((*last)->ts, t0);
+  EXPECT_EQ((*last)->latency_us, 900);
+}
+
 TEST(ProbeSamples, PendingIsLeftOutAndStatesAreCounted) {
   TestStore s;
   int64_t t0 = s->now_ms();

@@ -1,0 +1,60 @@
+#pragma once
+// DashboardServer: `villager dashboard`'s HTTP server. Serves the embedded UI (no token needed: it holds
+// no data), the JSON API under /api/v1 (a token or a session), the event stream /api/v1/events, and the
+// operator actions (POST, CSRF-checked, through the CLI's own code path, audited with who). Runs on the
+// agent's ControlServer: one thread per connection, a deadline on every read. docs/dashboard.md.
+
+#include <memory>
+#include <string>
+
+#include "agent/control_server.h"
+#include "cli/dashboard_auth.h"
+#include "config/config.h"
+
+namespace villager::cli {
+
+class DashboardServer {
+ public:
+  // How often the event stream looks at the store for something new, and sends a keep-alive.
+  static constexpr std::chrono::milliseconds kEventPoll{1000};
+  static constexpr int kKeepAliveEvery = 15;  // polls
+
+  DashboardServer(config::Config config, DashboardAuth auth);
+  Status start(const std::string& host, uint16_t port);
+  uint16_t port() const { return server_.port(); }
+  void stop() { server_.stop(); }
+
+ private:
+  using Request = agent::ControlRequest;
+  using Response = agent::ControlResponse;
+  // The principal of the request, or the 401 to send.
+  std::optional<Principal> principal(const Request& req, Response& denied);
+  void add_read_route(const std::string& path, Response (DashboardServer::*handler)(const Request&));
+
+  Response on_asset(const Request& req);
+  Response on_session_open(const Request& req);
+  Response on_session_get(const Request& req);
+  Response on_session_close(const Request& req);
+  Response on_environments(const Request& req);
+  Response on_deployments(const Request& req);
+  Response on_deployment(const Request& req);
+  Response on_rollbacks(const Request& req);
+  Response on_uptime(const Request& req);
+  Response on_report(const Request& req);
+  Response on_review(const Request& req);
+  Response on_audit(const Request& req);
+  Response on_events(const Request& req);
+  Response on_rollback_action(const Request& req);
+
+  config::Config config_;
+  DashboardAuth auth_;
+  agent::ControlServer server_;
+  std::mutex action_mu_;  // one action at a time: two rollbacks of one environment must not interleave
+};
+
+// Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).
+bool is_loopback_host(const std::string& host);
+// The value of `key` in a query string "a=1&b=two%20words" (percent- and '+'-decoded); "" when absent.
+std::string query_param(const std::string& query, const std::string& key);
+
+}  // namespace villager::cli

@@ -1,0 +1,102 @@
+#include "cli/views.h"
+
+#include "base/clock.h"
+#include "cli/pipeline_hooks.h"
+#include "store/step_kinds.h"
+
+namespace villager::cli {
+
+using json = nlohmann::json;
+
+namespace {
+
+json slot_json(const targets::SlotInfo& s, int64_t now) {
+  return {{"version", s.version},
+          {"digest", s.digest},
+          {"port", s.port},
+          {"pid", s.pid},
+          {"healthy", s.healthy},
+          {"restarts", s.restarts},
+          {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
+}
+
+json time_or_null(std::optional<int64_t> ms) {
+  return ms ? json(format_rfc3339(from_unix_millis(*ms))) : json(nullptr);
+}
+
+}  // namespace
+
+json environment_status_json(const config::Config& config, const config::EnvironmentConfig& env,
+                             bool& failed) {
+  int64_t now = unix_millis(real_clock().now());
+  json je = {{"name", env.name}, {"target", env.target}, {"services", json::array()}};
+  std::vector<targets::SlotInfo> slots;
+  auto target = targets::make_target(config, env.name);
+  std::string problem;
+  if (!target) {
+    problem = target.error().message;
+  } else if (auto s = (*target)->slots(); !s) {
+    problem = s.error().message;
+  } else {
+    slots = *s;
+  }
+  if (!problem.empty()) {
+    je["error"] = problem;
+    failed = true;
+  }
+  for (const auto& service : config.services_of(env)) {
+    json js = {{"service", service}, {"url", target ? (*target)->public_url(service) : ""}};
+    json weights = json::object();
+    for (const auto& s : slots) {
+      if (s.service != service) continue;
+      if (s.weight > 0) weights[s.version.empty() ? s.digest : s.version] = s.weight;
+      const char* role = s.role == "serving" ? "serving" : s.role == "warm" ? "warm" : "starting";
+      js[role] = slot_json(s, now);
+    }
+    js["weights"] = weights;
+    je["services"].push_back(js);
+  }
+  return je;
+}
+
+json deployment_json(const store::Deployment& d) {
+  return {{"id", d.id},
+          {"environment", d.environment},
+          {"service", d.service},
+          {"kind", std::string(store::to_string(d.kind))},
+          {"version", d.version},
+          {"digest", d.digest},
+          {"from_digest", d.from_digest},
+          {"status", std::string(store::to_string(d.status))},
+          {"actor", d.actor},
+          {"started_at", format_rfc3339(from_unix_millis(d.started_at))},
+          {"finished_at", time_or_null(d.finished_at)},
+          {"started_at_ms", d.started_at},
+          {"finished_at_ms", d.finished_at ? json(*d.finished_at) : json(nullptr)},
+          {"duration_ms", d.finished_at ? json(*d.finished_at - d.started_at) : json(nullptr)}};
+}
+
+Result<json> steps_json(store::Store& store, int64_t deployment_id) {
+  auto steps = store::list_steps(store, deployment_id);
+  if (!steps) return steps.error();
+  json out = json::array();
+  for (const auto& s : *steps) {
+    store::ParsedStep p = store::parse_step(s.name);
+    json detail = json::parse(s.detail.empty() ? "{}" : s.detail, nullptr, /*allow_exceptions=*/false);
+    if (detail.is_discarded()) detail = s.detail;  // not JSON (an older row): kept as text
+    out.push_back({{"seq", s.seq},
+                   {"name", s.name},
+                   {"kind", std::string(store::step_kind_name(p.kind))},
+                   {"arg", p.arg},
+                   {"status", std::string(store::to_string(s.status))},
+                   {"started_at", format_rfc3339(from_unix_millis(s.started_at))},
+                   {"finished_at", time_or_null(s.finished_at)},
+                   {"started_at_ms", s.started_at},
+                   {"finished_at_ms", s.finished_at ? json(*s.finished_at) : json(nullptr)},
+                   {"duration_ms", s.finished_at ? json(*s.finished_at - s.started_at) : json(nullptr)},
+                   {"detail", detail}});
+  }
+  return out;
+}
+
+}  // namespace villager::cli
