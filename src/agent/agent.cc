@@ -113,6 +113,8 @@ Status Agent::start_listeners() {
       opts.limits.max_body_bytes = config_.agent.max_body_bytes;
       opts.limits.idle_timeout = config_.agent.idle_timeout;
       opts.limits.upstream_timeout = config_.agent.upstream_timeout;
+      opts.client_forwarded = config_.agent.forwarded == "append" ? proxy::ClientForwarded::kAppend
+                                                                  : proxy::ClientForwarded::kDrop;
       l->recorder = metrics_.recorder(env.name, service);
       opts.observer = [rec = l->recorder.get()](const proxy::RequestRecord& r) {
         rec->record(r.release_id, r.status, r.latency_us, r.bytes_in, r.bytes_out);

@@ -89,8 +89,8 @@ const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
 const std::vector<std::string> kAlertKeys = {"type", "url", "command", "path"};
 const std::vector<std::string> kAlertTypes = {"webhook", "alertmanager", "command", "file"};
 const std::vector<std::string> kSignerKeys = {"role", "name", "public_key"};
-const std::vector<std::string> kAgentKeys = {"control", "max_header_bytes", "max_body_bytes", "idle_timeout",
-                                             "upstream_timeout"};
+const std::vector<std::string> kAgentKeys = {"control",      "max_header_bytes", "max_body_bytes",
+                                             "idle_timeout", "upstream_timeout", "forwarded"};
 
 bool valid_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -532,6 +532,11 @@ void parse_agent(TomlReader& r, const toml::table& root, Config& c) {
   r.get(*t, "max_body_bytes", c.agent.max_body_bytes, 0, size_t{1} << 32);
   r.get_duration(*t, "idle_timeout", c.agent.idle_timeout);
   r.get_duration(*t, "upstream_timeout", c.agent.upstream_timeout);
+  r.get(*t, "forwarded", c.agent.forwarded);
+  if (c.agent.forwarded != "drop" && c.agent.forwarded != "append") {
+    if (const toml::node* f = t->get("forwarded"))
+      r.error_at(*f, "[agent] forwarded must be \"drop\" or \"append\", not \"" + c.agent.forwarded + "\"");
+  }
 }
 
 }  // namespace

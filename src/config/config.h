@@ -254,6 +254,9 @@ struct AgentConfig {
   size_t max_body_bytes = 64 * 1024 * 1024;
   Millis idle_timeout{60000};
   Millis upstream_timeout{30000};
+  // X-Forwarded-* headers a client sent: "drop" (default: anyone can write them) or "append" (the
+  // agent sits behind a trusted proxy whose headers it extends).
+  std::string forwarded = "drop";
 };
 
 struct Config {

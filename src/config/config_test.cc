@@ -112,6 +112,16 @@ TEST(Config, RejectsTwoServicesOnOneAddress) {
   EXPECT_NE(lines[0].find("already used by explorer.admin"), std::string::npos) << lines[0];
 }
 
+TEST(Config, AgentForwardedIsDropOrAppend) {
+  auto ok = parse_config(std::string(kValid) + "\n[agent]\nforwarded = \"append\"\n", "v.toml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  EXPECT_EQ(ok->agent.forwarded, "append");
+  auto lines =
+      error_lines(parse_config(std::string(kValid) + "\n[agent]\nforwarded = \"trust\"\n", "v.toml"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("forwarded must be \"drop\" or \"append\""), std::string::npos) << lines[0];
+}
+
 TEST(Config, RejectsBadAddressesAndTypes) {
   std::string text = replace_all(kValid, "127.0.0.1:8080", "127.0.0.1:99999");
   text = replace_all(text, "health_path", "x");  // absent here, so no effect

@@ -9,6 +9,44 @@ namespace villager::proxy {
 
 namespace http = boost::beast::http;
 
+namespace {
+
+bool has_control_character(std::string_view value) {
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string framing_problem(const http::request_header<>& req) {
+  const size_t lengths = req.count(http::field::content_length);
+  const size_t codings = req.count(http::field::transfer_encoding);
+  if (lengths > 1) return "repeated Content-Length";
+  if (lengths == 1 && req[http::field::content_length].find(',') != std::string_view::npos)
+    return "Content-Length with several values";
+  if (codings > 0 && lengths > 0) return "both Transfer-Encoding and Content-Length";
+  if (codings > 1) return "repeated Transfer-Encoding";
+  if (codings == 1) {
+    if (req.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+    // Only `chunked` alone: any other coding (or one before chunked) would reach the release without
+    // its Transfer-Encoding, which is hop-by-hop and stripped.
+    const auto coding = req[http::field::transfer_encoding];
+    if (!boost::beast::iequals(trim(std::string_view(coding.data(), coding.size())), "chunked"))
+      return "Transfer-Encoding other than chunked";
+  }
+  const size_t hosts = req.count(http::field::host);
+  if (hosts > 1) return "repeated Host";
+  if (hosts == 0 && req.version() >= 11) return "missing Host";
+  for (const auto& f : req) {
+    if (has_control_character(std::string_view(f.value().data(), f.value().size())))
+      return "control character in a field value";
+  }
+  return {};
+}
+
 void strip_hop_by_hop(http::fields& fields) {
   // Headers named in Connection are hop-by-hop too ("Connection: close, X-Foo"); read before the pass
   // below erases Connection itself.
@@ -40,17 +78,25 @@ void strip_hop_by_hop(http::fields& fields) {
   for (const auto& name : named) fields.erase(name);
 }
 
-void add_forwarded(Request& req, std::string_view peer, std::string_view proto) {
-  auto it = req.find("X-Forwarded-For");
-  if (it == req.end()) {
-    req.set("X-Forwarded-For", peer);
-  } else {
-    std::string value(it->value());
-    value += ", ";
-    value += peer;
-    req.set("X-Forwarded-For", value);
+void add_forwarded(http::request_header<>& req, std::string_view peer, std::string_view proto,
+                   ClientForwarded mode) {
+  if (mode == ClientForwarded::kDrop) {
+    req.erase("X-Forwarded-For");
+    req.erase("X-Forwarded-Proto");
+    req.erase("X-Forwarded-Host");
+    req.erase(http::field::forwarded);
   }
-  req.set("X-Forwarded-Proto", proto);
+  // Repeated copies are joined into one list (RFC 9110 5.3), then the peer goes last.
+  std::string forwarded_for;
+  for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+    forwarded_for += it->value();
+    forwarded_for += ", ";
+  }
+  forwarded_for += peer;
+  req.set("X-Forwarded-For", forwarded_for);
+  if (req.find("X-Forwarded-Proto") == req.end()) req.set("X-Forwarded-Proto", proto);
+  if (req.find("X-Forwarded-Host") == req.end() && req.count(http::field::host) == 1)
+    req.set("X-Forwarded-Host", req[http::field::host]);
 }
 
 bool is_idempotent(http::verb method) {
@@ -98,7 +144,7 @@ void append_fields(const http::fields& fields, std::string& out) {
 
 }  // namespace
 
-void serialize_head(const Request& req, std::string& out) {
+void serialize_head(const http::request_header<>& req, std::string& out) {
   out.clear();
   out += req.method_string();
   out += ' ';
@@ -109,7 +155,7 @@ void serialize_head(const Request& req, std::string& out) {
   append_fields(req, out);
 }
 
-void serialize_head(const Response& res, std::string& out) {
+void serialize_head(const http::response_header<>& res, std::string& out) {
   out.clear();
   append_version(res.version(), out);
   out += ' ';

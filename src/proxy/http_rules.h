@@ -1,22 +1,34 @@
 #pragma once
-// The HTTP rules a proxy applies to every message: hop-by-hop headers, forwarding headers, idempotency,
-// and the JSON error answers.
+// The HTTP rules a proxy applies to every message: strict request framing (RFC 9112), hop-by-hop headers,
+// forwarding headers, idempotency, and the JSON error answers.
 
 #include <boost/beast/http.hpp>
 #include <string>
 #include <string_view>
+
+#include "proxy/proxy.h"
 
 namespace villager::proxy {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
+// The framing rules of RFC 9112 that Beast's parser leaves to us, checked on a parsed request header
+// before anything is forwarded: at most one Content-Length holding one value; Transfer-Encoding only as
+// one `chunked` (a request whose body length the proxy and the release could read differently is
+// refused, never forwarded), never with Content-Length, never on HTTP/1.0; exactly one Host on HTTP/1.1;
+// no control character in a field value. Empty when the header may be forwarded, otherwise what is wrong
+// (names the rule, never request content).
+std::string framing_problem(const boost::beast::http::request_header<>& req);
+
 // Removes the hop-by-hop headers of RFC 9110 7.6.1 (Connection and every header it names, Keep-Alive,
 // Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade, Proxy-Authenticate/-Authorization).
 void strip_hop_by_hop(boost::beast::http::fields& fields);
 
-// Appends `peer` to X-Forwarded-For (keeping what an earlier proxy wrote) and sets X-Forwarded-Proto.
-void add_forwarded(Request& req, std::string_view peer, std::string_view proto);
+// Sets X-Forwarded-For (the peer), X-Forwarded-Proto (`proto`) and X-Forwarded-Host (the Host header),
+// treating the client's own copies as `mode` says.
+void add_forwarded(boost::beast::http::request_header<>& req, std::string_view peer, std::string_view proto,
+                   ClientForwarded mode);
 
 // GET, HEAD, OPTIONS, TRACE, PUT, DELETE: safe to send twice (RFC 9110 9.2.2).
 bool is_idempotent(boost::beast::http::verb method);
@@ -30,7 +42,7 @@ Response error_response(boost::beast::http::status status, std::string_view mess
 // second buffer. Written by hand rather than by Beast's serializer so that a small message leaves in one
 // contiguous send(): the serializer hands the kernel one iovec per field, and copying many small iovecs
 // cost more kernel time than the whole user-space serialization (docs/proxy.md).
-void serialize_head(const Request& req, std::string& out);
-void serialize_head(const Response& res, std::string& out);
+void serialize_head(const boost::beast::http::request_header<>& req, std::string& out);
+void serialize_head(const boost::beast::http::response_header<>& res, std::string& out);
 
 }  // namespace villager::proxy

@@ -118,7 +118,7 @@ Status Proxy::start() {
     return InvalidArgument("proxy listen address '" + m.options.listen + "': host must be an IP address");
 
   for (int i = 0; i < m.options.threads; ++i)
-    m.workers.push_back(std::make_unique<Worker>(m.options.limits, m.options.observer, m.routes));
+    m.workers.push_back(std::make_unique<Worker>(m.options, m.routes));
   m.acceptor = std::make_unique<tcp::acceptor>(m.workers[0]->ioc());
   m.backoff = std::make_unique<asio::steady_timer>(m.workers[0]->ioc());
   tcp::endpoint endpoint(address, hp->second);

@@ -57,11 +57,18 @@ struct RequestRecord {
 // cheap (record into a histogram). An empty observer costs nothing: no clock is read for it.
 using RequestObserver = std::function<void(const RequestRecord&)>;
 
+// What the proxy does with the X-Forwarded-For/-Proto/-Host (and Forwarded) headers a client sent.
+enum class ClientForwarded {
+  kDrop,    // the default: any client can write them, so they are removed and the proxy's own are set
+  kAppend,  // behind a trusted proxy: the peer is appended to its X-Forwarded-For, its Proto/Host kept
+};
+
 struct ProxyOptions {
   std::string listen;  // "127.0.0.1:8080"; port 0 picks a free port (see Proxy::port())
   int threads = 1;     // io_context threads, each with its own sessions and upstream pool
-  ProxyLimits limits;
-  RequestObserver observer;
+  ProxyLimits limits{};
+  RequestObserver observer{};
+  ClientForwarded client_forwarded = ClientForwarded::kDrop;
 };
 
 class Proxy {

@@ -45,15 +45,19 @@ TEST(Proxy, ForwardsWithForwardedHeadersAndStripsHopByHop) {
   Routes routes(RouteTable{{to(a)}, ""});
   RunningProxy p(routes);
   RawClient c(p.port());
-  ASSERT_TRUE(
-      c.send("GET", "/x", "X-Forwarded-For: 203.0.113.9\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"));
+  ASSERT_TRUE(c.send("GET", "/x",
+                     "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\n"
+                     "Forwarded: for=1.2.3.4\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n"));
   auto r = c.read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->result_int(), 200u);
   EXPECT_EQ(r->body(), "v1");
-  EXPECT_EQ((*r)["x-seen-xff"], "203.0.113.9, 127.0.0.1");
+  // By default a client's own forwarding headers are dropped: anyone can write them.
+  EXPECT_EQ((*r)["x-seen-xff"], "127.0.0.1");
   EXPECT_EQ((*r)["x-seen-proto"], "http");
   auto seen = a.last_headers();
+  EXPECT_EQ(seen["x-forwarded-host"], "test");
+  EXPECT_EQ(seen.count("forwarded"), 0u);
   EXPECT_EQ(seen.count("x-hop"), 0u);
   EXPECT_EQ(seen.count("connection"), 0u);
   // Keep-alive on both sides: a second request on the same client connection reuses the upstream one.
@@ -61,6 +65,96 @@ TEST(Proxy, ForwardsWithForwardedHeadersAndStripsHopByHop) {
   ASSERT_TRUE(r2);
   EXPECT_EQ(r2->body(), "v1");
   EXPECT_EQ(a.accepted(), 1);
+}
+
+TEST(Proxy, ClientForwardedHeadersAreAppendedToWhenConfigured) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  Proxy proxy(ProxyOptions{"127.0.0.1:0", 1, {}, {}, ClientForwarded::kAppend}, routes);
+  ASSERT_TRUE(proxy.start().ok());
+  RawClient c(proxy.port());
+  auto r = c.get("/x",
+                 "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ((*r)["x-seen-xff"], "203.0.113.9, 10.0.0.1, 127.0.0.1");
+  EXPECT_EQ((*r)["x-seen-proto"], "https");
+  EXPECT_EQ(a.last_headers()["x-forwarded-host"], "test");
+}
+
+// Each class of ambiguous or malformed framing (RFC 9112) is answered 400 and the connection closed,
+// and the release never sees a byte of it: not one connection reaches the upstream.
+TEST(Proxy, MalformedFramingIs400AndNeverReachesTheRelease) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  RunningProxy p(routes);
+  const std::string post = "POST /u HTTP/1.1\r\nHost: t\r\n";
+  const std::string chunked = post + "Transfer-Encoding: chunked\r\n\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"conflicting Content-Length", post + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"},
+      {"repeated Content-Length", post + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello"},
+      {"Content-Length list", post + "Content-Length: 5, 5\r\n\r\nhello"},
+      {"negative Content-Length", post + "Content-Length: -5\r\n\r\nhello"},
+      {"signed Content-Length", post + "Content-Length: +5\r\n\r\nhello"},
+      {"hex Content-Length", post + "Content-Length: 0x5\r\n\r\nhello"},
+      {"huge Content-Length", post + "Content-Length: 99999999999999999999999\r\n\r\nhello"},
+      {"TE and CL", post + "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"CL and TE", post + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"TE not chunked", post + "Transfer-Encoding: gzip\r\n\r\nabc"},
+      {"TE chunked not final", post + "Transfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"TE coding before chunked", post + "Transfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"TE chunked twice", post + "Transfer-Encoding: chunked, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"repeated TE", post + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"TE look-alike", post + "Transfer-Encoding: xchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"TE on HTTP/1.0", "POST /u HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+      {"chunk size not hex", chunked + "zz\r\nabc\r\n0\r\n\r\n"},
+      {"chunk size negative", chunked + "-3\r\nabc\r\n0\r\n\r\n"},
+      {"chunk size 0x", chunked + "0x3\r\nabc\r\n0\r\n\r\n"},
+      {"chunk size overflow", chunked + "1ffffffffffffffff\r\nabc\r\n0\r\n\r\n"},
+      {"chunk size empty", chunked + "\r\nabc\r\n0\r\n\r\n"},
+      {"chunk longer than its size", chunked + "3\r\nabcdef\r\n0\r\n\r\n"},
+      {"chunk size with space", chunked + "3 3\r\nabc\r\n0\r\n\r\n"},
+      {"space before colon", "GET / HTTP/1.1\r\nHost : t\r\n\r\n"},
+      {"tab before colon", "GET / HTTP/1.1\r\nHost: t\r\nX-A\t: 1\r\n\r\n"},
+      {"space before colon in CL", post + "Content-Length : 5\r\n\r\nhello"},
+      {"missing Host", "GET / HTTP/1.1\r\nX-A: 1\r\n\r\n"},
+      {"repeated Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
+      {"NUL in a value", std::string("GET / HTTP/1.1\r\nHost: t\r\nX-A: a") + '\0' + "b\r\n\r\n"},
+      {"SOH in a value", "GET / HTTP/1.1\r\nHost: t\r\nX-A: a\x01b\r\n\r\n"},
+      {"DEL in a value", "GET / HTTP/1.1\r\nHost: t\r\nX-A: a\x7f\r\n\r\n"},
+      {"bare CR in a value", "GET / HTTP/1.1\r\nHost: t\r\nX-A: a\rb\r\n\r\n"},
+      {"bare LF line ends", "GET / HTTP/1.1\nHost: t\n\n"},
+      {"obsolete line folding", "GET / HTTP/1.1\r\nHost: t\r\nX-A: a\r\n b\r\n\r\n"},
+      {"space in the target", "GET /a b HTTP/1.1\r\nHost: t\r\n\r\n"},
+      {"unknown version", "GET / HTTP/1.2x\r\nHost: t\r\n\r\n"},
+  };
+  for (const auto& [name, bytes] : cases) {
+    SCOPED_TRACE(name);
+    RawClient c(p.port());
+    ASSERT_TRUE(c.send_raw(bytes));
+    auto r = c.read();
+    ASSERT_TRUE(r) << "no answer";
+    EXPECT_EQ(r->result_int(), 400u) << r->body();
+    EXPECT_TRUE(is_json_error(*r)) << r->body();
+    EXPECT_FALSE(r->keep_alive());
+    EXPECT_TRUE(c.closed_by_peer());
+    EXPECT_EQ(a.accepted(), 0) << "the release saw a connection";
+  }
+  // The same requests framed correctly are forwarded (the rules refuse only what is ambiguous).
+  const std::vector<std::string> fine = {
+      post + "Content-Length: 005\r\n\r\nhello",
+      post + "Transfer-Encoding: Chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\n\r\n",
+      "GET / HTTP/1.0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nX-A: a\tb \x80\r\n\r\n",
+  };
+  for (const auto& bytes : fine) {
+    SCOPED_TRACE(bytes);
+    RawClient c(p.port());
+    ASSERT_TRUE(c.send_raw(bytes));
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->result_int(), 200u) << r->body();
+  }
+  EXPECT_EQ(a.received(), static_cast<int>(fine.size()));
 }
 
 TEST(Proxy, PostBodyIsForwarded) {

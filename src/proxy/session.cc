@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace villager::proxy {
@@ -34,6 +35,18 @@ bool looks_closed(TcpSocket& s) {
   ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0) return !(errno == EAGAIN || errno == EWOULDBLOCK);
   return true;  // 0 = orderly close; >0 = bytes nobody asked for
+}
+
+// RFC 9112 5.2: a field value continued on the next line (obs-fold). Beast joins such lines with spaces;
+// the proxy refuses them instead, as a release behind it could read them differently.
+bool has_obs_fold(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  const char* end = p + n;
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)))) != nullptr) {
+    if (++p == end) break;
+    if (*p == ' ' || *p == '\t') return true;
+  }
+  return false;
 }
 
 std::string millis(std::chrono::milliseconds d) {
@@ -101,6 +114,11 @@ void Session::on_read_header(error_code ec) {
     fail_read(ec);
     return;
   }
+  if (std::string problem = framing_problem(parser_->get()); !problem.empty()) {
+    // Nothing was sent upstream yet; the stream is out of sync, so answer and close.
+    fail_framing(problem);
+    return;
+  }
   if (parser_->is_done()) {
     route();
     return;
@@ -135,6 +153,13 @@ void Session::on_read_body(error_code ec) {
   route();
 }
 
+void Session::fail_framing(std::string_view problem) {
+  client_version_ = 11;
+  head_request_ = false;
+  routes_.reset();
+  answer_error(http::status::bad_request, "malformed request: " + std::string(problem), false);
+}
+
 void Session::fail_read(error_code ec) {
   client_version_ = 11;
   head_request_ = false;
@@ -166,6 +191,9 @@ void Session::pump(Reading what) {
   error_code ec;
   while (!satisfied(what) && buffer.size() > 0) {
     const size_t used = upstream ? res_parser_->put(buffer.data(), ec) : parser_->put(buffer.data(), ec);
+    // Beast takes a request header only whole, so these bytes are all of it.
+    if (what == Reading::kHeader && !ec && satisfied(what) && has_obs_fold(buffer.data().data(), used))
+      return fail_framing("obsolete line folding");
     buffer.consume(used);
     if (ec == http::error::need_more) {
       ec = {};
@@ -255,7 +283,7 @@ void Session::route() {
 
   strip_hop_by_hop(req_);
   req_.erase(http::field::expect);
-  add_forwarded(req_, peer_, "http");
+  add_forwarded(req_, peer_, "http", worker_.client_forwarded());
   req_.version(11);
   // A chunked body was de-chunked by the parser and Transfer-Encoding stripped: send a length instead.
   if (!req_.body().empty() || req_.count(http::field::content_length) > 0)

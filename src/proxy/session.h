@@ -42,6 +42,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_body();
   void on_read_body(boost::beast::error_code ec);
   void fail_read(boost::beast::error_code ec);
+  void fail_framing(std::string_view problem);
   void pump(Reading what);
   void on_pump(Reading what, boost::beast::error_code ec, size_t n);
   bool satisfied(Reading what) const;

@@ -19,12 +19,13 @@ uint64_t random_seed() {
 
 }  // namespace
 
-Worker::Worker(const ProxyLimits& limits, const RequestObserver& observer, Routes& routes)
-    : limits_(limits),
-      observer_(observer),
+Worker::Worker(const ProxyOptions& options, Routes& routes)
+    : limits_(options.limits),
+      observer_(options.observer),
+      client_forwarded_(options.client_forwarded),
       source_(routes),
       rng_(random_seed()),
-      pool_(limits.max_idle_per_upstream) {}
+      pool_(options.limits.max_idle_per_upstream) {}
 
 const std::shared_ptr<const RouteSnapshot>& Worker::routes() {
   if (!routes_ || source_.version() != version_) refresh_routes();

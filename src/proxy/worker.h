@@ -41,10 +41,11 @@ struct WorkerCounters {
 
 class Worker {
  public:
-  Worker(const ProxyLimits& limits, const RequestObserver& observer, Routes& routes);
+  Worker(const ProxyOptions& options, Routes& routes);
 
   boost::asio::io_context& ioc() { return ioc_; }
   const ProxyLimits& limits() const { return limits_; }
+  ClientForwarded client_forwarded() const { return client_forwarded_; }
   const RequestObserver& observer() const { return observer_; }
   UpstreamPool& pool() { return pool_; }
   WorkerCounters& counters() { return counters_; }
@@ -76,6 +77,7 @@ class Worker {
   boost::asio::io_context ioc_{1};
   const ProxyLimits& limits_;
   const RequestObserver& observer_;
+  const ClientForwarded client_forwarded_;
   Routes& source_;
   uint64_t version_ = 0;
   std::shared_ptr<const RouteSnapshot> routes_;
