@@ -1,12 +1,11 @@
 #include "agent/control_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
@@ -31,74 +30,149 @@ void ControlServer::route(const std::string& method, const std::string& pattern,
   routes_.push_back(std::move(r));
 }
 
+namespace {
+
+// The connection's socket with a deadline on every read and write. A blocking asio socket has none
+// (SO_RCVTIMEO ends a recv with EAGAIN, and asio then waits on poll() without a limit), so each call
+// waits with poll() for at most `seconds` first.
+class DeadlineStream {
+ public:
+  using executor_type = asio::ip::tcp::socket::executor_type;
+  DeadlineStream(asio::ip::tcp::socket& sock, int seconds) : sock_(sock), millis_(seconds * 1000) {}
+  executor_type get_executor() { return sock_.get_executor(); }
+
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+    if (!ready(POLLIN, ec)) return 0;
+    return sock_.read_some(buffers, ec);
+  }
+  template <class Buffers>
+  size_t write_some(const Buffers& buffers, boost::system::error_code& ec) {
+    if (!ready(POLLOUT, ec)) return 0;
+    return sock_.write_some(buffers, ec);
+  }
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <class Buffers>
+  size_t write_some(const Buffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  bool ready(short events, boost::system::error_code& ec) {
+    pollfd p{sock_.native_handle(), events, 0};
+    int n;
+    do n = ::poll(&p, 1, millis_);
+    while (n < 0 && errno == EINTR);
+    if (n == 0) ec = asio::error::timed_out;
+    if (n < 0) ec = boost::system::error_code(errno, boost::system::system_category());
+    return n > 0;
+  }
+  asio::ip::tcp::socket& sock_;
+  int millis_;
+};
+
+}  // namespace
+
 Status ControlServer::start(const std::string& host, uint16_t port) {
   std::string addr_text = host + ":" + std::to_string(port);
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Internal("control API socket: " + std::string(std::strerror(errno)));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    ::close(fd);
-    return InvalidArgument("control API address " + addr_text + ": only IPv4 literals are supported");
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("control API address " + addr_text + ": not an IP address literal");
+  asio::ip::tcp::endpoint endpoint(address, port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(64, ec);
+  if (ec) {
+    acceptor_.close();
+    return Unavailable("control API cannot listen on " + addr_text + ": " + ec.message());
   }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 64) != 0) {
-    std::string why = std::strerror(errno);
-    ::close(fd);
-    return Unavailable("control API cannot listen on " + addr_text + ": " + why);
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  listen_fd_ = fd;
-  accept_thread_ = std::thread([this] {
-    while (!stopping_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) continue;
-      int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) continue;
-      active_++;
-      std::thread([this, c] {
-        serve(c);
-        active_--;
-      }).detach();
-    }
-  });
+  port_ = acceptor_.local_endpoint().port();
+  accept_next();
+  accept_thread_ = std::thread([this] { ioc_.run(); });
   return Ok();
+}
+
+void ControlServer::accept_next() {
+  acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket sock) {
+    if (stopping_ || !acceptor_.is_open()) return;
+    if (!ec) admit(std::move(sock));
+    accept_next();
+  });
+}
+
+void ControlServer::admit(asio::ip::tcp::socket sock) {
+  std::lock_guard lock(mutex_);
+  reap_finished();
+  if (static_cast<int>(connections_.size()) >= max_connections_) {
+    // Refused before reading: the answer fits the socket's send buffer, so this write does not block.
+    static const std::string body =
+        R"({"status":"error","message":"too many connections to the control API; retry"})";
+    static const std::string busy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        "Connection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    boost::system::error_code ec;
+    sock.non_blocking(true, ec);
+    sock.write_some(asio::buffer(busy), ec);
+    log_event(LogLevel::kWarn, "control", "connection.refused",
+              {{"reason", "connection cap"}, {"max_connections", std::to_string(max_connections_)}});
+    return;
+  }
+  Connection& c = connections_.emplace_back(std::move(sock));
+  c.thread = std::thread([this, &c] {
+    serve(c.socket);
+    c.done = true;
+  });
+}
+
+void ControlServer::reap_finished() {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (!it->done) {
+      ++it;
+      continue;
+    }
+    it->thread.join();
+    it = connections_.erase(it);
+  }
 }
 
 void ControlServer::stop() {
   if (stopping_.exchange(true)) return;
-  if (accept_thread_.joinable()) accept_thread_.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  // Requests in progress (a start waiting for health) may take their full deadline.
-  for (int i = 0; i < 3000 && active_ > 0; ++i) usleep(10'000);
+  if (accept_thread_.joinable()) {
+    asio::post(ioc_, [this] { acceptor_.close(); });
+    accept_thread_.join();
+  }
+  // Idle keep-alive connections see end of input now; a request in progress (a start waiting for
+  // health) still writes its answer, then its connection ends the same way.
+  std::lock_guard lock(mutex_);
+  for (auto& c : connections_) ::shutdown(c.socket.native_handle(), SHUT_RD);
+  for (auto& c : connections_) c.thread.join();
+  connections_.clear();
 }
 
 ControlServer::~ControlServer() {
   stop();
 }
 
-void ControlServer::serve(int fd) {
-  timeval tv{kReadTimeoutSeconds, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  asio::io_context ioc;
-  asio::ip::tcp::socket sock(ioc);
+void ControlServer::serve(asio::ip::tcp::socket& sock) {
+  DeadlineStream stream(sock, read_timeout_seconds_);
   boost::system::error_code ec;
-  sock.assign(asio::ip::tcp::v4(), fd, ec);
-  if (ec) {
-    ::close(fd);
-    return;
-  }
   beast::flat_buffer buf;
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(kMaxBodyBytes);
     parser.header_limit(16 * 1024);
-    http::read(sock, buf, parser, ec);
+    http::read(stream, buf, parser, ec);
     if (ec) break;
     auto& msg = parser.get();
     ControlRequest req;
@@ -127,7 +201,7 @@ void ControlServer::serve(int fd) {
     out.keep_alive(msg.keep_alive());
     out.body() = std::move(resp.body);
     out.prepare_payload();
-    http::write(sock, out, ec);
+    http::write(stream, out, ec);
     if (ec || !msg.keep_alive()) break;
   }
   sock.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -142,12 +216,13 @@ void ControlServer::stream_response(asio::ip::tcp::socket& sock, const ControlRe
        << "Content-Type: " << resp.content_type << "\r\nCache-Control: no-store\r\nConnection: close\r\n";
   for (const auto& [name, value] : resp.headers) text << name << ": " << value << "\r\n";
   text << "\r\n";
+  DeadlineStream stream(sock, read_timeout_seconds_);  // a reader that stops reading is let go
   boost::system::error_code ec;
-  asio::write(sock, asio::buffer(text.str()), ec);
+  asio::write(stream, asio::buffer(text.str()), ec);
   while (!ec && !stopping_) {
     std::optional<std::string> chunk = resp.stream();
     if (!chunk) break;
-    if (!chunk->empty()) asio::write(sock, asio::buffer(*chunk), ec);
+    if (!chunk->empty()) asio::write(stream, asio::buffer(*chunk), ec);
   }
 }
 

@@ -2,7 +2,7 @@
 // DashboardServer: `villager dashboard`'s HTTP server. Serves the embedded UI (no token needed: it holds
 // no data), the JSON API under /api/v1 (a token or a session), the event stream /api/v1/events, and the
 // operator actions (POST, CSRF-checked, through the CLI's own code path, audited with who). Runs on the
-// agent's ControlServer: one thread per connection, a deadline on every read. docs/dashboard.md.
+// agent's ControlServer: a thread per connection up to its cap, a deadline on every read and write. docs/dashboard.md.
 
 #include <memory>
 #include <string>
