@@ -35,23 +35,23 @@
 #include "proxy/proxy.h"
 #include "secrets/resolve.h"
 #include "store/store.h"
+#include "targets/control_api.h"
 #include "targets/tokens.h"
 
 namespace villager::agent::internal {
 
 using json = nlohmann::json;
 
+namespace api = targets::control_api;
+
+// A slot in the control API's words (targets/control_api.h, the local target reads it back).
 inline json slot_json(const SlotStatus& s) {
-  return {{"service", s.key.service},
-          {"digest", s.key.digest},
-          {"version", s.version},
-          {"port", s.port},
-          {"pid", s.pid},
-          {"role", std::string(to_string(s.role))},
-          {"weight", s.weight},
-          {"restarts", s.restarts},
-          {"healthy", s.healthy},
-          {"started_at_ms", s.started_at_ms}};
+  targets::SlotInfo info{s.key.service, s.key.digest,
+                         s.version,     std::string(to_string(s.role)),
+                         s.port,        static_cast<int>(s.pid),
+                         s.weight,      s.restarts,
+                         s.healthy,     s.started_at_ms};
+  return api::slot_to_json(info);
 }
 
 // The proxy names releases by a cookie-safe token: the digest's hex.

@@ -153,12 +153,10 @@ ControlResponse Agent::on_watch(const ControlRequest& req) {
 ControlResponse Agent::on_window(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("window_ms") || !body["window_ms"].is_number_integer())
-    return json_error(400, "body must be JSON with \"window_ms\" and optionally \"digest\"");
-  std::string digest = body.value("digest", "");
-  monitor::WindowStats w = metrics_.window(env, service, digest.empty() ? "" : release_id(digest),
-                                           config::Millis(body["window_ms"].get<int64_t>()));
+  auto q = api::parse_window_query(req.body);
+  if (!q) return json_error(400, q.error().message);
+  monitor::WindowStats w = metrics_.window(env, service, q->digest.empty() ? "" : release_id(q->digest),
+                                           config::Millis(q->window_ms));
   json buckets = json::array();
   for (const auto& [index, count] : w.counts.buckets) buckets.push_back({index, count});
   return ok_json({{"requests", w.counts.requests},
@@ -186,13 +184,11 @@ ControlResponse Agent::on_start(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
   if (!listener(env, service)) return json_error(404, "service '" + service + "' has no listener in " + env);
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string())
-    return json_error(400, "body must be JSON with a \"digest\"");
-  std::string digest = body["digest"], version = body.value("version", "");
-  auto secrets = secrets_for(env, service, digest);
+  auto m = api::parse_start_release(req.body);
+  if (!m) return json_error(400, m.error().message);
+  auto secrets = secrets_for(env, service, m->digest);
   if (!secrets) return json_error(412, secrets.error().message);
-  auto st = supervisor_.start({env, service, digest}, version, *secrets);
+  auto st = supervisor_.start({env, service, m->digest}, m->version, *secrets);
   if (!st) return json_error(st.error().code == Code::kNotFound ? 404 : 502, st.error().message);
   return ok_json(slot_json(*st));
 }
@@ -200,27 +196,19 @@ ControlResponse Agent::on_start(const ControlRequest& req) {
 ControlResponse Agent::on_routes(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("weights") || !body["weights"].is_object())
-    return json_error(400, "body must be JSON with \"weights\": {digest: percent}");
-  std::map<std::string, int> weights;
-  for (auto& [k, v] : body["weights"].items()) {
-    if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() > 100)
-      return json_error(400, "weight of " + k + " must be an integer 0..100");
-    weights[k] = v.get<int>();
-  }
+  auto m = api::parse_set_routes(req.body);
+  if (!m) return json_error(400, m.error().message);
   std::lock_guard lock(routes_mu_);
-  if (auto s = apply_routes(env, service, weights); !s.ok()) return json_error(409, s.error().message);
+  if (auto s = apply_routes(env, service, m->weights); !s.ok()) return json_error(409, s.error().message);
   return ok_json({{"status", "ok"}});
 }
 
 ControlResponse Agent::on_promote(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("digest"))
-    return json_error(400, "body must be JSON with a \"digest\"");
-  std::string digest = body["digest"];
+  auto m = api::parse_release_ref(req.body);
+  if (!m) return json_error(400, m.error().message);
+  const std::string& digest = m->digest;
   std::lock_guard lock(routes_mu_);
   auto target = supervisor_.slot({env, service, digest});
   if (!target) return json_error(404, "no running release " + digest + " of " + env + "." + service);
@@ -247,13 +235,11 @@ ControlResponse Agent::on_promote(const ControlRequest& req) {
 ControlResponse Agent::on_rehearsal_start(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string())
-    return json_error(400, "body must be JSON with a \"digest\"");
-  std::string digest = body["digest"], version = body.value("version", "");
-  auto secrets = secrets_for(env, service, digest);
+  auto m = api::parse_start_release(req.body);
+  if (!m) return json_error(400, m.error().message);
+  auto secrets = secrets_for(env, service, m->digest);
   if (!secrets) return json_error(412, secrets.error().message);
-  auto st = supervisor_.start({rehearsal_env(env), service, digest}, version, *secrets);
+  auto st = supervisor_.start({rehearsal_env(env), service, m->digest}, m->version, *secrets);
   if (!st) return json_error(502, "rehearsal: " + st.error().message);
   return ok_json(slot_json(*st));
 }
@@ -264,11 +250,10 @@ ControlResponse Agent::on_rehearsal_start(const ControlRequest& req) {
 ControlResponse Agent::on_rehearsal_finish(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("digest"))
-    return json_error(400, "body must be JSON with a \"digest\"");
-  SlotKey spare_key{rehearsal_env(env), service, body["digest"]};
-  if (body.value("abort", false)) {
+  auto m = api::parse_finish_rehearsal(req.body);
+  if (!m) return json_error(400, m.error().message);
+  SlotKey spare_key{rehearsal_env(env), service, m->digest};
+  if (m->abort) {
     (void)supervisor_.stop(spare_key);
     return ok_json({{"status", "aborted"}});
   }
@@ -282,10 +267,9 @@ ControlResponse Agent::on_rehearsal_finish(const ControlRequest& req) {
 ControlResponse Agent::on_stop(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("digest"))
-    return json_error(400, "body must be JSON with a \"digest\"");
-  SlotKey key{env, service, body["digest"]};
+  auto m = api::parse_release_ref(req.body);
+  if (!m) return json_error(400, m.error().message);
+  SlotKey key{env, service, m->digest};
   auto slot = supervisor_.slot(key);
   if (slot && slot->weight > 0) return json_error(409, "release " + key.digest + " still takes traffic");
   (void)supervisor_.stop(key);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/canary.h"
+#include "targets/control_api.h"
 #include "targets/control_client.h"
 #include "targets/tokens.h"
 
@@ -21,8 +22,9 @@ constexpr std::chrono::milliseconds kPollInterval{500};
 Result<monitor::WindowStats> fetch_window(targets::ControlClient& client, const std::string& env,
                                           const std::string& service, const std::string& digest,
                                           std::chrono::milliseconds window) {
-  json req = {{"window_ms", window.count()}, {"digest", digest}};
-  auto body = client.call_ok("POST", "/v1/env/" + env + "/service/" + service + "/window", req.dump());
+  namespace api = targets::control_api;
+  auto body = client.call_ok("POST", api::service_path(env, service, "window"),
+                             api::to_json(api::WindowQuery{window.count(), digest}));
   if (!body) return body.error().context("reading " + service + " metrics from the agent");
   json j = json::parse(*body, nullptr, false);
   if (j.is_discarded()) return Internal("the agent's window answer is not JSON");

@@ -1,7 +1,6 @@
 #include "targets/local_target.h"
 
-#include <nlohmann/json.hpp>
-
+#include "targets/control_api.h"
 #include "targets/control_client.h"
 #include "targets/target.h"
 #include "targets/tokens.h"
@@ -10,7 +9,7 @@ namespace villager::targets {
 
 namespace {
 
-using json = nlohmann::json;
+namespace api = control_api;
 
 // The local engine: every change is a call to the agent's control API with the environment's token.
 class LocalTarget : public Target {
@@ -25,28 +24,26 @@ class LocalTarget : public Target {
     const auto* svc = config_.service(service);
     // The agent waits for health up to the service's deadline; give the call that long and a margin.
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
-    auto body = client_.call_ok("POST", base(service) + "/start",
-                                json{{"digest", digest}, {"version", version}}.dump(), timeout);
+    auto body = client_.call_ok("POST", path(service, "start"),
+                                api::to_json(api::StartRelease{digest, version}), timeout);
     if (!body) return body.error();
-    return parse_slot(json::parse(*body, nullptr, false));
+    return api::parse_slot(*body);
   }
 
   Status set_weights(const std::string& service, const std::map<std::string, int>& weights) override {
-    json w = json::object();
-    for (const auto& [d, p] : weights) w[d] = p;
-    auto r = client_.call_ok("POST", base(service) + "/routes", json{{"weights", w}}.dump());
+    auto r = client_.call_ok("POST", path(service, "routes"), api::to_json(api::SetRoutes{weights}));
     if (!r) return r.error();
     return Ok();
   }
 
   Status promote(const std::string& service, const std::string& digest) override {
-    auto r = client_.call_ok("POST", base(service) + "/promote", json{{"digest", digest}}.dump());
+    auto r = client_.call_ok("POST", path(service, "promote"), api::to_json(api::ReleaseRef{digest}));
     if (!r) return r.error();
     return Ok();
   }
 
   Status stop(const std::string& service, const std::string& digest) override {
-    auto r = client_.call_ok("POST", base(service) + "/stop", json{{"digest", digest}}.dump(),
+    auto r = client_.call_ok("POST", path(service, "stop"), api::to_json(api::ReleaseRef{digest}),
                              std::chrono::seconds(60));
     if (!r) return r.error();
     return Ok();
@@ -55,15 +52,7 @@ class LocalTarget : public Target {
   Result<std::vector<SlotInfo>> slots() override {
     auto body = client_.call_ok("GET", "/v1/env/" + env_.name + "/status");
     if (!body) return body.error();
-    auto j = json::parse(*body, nullptr, false);
-    if (j.is_discarded() || !j.contains("slots")) return Internal("agent status is not the expected JSON");
-    std::vector<SlotInfo> out;
-    for (const auto& s : j["slots"]) {
-      auto slot = parse_slot(s);
-      if (!slot) return slot.error();
-      out.push_back(*slot);
-    }
-    return out;
+    return api::parse_status_slots(*body);
   }
 
   std::string public_url(const std::string& service) const override {
@@ -81,43 +70,24 @@ class LocalTarget : public Target {
                                    const std::string& version) override {
     const auto* svc = config_.service(service);
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
-    auto body = client_.call_ok("POST", base(service) + "/rehearsal/start",
-                                json{{"digest", digest}, {"version", version}}.dump(), timeout);
+    auto body = client_.call_ok("POST", path(service, "rehearsal/start"),
+                                api::to_json(api::StartRelease{digest, version}), timeout);
     if (!body) return body.error();
-    return parse_slot(json::parse(*body, nullptr, false));
+    return api::parse_slot(*body);
   }
 
   Result<int64_t> rehearsal_finish(const std::string& service, const std::string& digest,
                                    bool abort) override {
-    auto body = client_.call_ok("POST", base(service) + "/rehearsal/finish",
-                                json{{"digest", digest}, {"abort", abort}}.dump(), std::chrono::seconds(60));
+    auto body = client_.call_ok("POST", path(service, "rehearsal/finish"),
+                                api::to_json(api::FinishRehearsal{digest, abort}), std::chrono::seconds(60));
     if (!body) return body.error();
     if (abort) return int64_t{0};
-    auto j = json::parse(*body, nullptr, false);
-    if (j.is_discarded() || !j.contains("swap_ms")) return Internal("agent answered with unexpected JSON");
-    return j["swap_ms"].get<int64_t>();
+    return api::parse_swap_ms(*body);
   }
 
  private:
-  std::string base(const std::string& service) const {
-    return "/v1/env/" + env_.name + "/service/" + service;
-  }
-
-  static Result<SlotInfo> parse_slot(const json& j) {
-    if (j.is_discarded() || !j.is_object() || !j.contains("digest"))
-      return Internal("agent answered with unexpected JSON");
-    SlotInfo s;
-    s.service = j.value("service", "");
-    s.digest = j.value("digest", "");
-    s.version = j.value("version", "");
-    s.role = j.value("role", "");
-    s.port = j.value("port", 0);
-    s.pid = j.value("pid", 0);
-    s.weight = j.value("weight", 0);
-    s.restarts = j.value("restarts", 0);
-    s.healthy = j.value("healthy", false);
-    s.started_at_ms = j.value("started_at_ms", int64_t{0});
-    return s;
+  std::string path(const std::string& service, const std::string& action) const {
+    return api::service_path(env_.name, service, action);
   }
 
   const config::Config& config_;
