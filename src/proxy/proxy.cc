@@ -110,6 +110,9 @@ Status Proxy::start() {
   if (m.started) return FailedPrecondition("proxy on " + m.options.listen + ": already started");
   if (m.options.threads < 1)
     return InvalidArgument("proxy on " + m.options.listen + ": threads must be >= 1");
+  if (m.options.limits.stream_buffer_bytes < ProxyLimits::kMinStreamBufferBytes)
+    return InvalidArgument("proxy on " + m.options.listen + ": stream_buffer_bytes must be >= " +
+                           std::to_string(ProxyLimits::kMinStreamBufferBytes));
   auto hp = split_host_port(m.options.listen);
   if (!hp) return hp.error().context("proxy listen address");
   boost::system::error_code ec;

@@ -20,7 +20,9 @@ namespace villager::proxy {
 struct ProxyLimits {
   static constexpr size_t kDefaultMaxHeaderBytes = 16 * 1024;
   static constexpr size_t kDefaultMaxBodyBytes = 64 * 1024 * 1024;
-  static constexpr size_t kDefaultMaxResponseBytes = 256 * 1024 * 1024;
+  static constexpr size_t kDefaultMaxResponseBytes = 0;  // unlimited: response bodies are streamed
+  static constexpr size_t kDefaultStreamBufferBytes = 64 * 1024;
+  static constexpr size_t kMinStreamBufferBytes = 4 * 1024;
   static constexpr std::chrono::milliseconds kDefaultIdleTimeout{60'000};
   static constexpr std::chrono::milliseconds kDefaultRequestTimeout{30'000};
   static constexpr std::chrono::milliseconds kDefaultUpstreamConnectTimeout{2'000};
@@ -30,7 +32,10 @@ struct ProxyLimits {
 
   size_t max_header_bytes = kDefaultMaxHeaderBytes;      // request line + headers; over -> 431
   size_t max_body_bytes = kDefaultMaxBodyBytes;          // request body; over -> 413
-  size_t max_response_bytes = kDefaultMaxResponseBytes;  // upstream response body; over -> 502
+  size_t max_response_bytes = kDefaultMaxResponseBytes;  // upstream response body, 0 = any; over -> 502
+  // A body larger than 16 KiB, chunked or of unknown length is relayed through one buffer of this size
+  // per connection (read a chunk, write it, read the next), so memory is bounded whatever the body size.
+  size_t stream_buffer_bytes = kDefaultStreamBufferBytes;
   // A keep-alive client connection with no request started is closed after this.
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
   // Reading one request once its first byte arrived (slow-loris bound); over -> connection closed.
