@@ -27,6 +27,8 @@ constexpr size_t kInlineBodyBytes = 16 * 1024;
 // retryable); larger ones and chunked or close-delimited ones are relayed.
 constexpr size_t kSmallBodyBytes = kInlineBodyBytes;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// How long a refused request's remaining bytes are read and discarded before the connection is closed.
+constexpr std::chrono::milliseconds kLingerTime{2'000};
 
 bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category();
@@ -118,6 +120,7 @@ void Session::read_header() {
   }
   phase_ = Phase::kReadingHeader;
   const ProxyLimits& limits = worker_.limits();
+  unread_request_ = false;
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
   parser_->body_limit(limits.max_body_bytes);
@@ -197,6 +200,7 @@ void Session::on_read_body(error_code ec) {
 }
 
 void Session::fail_framing(std::string_view problem) {
+  unread_request_ = true;
   client_version_ = 11;
   head_request_ = false;
   routes_.reset();
@@ -204,6 +208,7 @@ void Session::fail_framing(std::string_view problem) {
 }
 
 void Session::fail_read(error_code ec) {
+  unread_request_ = true;
   client_version_ = 11;
   head_request_ = false;
   routes_.reset();
@@ -601,10 +606,25 @@ void Session::on_write(error_code ec) {
   if (!answer_keep_alive_) {
     error_code ignored;
     socket_.shutdown(TcpSocket::shutdown_send, ignored);
+    if (unread_request_) return linger();
     close();
     return;
   }
   read_header();
+}
+
+// Closing with unread request bytes makes the kernel send a reset, and a reset can make the client's
+// kernel drop the answer before the client reads it. So after refusing a request whose body is still
+// arriving, read and discard until the client closes or kLingerTime passes, then close.
+void Session::linger() {
+  phase_ = Phase::kLingering;
+  set_deadline(kLingerTime);
+  buffer_.clear();
+  socket_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](error_code ec, size_t) {
+    if (self->phase_ == Phase::kClosed) return;
+    if (ec) return self->close();
+    self->linger();
+  });
 }
 
 void Session::record() {

@@ -43,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kStreamingRequest,
     kStreamingResponse,
     kWriting,
+    kLingering,
     kClosed
   };
   // What pump() reads whole: a request's header or small body, the upstream's header or small body.
@@ -79,6 +80,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void answer_error(boost::beast::http::status status, std::string_view message, bool keep_alive);
   void write_answer();
   void on_write(boost::beast::error_code ec);
+  void linger();
   void record();
   void drop_upstream();
   // Writes wire_ (the serialized head) and `body` to `socket`.
@@ -127,6 +129,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool idempotent_ = false;
   bool retried_ = false;
   bool set_cookie_ = false;
+  bool unread_request_ = false;    // refused before its end: linger() before closing
   bool streamed_request_ = false;  // its body is relayed, so it cannot be sent twice
   Framing request_out_ = Framing::kLength;
   std::shared_ptr<const RouteSnapshot> routes_;  // the one snapshot this request is routed by
