@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -518,6 +519,74 @@ TEST(Proxy, StreamBufferHasAMinimum) {
   Status s = proxy.start();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("stream_buffer_bytes"), std::string::npos) << s.error().message;
+}
+
+TEST(Proxy, ConnectionCapAnswers503WithRetryAfterAndCloses) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_connections = 2;
+  RunningProxy p(routes, limits);
+  auto first = std::make_unique<RawClient>(p.port());
+  RawClient second(p.port());
+  ASSERT_EQ(first->get("/")->result_int(), 200u);
+  ASSERT_EQ(second.get("/")->result_int(), 200u);
+  RawClient third(p.port());
+  auto r = third.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503u);
+  EXPECT_EQ((*r)[boost::beast::http::field::retry_after], "1");
+  EXPECT_NE(r->body().find("too many connections: 2 open"), std::string::npos) << r->body();
+  EXPECT_TRUE(third.closed_by_peer());
+  EXPECT_EQ(a.requests(), 2);
+  EXPECT_GE(p.proxy.stats().shed, 1u);
+  // A closed connection frees its place.
+  first.reset();
+  EXPECT_TRUE(eventually([&] {
+    RawClient next(p.port());
+    auto n = next.get("/");
+    return n && n->result_int() == 200u;
+  }));
+}
+
+TEST(Proxy, PerClientIpCapAnswers503) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_connections_per_ip = 1;
+  RunningProxy p(routes, limits);
+  RawClient first(p.port());
+  ASSERT_EQ(first.get("/")->result_int(), 200u);
+  RawClient second(p.port());
+  auto r = second.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503u);
+  EXPECT_EQ((*r)[boost::beast::http::field::retry_after], "1");
+  EXPECT_NE(r->body().find("too many connections from this client: 1 open"), std::string::npos) << r->body();
+  // The first connection is unaffected.
+  EXPECT_EQ(first.get("/")->result_int(), 200u);
+}
+
+TEST(Proxy, SaturatedReleaseShedsWith503InsteadOfQueueing) {
+  TestUpstream a("v1");
+  Routes routes(RouteTable{{to(a)}, ""});
+  ProxyLimits limits;
+  limits.max_inflight_per_release = 1;
+  RunningProxy p(routes, limits);
+  RawClient busy(p.port());
+  ASSERT_TRUE(busy.send("GET", "/slow/1500"));
+  ASSERT_TRUE(eventually([&] { return a.received() == 1; }));
+  RawClient other(p.port());
+  auto r = other.get("/");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->result_int(), 503u);
+  EXPECT_EQ((*r)[boost::beast::http::field::retry_after], "1");
+  EXPECT_NE(r->body().find("release v1 is saturated: 1 requests in flight"), std::string::npos) << r->body();
+  EXPECT_TRUE(r->keep_alive());
+  EXPECT_EQ(a.received(), 1);  // the shed request never reached the release
+  ASSERT_EQ(busy.read()->result_int(), 200u);
+  // Once the slow request ended, the same connection is served.
+  EXPECT_EQ(other.get("/")->result_int(), 200u);
 }
 
 TEST(Proxy, GarbageIs400AndOthersAreStillServed) {

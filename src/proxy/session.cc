@@ -79,6 +79,8 @@ Session::Session(Worker& worker, TcpSocket socket)
     : worker_(worker), socket_(std::move(socket)), timer_(worker.ioc()) {}
 
 Session::~Session() {
+  end_inflight();
+  if (admitted_) worker_.connection_limits().release(peer_);
   if (registered_) worker_.remove_session(registration_);
 }
 
@@ -92,6 +94,9 @@ void Session::start() {
     return;
   }
   peer_ = remote.address().to_string();
+  // Over a cap the connection is still read up to its request header, to answer 503 rather than reset.
+  admit_ = worker_.connection_limits().admit(peer_);
+  admitted_ = admit_ == ConnectionLimits::Admit::kOk;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   read_header();
 }
@@ -103,6 +108,7 @@ bool Session::idle() const {
 void Session::close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  end_inflight();
   error_code ignored;
   socket_.close(ignored);
   // The upstream connection is only closed here, not freed: a pending operation may still use its
@@ -145,6 +151,15 @@ void Session::on_read_header(error_code ec) {
   streamed_request_ = false;
   body_ = {};
   bytes_in_ = 0;
+  if (admit_ != ConnectionLimits::Admit::kOk) {
+    unread_request_ = true;
+    shed(admit_ == ConnectionLimits::Admit::kTooManyConnections
+             ? "too many connections: " + std::to_string(worker_.limits().max_connections) + " open"
+             : "too many connections from this client: " +
+                   std::to_string(worker_.limits().max_connections_per_ip) + " open",
+         false);
+    return;
+  }
   if (parser_->is_done()) {
     route();
     return;
@@ -337,6 +352,18 @@ void Session::route() {
   }
   upstream_index_ = static_cast<size_t>(choice.upstream - table.upstreams.data());
   set_cookie_ = choice.set_cookie;
+  size_t& inflight = worker_.inflight(choice.upstream->release_id);
+  if (const size_t cap = worker_.limits().max_inflight_per_release; cap > 0 && inflight >= cap) {
+    // The release already has all it may take: shed now rather than queue without bound.
+    const std::string release = choice.upstream->release_id;
+    routes_.reset();
+    if (streamed_request_) unread_request_ = true;
+    shed("release " + release + " is saturated: " + std::to_string(cap) + " requests in flight",
+         client_keep_alive_ && !streamed_request_);
+    return;
+  }
+  ++inflight;
+  inflight_ = &inflight;
 
   strip_hop_by_hop(req);
   req.erase(http::field::expect);
@@ -568,6 +595,24 @@ void Session::drop_upstream() {
 
 // ---- client side: writing the answer ----
 
+void Session::shed(std::string_view message, bool keep_alive) {
+  WorkerCounters::bump(worker_.counters().shed);
+  error_ = error_response(http::status::service_unavailable, message, client_version_,
+                          keep_alive && !worker_.stopping());
+  error_.set(http::field::retry_after, std::to_string(worker_.limits().retry_after.count()));
+  res_parser_.reset();
+  status_ = error_.result_int();
+  answer_keep_alive_ = error_.keep_alive();
+  body_ = error_.body();
+  write_answer();
+}
+
+void Session::end_inflight() {
+  if (inflight_ == nullptr) return;
+  --*inflight_;
+  inflight_ = nullptr;
+}
+
 void Session::answer_error(http::status status, std::string_view message, bool keep_alive) {
   error_ = error_response(status, message, client_version_, keep_alive && !worker_.stopping());
   res_parser_.reset();
@@ -639,6 +684,7 @@ void Session::record() {
     observer(record);
   }
   WorkerCounters::bump(worker_.counters().requests);
+  end_inflight();
   routes_.reset();
 }
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "proxy/connection_limits.h"
 #include "proxy/http_rules.h"
 #include "proxy/upstream_pool.h"
 #include "proxy/worker.h"
@@ -78,6 +79,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void finish_upstream();
   void upstream_failed(boost::beast::error_code ec, bool got_response_bytes);
   void answer_error(boost::beast::http::status status, std::string_view message, bool keep_alive);
+  // 503 + Retry-After: a connection cap (closes) or a saturated release.
+  void shed(std::string_view message, bool keep_alive);
+  void end_inflight();
   void write_answer();
   void on_write(boost::beast::error_code ec);
   void linger();
@@ -129,6 +133,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool idempotent_ = false;
   bool retried_ = false;
   bool set_cookie_ = false;
+  ConnectionLimits::Admit admit_ = ConnectionLimits::Admit::kOk;  // refused connections answer 503
+  bool admitted_ = false;                                         // counted by the worker's ConnectionLimits
+  size_t* inflight_ = nullptr;     // the release's in-flight counter while this request counts in it
   bool unread_request_ = false;    // refused before its end: linger() before closing
   bool streamed_request_ = false;  // its body is relayed, so it cannot be sent twice
   Framing request_out_ = Framing::kLength;
