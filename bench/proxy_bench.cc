@@ -1,9 +1,12 @@
 // proxy_bench: the villager edge proxy as a standalone process, for bench/proxy_vs_haproxy.sh.
 //   proxy_bench --listen 127.0.0.1:P --upstream 127.0.0.1:Q [--threads N] [--observer | --metrics]
+//               [--max-body-bytes N]
+// --max-body-bytes sets ProxyLimits::max_body_bytes (0 = no limit), for the streaming e2e tests.
 // --metrics records every request into monitor::MetricsRegistry as the agent does (bench/proxy_metrics.sh).
 // Runs until SIGINT/SIGTERM, then stops gracefully. Prints "listening PORT" on stdout once bound.
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,7 +21,7 @@ namespace {
 
 int usage() {
   std::cerr << "usage: proxy_bench --listen HOST:PORT --upstream HOST:PORT [--threads N] [--observer | "
-               "--metrics]\n";
+               "--metrics] [--max-body-bytes N]\n";
   return 2;
 }
 
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
   int threads = 1;
   bool observer = false;
   bool metrics = false;
+  long long max_body_bytes = -1;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -45,6 +49,10 @@ int main(int argc, char** argv) {
       const char* v = value();
       if (!v) return usage();
       threads = std::atoi(v);
+    } else if (a == "--max-body-bytes") {
+      const char* v = value();
+      if (!v) return usage();
+      max_body_bytes = std::atoll(v);
     } else if (a == "--observer") {
       observer = true;
     } else if (a == "--metrics") {
@@ -74,6 +82,8 @@ int main(int argc, char** argv) {
   ProxyOptions options;
   options.listen = listen;
   options.threads = threads;
+  if (max_body_bytes == 0) options.limits.max_body_bytes = SIZE_MAX;
+  if (max_body_bytes > 0) options.limits.max_body_bytes = static_cast<size_t>(max_body_bytes);
   static std::atomic<uint64_t> observed{0};
   if (observer)
     options.observer = [](const RequestRecord& r) {

@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "streams.h"
 
 namespace send_server {
 
@@ -26,7 +29,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) peer_ip_ = ep.address().to_string();
   }
-  ~Session() { server_.session_ended(); }
+  ~Session() {
+    if (digest_) EVP_MD_CTX_free(digest_);
+    server_.session_ended();
+  }
 
   void start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
@@ -49,7 +55,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closing_) return do_close();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    parser_->body_limit(kMaxBodyBytes);
+    // The limit is applied once the path is known: the /stream/ endpoints take bodies of any size.
+    parser_->body_limit(boost::none);
     stream_.expires_after(kReadDeadline);
     beast::http::async_read_header(stream_, buffer_, *parser_,
                                    beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -64,6 +71,13 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
     auto& h = parser_->get();
+    stream_kind_ = stream_kind(h.target());
+    if (stream_kind_ == StreamKind::kNone) {
+      // A Content-Length over the body limit is refused before the body is read.
+      if (parser_->content_length().value_or(0) > kMaxBodyBytes)
+        return reply_error(beast::http::status::payload_too_large);
+      parser_->body_limit(kMaxBodyBytes);
+    }
     // A client that asks (curl does for bodies over 1 MiB) waits for "100 Continue" before sending.
     if (beast::iequals(h[beast::http::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -79,6 +93,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
+    if (stream_kind_ != StreamKind::kNone) return start_stream();
     stream_.expires_after(kReadDeadline);
     beast::http::async_read(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_read, shared_from_this()));
@@ -161,6 +176,122 @@ class Session : public std::enable_shared_from_this<Session> {
     do_read();
   }
 
+  // ---- /stream/: bodies relayed in kStreamChunkBytes pieces, never held whole (docs/send-server.md) ----
+
+  void start_stream() {
+    req_ = parser_->get();  // the header, for the access log
+    if (stream_kind_ == StreamKind::kUpload) {
+      chunk_.resize(kStreamChunkBytes);
+      // Beast reads what the buffer has room for (at least 512 bytes): room for a chunk per read.
+      buffer_.reserve(kStreamChunkBytes);
+      upload_.emplace(std::move(*parser_));
+      parser_.reset();
+      digest_ = EVP_MD_CTX_new();
+      EVP_DigestInit_ex(digest_, EVP_sha256(), nullptr);
+      uploaded_ = 0;
+      return read_upload();
+    }
+    if (stream_kind_ == StreamKind::kDownload) {
+      left_ = download_size(req_.target()).value_or(0);
+      return write_stream_head(download_head(left_), [](Session& s) { s.write_download(); });
+    }
+    events_ = parse_events(req_.target());
+    return write_stream_head(events_head(), [](Session& s) { s.write_event(); });
+  }
+
+  void read_upload() {
+    auto& body = upload_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    stream_.expires_after(kReadDeadline);
+    beast::http::async_read(stream_, buffer_, *upload_, [self = shared_from_this()](error_code ec, size_t) {
+      if (ec == beast::http::error::need_buffer) ec = {};
+      if (ec) return self->end_stream(true);
+      const size_t n = self->chunk_.size() - self->upload_->get().body().size;
+      EVP_DigestUpdate(self->digest_, self->chunk_.data(), n);
+      self->uploaded_ += n;
+      if (!self->upload_->is_done()) return self->read_upload();
+      self->finish_upload();
+    });
+  }
+
+  void finish_upload() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_DigestFinal_ex(digest_, md, &len);
+    const bool keep_alive = upload_->keep_alive();
+    end_stream(false);
+    res_ = Response{beast::http::status::ok, 11};
+    res_.set(beast::http::field::content_type, "application/json");
+    res_.set("x-service-version", server_.config().version);
+    res_.body() = upload_result(uploaded_, std::string_view(reinterpret_cast<char*>(md), len));
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    do_write();
+  }
+
+  template <class Next>
+  void write_stream_head(std::string head, Next next) {
+    wire_ = std::move(head);
+    stream_.expires_after(kReadDeadline);
+    net::async_write(stream_, net::buffer(wire_), [self = shared_from_this(), next](error_code ec, size_t) {
+      if (ec) return self->end_stream(true);
+      next(*self);
+    });
+  }
+
+  void write_download() {
+    if (left_ == 0) return finish_stream_response(200);
+    const std::string& block = download_block();
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left_, block.size()));
+    left_ -= n;
+    stream_.expires_after(kReadDeadline);
+    net::async_write(stream_, net::buffer(block.data(), n),
+                     [self = shared_from_this()](error_code ec, size_t) {
+                       if (ec) return self->end_stream(true);
+                       self->write_download();
+                     });
+  }
+
+  void write_event() {
+    if (events_.sent == events_.count) {
+      wire_ = "0\r\n\r\n";
+    } else {
+      wire_ = event_chunk(events_.sent++);
+    }
+    const bool last = wire_ == "0\r\n\r\n";
+    stream_.expires_after(kReadDeadline);
+    net::async_write(stream_, net::buffer(wire_), [self = shared_from_this(), last](error_code ec, size_t) {
+      if (ec) return self->end_stream(true);
+      if (last) return self->finish_stream_response(200);
+      self->delay_.expires_after(self->events_.interval);
+      self->delay_.async_wait([self](error_code) { self->write_event(); });
+    });
+  }
+
+  // A streamed response was written by hand: log it, then go on as after any other response.
+  void finish_stream_response(unsigned status) {
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+    server_.log().record(req_, status, ms);
+    busy_ = false;
+    const bool keep = req_.keep_alive() && !closing_ && !server_.stopping();
+    req_ = {};
+    if (!keep) return do_close();
+    do_read();
+  }
+
+  void end_stream(bool close) {
+    if (digest_) EVP_MD_CTX_free(digest_);
+    digest_ = nullptr;
+    chunk_ = {};
+    buffer_.shrink_to_fit();
+    if (close) {
+      upload_.reset();
+      do_close();
+    }
+  }
+
   void do_close() {
     error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -182,6 +313,15 @@ class Session : public std::enable_shared_from_this<Session> {
   bool crash_after_write_ = false;
   bool linger_ = false;
   std::array<char, 16 * 1024> discard_;
+  // The /stream/ endpoints' state.
+  StreamKind stream_kind_ = StreamKind::kNone;
+  std::optional<beast::http::request_parser<beast::http::buffer_body>> upload_;
+  std::vector<char> chunk_;  // kStreamChunkBytes while an upload is read, else empty
+  EVP_MD_CTX* digest_ = nullptr;
+  uint64_t uploaded_ = 0;
+  uint64_t left_ = 0;
+  EventStream events_{};
+  std::string wire_;
 };
 
 Server::Server(const Config& config, Service& service, AccessLog& log)

@@ -51,6 +51,7 @@ struct Proxy::Impl {
 
   ProxyOptions options;
   Routes& routes;
+  std::unique_ptr<ConnectionLimits> connection_limits;  // shared by the workers; outlives them
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<tcp::acceptor> acceptor;  // Only touched on workers[0]'s thread once started.
   std::unique_ptr<asio::steady_timer> backoff;
@@ -110,6 +111,9 @@ Status Proxy::start() {
   if (m.started) return FailedPrecondition("proxy on " + m.options.listen + ": already started");
   if (m.options.threads < 1)
     return InvalidArgument("proxy on " + m.options.listen + ": threads must be >= 1");
+  if (m.options.limits.stream_buffer_bytes < ProxyLimits::kMinStreamBufferBytes)
+    return InvalidArgument("proxy on " + m.options.listen + ": stream_buffer_bytes must be >= " +
+                           std::to_string(ProxyLimits::kMinStreamBufferBytes));
   auto hp = split_host_port(m.options.listen);
   if (!hp) return hp.error().context("proxy listen address");
   boost::system::error_code ec;
@@ -117,8 +121,10 @@ Status Proxy::start() {
   if (ec)
     return InvalidArgument("proxy listen address '" + m.options.listen + "': host must be an IP address");
 
+  m.connection_limits = std::make_unique<ConnectionLimits>(m.options.limits.max_connections,
+                                                           m.options.limits.max_connections_per_ip);
   for (int i = 0; i < m.options.threads; ++i)
-    m.workers.push_back(std::make_unique<Worker>(m.options, m.routes));
+    m.workers.push_back(std::make_unique<Worker>(m.options, m.routes, *m.connection_limits));
   m.acceptor = std::make_unique<tcp::acceptor>(m.workers[0]->ioc());
   m.backoff = std::make_unique<asio::steady_timer>(m.workers[0]->ioc());
   tcp::endpoint endpoint(address, hp->second);
@@ -192,6 +198,7 @@ Proxy::Stats Proxy::stats() const {
     s.upstream_connects += c.upstream_connects.load(std::memory_order_relaxed);
     s.stale_retries += c.stale_retries.load(std::memory_order_relaxed);
     s.pooled_idle += c.pooled_idle.load(std::memory_order_relaxed);
+    s.shed += c.shed.load(std::memory_order_relaxed);
   }
   return s;
 }

@@ -20,17 +20,26 @@ namespace villager::proxy {
 struct ProxyLimits {
   static constexpr size_t kDefaultMaxHeaderBytes = 16 * 1024;
   static constexpr size_t kDefaultMaxBodyBytes = 64 * 1024 * 1024;
-  static constexpr size_t kDefaultMaxResponseBytes = 256 * 1024 * 1024;
+  static constexpr size_t kDefaultMaxResponseBytes = 0;  // unlimited: response bodies are streamed
+  static constexpr size_t kDefaultStreamBufferBytes = 64 * 1024;
+  static constexpr size_t kMinStreamBufferBytes = 4 * 1024;
   static constexpr std::chrono::milliseconds kDefaultIdleTimeout{60'000};
   static constexpr std::chrono::milliseconds kDefaultRequestTimeout{30'000};
   static constexpr std::chrono::milliseconds kDefaultUpstreamConnectTimeout{2'000};
   static constexpr std::chrono::milliseconds kDefaultUpstreamTimeout{60'000};
   static constexpr std::chrono::milliseconds kDefaultDrainTimeout{10'000};
   static constexpr size_t kDefaultMaxIdlePerUpstream = 256;
+  static constexpr size_t kDefaultMaxConnections = 10'000;
+  static constexpr size_t kDefaultMaxConnectionsPerIp = 0;
+  static constexpr size_t kDefaultMaxInflightPerRelease = 1'000;
+  static constexpr std::chrono::seconds kDefaultRetryAfter{1};
 
   size_t max_header_bytes = kDefaultMaxHeaderBytes;      // request line + headers; over -> 431
   size_t max_body_bytes = kDefaultMaxBodyBytes;          // request body; over -> 413
-  size_t max_response_bytes = kDefaultMaxResponseBytes;  // upstream response body; over -> 502
+  size_t max_response_bytes = kDefaultMaxResponseBytes;  // upstream response body, 0 = any; over -> 502
+  // A body larger than 16 KiB, chunked or of unknown length is relayed through one buffer of this size
+  // per connection (read a chunk, write it, read the next), so memory is bounded whatever the body size.
+  size_t stream_buffer_bytes = kDefaultStreamBufferBytes;
   // A keep-alive client connection with no request started is closed after this.
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
   // Reading one request once its first byte arrived (slow-loris bound); over -> connection closed.
@@ -42,6 +51,14 @@ struct ProxyLimits {
   std::chrono::milliseconds drain_timeout = kDefaultDrainTimeout;
   size_t max_idle_per_upstream =
       kDefaultMaxIdlePerUpstream;  // pooled idle connections per address per thread
+  // Client connections open at once over all threads, 0 = no cap; over -> 503 + Retry-After, closed.
+  size_t max_connections = kDefaultMaxConnections;
+  // Client connections open at once from one IP address, 0 = no cap; over -> 503 + Retry-After, closed.
+  size_t max_connections_per_ip = kDefaultMaxConnectionsPerIp;
+  // Requests in flight to one release per proxy thread, 0 = no cap; over -> 503 + Retry-After: the
+  // proxy sheds instead of piling requests onto a saturated release.
+  size_t max_inflight_per_release = kDefaultMaxInflightPerRelease;
+  std::chrono::seconds retry_after = kDefaultRetryAfter;  // the Retry-After of those 503s
 };
 
 // One completed request, handed to the observer. The string_view lives only during the call.
@@ -96,6 +113,7 @@ class Proxy {
     uint64_t upstream_connects = 0;  // new upstream connections opened
     uint64_t stale_retries = 0;      // requests retried after a pooled connection turned out closed
     uint64_t pooled_idle = 0;        // idle upstream connections held now
+    uint64_t shed = 0;               // requests answered 503 by a connection or in-flight cap
   };
   // Counters summed over all threads (a consistent snapshot per thread, not across threads).
   Stats stats() const;

@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -22,7 +23,12 @@ namespace {
 constexpr uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
 // Bodies up to this size are copied behind the head and sent with it as one buffer.
 constexpr size_t kInlineBodyBytes = 16 * 1024;
+// A body with a Content-Length up to this is read whole before it is forwarded (and a request stays
+// retryable); larger ones and chunked or close-delimited ones are relayed.
+constexpr size_t kSmallBodyBytes = kInlineBodyBytes;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// How long a refused request's remaining bytes are read and discarded before the connection is closed.
+constexpr std::chrono::milliseconds kLingerTime{2'000};
 
 bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category();
@@ -53,12 +59,28 @@ std::string millis(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + "ms";
 }
 
+// Feeds what `in` holds to `parser` until it is done, wants more input, or its body buffer is full.
+template <class Parser>
+error_code feed(Parser& parser, beast::flat_buffer& in) {
+  error_code ec;
+  while (in.size() > 0 && !parser.is_done()) {
+    const size_t used = parser.put(in.data(), ec);
+    in.consume(used);
+    if (ec == http::error::need_buffer || ec == http::error::need_more) return {};
+    if (ec) return ec;
+    if (used == 0) break;
+  }
+  return {};
+}
+
 }  // namespace
 
 Session::Session(Worker& worker, TcpSocket socket)
     : worker_(worker), socket_(std::move(socket)), timer_(worker.ioc()) {}
 
 Session::~Session() {
+  end_inflight();
+  if (admitted_) worker_.connection_limits().release(peer_);
   if (registered_) worker_.remove_session(registration_);
 }
 
@@ -72,6 +94,9 @@ void Session::start() {
     return;
   }
   peer_ = remote.address().to_string();
+  // Over a cap the connection is still read up to its request header, to answer 503 rather than reset.
+  admit_ = worker_.connection_limits().admit(peer_);
+  admitted_ = admit_ == ConnectionLimits::Admit::kOk;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   read_header();
 }
@@ -83,6 +108,7 @@ bool Session::idle() const {
 void Session::close() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  end_inflight();
   error_code ignored;
   socket_.close(ignored);
   // The upstream connection is only closed here, not freed: a pending operation may still use its
@@ -100,9 +126,12 @@ void Session::read_header() {
   }
   phase_ = Phase::kReadingHeader;
   const ProxyLimits& limits = worker_.limits();
+  unread_request_ = false;
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
   parser_->body_limit(limits.max_body_bytes);
+  res_parser_.reset();
+  chunk_.reset();  // a streamed message's buffer is not kept by an idle connection
   set_deadline(limits.idle_timeout);
   pump(Reading::kHeader);
 }
@@ -119,6 +148,18 @@ void Session::on_read_header(error_code ec) {
     fail_framing(problem);
     return;
   }
+  streamed_request_ = false;
+  body_ = {};
+  bytes_in_ = 0;
+  if (admit_ != ConnectionLimits::Admit::kOk) {
+    unread_request_ = true;
+    shed(admit_ == ConnectionLimits::Admit::kTooManyConnections
+             ? "too many connections: " + std::to_string(worker_.limits().max_connections) + " open"
+             : "too many connections from this client: " +
+                   std::to_string(worker_.limits().max_connections_per_ip) + " open",
+         false);
+    return;
+  }
   if (parser_->is_done()) {
     route();
     return;
@@ -131,17 +172,36 @@ void Session::on_read_header(error_code ec) {
                       [self = shared_from_this()](error_code ec, size_t) {
                         if (self->phase_ == Phase::kClosed) return;
                         if (ec) return self->close();
-                        self->read_body();
+                        self->start_body();
                       });
     return;
   }
-  read_body();
+  start_body();
 }
 
-void Session::read_body() {
-  phase_ = Phase::kReadingBody;
-  set_deadline(worker_.limits().request_timeout);
-  pump(Reading::kBody);
+// A small body with a length is read whole; any other is relayed, starting with what is buffered now.
+void Session::start_body() {
+  auto& body = parser_->get().body();
+  if (auto length = parser_->content_length(); length && *length <= kSmallBodyBytes) {
+    small_.resize(static_cast<size_t>(*length));
+    body.data = small_.data();
+    body.size = small_.size();
+    phase_ = Phase::kReadingBody;
+    set_deadline(worker_.limits().request_timeout);
+    pump(Reading::kBody);
+    return;
+  }
+  body.data = chunk();
+  body.size = worker_.limits().stream_buffer_bytes;
+  if (error_code ec = feed(*parser_, buffer_)) {
+    fail_read(ec);  // an invalid chunk size in the first bytes never reaches the upstream
+    return;
+  }
+  const size_t n = worker_.limits().stream_buffer_bytes - body.size;
+  body_ = std::string_view(chunk_.get(), n);
+  // The whole body is already here: it goes with a length, like a small one.
+  streamed_request_ = !parser_->is_done();
+  route();
 }
 
 void Session::on_read_body(error_code ec) {
@@ -150,10 +210,12 @@ void Session::on_read_body(error_code ec) {
     fail_read(ec);
     return;
   }
+  body_ = small_;
   route();
 }
 
 void Session::fail_framing(std::string_view problem) {
+  unread_request_ = true;
   client_version_ = 11;
   head_request_ = false;
   routes_.reset();
@@ -161,9 +223,11 @@ void Session::fail_framing(std::string_view problem) {
 }
 
 void Session::fail_read(error_code ec) {
+  unread_request_ = true;
   client_version_ = 11;
   head_request_ = false;
   routes_.reset();
+  drop_upstream();
   const ProxyLimits& limits = worker_.limits();
   // A request we could not parse leaves the stream out of sync: answer, then close.
   if (ec == http::error::header_limit) {
@@ -182,11 +246,11 @@ void Session::fail_read(error_code ec) {
 // ---- reading a message ----
 //
 // What Beast's http::async_read does, written out: feed what is buffered to the parser, read more when it
-// needs more, until the header (kHeader) or the whole message is parsed. Beast's version stacks three
+// needs more, until the header or the whole (small) message is parsed. Beast's version stacks three
 // composed operations, each holding work-tracking executors, per read; this loop costs one lambda.
 
 void Session::pump(Reading what) {
-  const bool upstream = what == Reading::kResponse;
+  const bool upstream = what == Reading::kResponseHeader || what == Reading::kResponseBody;
   beast::flat_buffer& buffer = upstream ? upstream_->buffer : buffer_;
   error_code ec;
   while (!satisfied(what) && buffer.size() > 0) {
@@ -213,7 +277,7 @@ void Session::pump(Reading what) {
 
 void Session::on_pump(Reading what, error_code ec, size_t n) {
   if (phase_ == Phase::kClosed) return;
-  const bool upstream = what == Reading::kResponse;
+  const bool upstream = what == Reading::kResponseHeader || what == Reading::kResponseBody;
   if (ec == asio::error::eof) {
     const bool got_some = upstream ? res_parser_->got_some() : parser_->got_some();
     if (!got_some) return finish_read(what, http::error::end_of_stream);
@@ -237,7 +301,9 @@ bool Session::satisfied(Reading what) const {
       return parser_->is_header_done();
     case Reading::kBody:
       return parser_->is_done();
-    case Reading::kResponse:
+    case Reading::kResponseHeader:
+      return res_parser_->is_header_done();
+    case Reading::kResponseBody:
       return res_parser_->is_done();
   }
   return false;
@@ -249,48 +315,74 @@ void Session::finish_read(Reading what, error_code ec) {
       return on_read_header(ec);
     case Reading::kBody:
       return on_read_body(ec);
-    case Reading::kResponse:
-      return on_upstream_read(ec);
+    case Reading::kResponseHeader:
+      return on_response_header(ec);
+    case Reading::kResponseBody:
+      return on_response_body(ec);
   }
 }
 
 // ---- routing and the upstream side ----
 
 void Session::route() {
-  req_ = parser_->release();
-  parser_.reset();
-  client_version_ = req_.version();
-  client_keep_alive_ = req_.keep_alive();
-  head_request_ = req_.method() == http::verb::head;
-  idempotent_ = is_idempotent(req_.method());
+  auto& req = parser_->get();
+  client_version_ = req.version();
+  client_keep_alive_ = req.keep_alive();
+  head_request_ = req.method() == http::verb::head;
+  idempotent_ = is_idempotent(req.method());
   retried_ = false;
   upstream_timed_out_ = false;
-  bytes_in_ = req_.body().size();
+  if (!streamed_request_) bytes_in_ = body_.size();
 
   // One snapshot per request: everything below uses routes_, never the live table.
   routes_ = worker_.routes();
   const RouteTable& table = *routes_->table;
   std::string_view cookie;
-  if (!table.sticky_cookie.empty()) cookie = req_[http::field::cookie];
+  if (!table.sticky_cookie.empty()) {
+    const auto value = req[http::field::cookie];
+    cookie = std::string_view(value.data(), value.size());
+  }
   RouteChoice choice = choose(table, cookie, worker_.random());
   if (choice.upstream == nullptr) {
     routes_.reset();
-    answer_error(http::status::service_unavailable, "no route: no release takes traffic", client_keep_alive_);
+    // A relayed body was not read to its end, so the connection cannot carry another request.
+    answer_error(http::status::service_unavailable, "no route: no release takes traffic",
+                 client_keep_alive_ && !streamed_request_);
     return;
   }
   upstream_index_ = static_cast<size_t>(choice.upstream - table.upstreams.data());
   set_cookie_ = choice.set_cookie;
+  size_t& inflight = worker_.inflight(choice.upstream->release_id);
+  if (const size_t cap = worker_.limits().max_inflight_per_release; cap > 0 && inflight >= cap) {
+    // The release already has all it may take: shed now rather than queue without bound.
+    const std::string release = choice.upstream->release_id;
+    routes_.reset();
+    if (streamed_request_) unread_request_ = true;
+    shed("release " + release + " is saturated: " + std::to_string(cap) + " requests in flight",
+         client_keep_alive_ && !streamed_request_);
+    return;
+  }
+  ++inflight;
+  inflight_ = &inflight;
 
-  strip_hop_by_hop(req_);
-  req_.erase(http::field::expect);
-  add_forwarded(req_, peer_, "http", worker_.client_forwarded());
-  req_.version(11);
-  // A chunked body was de-chunked by the parser and Transfer-Encoding stripped: send a length instead.
-  if (!req_.body().empty() || req_.count(http::field::content_length) > 0)
-    req_.content_length(req_.body().size());
+  strip_hop_by_hop(req);
+  req.erase(http::field::expect);
+  add_forwarded(req, peer_, "http", worker_.client_forwarded());
+  req.version(11);
+  // The framing the release sees is one the proxy chose: a length, or (a relayed chunked body) chunked.
+  if (streamed_request_ && parser_->chunked()) {
+    request_out_ = Framing::kChunked;
+    req.set(http::field::transfer_encoding, "chunked");
+  } else if (streamed_request_) {
+    request_out_ = Framing::kLength;
+    req.content_length(parser_->content_length());
+  } else if (!body_.empty() || req.count(http::field::content_length) > 0 || parser_->chunked()) {
+    req.content_length(body_.size());
+  }
 
   upstream_ = worker_.pool().acquire(routes_->keys[upstream_index_]);
-  if (upstream_ && !idempotent_ && looks_closed(upstream_->socket)) drop_upstream();
+  // Only a request that can be sent again may rely on the retry rule; the others check the connection.
+  if (upstream_ && (!idempotent_ || streamed_request_) && looks_closed(upstream_->socket)) drop_upstream();
   if (upstream_) {
     send_upstream();
   } else {
@@ -304,7 +396,7 @@ void Session::connect_upstream() {
   if (!endpoint) {
     answer_error(http::status::bad_gateway,
                  "upstream " + target.release_id + " at " + target.host + ": host does not resolve",
-                 client_keep_alive_);
+                 client_keep_alive_ && !streamed_request_);
     return;
   }
   upstream_ = std::make_unique<UpstreamConnection>(worker_.ioc());
@@ -330,8 +422,13 @@ void Session::on_connect(error_code ec) {
 void Session::send_upstream() {
   phase_ = Phase::kUpstream;
   set_deadline(worker_.limits().upstream_timeout);
-  serialize_head(req_, wire_);
-  async_write_message(upstream_->socket, req_.body(),
+  serialize_head(parser_->get(), wire_);
+  if (streamed_request_) {
+    // The head, then what was buffered of the body, then the relay.
+    write_stream(Stream::kRequest, body_.size(), parser_->is_done());
+    return;
+  }
+  async_write_message(upstream_->socket, body_,
                       [self = shared_from_this()](error_code ec, size_t) { self->on_upstream_write(ec); });
 }
 
@@ -341,42 +438,113 @@ void Session::on_upstream_write(error_code ec) {
     upstream_failed(ec, false);
     return;
   }
-  res_parser_.emplace();
-  res_parser_->header_limit(kMaxUpstreamHeaderBytes);
-  res_parser_->body_limit(worker_.limits().max_response_bytes);
-  if (head_request_) res_parser_->skip(true);
-  pump(Reading::kResponse);
+  read_response_header();
 }
 
-void Session::on_upstream_read(error_code ec) {
+void Session::read_response_header() {
+  phase_ = Phase::kUpstream;
+  set_deadline(worker_.limits().upstream_timeout);
+  res_parser_.emplace();
+  res_parser_->header_limit(kMaxUpstreamHeaderBytes);
+  const size_t limit = worker_.limits().max_response_bytes;
+  res_parser_->body_limit(limit > 0 ? boost::optional<uint64_t>(limit) : boost::none);
+  if (head_request_) res_parser_->skip(true);
+  pump(Reading::kResponseHeader);
+}
+
+void Session::on_response_header(error_code ec) {
   if (phase_ == Phase::kClosed) return;
   if (ec || upstream_timed_out_) {
     upstream_failed(ec, res_parser_->got_some());
     return;
   }
-  res_ = res_parser_->release();
-  res_parser_.reset();
-  // Back to the pool before answering the client, so the next request can use it at once.
-  if (res_.keep_alive() && upstream_->buffer.size() == 0) {
+  auto& res = res_parser_->get();
+  status_ = res.result_int();
+  // An interim answer (103 Early Hints, a stray 100) is not the response: read the next one.
+  if (status_ / 100 == 1 && status_ != 101) {
+    read_response_header();
+    return;
+  }
+  // The parser knows a close-delimited body too: such a connection never goes back to the pool.
+  upstream_keep_alive_ = res_parser_->keep_alive();
+  strip_hop_by_hop(res);
+  res.version(client_version_);
+  if (set_cookie_) {
+    const RouteTable& table = *routes_->table;
+    res.insert(http::field::set_cookie, table.sticky_cookie + "=" +
+                                            table.upstreams[upstream_index_].release_id +
+                                            "; Path=/; HttpOnly; SameSite=Lax");
+  }
+  answer_keep_alive_ = client_keep_alive_ && !worker_.stopping();
+  if (res_parser_->is_done()) {  // no body: HEAD, 1xx, 204, 304 or a length of 0
+    body_ = {};
+    finish_upstream();
+    write_answer();
+    return;
+  }
+  auto& body = res.body();
+  if (auto length = res_parser_->content_length(); length && *length <= kSmallBodyBytes) {
+    small_.resize(static_cast<size_t>(*length));
+    body.data = small_.data();
+    body.size = small_.size();
+    pump(Reading::kResponseBody);
+    return;
+  }
+  body.data = chunk();
+  body.size = worker_.limits().stream_buffer_bytes;
+  if (error_code feed_ec = feed(*res_parser_, upstream_->buffer)) {
+    upstream_failed(feed_ec, true);
+    return;
+  }
+  const size_t n = worker_.limits().stream_buffer_bytes - body.size;
+  if (res_parser_->is_done()) {  // the whole body was already here: it goes with a length
+    body_ = std::string_view(chunk_.get(), n);
+    res.content_length(n);
+    finish_upstream();
+    write_answer();
+    return;
+  }
+  start_response_stream(n);
+}
+
+void Session::on_response_body(error_code ec) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec || upstream_timed_out_) {
+    upstream_failed(ec, true);
+    return;
+  }
+  body_ = small_;
+  finish_upstream();
+  write_answer();
+}
+
+// The head goes out at once with what is buffered of the body (a server-sent event stream's first
+// event reaches the client as soon as the release sends it), then the relay.
+void Session::start_response_stream(size_t first_bytes) {
+  auto& res = res_parser_->get();
+  if (auto length = res_parser_->content_length()) {
+    response_out_ = Framing::kLength;
+    res.content_length(*length);
+  } else if (client_version_ >= 11) {
+    response_out_ = Framing::kChunked;
+    res.set(http::field::transfer_encoding, "chunked");
+  } else {
+    // An HTTP/1.0 client knows no chunks: the body ends when the connection closes.
+    response_out_ = Framing::kClose;
+    answer_keep_alive_ = false;
+  }
+  res.keep_alive(answer_keep_alive_);
+  serialize_head(res, wire_);
+  write_stream(Stream::kResponse, first_bytes, false);
+}
+
+// The response was read to its end: the upstream connection goes back to the pool when it may.
+void Session::finish_upstream() {
+  if (upstream_keep_alive_ && upstream_->buffer.size() == 0) {
     worker_.release_upstream(std::move(upstream_));
   } else {
     drop_upstream();
   }
-
-  strip_hop_by_hop(res_);
-  res_.version(client_version_);
-  const unsigned code = res_.result_int();
-  const bool bodiless = head_request_ || code / 100 == 1 || code == 204 || code == 304;
-  // The body is buffered whole, so a length replaces whatever framing the upstream used.
-  if (!bodiless) res_.content_length(res_.body().size());
-  if (set_cookie_) {
-    const RouteTable& table = *routes_->table;
-    res_.insert(http::field::set_cookie, table.sticky_cookie + "=" +
-                                             table.upstreams[upstream_index_].release_id +
-                                             "; Path=/; HttpOnly; SameSite=Lax");
-  }
-  res_.keep_alive(client_keep_alive_ && !worker_.stopping());
-  write_response();
 }
 
 void Session::upstream_failed(error_code ec, bool got_response_bytes) {
@@ -389,24 +557,33 @@ void Session::upstream_failed(error_code ec, bool got_response_bytes) {
   const std::string who = "upstream " + target.release_id + " at " +
                           routes_->keys[upstream_index_].substr(target.release_id.size() + 1);
   const ProxyLimits& limits = worker_.limits();
+  // A relayed request body was not read to its end: the client connection cannot go on.
+  const bool keep_alive = client_keep_alive_ && !streamed_request_;
   if (timed_out) {
     answer_error(
         http::status::gateway_timeout,
         who + (was_connecting ? ": connect timed out after " + millis(limits.upstream_connect_timeout)
                               : ": no response within " + millis(limits.upstream_timeout)),
-        client_keep_alive_);
+        keep_alive);
     return;
   }
   // The retry rule: a pooled connection that fails before any response byte was closed by the upstream
   // while idle (a restart, a keep-alive timeout, a drained release). An idempotent request is sent once
   // more on a fresh connection; that is what keeps route swaps and restarts at zero failed requests.
-  if (stale && idempotent_ && !retried_) {
+  // A relayed body is gone once sent, so such a request is never retried.
+  if (stale && idempotent_ && !retried_ && !streamed_request_) {
     retried_ = true;
     WorkerCounters::bump(worker_.counters().stale_retries);
     connect_upstream();
     return;
   }
-  answer_error(http::status::bad_gateway, who + ": " + ec.message(), client_keep_alive_);
+  if (ec == http::error::body_limit) {
+    answer_error(http::status::bad_gateway,
+                 who + ": response body larger than " + std::to_string(limits.max_response_bytes) + " bytes",
+                 keep_alive);
+    return;
+  }
+  answer_error(http::status::bad_gateway, who + ": " + ec.message(), keep_alive);
 }
 
 void Session::drop_upstream() {
@@ -418,45 +595,97 @@ void Session::drop_upstream() {
 
 // ---- client side: writing the answer ----
 
-void Session::answer_error(http::status status, std::string_view message, bool keep_alive) {
-  res_ = error_response(status, message, client_version_, keep_alive && !worker_.stopping());
-  write_response();
+void Session::shed(std::string_view message, bool keep_alive) {
+  WorkerCounters::bump(worker_.counters().shed);
+  error_ = error_response(http::status::service_unavailable, message, client_version_,
+                          keep_alive && !worker_.stopping());
+  error_.set(http::field::retry_after, std::to_string(worker_.limits().retry_after.count()));
+  res_parser_.reset();
+  status_ = error_.result_int();
+  answer_keep_alive_ = error_.keep_alive();
+  body_ = error_.body();
+  write_answer();
 }
 
-void Session::write_response() {
+void Session::end_inflight() {
+  if (inflight_ == nullptr) return;
+  --*inflight_;
+  inflight_ = nullptr;
+}
+
+void Session::answer_error(http::status status, std::string_view message, bool keep_alive) {
+  error_ = error_response(status, message, client_version_, keep_alive && !worker_.stopping());
+  res_parser_.reset();
+  status_ = error_.result_int();
+  answer_keep_alive_ = error_.keep_alive();
+  body_ = error_.body();
+  write_answer();
+}
+
+void Session::write_answer() {
   phase_ = Phase::kWriting;
   set_deadline(worker_.limits().request_timeout);
-  serialize_head(res_, wire_);
+  if (res_parser_) {
+    auto& res = res_parser_->get();
+    // The body is whole here, so a length replaces whatever framing the upstream used.
+    const bool bodiless = head_request_ || status_ / 100 == 1 || status_ == 204 || status_ == 304;
+    if (!bodiless) res.content_length(body_.size());
+    res.keep_alive(answer_keep_alive_);
+    serialize_head(res, wire_);
+  } else {
+    serialize_head(error_, wire_);
+  }
+  bytes_out_ = body_.size();
   // A response to HEAD carries the length of a body it does not send (our own error answers too).
-  async_write_message(socket_, head_request_ ? std::string_view() : std::string_view(res_.body()),
+  async_write_message(socket_, head_request_ ? std::string_view() : body_,
                       [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
 }
 
 void Session::on_write(error_code ec) {
   if (phase_ == Phase::kClosed) return;
-  if (const RequestObserver& observer = worker_.observer()) {
-    RequestRecord record;
-    if (routes_) record.release_id = routes_->table->upstreams[upstream_index_].release_id;
-    record.status = static_cast<int>(res_.result_int());
-    record.latency_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count());
-    record.bytes_in = bytes_in_;
-    record.bytes_out = res_.body().size();
-    observer(record);
-  }
-  WorkerCounters::bump(worker_.counters().requests);
-  routes_.reset();
+  record();
   if (ec) {
     close();
     return;
   }
-  if (!res_.keep_alive()) {
+  if (!answer_keep_alive_) {
     error_code ignored;
     socket_.shutdown(TcpSocket::shutdown_send, ignored);
+    if (unread_request_) return linger();
     close();
     return;
   }
   read_header();
+}
+
+// Closing with unread request bytes makes the kernel send a reset, and a reset can make the client's
+// kernel drop the answer before the client reads it. So after refusing a request whose body is still
+// arriving, read and discard until the client closes or kLingerTime passes, then close.
+void Session::linger() {
+  phase_ = Phase::kLingering;
+  set_deadline(kLingerTime);
+  buffer_.clear();
+  socket_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](error_code ec, size_t) {
+    if (self->phase_ == Phase::kClosed) return;
+    if (ec) return self->close();
+    self->linger();
+  });
+}
+
+void Session::record() {
+  if (const RequestObserver& observer = worker_.observer()) {
+    RequestRecord record;
+    if (routes_) record.release_id = routes_->table->upstreams[upstream_index_].release_id;
+    record.status = static_cast<int>(status_);
+    record.latency_us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count());
+    record.bytes_in = bytes_in_;
+    record.bytes_out = bytes_out_;
+    observer(record);
+  }
+  WorkerCounters::bump(worker_.counters().requests);
+  end_inflight();
+  routes_.reset();
 }
 
 template <class Handler>
@@ -469,6 +698,123 @@ void Session::async_write_message(TcpSocket& socket, std::string_view body, Hand
   }
   std::array<asio::const_buffer, 2> buffers{asio::buffer(wire_), asio::buffer(body)};
   asio::async_write(socket, buffers, std::forward<Handler>(handler));
+}
+
+// ---- the relay ----
+//
+// Beast's buffer_body relay: the parser writes body bytes (de-chunked) into chunk_, they are written
+// out framed, and only then is the next chunk read. Reads and writes each get a fresh deadline, so a long
+// stream is bounded by its idle time per phase, never by its total time.
+
+char* Session::chunk() {
+  if (!chunk_) chunk_ = std::make_unique<char[]>(worker_.limits().stream_buffer_bytes);
+  return chunk_.get();
+}
+
+http::buffer_body::value_type& Session::body_of(Stream s) {
+  return s == Stream::kRequest ? parser_->get().body() : res_parser_->get().body();
+}
+
+bool Session::stream_done(Stream s) const {
+  return s == Stream::kRequest ? parser_->is_done() : res_parser_->is_done();
+}
+
+void Session::relay(Stream s) {
+  const size_t capacity = worker_.limits().stream_buffer_bytes;
+  auto& body = body_of(s);
+  body.data = chunk();
+  body.size = capacity;
+  beast::flat_buffer& in = s == Stream::kRequest ? buffer_ : upstream_->buffer;
+  const error_code ec = s == Stream::kRequest ? feed(*parser_, in) : feed(*res_parser_, in);
+  if (ec) {
+    if (s == Stream::kRequest) return request_stream_failed(ec);
+    return close();  // the client has the head already: cutting the connection is all that is left
+  }
+  const size_t n = capacity - body.size;
+  const bool done = stream_done(s);
+  if (n == 0 && !done && in.size() >= capacity) {
+    // The parser holds back a chunk-size line or trailer that never ends: refuse instead of buffering.
+    if (s == Stream::kRequest) return request_stream_failed(http::error::bad_chunk);
+    return close();
+  }
+  wire_.clear();
+  if (n > 0 || done) return write_stream(s, n, done);
+  read_stream(s);
+}
+
+void Session::read_stream(Stream s) {
+  const bool request = s == Stream::kRequest;
+  set_deadline(request ? worker_.limits().request_timeout : worker_.limits().upstream_timeout);
+  beast::flat_buffer& in = request ? buffer_ : upstream_->buffer;
+  TcpSocket& from = request ? socket_ : upstream_->socket;
+  from.async_read_some(
+      in.prepare(worker_.limits().stream_buffer_bytes),
+      [self = shared_from_this(), s](error_code ec, size_t n) { self->on_stream_read(s, ec, n); });
+}
+
+void Session::on_stream_read(Stream s, error_code ec, size_t n) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec == asio::error::eof && s == Stream::kResponse) {
+    // A close-delimited body ends here; one with a length or chunks is cut short (partial_message).
+    res_parser_->put_eof(ec);
+    if (ec) return close();
+    return relay(s);
+  }
+  if (ec) return close();  // the client went away mid-upload, or the upstream mid-response
+  (s == Stream::kRequest ? buffer_ : upstream_->buffer).commit(n);
+  relay(s);
+}
+
+std::string_view Session::frame(Framing out, size_t n, bool last) {
+  if (out != Framing::kChunked) return {};
+  if (n == 0) {
+    if (last) wire_ += "0\r\n\r\n";
+    return {};
+  }
+  char size_line[24];
+  const int len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
+  wire_.append(size_line, static_cast<size_t>(len));
+  return last ? std::string_view("\r\n0\r\n\r\n") : std::string_view("\r\n");
+}
+
+void Session::write_stream(Stream s, size_t n, bool last) {
+  const bool request = s == Stream::kRequest;
+  phase_ = request ? Phase::kStreamingRequest : Phase::kStreamingResponse;
+  if (request) {
+    bytes_in_ += n;
+  } else {
+    bytes_out_ += n;
+    // The response was read to its end: the upstream connection may serve the next request meanwhile.
+    if (last) finish_upstream();
+  }
+  set_deadline(request ? worker_.limits().upstream_timeout : worker_.limits().request_timeout);
+  const std::string_view after = frame(request ? request_out_ : response_out_, n, last);
+  std::array<asio::const_buffer, 3> buffers{asio::buffer(wire_), asio::buffer(chunk_.get(), n),
+                                            asio::buffer(after.data(), after.size())};
+  TcpSocket& to = request ? upstream_->socket : socket_;
+  asio::async_write(to, buffers, [self = shared_from_this(), s, last](error_code ec, size_t) {
+    self->on_stream_write(s, ec, last);
+  });
+}
+
+void Session::on_stream_write(Stream s, error_code ec, bool last) {
+  if (phase_ == Phase::kClosed) return;
+  if (s == Stream::kResponse) {
+    if (ec || !last) {
+      if (ec) return close();
+      return relay(s);
+    }
+    return on_write(ec);
+  }
+  if (ec || upstream_timed_out_) return upstream_failed(ec, false);
+  if (!last) return relay(s);
+  read_response_header();
+}
+
+void Session::request_stream_failed(error_code ec) {
+  // The upstream has part of a request it will never see the end of; it is not reused.
+  drop_upstream();
+  fail_read(ec);
 }
 
 // ---- the deadline ----
@@ -504,6 +850,7 @@ void Session::on_timer() {
     upstream_->socket.close(ignored);
     return;
   }
+  // A relay that made no progress within its phase's idle time: both connections go.
   close();
 }
 

@@ -89,6 +89,12 @@ class TestUpstream {
     std::lock_guard lock(mu_);
     return last_headers_;
   }
+  // Lets a held /sse stream send its end.
+  void release_streams() {
+    std::lock_guard lock(mu_);
+    streams_released_ = true;
+    cv_.notify_all();
+  }
   // Closes every connection from the server side, as an upstream restart or keep-alive timeout would.
   void close_connections() {
     std::unique_lock lock(mu_);
@@ -175,6 +181,16 @@ class TestUpstream {
                      [this] { return stopped_.load(); });
       }
       ++requests_;
+      // /sse sends its head and a first event, then holds until release_streams(), then ends the stream.
+      // /drip/<n>/<ms> sends n chunked events, one every ms. /early sends a 103 before its answer.
+      if (target == "/sse" || target.rfind("/drip/", 0) == 0) {
+        if (!stream_events(fd, target)) break;
+        continue;
+      }
+      if (target == "/early") {
+        const std::string early = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+        ::send(fd, early.data(), early.size(), MSG_NOSIGNAL);
+      }
       // /chunked/<n> and /close/<n> answer n bytes framed by chunks or by closing the connection;
       // /big/<n> answers n bytes with a length.
       if (target.rfind("/chunked/", 0) == 0 || target.rfind("/close/", 0) == 0) {
@@ -217,6 +233,31 @@ class TestUpstream {
     cv_.notify_all();
   }
 
+  bool send_all(int fd, const std::string& out) {
+    return ::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size());
+  }
+
+  bool stream_events(int fd, const std::string& target) {
+    const std::string event = "9\r\ndata: 1\n\n\r\n";  // one chunk holding "data: 1\n\n"
+    if (!send_all(fd,
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                      event))
+      return false;
+    if (target == "/sse") {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::seconds(10), [this] { return streams_released_ || stopped_.load(); });
+    } else {
+      const size_t slash = target.find('/', 6);
+      const int n = std::stoi(target.substr(6, slash - 6));
+      const int ms = std::stoi(target.substr(slash + 1));
+      for (int i = 1; i < n; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        if (!send_all(fd, event)) return false;
+      }
+    }
+    return send_all(fd, "0\r\n\r\n");
+  }
+
   std::string release_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
@@ -230,6 +271,7 @@ class TestUpstream {
   std::condition_variable cv_;
   std::set<int> open_;                               // Guarded by mu_.
   std::map<std::string, std::string> last_headers_;  // Guarded by mu_.
+  bool streams_released_ = false;                    // Guarded by mu_.
 };
 
 // One client connection speaking raw bytes, so tests can send garbage or pipelined requests too.
@@ -315,6 +357,22 @@ class RawClient {
       if (n <= 0) return all;
       all.append(chunk, static_cast<size_t>(n));
     }
+  }
+  // Raw bytes until `wanted` appeared in them (true), or the connection closed or kReadLimit passed.
+  bool read_until(std::string_view wanted, std::string& got) {
+    const auto deadline = std::chrono::steady_clock::now() + kReadLimit;
+    char chunk[16384];
+    while (buf_.find(wanted) == std::string::npos) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+      if (n <= 0) break;
+      buf_.append(chunk, static_cast<size_t>(n));
+    }
+    got = buf_;
+    return buf_.find(wanted) != std::string::npos;
   }
   // True when the server closed the connection (EOF within kReadLimit, no bytes).
   bool closed_by_peer() {

@@ -19,11 +19,12 @@ uint64_t random_seed() {
 
 }  // namespace
 
-Worker::Worker(const ProxyOptions& options, Routes& routes)
+Worker::Worker(const ProxyOptions& options, Routes& routes, ConnectionLimits& connection_limits)
     : limits_(options.limits),
       observer_(options.observer),
       client_forwarded_(options.client_forwarded),
       source_(routes),
+      connection_limits_(connection_limits),
       rng_(random_seed()),
       pool_(options.limits.max_idle_per_upstream) {}
 

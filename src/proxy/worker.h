@@ -11,8 +11,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "proxy/connection_limits.h"
 #include "proxy/proxy.h"
 #include "proxy/route_table.h"
 #include "proxy/upstream_pool.h"
@@ -34,6 +36,7 @@ struct WorkerCounters {
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> stale_retries{0};
   std::atomic<uint64_t> pooled_idle{0};
+  std::atomic<uint64_t> shed{0};
   static void bump(std::atomic<uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
@@ -41,7 +44,7 @@ struct WorkerCounters {
 
 class Worker {
  public:
-  Worker(const ProxyOptions& options, Routes& routes);
+  Worker(const ProxyOptions& options, Routes& routes, ConnectionLimits& connection_limits);
 
   boost::asio::io_context& ioc() { return ioc_; }
   const ProxyLimits& limits() const { return limits_; }
@@ -50,6 +53,9 @@ class Worker {
   UpstreamPool& pool() { return pool_; }
   WorkerCounters& counters() { return counters_; }
   bool stopping() const { return stopping_; }
+  ConnectionLimits& connection_limits() { return connection_limits_; }
+  // Requests in flight to `release_id` on this thread (the counter max_inflight_per_release caps).
+  size_t& inflight(const std::string& release_id) { return inflight_[release_id]; }
 
   // The current routes, refreshed when Routes::version() moved; a refresh also closes idle pooled
   // connections to upstreams the new table no longer routes to.
@@ -79,6 +85,8 @@ class Worker {
   const RequestObserver& observer_;
   const ClientForwarded client_forwarded_;
   Routes& source_;
+  ConnectionLimits& connection_limits_;
+  std::unordered_map<std::string, size_t> inflight_;  // release id -> requests in flight (never erased)
   uint64_t version_ = 0;
   std::shared_ptr<const RouteSnapshot> routes_;
   FastRandom rng_;
