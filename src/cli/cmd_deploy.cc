@@ -47,7 +47,9 @@ options:
   --json                print the outcome as JSON
 
 exit: 0 deployed, 1 failed (no traffic moved), 2 usage or config error, 3 refused (gate,
-secret scan, or nothing to roll back to), 4 deployed and then rolled back.
+secret scan, nothing to roll back to, or a held deploy to finish first), 4 deployed and then
+rolled back, 5 held: a canary step inconclusive at its deadline with on_inconclusive = "hold";
+traffic stays split until `villager promote ENV` or `villager rollback ENV`.
 )";
 
 void print_outcome(const pipeline::DeployOutcome& o, const std::string& env, bool as_json) {

@@ -5,6 +5,7 @@
 #include "base/strings.h"
 #include "cli/actor.h"
 #include "cli/commands.h"
+#include "cli/held_action.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "cli/rollback_action.h"
@@ -23,6 +24,10 @@ Routes traffic back to the previous known-good release of each service. When tha
 still running warm beside the serving one, this is a route swap; otherwise it is started,
 health-checked, then swapped in. The release rolled back from is stopped. Records the
 rollback and prints how long the swap took.
+
+When a deploy of ENV is held (a canary inconclusive at its deadline with on_inconclusive =
+"hold"), rollback ends the hold instead: the serving release takes 100% of the traffic again,
+the held candidate is stopped and its deployment is recorded as rolled back.
 
 options:
   --service S        roll back only this service (repeatable; default: every service of ENV)
@@ -82,6 +87,20 @@ int run_rollback(const std::vector<std::string>& argv) {
   req.to_version = args->get("to");
   req.actor = current_actor();
   req.reason = args->get("reason", "manual");
+  if (environment_held(*cfg, env, req.services)) {
+    auto held = finish_held(*cfg, {env, req.services, false, req.actor}, stderr_progress("rollback " + env));
+    if (!held) return report_error(held.error(), exit_code_for(held.error()));
+    if (args->has("json"))
+      std::cout << redact(
+                       json{{"environment", env}, {"exit_code", held->exit_code}, {"message", held->message}}
+                           .dump(2))
+                << "\n";
+    else if (held->exit_code == 0)
+      std::cout << held->message << "\n";
+    else
+      report_error(held->message, held->exit_code);
+    return held->exit_code;
+  }
   auto o =
       manual_rollback(*cfg, req, stderr_progress("rollback " + env),
                       [&](const pipeline::RollbackOutcome& o) { print_outcome(env, o, args->has("json")); });

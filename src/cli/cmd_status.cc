@@ -91,6 +91,12 @@ int run_status(const std::vector<std::string>& argv) {
                   << short_digest(js["warm"]["digest"].get<std::string>()) << "  (instant rollback)\n";
       if (js.contains("starting"))
         std::cout << "    starting " << js["starting"]["version"].get<std::string>() << "\n";
+      if (js.contains("held")) {
+        const auto& h = js["held"];
+        std::cout << "    HELD     " << h["version"].get<std::string>() << " at " << h["weight"].get<int>()
+                  << "% since " << h["since"].get<std::string>()
+                  << " (canary inconclusive): " << h["next"].get<std::string>() << "\n";
+      }
       if (!js["weights"].empty()) {
         std::cout << "    weights ";
         for (auto& [k, v] : js["weights"].items()) std::cout << " " << k << "=" << v.get<int>() << "%";

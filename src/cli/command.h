@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitUsage = 2,
   kExitGateRejected = 3,
   kExitRolledBack = 4,
+  kExitHeld = 5,  // a canary held at its weight (on_inconclusive = "hold"): promote or roll back
 };
 
 struct Command {

@@ -20,6 +20,7 @@ const std::vector<Command>& command_table() {
       kWaiveCommand,
       kDeployCommand,
       kRollbackCommand,
+      kPromoteCommand,
       kStatusCommand,
       kHistoryCommand,
       kSmokeCommand,

@@ -10,6 +10,7 @@ extern const Command kInitCommand;
 extern const Command kConfigCommand;
 extern const Command kDeployCommand;
 extern const Command kRollbackCommand;
+extern const Command kPromoteCommand;
 extern const Command kStatusCommand;
 extern const Command kHistoryCommand;
 extern const Command kAgentCommand;

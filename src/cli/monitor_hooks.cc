@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/canary.h"
+#include "pipeline/held.h"
 #include "targets/control_api.h"
 #include "targets/control_client.h"
 #include "targets/tokens.h"
@@ -125,6 +126,12 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
             say(service + " canary inconclusive at its deadline; continuing (" +
                 (options.accept_inconclusive ? "--accept-inconclusive" : "on_inconclusive = promote") + ")");
             return Ok();
+          }
+          if (env->hold_inconclusive()) {
+            say(service + " canary inconclusive at its deadline; holding at " + std::to_string(weight) +
+                "% (on_inconclusive = hold)");
+            return pipeline::canary_hold("inconclusive at the step's deadline (on_inconclusive = hold): " +
+                                         r.summary());
           }
           return FailedPrecondition(
               "canary analysis inconclusive at the step's deadline (on_inconclusive = "

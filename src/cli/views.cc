@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "cli/pipeline_hooks.h"
+#include "pipeline/held.h"
 #include "store/step_kinds.h"
 
 namespace villager::cli {
@@ -44,6 +45,7 @@ json environment_status_json(const config::Config& config, const config::Environ
     je["error"] = problem;
     failed = true;
   }
+  auto store = store::Store::open(config.state_dir());  // for held deploys; status works without it
   for (const auto& service : config.services_of(env)) {
     json js = {{"service", service}, {"url", target ? (*target)->public_url(service) : ""}};
     json weights = json::object();
@@ -54,6 +56,15 @@ json environment_status_json(const config::Config& config, const config::Environ
       js[role] = slot_json(s, now);
     }
     js["weights"] = weights;
+    if (store)
+      if (auto h = pipeline::find_held(**store, env.name, service); h && *h)
+        js["held"] = {{"version", (*h)->deployment.version},
+                      {"digest", (*h)->deployment.digest},
+                      {"weight", (*h)->weight},
+                      {"deployment_id", (*h)->deployment.id},
+                      {"since", format_rfc3339(from_unix_millis((*h)->held_at))},
+                      {"reason", (*h)->reason},
+                      {"next", "villager promote " + env.name + " | villager rollback " + env.name}};
     je["services"].push_back(js);
   }
   return je;

@@ -12,8 +12,9 @@
 namespace villager::cli {
 
 // One environment of `villager status --json`: {"name", "target", "services": [{"service", "url",
-// "serving", "warm", "starting", "weights"}], "error"?}. Asks the environment's target for its slots;
-// sets `failed` when it could not answer (the entry then carries "error").
+// "serving", "warm", "starting", "weights", "held"?}], "error"?}; "held" (version, digest,
+// weight, deployment_id, since, reason, next) when a canary is held (pipeline/held.h). Asks the environment's
+// target for its slots; sets `failed` when it could not answer (the entry then carries "error").
 nlohmann::json environment_status_json(const config::Config& config, const config::EnvironmentConfig& env,
                                        bool& failed);
 

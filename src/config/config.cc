@@ -173,9 +173,10 @@ void parse_canary_options(TomlReader& r, const toml::table& t, EnvironmentConfig
   if (e.canary_gross_latency_ratio != 0 && e.canary_gross_latency_ratio < 1)
     r.error(r.where(t, "canary_gross_latency_ratio"),
             "'canary_gross_latency_ratio' is 0 (off) or at least 1");
-  if (!e.on_inconclusive.empty() && e.on_inconclusive != "rollback" && e.on_inconclusive != "promote")
+  if (!e.on_inconclusive.empty() && e.on_inconclusive != "rollback" && e.on_inconclusive != "promote" &&
+      e.on_inconclusive != "hold")
     r.error(r.where(t, "on_inconclusive"),
-            "'on_inconclusive' is \"rollback\" or \"promote\", not \"" + e.on_inconclusive + "\"");
+            "'on_inconclusive' is \"rollback\", \"hold\" or \"promote\", not \"" + e.on_inconclusive + "\"");
   if (e.max_step_duration.count() && e.max_step_duration < e.step_interval)
     r.error(r.where(t, "max_step_duration"), "'max_step_duration' is shorter than 'step_interval'");
 }

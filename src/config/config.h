@@ -105,7 +105,7 @@ struct EnvironmentConfig {
   // that fail a step without the U test.
   size_t canary_min_samples = 50;
   Millis max_step_duration{0};  // 0 = 3 x step_interval
-  std::string on_inconclusive;  // rollback | promote; "" = rollback when the environment is gated
+  std::string on_inconclusive;  // rollback | hold | promote; "" = rollback when the environment is gated
   size_t canary_gross_5xx = 10;
   double canary_gross_latency_ratio = 4;  // candidate p50 over this many times its limit fails; 0 = off
   LambdaConfig lambda;                    // target "lambda" only
@@ -120,6 +120,9 @@ struct EnvironmentConfig {
     return on_inconclusive.empty() ? requires_roles.empty() && name != "production"
                                    : on_inconclusive == "promote";
   }
+  // An inconclusive step at its deadline keeps the traffic where it is and ends the deploy held, for an
+  // operator to promote or roll back.
+  bool hold_inconclusive() const { return on_inconclusive == "hold"; }
 };
 
 // One declarative check, `[[smoke.check]]`: a request and what its answer must satisfy. Strings in

@@ -60,6 +60,24 @@ TEST(Config, ParsesAValidFile) {
   EXPECT_EQ(c->state_dir(), "/p/.villager");
 }
 
+TEST(Config, OnInconclusiveIsRollbackHoldOrPromote) {
+  std::string text = kValid;
+  auto with = [&](const std::string& value) {
+    std::string t = text;
+    t.insert(t.find("step_interval = \"1h30m\""), "on_inconclusive = \"" + value + "\"\n");
+    return parse_config(t, "villager.toml");
+  };
+  auto held = with("hold");
+  ASSERT_TRUE(held.has_value()) << held.error().message;
+  EXPECT_TRUE(held->environment("explorer")->hold_inconclusive());
+  EXPECT_FALSE(held->environment("explorer")->promote_inconclusive());
+  EXPECT_FALSE(with("promote")->environment("explorer")->hold_inconclusive());
+  auto lines = error_lines(with("wait"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"rollback\", \"hold\" or \"promote\", not \"wait\""), std::string::npos)
+      << lines[0];
+}
+
 TEST(Config, ReportsEveryErrorAtOnceWithPositions) {
   std::string text = kValid;
   text = replace_all(text, "target = \"local\"", "taget = \"local\"");                  // unknown key

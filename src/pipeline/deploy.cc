@@ -7,6 +7,7 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "gate/gate.h"
+#include "pipeline/held.h"
 #include "pipeline/history.h"
 #include "pipeline/package.h"
 #include "secrets/resolve.h"
@@ -217,6 +218,7 @@ class Deployer {
   Stop rehearse_rollbacks();
   Stop start_candidates();
   Stop shift_traffic();
+  DeployOutcome hold_at(int weight, const std::string& reason);
   Stop promote_and_verify();
   DeployOutcome mark_known_good();
 
@@ -253,6 +255,10 @@ std::optional<DeployOutcome> Deployer::choose_services() {
     if (r.from_digest.empty() && !request_.first)
       return done(3, "nothing serves " + env_.name + "/" + service +
                          ", so this release could not be rolled back; pass --first for a first deploy");
+    if (auto held = find_held(store_, env_.name, service); held && *held)
+      return done(3, env_.name + "/" + service + " is held: " + (*held)->deployment.version + " takes " +
+                         std::to_string((*held)->weight) + "% of its traffic; first run `villager promote " +
+                         env_.name + "` or `villager rollback " + env_.name + "`");
     results_.push_back(r);
   }
   return std::nullopt;
@@ -449,6 +455,7 @@ std::optional<DeployOutcome> Deployer::start_candidates() {
 std::optional<DeployOutcome> Deployer::shift_traffic() {
   std::vector<int> steps = env_.strategy == config::Strategy::kCanary ? env_.steps : std::vector<int>{100};
   for (int w : steps) {
+    std::string held;  // set when a canary check holds this weight (on_inconclusive = "hold")
     Status s = run_.step(
         results_, step_name(StepKind::kShift, std::to_string(w)),
         [&](std::string& detail) -> Status {
@@ -461,13 +468,21 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
           if (w < 100) {
             clock_.sleep_for(env_.step_interval);
             if (hooks_.canary_check)
-              for (const auto& r : results_)
-                VILLAGER_RETURN_IF_ERROR(hooks_.canary_check(r.service, r.digest, w, detail));
-            for (const auto& r : results_) emit(notify::kCanaryStep, r, "passed", {}, {}, w);
+              for (const auto& r : results_) {
+                // A hold is not a failure: the other services are still judged, and any fail wins.
+                Status c = hooks_.canary_check(r.service, r.digest, w, detail);
+                if (!c.ok() && is_canary_hold(c.error()))
+                  held = c.error().message;
+                else
+                  VILLAGER_RETURN_IF_ERROR(c);
+              }
+            if (held.empty())
+              for (const auto& r : results_) emit(notify::kCanaryStep, r, "passed", {}, {}, w);
           }
           return Ok();
         },
         json{{"weight", w}});
+    if (s.ok() && !held.empty()) return hold_at(w, held);
     if (!s.ok()) {
       restore_previous(target_, results_, run_);
       run_.finish(results_, store::DeploymentStatus::kRolledBack, s.error().message);
@@ -489,6 +504,24 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
              format_duration(std::chrono::milliseconds(out_.approval_to_deployed_ms)));
   }
   return std::nullopt;
+}
+
+// 8b. An inconclusive step held at its deadline: traffic stays split, both releases keep serving, and the
+// deployment row stays running with a `hold` step until `villager promote` or `villager rollback` ends it.
+DeployOutcome Deployer::hold_at(int weight, const std::string& reason) {
+  (void)run_.step(
+      results_, step_name(StepKind::kHold, std::to_string(weight)), [](std::string&) { return Ok(); },
+      json{{"weight", weight}, {"reason", reason}});
+  for (auto& r : results_) {
+    r.status = "held";
+    run_.audit("deploy.held", r.service, {{"reason", reason}, {"weight", weight}});
+    emit(notify::kCanaryStep, r, "held", {reason}, {}, weight);
+  }
+  out_.services = results_;
+  return done(5, "canary " + reason + "; traffic stays at " + std::to_string(weight) +
+                     "% on the candidate, both releases keep serving. Finish it: `villager promote " +
+                     env_.name + "` (candidate to 100%) or `villager rollback " + env_.name +
+                     "` (back to the serving release)");
 }
 
 // 9. Promote (the old release stays warm for an instant rollback), smoke-test the public endpoints and

@@ -24,7 +24,8 @@ struct DeployHooks {
   std::function<Status(const std::string& service, const std::string& slot_url, const std::string& version,
                        std::string& detail)>
       pre_traffic_smoke;
-  // At each canary weight, after the step's interval.
+  // At each canary weight, after the step's interval. An error made by canary_hold() (pipeline/held.h)
+  // holds the deploy at this weight instead of rolling it back.
   std::function<Status(const std::string& service, const std::string& digest, int weight,
                        std::string& detail)>
       canary_check;
@@ -59,7 +60,7 @@ struct ServiceResult {
 };
 
 struct DeployOutcome {
-  int exit_code = 0;  // 0 ok, 1 failed before traffic, 3 refused, 4 rolled back
+  int exit_code = 0;  // 0 ok, 1 failed before traffic, 3 refused, 4 rolled back, 5 held (pipeline/held.h)
   std::string message;
   std::string gate_json;                 // the gate's decision, when the environment has a gate
   int64_t approval_to_deployed_ms = -1;  // last required approval to 100% traffic; -1 when none

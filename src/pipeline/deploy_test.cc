@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fs.h"
+#include "pipeline/held.h"
 #include "store/store.h"
 #include "testutil/fake_clock.h"
 #include "testutil/fake_target.h"
@@ -318,6 +319,69 @@ TEST_F(DeployTest, NotifiesAManualRollback) {
   EXPECT_EQ(log.events[0].version, "v1.0.0");
   EXPECT_EQ(log.events[0].trigger, "manual");
   EXPECT_EQ(log.events[0].actor, "alice");
+}
+
+// on_inconclusive = "hold": the canary hook holds at 10%, the deploy ends with exit 5, traffic stays
+// split, both releases keep running and the deployment stays open with a hold step.
+TEST_F(DeployTest, AHeldCanaryKeepsTheTrafficSplitUntilPromoted) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  std::string v1 = target_.serving("user");
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.canary_check = [](const std::string&, const std::string&, int, std::string&) -> Status {
+    return canary_hold("inconclusive at the step's deadline");
+  };
+  auto o = run_deploy(false, hooks);
+  ASSERT_EQ(o.exit_code, 5) << o.message;
+  EXPECT_NE(o.message.find("villager promote explorer"), std::string::npos) << o.message;
+  EXPECT_NE(o.message.find("villager rollback explorer"), std::string::npos) << o.message;
+  std::string v2 = o.services.at(0).digest;
+  EXPECT_EQ(target_.weight("user", v2), 10);
+  EXPECT_EQ(target_.weight("user", v1), 90);
+  EXPECT_EQ(target_.serving("user"), v1);
+  auto held = find_held(*store_, "explorer", "user");
+  ASSERT_TRUE(held.has_value() && held->has_value());
+  EXPECT_EQ((*held)->weight, 10);
+  EXPECT_EQ((*held)->deployment.digest, v2);
+  EXPECT_EQ((*held)->deployment.status, store::DeploymentStatus::kRunning);
+
+  // A new deploy is refused while held.
+  set_version("v3.0.0");
+  EXPECT_EQ(run_deploy().exit_code, 3);
+
+  auto p = resolve_held(*store_, target_, {"explorer", {}, true, "test"}, {}, clock_, nullptr);
+  ASSERT_EQ(p.exit_code, 0) << p.message;
+  EXPECT_EQ(target_.weight("user", v2), 100);
+  EXPECT_EQ(target_.serving("user"), v2);
+  auto d = store::get_deployment(*store_, o.services[0].deployment_id);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->status, store::DeploymentStatus::kSucceeded);
+  auto kg = store::current_known_good(*store_, "explorer", "user");
+  ASSERT_TRUE(kg.has_value() && kg->has_value());
+  EXPECT_EQ((*kg)->digest, v2);
+  EXPECT_FALSE(find_held(*store_, "explorer", "user")->has_value());
+  EXPECT_EQ(resolve_held(*store_, target_, {"explorer", {}, true, "test"}, {}, clock_, nullptr).exit_code, 2);
+}
+
+TEST_F(DeployTest, RollingBackAHeldCanaryRestoresTheServingRelease) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  std::string v1 = target_.serving("user");
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.canary_check = [](const std::string&, const std::string&, int, std::string&) -> Status {
+    return canary_hold("inconclusive");
+  };
+  auto o = run_deploy(false, hooks);
+  ASSERT_EQ(o.exit_code, 5) << o.message;
+  std::string v2 = o.services.at(0).digest;
+  auto r = resolve_held(*store_, target_, {"explorer", {}, false, "test"}, {}, clock_, nullptr);
+  ASSERT_EQ(r.exit_code, 0) << r.message;
+  EXPECT_EQ(target_.weight("user", v1), 100);
+  EXPECT_EQ(target_.serving("user"), v1);
+  EXPECT_EQ(count_calls(target_.calls, "stop user " + v2), 1);
+  auto d = store::get_deployment(*store_, o.services[0].deployment_id);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->status, store::DeploymentStatus::kRolledBack);
 }
 
 }  // namespace villager::pipeline

@@ -7,7 +7,7 @@ namespace villager::store {
 
 namespace {
 
-constexpr std::array<std::pair<StepKind, std::string_view>, 10> kNames = {{
+constexpr std::array<std::pair<StepKind, std::string_view>, 11> kNames = {{
     {StepKind::kRehearsal, "rehearsal"},
     {StepKind::kStartCandidate, "start_candidate"},
     {StepKind::kPreTrafficSmoke, "pre_traffic_smoke"},
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<StepKind, std::string_view>, 10> kNames = {{
     {StepKind::kPostRollbackSmoke, "post_rollback_smoke"},
     {StepKind::kStartPrevious, "start_previous"},
     {StepKind::kRouteSwap, "route_swap"},
+    {StepKind::kHold, "hold"},
 }};
 
 }  // namespace

@@ -22,6 +22,7 @@ enum class StepKind {
   kPostRollbackSmoke,  //            the smoke suite against what a rollback restored
   kStartPrevious,      //            a cold rollback's start of the previous release
   kRouteSwap,          //            a rollback's route swap
+  kHold,               // :weight    an inconclusive canary held at this weight (on_inconclusive = "hold")
   kUnknown,            // a name this build does not know (a newer villager wrote it)
 };
 
