@@ -305,6 +305,8 @@ Status Agent::run() {
   for (auto& l : listeners_) stops.emplace_back([&l] { l->proxy->stop(); });
   for (auto& t : stops) t.join();
   if (options_.stop_releases_on_exit || stop_releases_) supervisor_.stop_all();
+  // A last resolved alert gets a moment to leave; a dead channel costs the exit at most that.
+  if (alerts_) alerts_->finish(std::chrono::seconds(1));
   audit("agent.stopped", "agent",
         {{"releases_stopped", options_.stop_releases_on_exit || stop_releases_.load()}});
   log_event(LogLevel::kInfo, "agent", "stopped");

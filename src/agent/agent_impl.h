@@ -32,6 +32,7 @@
 #include "monitor/metrics.h"
 #include "monitor/probes.h"
 #include "monitor/prometheus.h"
+#include "notify/notifier.h"
 #include "proxy/proxy.h"
 #include "secrets/resolve.h"
 #include "store/store.h"
@@ -185,7 +186,7 @@ class Agent {
   std::mutex monitor_mu_;
   std::map<std::string, std::unique_ptr<monitor::AlarmEvaluator>> evaluators_;  // Guarded by monitor_mu_.
   std::map<std::pair<std::string, std::string>, Watch> watches_;                // Guarded by monitor_mu_.
-  std::unique_ptr<monitor::AlertDispatcher> alerts_;
+  std::unique_ptr<notify::Notifier> alerts_;  // the alarms' alerts to channels that take them
   std::thread monitor_thread_;
   std::mutex followups_mu_;
   // after_watch_rollback calls, joined before the agent exits. Guarded by followups_mu_.

@@ -5,13 +5,15 @@
 namespace villager::agent::internal {
 
 Status Agent::start_monitoring() {
-  std::vector<std::unique_ptr<monitor::AlertChannel>> channels;
-  for (const auto& a : config_.alerts) {
-    auto ch = monitor::make_channel(a);
-    if (!ch) return ch.error().context("alert channels");
-    channels.push_back(std::move(ch).value());
-  }
-  alerts_ = std::make_unique<monitor::AlertDispatcher>(std::move(channels), real_clock());
+  std::vector<config::NotifyConfig> channels;
+  for (const auto& c : config_.notify)
+    if (c.takes_alerts()) channels.push_back(c);
+  notify::NotifierOptions o;
+  o.max_attempts = 5;  // an alert matters more than a CLI's exit: retry longer, further apart
+  o.first_backoff = std::chrono::milliseconds(500);
+  o.max_backoff = std::chrono::seconds(30);
+  o.log_failures = true;  // the agent runs on: its log is where an undelivered alert is seen
+  alerts_ = std::make_unique<notify::Notifier>(std::move(channels), o);
   for (const auto& env : config_.environments) {
     std::vector<std::string> services = config_.services_of(env);
     auto ev = std::make_unique<monitor::AlarmEvaluator>(config_.monitor.alarms, env.name, services, source_,
@@ -159,7 +161,7 @@ void Agent::probe_and_evaluate(const config::EnvironmentConfig& env) {
                {"from", std::string(monitor::to_string(t.from))},
                {"to", std::string(monitor::to_string(t.to))},
                {"value", t.value ? std::to_string(*t.value) : "none"}});
-    if (auto a = monitor::alert_for(t)) alerts_->notify(*a);
+    if (auto a = monitor::alert_for(t)) alerts_->publish(*a);
   }
 }
 

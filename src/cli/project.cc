@@ -1,5 +1,6 @@
 #include "cli/project.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "secrets/secrets.h"
@@ -14,6 +15,9 @@ std::string config_path(const Args& args) {
 
 Result<config::Config> load_project(const Args& args) {
   auto cfg = config::load_config(config_path(args));
+  // Warnings go to stderr only: stdout may be JSON a machine reads.
+  if (cfg)
+    for (const auto& w : cfg->warnings) std::fprintf(stderr, "villager: warning: %s\n", w.c_str());
   // So redaction covers every line this command prints or logs, register now every secret value (old
   // versions too) that the environments' keys can open; an environment without a usable key is skipped.
   if (cfg)

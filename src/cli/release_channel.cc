@@ -32,7 +32,10 @@ notify::StatusInput current_status(const config::Config& config, store::Store& s
 
 ReleaseChannel::ReleaseChannel(const config::Config& config, store::Store& store, std::string actor)
     : config_(config), store_(store), actor_(std::move(actor)) {
-  if (!config.notify.empty()) notifier_ = std::make_unique<notify::Notifier>(config.notify);
+  std::vector<config::NotifyConfig> channels;
+  for (const auto& c : config.notify)
+    if (c.takes_pipeline_events()) channels.push_back(c);
+  if (!channels.empty()) notifier_ = std::make_unique<notify::Notifier>(std::move(channels));
 }
 
 ReleaseChannel::~ReleaseChannel() {

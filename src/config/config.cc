@@ -86,8 +86,6 @@ const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",  
 const std::vector<std::string> kMetrics = {"error_rate", "p50",          "p90",     "p99",
                                            "errors_5xx", "availability", "restarts"};
 const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
-const std::vector<std::string> kAlertKeys = {"type", "url", "command", "path"};
-const std::vector<std::string> kAlertTypes = {"webhook", "alertmanager", "command", "file"};
 const std::vector<std::string> kSignerKeys = {"role", "name", "public_key"};
 const std::vector<std::string> kAgentKeys = {"control",      "max_header_bytes", "max_body_bytes",
                                              "idle_timeout", "upstream_timeout", "forwarded"};
@@ -483,28 +481,6 @@ void parse_monitor(TomlReader& r, const toml::table& root, Config& c) {
   });
 }
 
-void parse_alerts(TomlReader& r, const toml::table& root, Config& c) {
-  each_table(r, root.get("alert"), "alert", [&](const toml::table& t) {
-    AlertConfig a;
-    r.check_keys(t, "[[alert]]", kAlertKeys);
-    r.get(t, "type", a.type, true);
-    r.get(t, "url", a.url);
-    r.get(t, "command", a.command);
-    r.get(t, "path", a.path);
-    if (!a.type.empty() && std::find(kAlertTypes.begin(), kAlertTypes.end(), a.type) == kAlertTypes.end())
-      r.error(r.where(t, "type"),
-              "unknown alert type '" + a.type + "' (one of: " + join(kAlertTypes, ", ") + ")");
-    if ((a.type == "webhook" || a.type == "alertmanager") && a.url.empty())
-      r.error(t.source(), "alert of type '" + a.type + "' needs 'url'");
-    if (!a.url.empty() && !starts_with(a.url, "http://") && !starts_with(a.url, "https://"))
-      r.error(r.where(t, "url"), "'url' must start with http:// or https://");
-    if (a.type == "command" && a.command.empty())
-      r.error(t.source(), "alert of type 'command' needs 'command'");
-    if (a.type == "file" && a.path.empty()) r.error(t.source(), "alert of type 'file' needs 'path'");
-    c.alerts.push_back(std::move(a));
-  });
-}
-
 void parse_signers(TomlReader& r, const toml::table& root, Config& c) {
   each_table(r, root.get("signer"), "signer", [&](const toml::table& t) {
     SignerConfig s;
@@ -617,11 +593,11 @@ Result<Config> parse_config(const std::string& text, const std::filesystem::path
   check_deployable(r, root, c);
   parse_smoke(r, root, c);
   parse_monitor(r, root, c);
-  parse_alerts(r, root, c);
   parse_signers(r, root, c);
   parse_gate(r, root, c);
   parse_notify(r, root, c);
   parse_ci(r, root, c);
+  c.warnings = r.warnings();
   if (!r.errors().empty()) {
     // Report in file order, whatever order the checks ran in.
     auto errors = r.errors();

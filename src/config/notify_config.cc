@@ -10,20 +10,33 @@ namespace {
 
 const std::vector<std::string> kNotifyKeys = {"type",   "url",          "command", "path",
                                               "events", "environments", "timeout"};
-const std::vector<std::string> kNotifyTypes = {"webhook", "command", "file"};
-// Kept in step with notify/event.h (config sits below notify in the dependency order).
+const std::vector<std::string> kAlertKeys = {"type", "url", "command", "path"};  // deprecated [[alert]]
+const std::vector<std::string> kNotifyTypes = {"webhook", "command", "file", "alertmanager"};
+// Kept in step with notify/event.h and notify/alert.h (config sits below notify in the dependency order).
 const std::vector<std::string> kNotifyEvents = {
-    "deploy_started", "gate_refused", "smoke_failed", "deploy_failed",   "canary_step",
-    "deployed",       "watch_passed", "rolled_back",  "rollback_failed", "status_update"};
+    "deploy_started", "gate_refused", "smoke_failed",    "deploy_failed", "canary_step", "deployed",
+    "watch_passed",   "rolled_back",  "rollback_failed", "status_update", "alert"};
 constexpr Millis kMaxNotifyTimeout{60000};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-void parse_one(TomlReader& r, const toml::table& t, Config& c) {
+// Alertmanager takes alerts only: events defaults to ["alert"] and names nothing else.
+void check_alertmanager(TomlReader& r, const toml::table& t, NotifyConfig& n) {
+  if (n.type != "alertmanager") return;
+  if (n.events.empty()) n.events = {"alert"};
+  if (n.events != std::vector<std::string>{"alert"})
+    r.error(r.where(t, "events"),
+            "a channel of type 'alertmanager' carries alerts only: events = [\"alert\"]");
+}
+
+// `table` is "[[notify]]" or the deprecated "[[alert]]" (its four keys, events = ["alert"]).
+void parse_one(TomlReader& r, const toml::table& t, const std::string& table, Config& c) {
   NotifyConfig n;
-  r.check_keys(t, "[[notify]]", kNotifyKeys);
+  bool alert = table == "[[alert]]";
+  std::string what = alert ? "alert" : "notify";  // how messages name the entry
+  r.check_keys(t, table, alert ? kAlertKeys : kNotifyKeys);
   r.get(t, "type", n.type, true);
   r.get(t, "url", n.url);
   r.get(t, "command", n.command);
@@ -31,15 +44,23 @@ void parse_one(TomlReader& r, const toml::table& t, Config& c) {
   r.get(t, "events", n.events);
   r.get(t, "environments", n.environments);
   r.get_duration(t, "timeout", n.timeout);
+  if (alert) {
+    n.events = {"alert"};
+    r.warn(t.source(),
+           "[[alert]] is deprecated: write it as [[notify]] with the same keys and events = "
+           "[\"alert\"] (docs/notify.md)");
+  }
+  check_alertmanager(r, t, n);
   if (!n.type.empty() && !contains(kNotifyTypes, n.type))
     r.error(r.where(t, "type"),
-            "unknown notify type '" + n.type + "' (one of: " + join(kNotifyTypes, ", ") + ")");
-  if (n.type == "webhook" && n.url.empty()) r.error(t.source(), "notify of type 'webhook' needs 'url'");
+            "unknown " + what + " type '" + n.type + "' (one of: " + join(kNotifyTypes, ", ") + ")");
+  if ((n.type == "webhook" || n.type == "alertmanager") && n.url.empty())
+    r.error(t.source(), what + " of type '" + n.type + "' needs 'url'");
   if (!n.url.empty() && !starts_with(n.url, "http://") && !starts_with(n.url, "https://"))
     r.error(r.where(t, "url"), "'url' must start with http:// or https://");
   if (n.type == "command" && n.command.empty())
-    r.error(t.source(), "notify of type 'command' needs 'command'");
-  if (n.type == "file" && n.path.empty()) r.error(t.source(), "notify of type 'file' needs 'path'");
+    r.error(t.source(), what + " of type 'command' needs 'command'");
+  if (n.type == "file" && n.path.empty()) r.error(t.source(), what + " of type 'file' needs 'path'");
   for (const auto& e : n.events)
     if (!contains(kNotifyEvents, e)) {
       std::string hint = suggest(e, kNotifyEvents);
@@ -57,19 +78,32 @@ void parse_one(TomlReader& r, const toml::table& t, Config& c) {
 
 }  // namespace
 
+bool NotifyConfig::takes_alerts() const {
+  return contains(events, "alert");
+}
+
+bool NotifyConfig::takes_pipeline_events() const {
+  if (type == "alertmanager") return false;
+  return events.empty() ||
+         std::any_of(events.begin(), events.end(), [](const auto& e) { return e != "alert"; });
+}
+
 void parse_notify(TomlReader& r, const toml::table& root, Config& c) {
-  const toml::node* n = root.get("notify");
-  if (!n) return;
-  const toml::array* a = n->as_array();
-  if (!a) {
-    r.error_at(*n, "'notify' must be an array of tables ([[notify]])");
-    return;
-  }
-  for (const auto& e : *a) {
-    if (const toml::table* t = e.as_table())
-      parse_one(r, *t, c);
-    else
-      r.error_at(e, "each [[notify]] entry must be a table");
+  for (std::string key : {"notify", "alert"}) {
+    const toml::node* n = root.get(key);
+    if (!n) continue;
+    std::string table = "[[" + key + "]]";
+    const toml::array* a = n->as_array();
+    if (!a) {
+      r.error_at(*n, "'" + key + "' must be an array of tables (" + table + ")");
+      continue;
+    }
+    for (const auto& e : *a) {
+      if (const toml::table* t = e.as_table())
+        parse_one(r, *t, table, c);
+      else
+        r.error_at(e, "each " + table + " entry must be a table");
+    }
   }
 }
 

@@ -61,5 +61,63 @@ type = "pager"
   EXPECT_NE(m.find("unknown notify type 'pager'"), std::string::npos) << m;
 }
 
+TEST(NotifyConfig, DeprecatedAlertEntriesBecomeAlertChannelsWithAWarning) {
+  auto c = parse_config(kBase + R"(
+[[notify]]
+type = "alertmanager"
+url = "http://127.0.0.1:9093"
+
+[[alert]]
+type = "file"
+path = "alerts.jsonl"
+)",
+                        "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  ASSERT_EQ(c->notify.size(), 2u);
+  EXPECT_EQ(c->notify[0].events, std::vector<std::string>{"alert"});  // alertmanager's default
+  EXPECT_TRUE(c->notify[0].takes_alerts());
+  EXPECT_FALSE(c->notify[0].takes_pipeline_events());
+  EXPECT_EQ(c->notify[1].type, "file");
+  EXPECT_EQ(c->notify[1].path, "/p/alerts.jsonl");
+  EXPECT_TRUE(c->notify[1].takes_alerts());
+  EXPECT_FALSE(c->notify[1].takes_pipeline_events());
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("/p/villager.toml:17:1:"), std::string::npos) << c->warnings[0];
+  EXPECT_NE(c->warnings[0].find("[[alert]] is deprecated"), std::string::npos) << c->warnings[0];
+}
+
+TEST(NotifyConfig, AlertmanagerTakesAlertsOnlyAndAlertEntriesKeepTheirKeys) {
+  auto c = parse_config(kBase + R"(
+[[notify]]
+type = "alertmanager"
+url = "http://127.0.0.1:9093"
+events = ["alert", "deployed"]
+
+[[alert]]
+type = "webhook"
+url = "http://127.0.0.1:9/hook"
+events = ["alert"]
+)",
+                        "/p/villager.toml");
+  ASSERT_FALSE(c.has_value());
+  const std::string& m = c.error().message;
+  EXPECT_NE(m.find("carries alerts only"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown key 'events' in [[alert]]"), std::string::npos) << m;
+}
+
+TEST(NotifyConfig, ANotifyChannelMayTakeAlertsAndEvents) {
+  auto c = parse_config(kBase + R"(
+[[notify]]
+type = "webhook"
+url = "http://127.0.0.1:9099/hook"
+events = ["alert", "rolled_back"]
+)",
+                        "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_TRUE(c->notify[0].takes_alerts());
+  EXPECT_TRUE(c->notify[0].takes_pipeline_events());
+  EXPECT_TRUE(c->warnings.empty());
+}
+
 }  // namespace
 }  // namespace villager::config

@@ -9,6 +9,11 @@ void TomlReader::error(const toml::source_region& where, const std::string& mess
                     std::to_string(where.begin.column) + ": " + message);
 }
 
+void TomlReader::warn(const toml::source_region& where, const std::string& message) {
+  warnings_.push_back(file_.string() + ":" + std::to_string(where.begin.line) + ":" +
+                      std::to_string(where.begin.column) + ": " + message);
+}
+
 std::string TomlReader::type_name(const toml::node& n) const {
   switch (n.type()) {
     case toml::node_type::string:

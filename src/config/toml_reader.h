@@ -19,6 +19,9 @@ class TomlReader {
   void error(const toml::source_region& where, const std::string& message);
   void error_at(const toml::node& node, const std::string& message) { error(node.source(), message); }
   const std::vector<std::string>& errors() const { return errors_; }
+  // Something that still works but should change: "file:line:col: message", kept apart from errors.
+  void warn(const toml::source_region& where, const std::string& message);
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   // Reports every key of `t` not in `allowed`, with a did-you-mean. `where` names the table ("[smoke]").
   void check_keys(const toml::table& t, const std::string& where, const std::vector<std::string>& allowed);
@@ -45,6 +48,7 @@ class TomlReader {
   std::string type_name(const toml::node& n) const;
   std::filesystem::path file_;
   std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace villager::config

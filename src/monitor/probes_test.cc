@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "monitor/test_processes.h"
+#include "testutil/test_processes.h"
 #include "store/store.h"
 #include "testutil/fake_clock.h"
 #include "testutil/temp_dir.h"

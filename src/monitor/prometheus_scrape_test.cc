@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/prometheus.h"
-#include "monitor/test_processes.h"
+#include "testutil/test_processes.h"
 #include "testutil/fake_clock.h"
 #include "testutil/temp_dir.h"
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "net/url.h"
+
 namespace villager::monitor {
 
 namespace {
@@ -18,16 +20,6 @@ std::string number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
-}
-
-std::string origin(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  size_t end = url.find('/', start);
-  std::string host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  size_t at = host.rfind('@');
-  if (at != std::string::npos) host = host.substr(at + 1);
-  return url.substr(0, start) + host;
 }
 
 }  // namespace
@@ -66,7 +58,7 @@ Result<std::string> write_runbook(const config::Config& c, const std::string& en
   for (const auto& s : c.services) {
     std::string where;
     if (auto it = env->listen.find(s.name); it != env->listen.end()) where = it->second.to_string();
-    if (auto it = env->urls.find(s.name); it != env->urls.end()) where = origin(it->second);
+    if (auto it = env->urls.find(s.name); it != env->urls.end()) where = net::url_origin(it->second);
     if (where.empty()) continue;
     o += "| " + s.name + " | " + where + " | `GET " + s.health_path + "` every " +
          duration_text(env->probe_interval) + " |\n";
@@ -96,17 +88,20 @@ Result<std::string> write_runbook(const config::Config& c, const std::string& en
          "rolls the service back automatically to its last known-good release.\n";
   }
   o += "\n## Where alerts go\n\n";
-  if (c.alerts.empty()) o += "No alert channels are configured.\n";
-  for (const auto& a : c.alerts) {
+  bool any = false;
+  for (const auto& a : c.notify) {
+    if (!a.takes_alerts()) continue;
+    any = true;
     if (a.type == "webhook")
-      o += "- webhook to " + origin(a.url) + " (JSON with a Slack-compatible `text`)\n";
+      o += "- webhook to " + net::url_origin(a.url) + " (JSON with a Slack-compatible `text`)\n";
     else if (a.type == "alertmanager")
-      o += "- Alertmanager at " + origin(a.url) + " (API v2; endsAt refreshed while firing)\n";
+      o += "- Alertmanager at " + net::url_origin(a.url) + " (API v2; endsAt refreshed while firing)\n";
     else if (a.type == "command")
       o += "- command `" + a.command[0] + "` (alert in VILLAGER_ALERT_* variables)\n";
     else if (a.type == "file")
       o += "- file " + a.path + " (JSON lines)\n";
   }
+  if (!any) o += "No alert channels are configured.\n";
   o += "\nDelivery is retried with backoff on a background thread; a dead channel never delays a "
        "rollback.\n";
 

@@ -45,6 +45,14 @@ std::string Url::origin() const {
   return o;
 }
 
+std::string url_origin(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  std::string_view host = url.substr(start, url.find('/', start) - start);
+  if (size_t at = host.rfind('@'); at != std::string_view::npos) host = host.substr(at + 1);
+  return std::string(url.substr(0, start)) + std::string(host);
+}
+
 Result<Url> parse_url(std::string_view text) {
   auto bad = [&](const std::string& why) {
     return InvalidArgument("bad URL '" + std::string(text) + "': " + why);

@@ -27,6 +27,10 @@ struct Url {
 // user info and empty hosts.
 Result<Url> parse_url(std::string_view text);
 
+// "http://host:port" of any URL text, for naming a destination in messages and documents: no path or
+// query (a Slack hook keeps its secret there) and no user info. Works on text parse_url refuses.
+std::string url_origin(std::string_view url);
+
 // Joins a base URL ("http://h:1/prefix/") and a path ("/info/health") with exactly one slash between.
 // A path that is already an absolute URL is returned unchanged.
 std::string join_url(std::string_view base, std::string_view path);

@@ -63,3 +63,16 @@ TEST(Url, PercentEncodesAllButUnreserved) {
 }
 
 }  // namespace villager::net
+
+namespace villager::net {
+namespace {
+
+TEST(UrlOrigin, KeepsSchemeHostAndPortOnly) {
+  EXPECT_EQ(url_origin("https://hooks.slack.com/services/T0/SECRET"), "https://hooks.slack.com");
+  EXPECT_EQ(url_origin("http://user:pw@127.0.0.1:9093/api"), "http://127.0.0.1:9093");
+  EXPECT_EQ(url_origin("http://[::1]:8080"), "http://[::1]:8080");
+  EXPECT_EQ(url_origin("not a url/with/path"), "not a url");
+}
+
+}  // namespace
+}  // namespace villager::net

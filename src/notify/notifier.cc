@@ -1,84 +1,164 @@
 #include "notify/notifier.h"
 
 #include <algorithm>
+#include <deque>
+#include <map>
+#include <thread>
 
+#include "base/log.h"
 #include "base/redact.h"
-#include "notify/channel.h"
 
 namespace villager::notify {
 
-struct Notifier::Channel {
+namespace {
+
+// failures() keeps the latest this many lines: a long-running agent must not grow without bound.
+constexpr size_t kMaxFailureLines = 1000;
+
+bool retried(const Message& m) {
+  if (std::holds_alternative<Alert>(m)) return true;
+  return is_failure_kind(std::get<PipelineEvent>(m).kind);
+}
+
+}  // namespace
+
+struct Notifier::Worker {
   config::NotifyConfig config;
-  std::deque<PipelineEvent> queue;  // Guarded by Notifier::mu_.
-  bool busy = false;                // Guarded by Notifier::mu_: a send or backoff is under way.
-  std::thread worker;
+  std::unique_ptr<Channel> channel;
+  std::deque<Message> queue;                           // Guarded by Notifier::mu_.
+  std::map<std::string, Alert> firing;                 // Guarded by Notifier::mu_. Refreshing channels.
+  std::chrono::steady_clock::time_point next_refresh;  // Guarded by Notifier::mu_.
+  bool busy = false;  // Guarded by Notifier::mu_: a send or its backoff is under way.
+  std::thread thread;
 };
 
-Notifier::Notifier(std::vector<config::NotifyConfig> channels, NotifierOptions options, SendFn send)
-    : options_(options), send_(send ? std::move(send) : SendFn(send_event)) {
-  for (auto& c : channels) {
-    auto ch = std::make_unique<Channel>();
-    ch->config = std::move(c);
-    channels_.push_back(std::move(ch));
+Notifier::Notifier(std::vector<config::NotifyConfig> channels, NotifierOptions options, Clock& clock)
+    : Notifier(
+          [&] {
+            std::vector<Route> routes;
+            for (auto& c : channels) {
+              auto ch = make_channel(c);
+              routes.emplace_back(std::move(c), std::move(ch));
+            }
+            return routes;
+          }(),
+          options, clock) {}
+
+Notifier::Notifier(std::vector<Route> routes, NotifierOptions options, Clock& clock)
+    : options_(options), clock_(clock) {
+  for (auto& [config, channel] : routes) {
+    auto w = std::make_unique<Worker>();
+    w->config = std::move(config);
+    w->channel = std::move(channel);
+    workers_.push_back(std::move(w));
   }
-  for (auto& ch : channels_) ch->worker = std::thread([this, c = ch.get()] { work(*c); });
+  for (auto& w : workers_) w->thread = std::thread([this, wp = w.get()] { work(*wp); });
 }
 
 Notifier::~Notifier() {
   finish(exit_wait());
 }
 
-void Notifier::publish(const PipelineEvent& event) {
+void Notifier::record_failure(std::string line) {
+  line = redact(line);
+  if (options_.log_failures) log_event(LogLevel::kWarn, "notify", "undelivered", {{"error", line}});
+  if (failures_.size() >= kMaxFailureLines) failures_.erase(failures_.begin());
+  failures_.push_back(std::move(line));
+}
+
+void Notifier::publish(const Message& message) {
   std::lock_guard lock(mu_);
   if (finished_) return;
-  for (auto& ch : channels_) {
-    if (!channel_wants(ch->config, event)) continue;
-    if (ch->queue.size() >= options_.max_queue) {
-      failures_.push_back("dropped " + event.kind + " for " + channel_name(ch->config) + ": " +
-                          std::to_string(options_.max_queue) + " events already waiting");
-      continue;
+  for (auto& w : workers_) {
+    if (!channel_wants(w->config, message)) continue;
+    if (const auto* a = std::get_if<Alert>(&message); a && w->channel->refreshes()) {
+      if (w->firing.empty()) w->next_refresh = std::chrono::steady_clock::now() + options_.refresh_interval;
+      if (a->state == "firing")
+        w->firing[a->key()] = *a;
+      else
+        w->firing.erase(a->key());
     }
-    ch->queue.push_back(event);
+    if (w->queue.size() >= std::max<size_t>(1, options_.max_queue)) {
+      ++stats_.dropped;
+      record_failure("dropped " + message_label(w->queue.front()) + " for " + w->channel->name() + ": " +
+                     std::to_string(options_.max_queue) + " messages already waiting");
+      w->queue.pop_front();
+    }
+    w->queue.push_back(message);
   }
   changed_.notify_all();
 }
 
-void Notifier::work(Channel& c) {
+Status Notifier::send_with_retries(Worker& w, const Message& m, std::unique_lock<std::mutex>& lock) {
+  int attempts = retried(m) ? std::max(1, options_.max_attempts) : 1;
+  auto backoff = options_.first_backoff;
+  Status s = Ok();
+  for (int i = 0; i < attempts && !abort_; ++i) {
+    if (i > 0) {
+      ++stats_.retries;
+      if (options_.log_failures)
+        log_event(LogLevel::kWarn, "notify", "retry",
+                  {{"channel", w.channel->name()},
+                   {"attempt", std::to_string(i + 1)},
+                   {"error", redact(s.error().message)}});
+      // Backoff waits on the condition so that finish() cuts it short.
+      changed_.wait_for(lock, backoff, [&] { return abort_.load(); });
+      if (abort_) break;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    }
+    // The send runs without the lock: publish() must never wait for a channel.
+    lock.unlock();
+    s = w.channel->send(m, clock_.now(), &abort_);
+    lock.lock();
+    if (s.ok()) break;
+  }
+  return s;
+}
+
+void Notifier::work(Worker& w) {
   std::unique_lock lock(mu_);
+  auto refresh_due = [&] { return !w.firing.empty() && std::chrono::steady_clock::now() >= w.next_refresh; };
+  auto wake = [&] { return finished_ || !w.queue.empty() || refresh_due(); };
   while (true) {
-    changed_.wait(lock, [&] { return finished_ || !c.queue.empty(); });
-    if (c.queue.empty() || abort_) break;  // finished with nothing left, or given up on
-    PipelineEvent event = c.queue.front();
-    c.queue.pop_front();
-    c.busy = true;
-    int attempts = is_failure_kind(event.kind) ? std::max(1, options_.max_attempts) : 1;
-    auto backoff = options_.first_backoff;
-    Status s = Ok();
-    for (int i = 0; i < attempts && !abort_; ++i) {
-      if (i > 0) {
-        // Backoff waits on the condition so that finish() cuts it short.
-        changed_.wait_for(lock, backoff, [&] { return abort_.load(); });
-        if (abort_) break;
-        backoff = std::min(backoff * 2, options_.max_backoff);
-      }
-      lock.unlock();
-      s = send_(c.config, event, &abort_);
-      lock.lock();
-      if (s.ok()) break;
+    if (w.firing.empty())
+      changed_.wait(lock, wake);
+    else
+      changed_.wait_until(lock, w.next_refresh, wake);
+    if (abort_) break;
+    if (w.queue.empty()) {
+      if (finished_) break;  // finished with nothing left
+      if (!refresh_due()) continue;
+      for (const auto& [key, alert] : w.firing) w.queue.push_back(alert);
+      w.next_refresh = std::chrono::steady_clock::now() + options_.refresh_interval;
     }
+    Message m = std::move(w.queue.front());
+    w.queue.pop_front();
+    w.busy = true;
+    Status s = send_with_retries(w, m, lock);
     if (s.ok() && !abort_) {
-      ++delivered_;
+      ++stats_.delivered;
     } else {
-      failures_.push_back(s.ok() ? "gave up sending " + event.kind + " to " + channel_name(c.config)
-                                 : redact(s.error().message));
+      ++stats_.gave_up;
+      std::string why = s.ok() ? "gave up: the process is exiting" : s.error().message;
+      record_failure("sending " + message_label(m) + " to " + w.channel->name() + ": " + why);
     }
-    c.busy = false;
+    w.busy = false;
     changed_.notify_all();
   }
   // Whatever was not sent is recorded, never silently lost.
-  for (const auto& e : c.queue)
-    failures_.push_back("not sent " + e.kind + " to " + channel_name(c.config) + ": exiting");
-  c.queue.clear();
+  for (const auto& m : w.queue)
+    record_failure("not sent " + message_label(m) + " to " + w.channel->name() + ": exiting");
+  w.queue.clear();
+}
+
+bool Notifier::idle() const {
+  return std::all_of(workers_.begin(), workers_.end(),
+                     [](const auto& w) { return w->queue.empty() && !w->busy; });
+}
+
+bool Notifier::flush(std::chrono::milliseconds limit) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, limit, [&] { return idle(); });
 }
 
 void Notifier::finish(std::chrono::milliseconds limit) {
@@ -87,21 +167,17 @@ void Notifier::finish(std::chrono::milliseconds limit) {
     if (!finished_) {
       finished_ = true;
       changed_.notify_all();
-      auto idle = [&] {
-        return std::all_of(channels_.begin(), channels_.end(),
-                           [](const auto& c) { return c->queue.empty() && !c->busy; });
-      };
-      if (!changed_.wait_for(lock, limit, idle)) abort_ = true;
+      if (!changed_.wait_for(lock, limit, [&] { return idle(); })) abort_ = true;
       changed_.notify_all();
     }
   }
-  for (auto& ch : channels_)
-    if (ch->worker.joinable()) ch->worker.join();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
 }
 
 std::chrono::milliseconds Notifier::exit_wait() const {
   std::chrono::milliseconds out{0};
-  for (const auto& ch : channels_) out = std::max(out, std::chrono::milliseconds(ch->config.timeout));
+  for (const auto& w : workers_) out = std::max(out, std::chrono::milliseconds(w->config.timeout));
   return out;
 }
 
@@ -110,9 +186,9 @@ std::vector<std::string> Notifier::failures() const {
   return failures_;
 }
 
-size_t Notifier::delivered() const {
+Notifier::Stats Notifier::stats() const {
   std::lock_guard lock(mu_);
-  return delivered_;
+  return stats_;
 }
 
 }  // namespace villager::notify

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <mutex>
 
 #include "notify/channel.h"
@@ -28,13 +29,39 @@ PipelineEvent event(std::string_view kind, std::string env = "production", std::
   return e;
 }
 
+using SendFn =
+    std::function<Status(const config::NotifyConfig&, const PipelineEvent&, const std::atomic<bool>* abort)>;
+
+// A channel whose send is the test's function.
+class FnChannel : public Channel {
+ public:
+  FnChannel(config::NotifyConfig c, SendFn fn) : c_(std::move(c)), fn_(std::move(fn)) {}
+  std::string name() const override { return channel_name(c_); }
+  Status send(const Message& m, SystemTime, const std::atomic<bool>* abort) override {
+    return fn_(c_, std::get<PipelineEvent>(m), abort);
+  }
+
+ private:
+  config::NotifyConfig c_;
+  SendFn fn_;
+};
+
+std::vector<Notifier::Route> routes(std::vector<config::NotifyConfig> channels, SendFn fn) {
+  std::vector<Notifier::Route> out;
+  for (auto& c : channels) {
+    auto ch = std::make_unique<FnChannel>(c, fn);
+    out.emplace_back(std::move(c), std::move(ch));
+  }
+  return out;
+}
+
 // Records every attempt per channel path; fails while `fail` says so.
 struct Recorder {
   std::mutex mu;
   std::vector<std::pair<std::string, std::string>> attempts;  // (channel path, kind)
   bool fail = false;
 
-  Notifier::SendFn fn() {
+  SendFn fn() {
     return [this](const config::NotifyConfig& c, const PipelineEvent& e, const std::atomic<bool>*) -> Status {
       std::lock_guard lock(mu);
       attempts.emplace_back(c.path, e.kind);
@@ -65,12 +92,26 @@ TEST(ChannelWants, DefaultsToEveryKindAndEnvironment) {
   EXPECT_FALSE(channel_wants(channel("a", {}, {"production"}), event(kDeployed, "explorer")));
 }
 
+TEST(ChannelWants, AlertsOnlyToChannelsThatNameThemAndAlertmanagerOnlyAlerts) {
+  Alert a;
+  a.environment = "production";
+  EXPECT_FALSE(channel_wants(channel("a"), a));
+  EXPECT_TRUE(channel_wants(channel("a", {"alert"}), a));
+  EXPECT_FALSE(channel_wants(channel("a", {"alert"}, {"explorer"}), a));
+  config::NotifyConfig am = channel("am", {"alert"});
+  am.type = "alertmanager";
+  EXPECT_TRUE(channel_wants(am, a));
+  am.events = {};
+  EXPECT_FALSE(channel_wants(am, event(kDeployed)));
+}
+
 TEST(Notifier, RoutesEachEventToTheChannelsThatWantIt) {
   Recorder rec;
   {
-    Notifier n({channel("all"), channel("failures", {"gate_refused", "rolled_back"}),
-                channel("prod", {}, {"production"})},
-               fast(), rec.fn());
+    Notifier n(routes({channel("all"), channel("failures", {"gate_refused", "rolled_back"}),
+                       channel("prod", {}, {"production"})},
+                      rec.fn()),
+               fast());
     n.publish(event(kDeployStarted, "explorer"));
     n.publish(event(kGateRefused, "production"));
     n.publish(event(kDeployed, "explorer"));
@@ -85,7 +126,7 @@ TEST(Notifier, RoutesEachEventToTheChannelsThatWantIt) {
 
 TEST(Notifier, KeepsThePublishedOrder) {
   Recorder rec;
-  Notifier n({channel("a")}, fast(), rec.fn());
+  Notifier n(routes({channel("a")}, rec.fn()), fast());
   std::vector<std::string> sent;
   for (int i = 0; i < 50; ++i) {
     auto kind = event_kinds()[i % event_kinds().size()];
@@ -101,7 +142,7 @@ TEST(Notifier, RetriesFailureKindsAndRecordsWhatWasNotDelivered) {
   rec.fail = true;
   NotifierOptions o = fast();
   o.max_attempts = 3;
-  Notifier n({channel("a")}, o, rec.fn());
+  Notifier n(routes({channel("a")}, rec.fn()), o);
   n.publish(event(kDeployed));    // not a failure kind: one attempt
   n.publish(event(kRolledBack));  // a failure kind: three attempts
   n.finish(std::chrono::seconds(30));
@@ -115,10 +156,12 @@ TEST(Notifier, RetriesFailureKindsAndRecordsWhatWasNotDelivered) {
 
 TEST(Notifier, ARetryThatSucceedsIsDelivered) {
   std::atomic<int> calls{0};
-  Notifier n({channel("a")}, fast(),
+  Notifier n(
+      routes({channel("a")},
              [&](const config::NotifyConfig&, const PipelineEvent&, const std::atomic<bool>*) -> Status {
                return ++calls < 3 ? Status(Unavailable("down")) : Ok();
-             });
+             }),
+      fast());
   n.publish(event(kSmokeFailed));
   n.finish(std::chrono::seconds(30));
   EXPECT_EQ(calls.load(), 3);
@@ -132,13 +175,14 @@ TEST(Notifier, AStuckChannelNeverBlocksPublishAndFinishGivesUp) {
   std::atomic<bool> entered{false};
   NotifierOptions o = fast();
   o.max_queue = 4;
-  Notifier n(
-      {channel("stuck")}, o,
-      [&](const config::NotifyConfig&, const PipelineEvent&, const std::atomic<bool>* abort) -> Status {
-        entered = true;
-        while (!abort->load()) std::this_thread::yield();
-        return Timeout("aborted");
-      });
+  Notifier n(routes({channel("stuck")},
+                    [&](const config::NotifyConfig&, const PipelineEvent&,
+                        const std::atomic<bool>* abort) -> Status {
+                      entered = true;
+                      while (!abort->load()) std::this_thread::yield();
+                      return Timeout("aborted");
+                    }),
+             o);
   for (int i = 0; i < 10; ++i) n.publish(event(kDeployStarted));
   n.finish(std::chrono::milliseconds(50));
   auto failures = n.failures();
@@ -150,7 +194,7 @@ TEST(Notifier, AStuckChannelNeverBlocksPublishAndFinishGivesUp) {
 }
 
 TEST(Notifier, NoChannelsFinishesAtOnce) {
-  Notifier n({}, fast());
+  Notifier n(std::vector<config::NotifyConfig>{}, fast());
   n.publish(event(kDeployed));
   n.finish(std::chrono::seconds(30));
   EXPECT_EQ(n.exit_wait(), std::chrono::milliseconds(0));

@@ -18,13 +18,15 @@ window = \"3s\"
 consecutive = 2
 severity = \"critical\"
 
-[[alert]]
+[[notify]]
 type = \"file\"
 path = \"$WORK/alerts.jsonl\"
+events = [\"alert\"]
 
-[[alert]]
+[[notify]]
 type = \"webhook\"
-url = \"http://127.0.0.1:HOOK_PORT/hook\""
+url = \"http://127.0.0.1:HOOK_PORT/hook\"
+events = [\"alert\"]"
 
 # A webhook receiver started by this test: appends each POST body to posts.jsonl.
 cat > "$HOOK_DIR/hook.py" <<'PY'

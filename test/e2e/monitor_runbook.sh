@@ -37,7 +37,11 @@ TOML
 
 "$V" runbook --help > "$work/help.txt"
 grep -q "usage: villager runbook ENV" "$work/help.txt" || fail "no help"
-out=$("$V" runbook production) || fail "runbook exited $?"
+out=$("$V" runbook production 2>"$work/warn.txt") || fail "runbook exited $?"
+# [[alert]] still works and says what to write instead, naming its line.
+grep -q 'villager: warning: .*villager.toml:21:1: \[\[alert\]\] is deprecated: write it as \[\[notify\]\]' "$work/warn.txt" \
+  || fail "no deprecation warning: $(cat "$work/warn.txt")"
+grep -q 'webhook to http://127.0.0.1:9099' <<<"$out" || fail "the [[alert]] channel is not in the runbook: $out"
 grep -q '^# Runbook: sgraph-send / production' <<<"$out" || fail "no title: $out"
 grep -q '| 5xx | critical | all | the share of requests answered 5xx is above 1% over the last 1m |' <<<"$out" \
   || fail "alarm row missing: $out"

@@ -19,7 +19,7 @@
 #include "base/subprocess.h"
 #include "net/http.h"
 
-namespace villager::monitor::testing {
+namespace villager::testing {
 
 // GET with a 2 s timeout.
 inline Result<net::HttpResponse> http_get(const std::string& url) {
@@ -129,4 +129,4 @@ inline Child start_receiver(const std::string& dir, int* port) {
   return c;
 }
 
-}  // namespace villager::monitor::testing
+}  // namespace villager::testing
