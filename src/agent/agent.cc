@@ -78,7 +78,7 @@ Status Agent::open_store() {
   if (!st) return st.error().context("opening the state store");
   store_ = std::move(*st);
   for (const auto& env : config_.environments) {
-    if (env.target != "local") continue;
+    if (env.target != config::TargetKind::kLocal) continue;
     auto tok = targets::load_or_create_token(config_.state_dir(), env.name);
     if (!tok) return tok.error();
     tokens_[env.name] = *tok;
@@ -100,7 +100,7 @@ Listener* Agent::listener(const std::string& env, const std::string& service) {
 
 Status Agent::start_listeners() {
   for (const auto& env : config_.environments) {
-    if (env.target != "local") continue;
+    if (env.target != config::TargetKind::kLocal) continue;
     for (const auto& [service, hp] : env.listen) {
       auto l = std::make_unique<Listener>();
       l->env = env.name;
@@ -176,7 +176,7 @@ Status Agent::restore_slots() {
   std::map<std::pair<std::string, std::string>, std::map<std::string, int>> weights;
   for (const auto& row : rows) {
     const auto* env = config_.environment(row.environment);
-    if (!env || env->target != "local" || !config_.service(row.service)) continue;
+    if (!env || env->target != config::TargetKind::kLocal || !config_.service(row.service)) continue;
     SlotStatus rec;
     rec.key = {row.environment, row.service, row.digest};
     rec.version = row.version;

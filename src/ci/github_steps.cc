@@ -130,7 +130,7 @@ Yaml report_step(const Plan& plan, const std::string& env, const std::string& wh
 // secrets, one deploy at a time per environment, and AWS credentials for lambda targets.
 Yaml environment_job(const Plan& plan, const EnvironmentConfig& env, const std::string& name,
                      const std::vector<std::string>& needs, Yaml& steps) {
-  bool lambda = env.target == "lambda";
+  bool lambda = env.target == config::TargetKind::kLambda;
   Yaml job = Yaml::map().set("name", name);
   if (!needs.empty()) job.set("needs", Yaml::strings(needs));
   job.set("runs-on", plan.config->ci.deploy_runs_on);

@@ -7,7 +7,7 @@ namespace villager::ci {
 namespace {
 
 bool is_deployable(const config::EnvironmentConfig& env) {
-  return env.target == "local" || env.target == "lambda";
+  return env.target == config::TargetKind::kLocal || env.target == config::TargetKind::kLambda;
 }
 
 const config::EnvironmentConfig* default_production(const Plan& plan) {

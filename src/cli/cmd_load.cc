@@ -97,20 +97,20 @@ Result<std::string> environment_url(const Args& a, const std::string& env_name) 
   std::string path = a.get("path", "/");
   if (path.empty() || path[0] != '/') path.insert(path.begin(), '/');
   std::string base;
-  if (env->target == "local") {
+  if (env->target == config::TargetKind::kLocal) {
     auto it = env->listen.find(service);
     if (it == env->listen.end())
       return InvalidArgument("environment '" + env_name + "' has no listen address for service '" + service +
                              "'");
     base = "http://" + it->second.to_string();
-  } else if (env->target == "url") {
+  } else if (env->target == config::TargetKind::kUrl) {
     auto it = env->urls.find(service);
     if (it == env->urls.end())
       return InvalidArgument("environment '" + env_name + "' has no URL for service '" + service + "'");
     base = it->second;
   } else {
-    return InvalidArgument("environment '" + env_name + "': load through a '" + env->target +
-                           "' target is not supported");
+    return InvalidArgument("environment '" + env_name + "': load through a '" +
+                           std::string(config::target_kind_name(env->target)) + "' target is not supported");
   }
   while (!base.empty() && base.back() == '/') base.pop_back();
   return base + path;

@@ -95,7 +95,7 @@ int run_smoke(const std::vector<std::string>& argv) {
   // Signed waivers of this environment let known findings through, still reported (docs/smoke.md).
   opts.waivers = environment_waiver_lookup(*cfg, env_name);
   // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
-  if (env->target == "lambda") opts.remote_sources = lambda_remote_sources(*cfg, *env);
+  if (env->target == config::TargetKind::kLambda) opts.remote_sources = lambda_remote_sources(*cfg, *env);
 
   auto report = smoke::run_smoke(*cfg, *targets, opts);
   if (!report)

@@ -84,7 +84,7 @@ struct State {
 void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& config,
                        const std::string& env_name, const MonitorHookOptions& options, Clock& clock) {
   const config::EnvironmentConfig* env = config.environment(env_name);
-  if (!env || env->target != "local") return;
+  if (!env || env->target != config::TargetKind::kLocal) return;
   auto token = targets::read_token(config.state_dir(), env_name);
   if (!token) return;  // no agent yet: deploy itself reports that
   auto state = std::make_shared<State>();

@@ -69,7 +69,7 @@ smoke::WaiverLookup environment_waiver_lookup(const config::Config& config, cons
 Result<std::vector<smoke::SmokeTarget>> smoke_targets(const config::Config& config,
                                                       const config::EnvironmentConfig& env,
                                                       const std::vector<std::string>& services) {
-  if (env.target != "lambda") return smoke::environment_targets(config, env, services);
+  if (env.target != config::TargetKind::kLambda) return smoke::environment_targets(config, env, services);
   // A lambda environment's public endpoint is each function's alias URL, which the target knows.
   auto target = targets::make_target(config, env.name);
   if (!target) return target.error();
@@ -96,7 +96,7 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   // villager's own state: no secret or canary may reach the store either.
   opts.extra_scan_paths.push_back(config.state_dir() / "state.db");
   // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
-  if (env.target == "lambda") opts.remote_sources = lambda_remote_sources(config, env);
+  if (env.target == config::TargetKind::kLambda) opts.remote_sources = lambda_remote_sources(config, env);
   auto report = smoke::run_smoke(config, targets, opts);
   if (!report) return report.error().context("smoke suite");
   detail = "{\"smoke\":" + smoke::to_json(*report) + "}";
@@ -140,7 +140,7 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
     return run_suite(config, *env, *targets, version, lookup, junit_path, detail);
   };
   // A lambda environment's watch reads CloudWatch (targets/lambda_watch.h).
-  if (env->target == "lambda")
+  if (env->target == config::TargetKind::kLambda)
     hooks.watch = [&config, env](std::string&) {
       return targets::watch_lambda_alarms(config, *env, real_clock());
     };

@@ -30,7 +30,8 @@ json time_or_null(std::optional<int64_t> ms) {
 json environment_status_json(const config::Config& config, const config::EnvironmentConfig& env,
                              bool& failed) {
   int64_t now = unix_millis(real_clock().now());
-  json je = {{"name", env.name}, {"target", env.target}, {"services", json::array()}};
+  json je = {
+      {"name", env.name}, {"target", config::target_kind_name(env.target)}, {"services", json::array()}};
   std::vector<targets::SlotInfo> slots;
   auto target = targets::make_target(config, env.name);
   std::string problem;

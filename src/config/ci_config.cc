@@ -24,8 +24,9 @@ void check_deployable(TomlReader& r, const toml::table& t, const Config& c, cons
                                  (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     return;
   }
-  if (env->target != "local" && env->target != "lambda")
-    r.error(r.where(t, key), "[ci] " + key + ": environment '" + name + "' has target '" + env->target +
+  if (env->target != TargetKind::kLocal && env->target != TargetKind::kLambda)
+    r.error(r.where(t, key), "[ci] " + key + ": environment '" + name + "' has target '" +
+                                 std::string(target_kind_name(env->target)) +
                                  "', which villager cannot deploy to (local or lambda)");
 }
 
@@ -36,7 +37,7 @@ void check_not_empty(TomlReader& r, const toml::table& t, const std::string& key
 void check_aws_roles(TomlReader& r, const toml::table& t, const Config& c) {
   for (const auto& [env_name, role] : c.ci.aws_role) {
     const EnvironmentConfig* env = c.environment(env_name);
-    if (!env || env->target != "lambda")
+    if (!env || env->target != TargetKind::kLambda)
       r.error(r.where(t, "aws_role"), "[ci] aws_role: '" + env_name +
                                           "' is not a lambda environment (only they get AWS credentials)");
     if (trim(role).empty())

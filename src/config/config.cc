@@ -59,7 +59,6 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "storage_bucket",
                                            "storage_prefix",
                                            "waiver_roles"};
-const std::vector<std::string> kTargets = {"local", "url", "lambda"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",
                                              "storage",
@@ -263,10 +262,14 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
       continue;
     }
     r.check_keys(*t, where, kEnvKeys);
-    r.get(*t, "target", e.target);
-    if (std::find(kTargets.begin(), kTargets.end(), e.target) == kTargets.end()) {
-      std::string hint = suggest(e.target, kTargets);
-      r.error(r.where(*t, "target"), "unknown target '" + e.target + "' (one of: local, url, lambda)" +
+    std::string target = "local";
+    r.get(*t, "target", target);
+    if (auto kind = parse_target_kind(target)) {
+      e.target = *kind;
+    } else {
+      std::string hint = suggest(target, target_kind_names());
+      r.error(r.where(*t, "target"), "unknown target '" + target +
+                                         "' (one of: " + join(target_kind_names(), ", ") + ")" +
                                          (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
     }
     if (const toml::node* ln = t->get("listen")) {
@@ -299,11 +302,11 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
     }
     e.urls = urls;
     parse_lambda_environment(r, *t, e, check_service);
-    if (e.target == "local" && e.listen.empty())
+    if (e.target == TargetKind::kLocal && e.listen.empty())
       r.error(r.where(*t, "listen"), where + " has target \"local\" but no 'listen' addresses");
-    if (e.target == "url" && e.urls.empty())
+    if (e.target == TargetKind::kUrl && e.urls.empty())
       r.error(r.where(*t, "urls"), where + " has target \"url\" but no 'urls'");
-    if (e.target == "url" && !e.listen.empty())
+    if (e.target == TargetKind::kUrl && !e.listen.empty())
       r.error(r.where(*t, "listen"), where + ": 'listen' is only for target \"local\"");
     r.get(*t, "requires", e.requires_roles);
     r.get(*t, "waiver_roles", e.waiver_roles);
@@ -379,18 +382,19 @@ void check_deployable(TomlReader& r, const toml::table& root, const Config& c) {
   const toml::table* svcs = root.get("services") ? root.get("services")->as_table() : nullptr;
   if (!svcs) return;
   for (const auto& e : c.environments) {
-    if (e.target == "url") continue;
+    if (e.target == TargetKind::kUrl) continue;
     for (const auto& name : c.services_of(e)) {
       const ServiceConfig* s = c.service(name);
       const toml::node* node = svcs->get(name);
       if (!s || !node || !node->as_table()) continue;
       std::vector<std::string> missing;
       if (s->build_dir.empty()) missing.push_back("build_dir");
-      if (e.target == "local" && s->command.empty()) missing.push_back("command");
+      if (e.target == TargetKind::kLocal && s->command.empty()) missing.push_back("command");
       if (missing.empty()) continue;
       r.error(node->source(), "[services." + name + "] has no '" + join(missing, "' or '") +
-                                  "', but [environments." + e.name + "] (target \"" + e.target +
-                                  "\") deploys it: set " + join(missing, " and ") +
+                                  "', but [environments." + e.name + "] (target \"" +
+                                  std::string(target_kind_name(e.target)) + "\") deploys it: set " +
+                                  join(missing, " and ") +
                                   ", or name the service only in url environments (checked, never deployed)");
     }
   }
@@ -547,6 +551,22 @@ Result<HostPort> parse_host_port(const std::string& text) {
   if (p < 1 || p > 65535) return InvalidArgument("port out of range in '" + text + "' (1-65535)");
   hp.port = static_cast<uint16_t>(p);
   return hp;
+}
+
+const std::vector<std::string>& target_kind_names() {
+  static const std::vector<std::string> names = {"local", "url", "lambda"};
+  return names;
+}
+
+std::string_view target_kind_name(TargetKind kind) {
+  return target_kind_names()[static_cast<size_t>(kind)];
+}
+
+std::optional<TargetKind> parse_target_kind(std::string_view name) {
+  const auto& names = target_kind_names();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<TargetKind>(i);
+  return std::nullopt;
 }
 
 const ServiceConfig* Config::service(const std::string& name) const {

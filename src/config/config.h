@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -87,9 +88,20 @@ struct LambdaConfig {
   std::string storage_prefix = "transfers/";
 };
 
+// The engine an environment deploys with (`target = "..."`), parsed once; every decision that depends
+// on it compares this, and messages spell it with target_kind_name.
+enum class TargetKind {
+  kLocal,   // "local": release processes and the edge on this host, driven through the agent
+  kUrl,     // "url": a service someone else deploys; villager only smoke-tests and monitors it
+  kLambda,  // "lambda": one AWS Lambda function per service, traffic on its alias
+};
+std::string_view target_kind_name(TargetKind kind);  // "local"
+std::optional<TargetKind> parse_target_kind(std::string_view name);
+const std::vector<std::string>& target_kind_names();  // every spelling, in declaration order
+
 struct EnvironmentConfig {
   std::string name;
-  std::string target = "local";             // "local" | "url" | "lambda"
+  TargetKind target = TargetKind::kLocal;
   std::map<std::string, HostPort> listen;   // service -> public listen address (local)
   std::map<std::string, std::string> urls;  // service -> base URL (url)
   std::vector<std::string> requires_roles;  // approvals needed before deploy
@@ -207,10 +219,21 @@ struct MonitorConfig {
   std::vector<AlarmConfig> alarms;
 };
 
+// How a channel delivers (`type = "..."`), parsed once.
+enum class ChannelType {
+  kWebhook,       // POST of the message JSON
+  kCommand,       // a program run with the JSON on stdin
+  kFile,          // one JSON line appended
+  kAlertmanager,  // Alertmanager API v2, alerts only
+};
+std::string_view channel_type_name(ChannelType type);  // "webhook"
+std::optional<ChannelType> parse_channel_type(std::string_view name);
+const std::vector<std::string>& channel_type_names();
+
 // [[notify]]: a channel for pipeline events and alerts (docs/notify.md). The deprecated [[alert]] entries
 // are read into the same struct with events = ["alert"].
 struct NotifyConfig {
-  std::string type;  // webhook | command | file | alertmanager (alerts only)
+  ChannelType type = ChannelType::kWebhook;
   std::string url;
   std::vector<std::string> command;
   std::string path;

@@ -24,7 +24,7 @@ bool valid_function_name(const std::string& s) {
 void parse_lambda_environment(TomlReader& r, const toml::table& t, EnvironmentConfig& e,
                               const CheckService& check_service) {
   std::string where = "[environments." + e.name + "]";
-  if (e.target != "lambda") {
+  if (e.target != TargetKind::kLambda) {
     for (const char* k : kLambdaOnlyKeys)
       if (t.get(k))
         r.error(r.where(t, k), where + ": '" + std::string(k) + "' is only for target \"lambda\"");

@@ -34,7 +34,7 @@ s3_bucket = "deploy-bucket"
 )");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   const auto& e = c->environments[0];
-  EXPECT_EQ(e.target, "lambda");
+  EXPECT_EQ(e.target, TargetKind::kLambda);
   EXPECT_EQ(e.lambda.functions.at("admin"), "sgraph_ai_app_send__admin-prod");
   EXPECT_EQ(e.lambda.alias, "live");
   EXPECT_EQ(e.lambda.region, "eu-west-2");

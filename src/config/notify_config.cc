@@ -11,7 +11,6 @@ namespace {
 const std::vector<std::string> kNotifyKeys = {"type",   "url",          "command", "path",
                                               "events", "environments", "timeout"};
 const std::vector<std::string> kAlertKeys = {"type", "url", "command", "path"};  // deprecated [[alert]]
-const std::vector<std::string> kNotifyTypes = {"webhook", "command", "file", "alertmanager"};
 // Kept in step with notify/event.h and notify/alert.h (config sits below notify in the dependency order).
 const std::vector<std::string> kNotifyEvents = {
     "deploy_started", "gate_refused", "smoke_failed",    "deploy_failed", "canary_step", "deployed",
@@ -24,7 +23,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 // Alertmanager takes alerts only: events defaults to ["alert"] and names nothing else.
 void check_alertmanager(TomlReader& r, const toml::table& t, NotifyConfig& n) {
-  if (n.type != "alertmanager") return;
+  if (n.type != ChannelType::kAlertmanager) return;
   if (n.events.empty()) n.events = {"alert"};
   if (n.events != std::vector<std::string>{"alert"})
     r.error(r.where(t, "events"),
@@ -37,7 +36,13 @@ void parse_one(TomlReader& r, const toml::table& t, const std::string& table, Co
   bool alert = table == "[[alert]]";
   std::string what = alert ? "alert" : "notify";  // how messages name the entry
   r.check_keys(t, table, alert ? kAlertKeys : kNotifyKeys);
-  r.get(t, "type", n.type, true);
+  std::string type;
+  r.get(t, "type", type, true);
+  if (auto parsed = parse_channel_type(type))
+    n.type = *parsed;
+  else if (!type.empty())
+    r.error(r.where(t, "type"),
+            "unknown " + what + " type '" + type + "' (one of: " + join(channel_type_names(), ", ") + ")");
   r.get(t, "url", n.url);
   r.get(t, "command", n.command);
   r.get(t, "path", n.path);
@@ -51,16 +56,14 @@ void parse_one(TomlReader& r, const toml::table& t, const std::string& table, Co
            "[\"alert\"] (docs/notify.md)");
   }
   check_alertmanager(r, t, n);
-  if (!n.type.empty() && !contains(kNotifyTypes, n.type))
-    r.error(r.where(t, "type"),
-            "unknown " + what + " type '" + n.type + "' (one of: " + join(kNotifyTypes, ", ") + ")");
-  if ((n.type == "webhook" || n.type == "alertmanager") && n.url.empty())
-    r.error(t.source(), what + " of type '" + n.type + "' needs 'url'");
+  if ((n.type == ChannelType::kWebhook || n.type == ChannelType::kAlertmanager) && n.url.empty())
+    r.error(t.source(), what + " of type '" + type + "' needs 'url'");
   if (!n.url.empty() && !starts_with(n.url, "http://") && !starts_with(n.url, "https://"))
     r.error(r.where(t, "url"), "'url' must start with http:// or https://");
-  if (n.type == "command" && n.command.empty())
+  if (n.type == ChannelType::kCommand && n.command.empty())
     r.error(t.source(), what + " of type 'command' needs 'command'");
-  if (n.type == "file" && n.path.empty()) r.error(t.source(), what + " of type 'file' needs 'path'");
+  if (n.type == ChannelType::kFile && n.path.empty())
+    r.error(t.source(), what + " of type 'file' needs 'path'");
   for (const auto& e : n.events)
     if (!contains(kNotifyEvents, e)) {
       std::string hint = suggest(e, kNotifyEvents);
@@ -78,12 +81,28 @@ void parse_one(TomlReader& r, const toml::table& t, const std::string& table, Co
 
 }  // namespace
 
+const std::vector<std::string>& channel_type_names() {
+  static const std::vector<std::string> names = {"webhook", "command", "file", "alertmanager"};
+  return names;
+}
+
+std::string_view channel_type_name(ChannelType type) {
+  return channel_type_names()[static_cast<size_t>(type)];
+}
+
+std::optional<ChannelType> parse_channel_type(std::string_view name) {
+  const auto& names = channel_type_names();
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return static_cast<ChannelType>(i);
+  return std::nullopt;
+}
+
 bool NotifyConfig::takes_alerts() const {
   return contains(events, "alert");
 }
 
 bool NotifyConfig::takes_pipeline_events() const {
-  if (type == "alertmanager") return false;
+  if (type == ChannelType::kAlertmanager) return false;
   return events.empty() ||
          std::any_of(events.begin(), events.end(), [](const auto& e) { return e != "alert"; });
 }

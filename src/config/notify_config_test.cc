@@ -34,7 +34,7 @@ timeout = "2s"
                         "/p/villager.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   ASSERT_EQ(c->notify.size(), 2u);
-  EXPECT_EQ(c->notify[0].type, "webhook");
+  EXPECT_EQ(c->notify[0].type, ChannelType::kWebhook);
   EXPECT_TRUE(c->notify[0].events.empty());
   EXPECT_EQ(c->notify[0].timeout, Millis(5000));
   EXPECT_EQ(c->notify[1].path, "/p/events.jsonl");
@@ -77,7 +77,7 @@ path = "alerts.jsonl"
   EXPECT_EQ(c->notify[0].events, std::vector<std::string>{"alert"});  // alertmanager's default
   EXPECT_TRUE(c->notify[0].takes_alerts());
   EXPECT_FALSE(c->notify[0].takes_pipeline_events());
-  EXPECT_EQ(c->notify[1].type, "file");
+  EXPECT_EQ(c->notify[1].type, ChannelType::kFile);
   EXPECT_EQ(c->notify[1].path, "/p/alerts.jsonl");
   EXPECT_TRUE(c->notify[1].takes_alerts());
   EXPECT_FALSE(c->notify[1].takes_pipeline_events());

@@ -38,7 +38,7 @@ Alert sample_alert(std::string state = "firing") {
 config::NotifyConfig alerts_to(std::string type, std::string url, std::vector<std::string> command = {},
                                std::string path = "") {
   config::NotifyConfig c;
-  c.type = std::move(type);
+  c.type = config::parse_channel_type(type).value();
   c.url = std::move(url);
   c.command = std::move(command);
   c.path = std::move(path);

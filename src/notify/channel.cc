@@ -153,18 +153,6 @@ class FileChannel : public Channel {
   config::NotifyConfig c_;
 };
 
-class UnknownChannel : public Channel {
- public:
-  explicit UnknownChannel(config::NotifyConfig c) : c_(std::move(c)) {}
-  std::string name() const override { return channel_name(c_); }
-  Status send(const Message&, SystemTime, const std::atomic<bool>*) override {
-    return InvalidArgument("unknown notify type '" + c_.type + "'");
-  }
-
- private:
-  config::NotifyConfig c_;
-};
-
 }  // namespace
 
 std::string message_label(const Message& m) {
@@ -176,25 +164,32 @@ bool channel_wants(const config::NotifyConfig& channel, const Message& m) {
   const std::string& env = std::visit([](const auto& x) -> const std::string& { return x.environment; }, m);
   if (!channel.environments.empty() && !listed(channel.environments, env)) return false;
   if (std::holds_alternative<Alert>(m)) return listed(channel.events, kAlert);
-  if (channel.type == "alertmanager") return false;
+  if (channel.type == config::ChannelType::kAlertmanager) return false;
   const std::string& kind = std::get<PipelineEvent>(m).kind;
   if (channel.events.empty()) return true;
   return listed(channel.events, kind);
 }
 
 std::string channel_name(const config::NotifyConfig& channel) {
-  std::string where = channel.type == "command" ? join(channel.command, " ")
-                      : channel.type == "file"  ? channel.path
-                                                : net::url_origin(channel.url);
-  return redact(channel.type + " " + where);
+  using config::ChannelType;
+  std::string where = channel.type == ChannelType::kCommand ? join(channel.command, " ")
+                      : channel.type == ChannelType::kFile  ? channel.path
+                                                            : net::url_origin(channel.url);
+  return redact(std::string(config::channel_type_name(channel.type)) + " " + where);
 }
 
 std::unique_ptr<Channel> make_channel(const config::NotifyConfig& c, const ChannelOptions& o) {
-  if (c.type == "webhook") return std::make_unique<WebhookChannel>(c);
-  if (c.type == "alertmanager") return std::make_unique<AlertmanagerChannel>(c, o);
-  if (c.type == "command") return std::make_unique<CommandChannel>(c);
-  if (c.type == "file") return std::make_unique<FileChannel>(c);
-  return std::make_unique<UnknownChannel>(c);
+  switch (c.type) {
+    case config::ChannelType::kWebhook:
+      return std::make_unique<WebhookChannel>(c);
+    case config::ChannelType::kAlertmanager:
+      return std::make_unique<AlertmanagerChannel>(c, o);
+    case config::ChannelType::kCommand:
+      return std::make_unique<CommandChannel>(c);
+    case config::ChannelType::kFile:
+      return std::make_unique<FileChannel>(c);
+  }
+  return std::make_unique<WebhookChannel>(c);  // not reached: every type is above
 }
 
 }  // namespace villager::notify

@@ -13,7 +13,7 @@ namespace {
 config::NotifyConfig channel(std::string name, std::vector<std::string> events = {},
                              std::vector<std::string> envs = {}) {
   config::NotifyConfig c;
-  c.type = "file";
+  c.type = config::ChannelType::kFile;
   c.path = std::move(name);
   c.events = std::move(events);
   c.environments = std::move(envs);
@@ -99,7 +99,7 @@ TEST(ChannelWants, AlertsOnlyToChannelsThatNameThemAndAlertmanagerOnlyAlerts) {
   EXPECT_TRUE(channel_wants(channel("a", {"alert"}), a));
   EXPECT_FALSE(channel_wants(channel("a", {"alert"}, {"explorer"}), a));
   config::NotifyConfig am = channel("am", {"alert"});
-  am.type = "alertmanager";
+  am.type = config::ChannelType::kAlertmanager;
   EXPECT_TRUE(channel_wants(am, a));
   am.events = {};
   EXPECT_FALSE(channel_wants(am, event(kDeployed)));

@@ -9,7 +9,7 @@ Result<std::vector<SmokeTarget>> environment_targets(const config::Config& confi
                                                      const config::EnvironmentConfig& env,
                                                      const std::vector<std::string>& services) {
   std::vector<std::string> names;
-  if (env.target == "url")
+  if (env.target == config::TargetKind::kUrl)
     for (const auto& [svc, url] : env.urls) names.push_back(svc);
   else
     for (const auto& [svc, hp] : env.listen) names.push_back(svc);
@@ -28,8 +28,8 @@ Result<std::vector<SmokeTarget>> environment_targets(const config::Config& confi
       continue;
     SmokeTarget t;
     t.service = svc.name;
-    t.base_url =
-        env.target == "url" ? env.urls.at(svc.name) : "http://" + env.listen.at(svc.name).to_string();
+    t.base_url = env.target == config::TargetKind::kUrl ? env.urls.at(svc.name)
+                                                        : "http://" + env.listen.at(svc.name).to_string();
     out.push_back(std::move(t));
   }
   if (out.empty()) return InvalidArgument("environment " + env.name + " has no services to smoke-test");
@@ -40,7 +40,7 @@ std::vector<std::filesystem::path> local_scan_paths(const config::Config& config
                                                     const config::EnvironmentConfig& env,
                                                     const std::vector<SmokeTarget>& targets) {
   std::vector<std::filesystem::path> out;
-  if (env.target != "local") return out;
+  if (env.target != config::TargetKind::kLocal) return out;
   auto state = config.state_dir();
   for (const auto& t : targets) {
     out.push_back(state / "data" / env.name / t.service);

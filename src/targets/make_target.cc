@@ -7,8 +7,8 @@ namespace villager::targets {
 Result<std::unique_ptr<Target>> make_target(const config::Config& config, const std::string& environment) {
   const auto* env = config.environment(environment);
   if (!env) return InvalidArgument("no environment '" + environment + "' in " + config.file.string());
-  if (env->target == "url") return make_url_target(*env);
-  if (env->target == "lambda") return make_lambda_target(config, *env);
+  if (env->target == config::TargetKind::kUrl) return make_url_target(*env);
+  if (env->target == config::TargetKind::kLambda) return make_lambda_target(config, *env);
   return make_local_target(config, *env);
 }
 
