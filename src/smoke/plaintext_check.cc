@@ -126,151 +126,183 @@ std::optional<std::filesystem::path> find_meta(const std::vector<std::filesystem
   return std::nullopt;
 }
 
+// The values a run plants and then looks for where they must never appear: unique per run so an old
+// leak is not mistaken for a new one, and vice versa.
+struct RunCanaries {
+  std::string marker;
+  std::string file_name;
+  std::string key;  // the AES key the client keeps
+  std::string spoofed_ip;
+};
+
+RunCanaries new_run_canaries() {
+  RunCanaries c;
+  const std::string run = hex_encode(random_bytes(8));
+  c.marker = "villager-marker-" + run + " plaintext that must never be stored";
+  c.file_name = "villager-secret-name-" + run + ".txt";
+  c.key = random_bytes(kAesKeyBytes);
+  register_secret(c.key);
+  c.spoofed_ip = "203.0.113." + std::to_string(1 + static_cast<unsigned char>(random_bytes(1)[0]) % 254);
+  return c;
+}
+
+// Creates, uploads, completes and downloads one transfer of `payload`, as a client would; the
+// transfer's id, or "" when a step failed (recorded in r).
+std::string round_trip(SmokeContext& ctx, const SmokeTarget& t, const std::string& token,
+                       const std::string& payload, const std::string& spoofed_ip, CheckResult& r) {
+  const auto& sc = ctx.config.smoke;
+  const std::string base = ctx.paths().transfers_path;
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body,
+                  const std::string& content_type) -> std::optional<net::HttpResponse> {
+    net::HttpRequest req;
+    req.method = method;
+    req.headers = {{sc.access_token_header, token}, {"X-Forwarded-For", spoofed_ip}};
+    if (!content_type.empty()) req.headers.push_back({"content-type", content_type});
+    req.body = body;
+    std::string line = method + " " + net::join_url(t.base_url, path);
+    auto resp = ctx.send(t, req, path);
+    if (!resp) {
+      r.failures.push_back({line, "a 2xx answer", resp.error().message});
+      return std::nullopt;
+    }
+    if (resp->status == 404 && path == base + "/create") {
+      r.failures.push_back(missing_path(ctx, line, "transfers_path"));
+      return std::nullopt;
+    }
+    if (!is_2xx(resp->status)) {
+      r.failures.push_back({line, "a 2xx answer", describe(*resp)});
+      return std::nullopt;
+    }
+    return std::move(*resp);
+  };
+
+  std::string id;
+  nlohmann::json create_body = {{"file_size_bytes", payload.size()},
+                                {"content_type_hint", "application/octet-stream"}};
+  if (auto c = call("POST", base + "/create", create_body.dump(), "application/json")) {
+    auto j = nlohmann::json::parse(c->body, nullptr, false);
+    if (j.is_object() && j.contains("transfer_id") && j["transfer_id"].is_string())
+      id = j["transfer_id"].get<std::string>();
+    else
+      r.failures.push_back(
+          {"POST " + net::join_url(t.base_url, base + "/create"), "JSON with transfer_id", excerpt(c->body)});
+  }
+  if (!id.empty() && call("POST", base + "/upload/" + id, payload, "application/octet-stream") &&
+      call("POST", base + "/complete/" + id, "", "")) {
+    if (auto d = call("GET", base + "/download/" + id, "", "")) {
+      if (d->body != payload)
+        r.failures.push_back(
+            {"GET " + net::join_url(t.base_url, base + "/download/" + id),
+             "the uploaded ciphertext, byte-identical (" + std::to_string(payload.size()) + " bytes)",
+             std::to_string(d->body.size()) + " bytes, " +
+                 (d->body.size() == payload.size() ? "different content" : "different length")});
+    }
+  }
+  return id;
+}
+
+// Storage and logs on this host ([smoke] storage/logs and the caller's extra paths): what the server
+// wrote must hold none of the canaries.
+void scan_local(SmokeContext& ctx, const std::vector<Canary>& canaries, CheckResult& r) {
+  const auto& sc = ctx.config.smoke;
+  std::vector<std::filesystem::path> roots = ctx.configured(sc.storage);
+  auto logs = ctx.configured(sc.logs);
+  roots.insert(roots.end(), logs.begin(), logs.end());
+  size_t configured_roots = roots.size();
+  roots.insert(roots.end(), ctx.options.extra_scan_paths.begin(), ctx.options.extra_scan_paths.end());
+  auto scan = scan_for_canaries(roots, canaries);
+  if (!scan) {
+    r.failures.push_back({"scanning storage and logs", "readable files", scan.error().message});
+    return;
+  }
+  for (const auto& h : scan->hits)
+    r.failures.push_back(
+        {h.file + ":" + std::to_string(h.offset), "no " + h.canary,
+         h.canary + " (" + h.form + ") " + h.masked + " at byte " + std::to_string(h.offset)});
+  for (const auto& m : scan->missing) {
+    bool is_configured = std::find(roots.begin(), roots.begin() + configured_roots,
+                                   std::filesystem::path(m)) != roots.begin() + configured_roots;
+    if (is_configured)
+      r.failures.push_back({m, "a file or folder to scan ([smoke] storage/logs)", "does not exist"});
+    else
+      r.notes.push_back("not found, not scanned: " + m);
+  }
+  for (const auto& f : scan->truncated) r.notes.push_back("scanned only the first 64 MiB of " + f);
+  if (roots.empty() && !ctx.options.remote_sources)
+    r.notes.push_back("storage and logs not scanned: no [smoke] storage/logs for this environment");
+  else
+    r.notes.push_back("scanned " + std::to_string(scan->files) + " files, " + std::to_string(scan->bytes) +
+                      " bytes for " + std::to_string(canaries.size()) + " canaries");
+}
+
+// The transfer's meta.json holds only the allowed fields: read remotely (S3) when the environment has
+// remote sources, else from the scanned storage.
+void check_transfer_meta(SmokeContext& ctx, int64_t since_ms, const std::vector<Canary>& canaries,
+                         const std::string& id, CheckResult& r) {
+  const auto& sc = ctx.config.smoke;
+  const auto& meta_fields = sc.meta_fields.empty() ? kDefaultMetaFields : sc.meta_fields;
+  bool remote_meta = false;
+  if (ctx.options.remote_sources)
+    remote_meta = scan_remote(ctx.options.remote_sources, since_ms, canaries, id, meta_fields, r);
+  if (id.empty() || remote_meta) return;
+  std::vector<std::filesystem::path> meta_roots = ctx.configured(sc.storage);
+  meta_roots.insert(meta_roots.end(), ctx.options.extra_scan_paths.begin(),
+                    ctx.options.extra_scan_paths.end());
+  if (auto meta = find_meta(meta_roots, id))
+    check_meta(*meta, meta_fields, r);
+  else
+    r.notes.push_back("meta.json of transfer " + id +
+                      " not found under the scanned storage: fields not checked");
+}
+
+// The whole check against one transfers service.
+CheckResult check_one(SmokeContext& ctx, const SmokeTarget& t) {
+  const auto& sc = ctx.config.smoke;
+  const auto started = ctx.clock.steady_now();
+  const int64_t since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               ctx.clock.now().time_since_epoch() - kRemoteLogMargin)
+                               .count();
+  CheckResult r{"plaintext", t.service};
+  auto token = ctx.secret(sc.access_token_secret);
+  if (!token) {
+    r.failures.push_back({"secret " + sc.access_token_secret,
+                          "a value (environment's secrets or the process environment)",
+                          "not available: no transfer can be created"});
+    r.duration = ctx.elapsed(started);
+    return r;
+  }
+  RunCanaries run = new_run_canaries();
+  auto payload =
+      encrypt_payload(run.key, random_bytes(kGcmIvBytes), sgmeta_envelope(run.file_name, run.marker));
+  if (!payload) {
+    r.failures.push_back({"encrypting the marker", "AES-256-GCM ciphertext", payload.error().message});
+    r.duration = ctx.elapsed(started);
+    return r;
+  }
+  r.notes.push_back("transfers path " + ctx.paths().transfers_path + ": " + ctx.paths().explanation);
+  std::string id = round_trip(ctx, t, *token, *payload, run.spoofed_ip, r);
+
+  std::vector<Canary> canaries = {{"marker", run.marker},
+                                  {"file name", run.file_name},
+                                  {"AES key", run.key},
+                                  {"access token", *token},
+                                  {"spoofed client IP", run.spoofed_ip}};
+  for (const auto& s : ctx.config.services)
+    if (is_protected_service(s) && !s.auth_secret.empty())
+      if (auto admin = ctx.secret(s.auth_secret)) canaries.push_back({"admin key (" + s.name + ")", *admin});
+  scan_local(ctx, canaries, r);
+  check_transfer_meta(ctx, since_ms, canaries, id, r);
+  r.duration = ctx.elapsed(started);
+  return r;
+}
+
 }  // namespace
 
 std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
   const auto& sc = ctx.config.smoke;
   std::vector<CheckResult> out;
-  for (const auto& t : ctx.targets) {
-    const auto started = ctx.clock.steady_now();
-    const int64_t since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 ctx.clock.now().time_since_epoch() - kRemoteLogMargin)
-                                 .count();
-    const config::ServiceConfig* svc = ctx.config.service(t.service);
-    if (!is_transfers_service(*svc, sc)) continue;
-    CheckResult r{"plaintext", t.service};
-    auto token = ctx.secret(sc.access_token_secret);
-    if (!token) {
-      r.failures.push_back({"secret " + sc.access_token_secret,
-                            "a value (environment's secrets or the process environment)",
-                            "not available: no transfer can be created"});
-      r.duration = ctx.elapsed(started);
-      out.push_back(std::move(r));
-      continue;
-    }
-
-    // The canaries: unique per run so an old leak is not mistaken for a new one, and vice versa.
-    const std::string run = hex_encode(random_bytes(8));
-    const std::string marker = "villager-marker-" + run + " plaintext that must never be stored";
-    const std::string file_name = "villager-secret-name-" + run + ".txt";
-    const std::string key = random_bytes(kAesKeyBytes);
-    register_secret(key);
-    const std::string spoofed_ip =
-        "203.0.113." + std::to_string(1 + static_cast<unsigned char>(random_bytes(1)[0]) % 254);
-    auto payload = encrypt_payload(key, random_bytes(kGcmIvBytes), sgmeta_envelope(file_name, marker));
-    if (!payload) {
-      r.failures.push_back({"encrypting the marker", "AES-256-GCM ciphertext", payload.error().message});
-      r.duration = ctx.elapsed(started);
-      out.push_back(std::move(r));
-      continue;
-    }
-
-    const std::string base = ctx.paths().transfers_path;
-    r.notes.push_back("transfers path " + base + ": " + ctx.paths().explanation);
-    auto call = [&](const std::string& method, const std::string& path, const std::string& body,
-                    const std::string& content_type) -> std::optional<net::HttpResponse> {
-      net::HttpRequest req;
-      req.method = method;
-      req.headers = {{sc.access_token_header, *token}, {"X-Forwarded-For", spoofed_ip}};
-      if (!content_type.empty()) req.headers.push_back({"content-type", content_type});
-      req.body = body;
-      std::string line = method + " " + net::join_url(t.base_url, path);
-      auto resp = ctx.send(t, req, path);
-      if (!resp) {
-        r.failures.push_back({line, "a 2xx answer", resp.error().message});
-        return std::nullopt;
-      }
-      if (resp->status == 404 && path == base + "/create") {
-        r.failures.push_back(missing_path(ctx, line, "transfers_path"));
-        return std::nullopt;
-      }
-      if (!is_2xx(resp->status)) {
-        r.failures.push_back({line, "a 2xx answer", describe(*resp)});
-        return std::nullopt;
-      }
-      return std::move(*resp);
-    };
-
-    std::string id;
-    nlohmann::json create_body = {{"file_size_bytes", payload->size()},
-                                  {"content_type_hint", "application/octet-stream"}};
-    if (auto c = call("POST", base + "/create", create_body.dump(), "application/json")) {
-      auto j = nlohmann::json::parse(c->body, nullptr, false);
-      if (j.is_object() && j.contains("transfer_id") && j["transfer_id"].is_string())
-        id = j["transfer_id"].get<std::string>();
-      else
-        r.failures.push_back({"POST " + net::join_url(t.base_url, base + "/create"), "JSON with transfer_id",
-                              excerpt(c->body)});
-    }
-    if (!id.empty() && call("POST", base + "/upload/" + id, *payload, "application/octet-stream") &&
-        call("POST", base + "/complete/" + id, "", "")) {
-      if (auto d = call("GET", base + "/download/" + id, "", "")) {
-        if (d->body != *payload)
-          r.failures.push_back(
-              {"GET " + net::join_url(t.base_url, base + "/download/" + id),
-               "the uploaded ciphertext, byte-identical (" + std::to_string(payload->size()) + " bytes)",
-               std::to_string(d->body.size()) + " bytes, " +
-                   (d->body.size() == payload->size() ? "different content" : "different length")});
-      }
-    }
-
-    // Storage and logs: what the server wrote must hold none of the canaries.
-    std::vector<Canary> canaries = {{"marker", marker},
-                                    {"file name", file_name},
-                                    {"AES key", key},
-                                    {"access token", *token},
-                                    {"spoofed client IP", spoofed_ip}};
-    for (const auto& s : ctx.config.services)
-      if (is_protected_service(s) && !s.auth_secret.empty())
-        if (auto admin = ctx.secret(s.auth_secret))
-          canaries.push_back({"admin key (" + s.name + ")", *admin});
-    auto storage = ctx.configured(sc.storage);
-    auto logs = ctx.configured(sc.logs);
-    std::vector<std::filesystem::path> roots = storage;
-    roots.insert(roots.end(), logs.begin(), logs.end());
-    size_t configured_roots = roots.size();
-    roots.insert(roots.end(), ctx.options.extra_scan_paths.begin(), ctx.options.extra_scan_paths.end());
-    auto scan = scan_for_canaries(roots, canaries);
-    if (!scan) {
-      r.failures.push_back({"scanning storage and logs", "readable files", scan.error().message});
-    } else {
-      for (const auto& h : scan->hits)
-        r.failures.push_back(
-            {h.file + ":" + std::to_string(h.offset), "no " + h.canary,
-             h.canary + " (" + h.form + ") " + h.masked + " at byte " + std::to_string(h.offset)});
-      for (const auto& m : scan->missing) {
-        bool is_configured = std::find(roots.begin(), roots.begin() + configured_roots,
-                                       std::filesystem::path(m)) != roots.begin() + configured_roots;
-        if (is_configured)
-          r.failures.push_back({m, "a file or folder to scan ([smoke] storage/logs)", "does not exist"});
-        else
-          r.notes.push_back("not found, not scanned: " + m);
-      }
-      for (const auto& f : scan->truncated) r.notes.push_back("scanned only the first 64 MiB of " + f);
-      if (roots.empty() && !ctx.options.remote_sources)
-        r.notes.push_back("storage and logs not scanned: no [smoke] storage/logs for this environment");
-      else
-        r.notes.push_back("scanned " + std::to_string(scan->files) + " files, " +
-                          std::to_string(scan->bytes) + " bytes for " + std::to_string(canaries.size()) +
-                          " canaries");
-    }
-    const auto& meta_fields = sc.meta_fields.empty() ? kDefaultMetaFields : sc.meta_fields;
-    bool remote_meta = false;
-    if (ctx.options.remote_sources)
-      remote_meta = scan_remote(ctx.options.remote_sources, since_ms, canaries, id, meta_fields, r);
-    if (!id.empty() && !remote_meta) {
-      std::vector<std::filesystem::path> meta_roots = storage;
-      meta_roots.insert(meta_roots.end(), ctx.options.extra_scan_paths.begin(),
-                        ctx.options.extra_scan_paths.end());
-      if (auto meta = find_meta(meta_roots, id))
-        check_meta(*meta, meta_fields, r);
-      else
-        r.notes.push_back("meta.json of transfer " + id +
-                          " not found under the scanned storage: fields not checked");
-    }
-    r.duration = ctx.elapsed(started);
-    out.push_back(std::move(r));
-  }
+  for (const auto& t : ctx.targets)
+    if (is_transfers_service(*ctx.config.service(t.service), sc)) out.push_back(check_one(ctx, t));
   if (out.empty()) {
     CheckResult r{"plaintext", ""};
     r.skipped = true;
