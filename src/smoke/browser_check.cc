@@ -97,136 +97,147 @@ std::vector<SentRequest> sent_requests(const std::vector<json>& events) {
   return out;
 }
 
-void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
-  const config::SmokeBrowserConfig& b = ctx.config.smoke.browser;
-  const Deadline deadline = std::chrono::steady_clock::now() + b.timeout;
-  // A candidate slot is browsed at its own address: the page's same-origin requests then reach it too.
-  const std::string origin = target.connect_to.empty() ? target.base_url : "http://" + target.connect_to;
-  const std::string url = net::join_url(origin, b.page);
-  const std::string line = "browser " + url;
-  auto fail = [&](std::string expected, std::string actual) {
+// One browse: where it goes and how its failures are worded ("browser URL", expected, actual).
+struct Browse {
+  const config::SmokeBrowserConfig& b;
+  Deadline deadline;
+  std::string line;          // "browser http://..."
+  std::string timeout_text;  // "20s"
+  CheckResult& r;
+  void fail(std::string expected, std::string actual) const {
     r.failures.push_back({line, std::move(expected), std::move(actual)});
-  };
-  const std::string timeout_text = format_duration(b.timeout);
+  }
+};
 
-  auto browser = Chromium::launch(b.chromium, deadline);
-  if (!browser) return fail("a headless browser", browser.error().message);
-  Chromium& c = **browser;
-  if (auto s = c.call("Network.enable", {{"maxPostDataSize", 64 * 1024 * 1024}}, deadline); !s)
-    return fail("the browser's network events", s.error().message);
-  auto nav = c.call("Page.navigate", {{"url", url}}, deadline);
-  if (!nav) return fail("the page to load", nav.error().message);
-  if (nav->contains("errorText")) return fail("the page to load", (*nav)["errorText"].get<std::string>());
+// Loads the page, waits for its file input and fills the configured fields. False when it failed.
+bool open_page(SmokeContext& ctx, Chromium& c, const std::string& url, const Browse& w) {
+  const auto& b = w.b;
+  if (auto s = c.call("Network.enable", {{"maxPostDataSize", 64 * 1024 * 1024}}, w.deadline); !s)
+    return w.fail("the browser's network events", s.error().message), false;
+  auto nav = c.call("Page.navigate", {{"url", url}}, w.deadline);
+  if (!nav) return w.fail("the page to load", nav.error().message), false;
+  if (nav->contains("errorText"))
+    return w.fail("the page to load", (*nav)["errorText"].get<std::string>()), false;
   if (auto ready = wait_for(
           c, "document.readyState === 'complete' && !!document.querySelector(" + quote(b.file_input) + ")",
-          deadline);
+          w.deadline);
       !ready)
-    return fail("a page with a file input " + b.file_input,
-                "none after " + timeout_text + " (" + ready.error().message + ")");
-
+    return w.fail("a page with a file input " + b.file_input,
+                  "none after " + w.timeout_text + " (" + ready.error().message + ")"),
+           false;
   VariableScope scope{ctx.options.version, [&](const std::string& n) { return ctx.secret(n); }, &ctx.vars};
   for (const auto& [selector, raw] : b.fill) {
     auto value = expand_variables(raw, scope);
-    if (!value) return fail("a value for " + selector, value.error().message);
+    if (!value) return w.fail("a value for " + selector, value.error().message), false;
     auto done = c.evaluate("(() => { const e = document.querySelector(" + quote(selector) +
                                "); if (!e) return false; e.value = " + quote(*value) +
                                "; e.dispatchEvent(new Event('input', {bubbles: true})); return true; })()",
-                           deadline);
-    if (!done) return fail("to fill " + selector, done.error().message);
-    if (!done->is_boolean() || !done->get<bool>()) return fail("an element " + selector + " to fill", "none");
+                           w.deadline);
+    if (!done) return w.fail("to fill " + selector, done.error().message), false;
+    if (!done->is_boolean() || !done->get<bool>())
+      return w.fail("an element " + selector + " to fill", "none"), false;
   }
+  return true;
+}
 
-  // The file: a random marker on every line, so any part of the plaintext on the wire gives it away.
-  const std::string marker = "villager-browser-marker-" + hex_encode(random_bytes(12));
-  std::string content;
-  for (int i = 0; i < kMarkerLines; ++i) content += marker + " line " + std::to_string(i) + "\n";
-  const fs::path file = c.scratch() / "villager-smoke-upload.txt";
-  if (auto s = write_file_atomic(file, content); !s.ok()) return fail("a file to upload", s.error().message);
-  auto doc = c.call("DOM.getDocument", {{"depth", 0}}, deadline);
-  if (!doc) return fail("the page's document", doc.error().message);
+// Chooses `file` in the page's input, submits, and waits for the result link; its href, or nullopt.
+std::optional<std::string> upload(Chromium& c, const fs::path& file, const Browse& w) {
+  const auto& b = w.b;
+  auto doc = c.call("DOM.getDocument", {{"depth", 0}}, w.deadline);
+  if (!doc) return w.fail("the page's document", doc.error().message), std::nullopt;
   auto input = c.call("DOM.querySelector", {{"nodeId", (*doc)["root"]["nodeId"]}, {"selector", b.file_input}},
-                      deadline);
+                      w.deadline);
   if (!input || input->value("nodeId", 0) == 0)
-    return fail("a file input " + b.file_input, input ? "none" : input.error().message);
+    return w.fail("a file input " + b.file_input, input ? "none" : input.error().message), std::nullopt;
   if (auto s = c.call("DOM.setFileInputFiles", {{"files", {file.string()}}, {"nodeId", (*input)["nodeId"]}},
-                      deadline);
+                      w.deadline);
       !s)
-    return fail("to choose the file in " + b.file_input, s.error().message);
+    return w.fail("to choose the file in " + b.file_input, s.error().message), std::nullopt;
   auto clicked = c.evaluate("(() => { const e = document.querySelector(" + quote(b.submit) +
                                 "); if (!e) return false; e.click(); return true; })()",
-                            deadline);
+                            w.deadline);
   if (!clicked || !clicked->is_boolean() || !clicked->get<bool>())
-    return fail("a submit control " + b.submit, clicked ? "none" : clicked.error().message);
-
+    return w.fail("a submit control " + b.submit, clicked ? "none" : clicked.error().message), std::nullopt;
   auto link =
       wait_for(c,
                "(() => { const e = document.querySelector(" + quote(b.result) +
                    "); const h = e && e.getAttribute('href'); return h && h !== '#' ? e.href : ''; })()",
-               deadline);
+               w.deadline);
   if (!link) {
     std::string says;
     if (auto text = c.evaluate("document.body ? document.body.innerText : ''",
                                std::chrono::steady_clock::now() + std::chrono::seconds(2));
         text && text->is_string())
       says = "; the page says: " + excerpt(text->get<std::string>(), 160);
-    return fail("a result link " + b.result + " within " + timeout_text, "none" + says);
+    return w.fail("a result link " + b.result + " within " + w.timeout_text, "none" + says), std::nullopt;
   }
-  const std::string href = link->is_string() ? link->get<std::string>() : link->dump();
-  const auto hash = href.find('#');
-  const std::string fragment = hash == std::string::npos ? "" : href.substr(hash + 1);
-  const std::string key =
-      fragment.substr(fragment.rfind('/') == std::string::npos ? 0 : fragment.rfind('/') + 1);
-  if (key.empty())
-    fail("a key after '#' in the result link",
-         "none: the file was not encrypted in the browser (link " + excerpt(href, 100) + ")");
+  return link->is_string() ? link->get<std::string>() : link->dump();
+}
 
-  // The way back: the result link's page downloads and decrypts; the file must come back whole.
-  std::string download_note;
-  if (!b.download.empty() && !key.empty()) {
-    const fs::path downloads = c.scratch() / "downloads";
-    std::error_code ec;
-    fs::create_directories(downloads, ec);
-    auto allowed = c.call("Browser.setDownloadBehavior",
-                          {{"behavior", "allow"}, {"downloadPath", downloads.string()}}, deadline);
-    if (!allowed)
-      allowed = c.call("Page.setDownloadBehavior",
-                       {{"behavior", "allow"}, {"downloadPath", downloads.string()}}, deadline);
-    auto back = c.call("Page.navigate", {{"url", href}}, deadline);
-    Result<json> ready = back ? wait_for(c,
-                                         "document.readyState === 'complete' && !!document.querySelector(" +
-                                             quote(b.download) + ")",
-                                         deadline)
-                              : Result<json>(back.error());
-    if (!allowed || !ready) {
-      fail("the result link's page with a control " + b.download,
+// Waits for Chromium to finish a download into `dir` (it writes NAME.crdownload, then renames it).
+std::optional<std::string> downloaded(const fs::path& dir, Deadline deadline) {
+  std::error_code ec;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() != ".crdownload")
+        if (auto bytes = read_file(entry.path()); bytes) return *bytes;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return std::nullopt;
+}
+
+// The way back: the result link's page downloads and decrypts; the file must come back whole. A note
+// for the result when it did.
+std::string check_download(Chromium& c, const std::string& href, const std::string& key,
+                           const std::string& content, const Browse& w) {
+  const auto& b = w.b;
+  const fs::path downloads = c.scratch() / "downloads";
+  std::error_code ec;
+  fs::create_directories(downloads, ec);
+  auto allowed = c.call("Browser.setDownloadBehavior",
+                        {{"behavior", "allow"}, {"downloadPath", downloads.string()}}, w.deadline);
+  if (!allowed)
+    allowed = c.call("Page.setDownloadBehavior",
+                     {{"behavior", "allow"}, {"downloadPath", downloads.string()}}, w.deadline);
+  auto back = c.call("Page.navigate", {{"url", href}}, w.deadline);
+  Result<json> ready = back ? wait_for(c,
+                                       "document.readyState === 'complete' && !!document.querySelector(" +
+                                           quote(b.download) + ")",
+                                       w.deadline)
+                            : Result<json>(back.error());
+  if (!allowed || !ready) {
+    w.fail("the result link's page with a control " + b.download,
            !allowed ? allowed.error().message
                     : "no " + b.download + " on " + excerpt(masked(href, key), 100) + " (" +
                           ready.error().message + ")");
-    } else if (auto go = c.evaluate(
-                   "(() => { document.querySelector(" + quote(b.download) + ").click(); return true; })()",
-                   deadline);
-               !go) {
-      fail("to click " + b.download, go.error().message);
-    } else {
-      // Chromium writes NAME.crdownload, then renames it when complete.
-      std::optional<std::string> got;
-      while (!got && std::chrono::steady_clock::now() < deadline) {
-        for (const auto& entry : fs::directory_iterator(downloads, ec))
-          if (entry.path().extension() != ".crdownload")
-            if (auto bytes = read_file(entry.path()); bytes) got = *bytes;
-        if (!got) std::this_thread::sleep_for(kPoll);
-      }
-      if (!got)
-        fail("the download page to give the file back", "no download within " + timeout_text);
-      else if (*got != content)
-        fail("the download page to give the file back", std::to_string(got->size()) +
-                                                            " bytes that differ from the " +
-                                                            std::to_string(content.size()) + " uploaded");
-      else
-        download_note = "; the download page decrypted it back byte for byte";
-    }
+    return "";
   }
+  if (auto go =
+          c.evaluate("(() => { document.querySelector(" + quote(b.download) + ").click(); return true; })()",
+                     w.deadline);
+      !go) {
+    w.fail("to click " + b.download, go.error().message);
+    return "";
+  }
+  auto got = downloaded(downloads, w.deadline);
+  if (!got) {
+    w.fail("the download page to give the file back", "no download within " + w.timeout_text);
+    return "";
+  }
+  if (*got != content) {
+    w.fail("the download page to give the file back", std::to_string(got->size()) +
+                                                          " bytes that differ from the " +
+                                                          std::to_string(content.size()) + " uploaded");
+    return "";
+  }
+  return "; the download page decrypted it back byte for byte";
+}
 
+// Every request the page sent: none may carry the file's plaintext, nor the key anywhere but the link's
+// fragment.
+void check_sent(Chromium& c, const std::string& marker, const std::string& key, const std::string& note,
+                const Browse& w) {
+  CheckResult& r = w.r;
   size_t requests = 0, uploaded = 0;
   for (const auto& s : sent_requests(c.events())) {
     ++requests;
@@ -245,9 +256,42 @@ void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
       r.failures.push_back(
           {what, "the key only in the link's #fragment, never sent", "the key in the " + where});
   }
-  if (uploaded == 0) fail("an upload request from the page", "no request with a body was seen");
+  if (uploaded == 0) w.fail("an upload request from the page", "no request with a body was seen");
   r.notes.push_back(std::to_string(requests) + " requests from the page, " + std::to_string(uploaded) +
-                    " body bytes, none with the file's plaintext or the key" + download_note);
+                    " body bytes, none with the file's plaintext or the key" + note);
+}
+
+void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
+  const config::SmokeBrowserConfig& b = ctx.config.smoke.browser;
+  // A candidate slot is browsed at its own address: the page's same-origin requests then reach it too.
+  const std::string origin = target.connect_to.empty() ? target.base_url : "http://" + target.connect_to;
+  const std::string url = net::join_url(origin, b.page);
+  const Browse w{b, std::chrono::steady_clock::now() + b.timeout, "browser " + url,
+                 format_duration(b.timeout), r};
+
+  auto browser = Chromium::launch(b.chromium, w.deadline);
+  if (!browser) return w.fail("a headless browser", browser.error().message);
+  Chromium& c = **browser;
+  if (!open_page(ctx, c, url, w)) return;
+
+  // The file: a random marker on every line, so any part of the plaintext on the wire gives it away.
+  const std::string marker = "villager-browser-marker-" + hex_encode(random_bytes(12));
+  std::string content;
+  for (int i = 0; i < kMarkerLines; ++i) content += marker + " line " + std::to_string(i) + "\n";
+  const fs::path file = c.scratch() / "villager-smoke-upload.txt";
+  if (auto s = write_file_atomic(file, content); !s.ok())
+    return w.fail("a file to upload", s.error().message);
+  auto href = upload(c, file, w);
+  if (!href) return;
+  const auto hash = href->find('#');
+  const std::string fragment = hash == std::string::npos ? "" : href->substr(hash + 1);
+  const std::string key =
+      fragment.substr(fragment.rfind('/') == std::string::npos ? 0 : fragment.rfind('/') + 1);
+  if (key.empty())
+    w.fail("a key after '#' in the result link",
+           "none: the file was not encrypted in the browser (link " + excerpt(*href, 100) + ")");
+  std::string note = !b.download.empty() && !key.empty() ? check_download(c, *href, key, content, w) : "";
+  check_sent(c, marker, key, note, w);
 }
 
 }  // namespace
