@@ -45,6 +45,55 @@ options:
 exit: 0 ok, 1 failed (artifact altered, unreadable key), 2 usage (unknown artifact or environment, bad flag).
 )";
 
+// The file is the approval; the audit log records that it was made, by whom, for what.
+Status audit_approval(const config::Config& cfg, const gate::Approval& a, const gate::SignedApproval& sa,
+                      const std::filesystem::path& path) {
+  auto st = store::Store::open(cfg.state_dir());
+  if (!st) return st.error();
+  nlohmann::json data{{"environment", a.environment}, {"role", a.role},
+                      {"signer", a.signer},           {"service", a.service},
+                      {"version", a.version},         {"expires_at", format_rfc3339(a.expires_at)},
+                      {"path", path.string()},        {"key", sa.key_fingerprint}};
+  auto seq = store::append_audit(**st, {current_actor(), "approval.added", a.digest, data.dump()});
+  if (!seq) return seq.error();
+  return Ok();
+}
+
+// What the gate will make of it: an untrusted key or a role the environment does not ask for is said now.
+void warn_about_use(const config::Config& cfg, const gate::Approval& a, const std::string& public_key) {
+  bool trusted = false;
+  for (const auto& s : cfg.signers)
+    trusted |= s.role == a.role && s.name == a.signer && s.public_key == public_key;
+  if (!trusted)
+    std::cerr << "villager: warning: no [[signer]] in " << cfg.file.filename().string() << " trusts "
+              << a.signer << "'s key for role '" << a.role
+              << "': the gate will reject this approval (untrusted_signer)\n";
+  const auto* e = cfg.environment(a.environment);
+  if (std::find(e->requires_roles.begin(), e->requires_roles.end(), a.role) == e->requires_roles.end() &&
+      a.role != cfg.gate.override_role)
+    std::cerr << "villager: note: environment '" << a.environment << "' does not require role '" << a.role
+              << "'\n";
+}
+
+void print_approval(const gate::Approval& a, const std::filesystem::path& path, bool as_json) {
+  if (as_json) {
+    nlohmann::ordered_json j{{"path", path.string()},
+                             {"digest", a.digest},
+                             {"service", a.service},
+                             {"version", a.version},
+                             {"environment", a.environment},
+                             {"role", a.role},
+                             {"signer", a.signer},
+                             {"issued_at", format_rfc3339(a.issued_at)},
+                             {"expires_at", format_rfc3339(a.expires_at)}};
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::cout << path.string() << "\n";
+  std::cerr << "villager: " << a.signer << " approved " << a.service << " " << a.version << " for "
+            << a.environment << " as " << a.role << " until " << format_rfc3339(a.expires_at) << "\n";
+}
+
 int run_approve(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {kConfigFlag,
                                  {"env", true},
@@ -109,49 +158,11 @@ int run_approve(const std::vector<std::string>& argv) {
   auto path = gate::write_approval(cfg->state_dir() / "approvals", *signed_approval);
   if (!path) return report_error(path.error().context("approve"), kExitFailed);
 
-  // The file is the approval; the audit log records that it was made, by whom, for what.
-  {
-    auto st = store::Store::open(cfg->state_dir());
-    nlohmann::json data{{"environment", env},     {"role", role},
-                        {"signer", a.signer},     {"service", a.service},
-                        {"version", a.version},   {"expires_at", format_rfc3339(a.expires_at)},
-                        {"path", path->string()}, {"key", signed_approval->key_fingerprint}};
-    Result<int64_t> seq =
-        st ? store::append_audit(**st, {current_actor(), "approval.added", digest, data.dump()})
-           : Result<int64_t>(st.error());
-    if (!seq)
-      return report_error(seq.error().context("approve: wrote " + path->string() + " but could not audit it"),
-                          kExitFailed);
-  }
-
-  bool trusted = false;
-  const std::string pk = gate::public_key_text(key->public_key);
-  for (const auto& s : cfg->signers) trusted |= s.role == role && s.name == key->name && s.public_key == pk;
-  if (!trusted)
-    std::cerr << "villager: warning: no [[signer]] in " << cfg->file.filename().string() << " trusts "
-              << key->name << "'s key for role '" << role
-              << "': the gate will reject this approval (untrusted_signer)\n";
-  const auto* e = cfg->environment(env);
-  if (std::find(e->requires_roles.begin(), e->requires_roles.end(), role) == e->requires_roles.end() &&
-      role != cfg->gate.override_role)
-    std::cerr << "villager: note: environment '" << env << "' does not require role '" << role << "'\n";
-
-  if (args->has("json")) {
-    nlohmann::ordered_json j{{"path", path->string()},
-                             {"digest", a.digest},
-                             {"service", a.service},
-                             {"version", a.version},
-                             {"environment", a.environment},
-                             {"role", a.role},
-                             {"signer", a.signer},
-                             {"issued_at", format_rfc3339(a.issued_at)},
-                             {"expires_at", format_rfc3339(a.expires_at)}};
-    std::cout << j.dump(2) << "\n";
-  } else {
-    std::cout << path->string() << "\n";
-    std::cerr << "villager: " << a.signer << " approved " << a.service << " " << a.version << " for " << env
-              << " as " << role << " until " << format_rfc3339(a.expires_at) << "\n";
-  }
+  if (auto s = audit_approval(*cfg, a, *signed_approval, *path); !s.ok())
+    return report_error(s.error().context("approve: wrote " + path->string() + " but could not audit it"),
+                        kExitFailed);
+  warn_about_use(*cfg, a, gate::public_key_text(key->public_key));
+  print_approval(a, *path, args->has("json"));
   return kExitOk;
 }
 
