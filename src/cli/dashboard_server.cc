@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "cli/dashboard_api.h"
 #include "cli/dashboard_assets.h"
+#include "cli/held_action.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/rollback_action.h"
 #include "store/store.h"
@@ -138,6 +139,10 @@ DashboardServer::DashboardServer(config::Config config, DashboardAuth auth)
   server_.route("GET", "/api/v1/session", wrap(&DashboardServer::on_session_get));
   server_.route("DELETE", "/api/v1/session", wrap(&DashboardServer::on_session_close));
   server_.route("POST", "/api/v1/actions/rollback", wrap(&DashboardServer::on_rollback_action));
+  server_.route("POST", "/api/v1/actions/promote",
+                [this](const Request& r) { return on_held_action(r, true); });
+  server_.route("POST", "/api/v1/actions/abort",
+                [this](const Request& r) { return on_held_action(r, false); });
   server_.route("GET", "/api/v1/events", wrap(&DashboardServer::on_events));
   add_read_route("/api/v1/environments", &DashboardServer::on_environments);
   add_read_route("/api/v1/deployments", &DashboardServer::on_deployments);
@@ -340,6 +345,51 @@ DashboardServer::Response DashboardServer::on_rollback_action(const Request& req
     data["role"] = to_string(p->role);
     data["via"] = p->session.empty() ? "bearer token" : "browser session";
     (void)store::append_audit(**st, {p->name, "dashboard.rollback", rr.environment, data.dump()});
+  }
+  return json_response(o->exit_code == 0 ? 200 : 500, result);
+}
+
+DashboardServer::Response DashboardServer::on_held_action(const Request& req, bool promote) {
+  const std::string verb = promote ? "promote" : "abort";
+  Response denied;
+  auto p = principal(req, denied);
+  if (!p) return denied;
+  if (std::string why = auth_.action_refusal(*p, auth_request(req)); !why.empty())
+    return error_response(403, why);
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.value("environment", json()).is_string())
+    return error_response(400, "POST /api/v1/actions/" + verb + " needs {\"environment\": \"...\"}");
+  pipeline::ResolveHeldRequest hr;
+  hr.environment = body["environment"].get<std::string>();
+  if (!config_.environment(hr.environment))
+    return error_response(400, "no environment '" + hr.environment + "' in " + config_.file.string());
+  if (body.contains("service") && body["service"].is_string() && !body["service"].get<std::string>().empty())
+    hr.services.push_back(body["service"].get<std::string>());
+  hr.promote = promote;
+  hr.actor = p->name + " (dashboard)";
+  std::lock_guard lock(action_mu_);
+  // Checked under the lock: two clicks must not both act on one hold.
+  if (!environment_held(config_, hr.environment, hr.services))
+    return error_response(409, "nothing is held in " + hr.environment +
+                                   (hr.services.empty() ? "" : "/" + hr.services.front()) +
+                                   ": only a canary held by on_inconclusive = \"hold\" can be " +
+                                   (promote ? "promoted" : "aborted") + " here");
+  std::cerr << "villager: dashboard: " << verb << " " << hr.environment << " by " << hr.actor << "\n";
+  auto o = finish_held(config_, hr, stderr_progress("dashboard " + verb + " " + hr.environment));
+  if (!o) return error_response(status_for(o.error()), o.error().message);
+  json services = json::array();
+  for (const auto& s : o->services)
+    services.push_back({{"service", s.service}, {"version", s.version}, {"status", s.status}});
+  json result = {{"environment", hr.environment},
+                 {"action", verb},
+                 {"exit_code", o->exit_code},
+                 {"message", o->message},
+                 {"services", services}};
+  if (auto st = store::Store::open(config_.state_dir()); st) {
+    json data = result;
+    data["role"] = to_string(p->role);
+    data["via"] = p->session.empty() ? "bearer token" : "browser session";
+    (void)store::append_audit(**st, {p->name, "dashboard." + verb, hr.environment, data.dump()});
   }
   return json_response(o->exit_code == 0 ? 200 : 500, result);
 }

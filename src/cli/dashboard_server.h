@@ -2,7 +2,8 @@
 // DashboardServer: `villager dashboard`'s HTTP server. Serves the embedded UI (no token needed: it holds
 // no data), the JSON API under /api/v1 (a token or a session), the event stream /api/v1/events, and the
 // operator actions (POST, CSRF-checked, through the CLI's own code path, audited with who). Runs on the
-// agent's ControlServer: a thread per connection up to its cap, a deadline on every read and write. docs/dashboard.md.
+// agent's ControlServer: a thread per connection up to its cap, a deadline on every read and write.
+// docs/dashboard.md.
 
 #include <memory>
 #include <string>
@@ -45,6 +46,8 @@ class DashboardServer {
   Response on_audit(const Request& req);
   Response on_events(const Request& req);
   Response on_rollback_action(const Request& req);
+  // A held canary (on_inconclusive = "hold") promoted or aborted, as `villager promote` / `rollback` do.
+  Response on_held_action(const Request& req, bool promote);
 
   config::Config config_;
   DashboardAuth auth_;

@@ -70,12 +70,46 @@
           el("td", {}, last ? el("span", {}, last.kind + " " + last.version + " ", el("span", { class: cls(last.status), text: last.status }), el("br"), el("span", { class: "muted", text: when(last.started_at_ms) })) : "–"),
           el("td", {}, el("button", { class: "danger rollback", "data-env": env.name, "data-service": s.service, disabled: !operator || env.target === "url" || !s.serving,
             title: operator ? "route " + env.name + "/" + s.service + " back to its previous known-good release" : "needs an operator token",
-            onclick: () => rollback(env.name, s.service) }, "Roll back"))));
+            onclick: () => rollback(env.name, s.service) }, "Roll back"),
+            ...(s.held ? [
+              el("button", { class: "promote", "data-env": env.name, "data-service": s.service, disabled: !operator,
+                title: operator ? "held at " + s.held.weight + "%: move " + s.held.version + " to 100%" : "needs an operator token",
+                onclick: () => heldAction("promote", env.name, s.service, s.held) }, "Promote"),
+              el("button", { class: "danger abort", "data-env": env.name, "data-service": s.service, disabled: !operator,
+                title: operator ? "held at " + s.held.weight + "%: route everything back to the serving release" : "needs an operator token",
+                onclick: () => heldAction("abort", env.name, s.service, s.held) }, "Abort canary")] : []))));
+        if (s.held)
+          t.append(el("tr", { class: "held" }, el("td", { colspan: 8, class: "warn",
+            text: "HELD: " + s.held.version + " at " + s.held.weight + "% since " + when(Date.parse(s.held.since)) + " (" + s.held.reason + ")" })));
       }
       card.append(t);
       cards.append(card);
     }
     view.append(cards);
+  }
+
+  // Ends a held canary: promote (the candidate to 100%) or abort (back to the serving release).
+  async function heldAction(action, env, service, held) {
+    const dlg = document.getElementById("confirm");
+    document.getElementById("confirm-text").textContent = action === "promote"
+      ? "Promote " + held.version + " of " + env + "/" + service + " from " + held.weight + "% to 100%?"
+      : "Abort the canary of " + held.version + " in " + env + "/" + service + " and route everything back?";
+    dlg.returnValue = "";
+    dlg.showModal();
+    await new Promise((res) => dlg.addEventListener("close", res, { once: true }));
+    if (dlg.returnValue !== "ok") return;
+    const note = el("p", { class: "warn", id: "action-result", text: action + " " + env + "/" + service + " ..." });
+    document.getElementById("view").prepend(note);
+    try {
+      const r = await api("/api/v1/actions/" + action, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
+        body: JSON.stringify({ environment: env, service }) });
+      note.className = "good";
+      note.textContent = r.message;
+    } catch (e) {
+      note.className = "bad";
+      note.textContent = action + " failed: " + e.message;
+    }
+    note.setAttribute("data-done", "1");
   }
 
   async function rollback(env, service) {
