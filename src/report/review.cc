@@ -271,11 +271,13 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
   return in;
 }
 
-std::string render_review(const ReviewInput& in) {
+namespace {
+
+// The title and the fields a reader scans first.
+void render_header(const ReviewInput& in, std::string& out) {
   const store::Deployment& d = in.deployment;
-  bool rollback_kind = d.kind == store::DeploymentKind::kRollback;
-  int64_t date_ms = d.finished_at.value_or(d.started_at);
-  std::string out;
+  bool rollback_kind = in.deployment.kind == store::DeploymentKind::kRollback;
+  int64_t date_ms = in.deployment.finished_at.value_or(in.deployment.started_at);
   out += "# " + d.version + " \u2014 " + (rollback_kind ? "Rollback Review" : "Deployment Review") + ": " +
          d.environment + "/" + d.service + "\n";
   out += "**Role:** " + std::string(kRole) + "\n";
@@ -287,7 +289,12 @@ std::string render_review(const ReviewInput& in) {
   if (in.is_rollback())
     out += "**Trigger:** " + (in.trigger.empty() ? "not recorded" : cell(in.trigger)) + "\n";
   out += "\n---\n\n";
+}
 
+// What changed, from what, by whom, and how it ended.
+void render_summary(const ReviewInput& in, std::string& out) {
+  const store::Deployment& d = in.deployment;
+  bool rollback_kind = in.deployment.kind == store::DeploymentKind::kRollback;
   // Summary.
   out += "## Summary\n\n";
   std::string prev =
@@ -309,7 +316,10 @@ std::string render_review(const ReviewInput& in) {
     out += ": " + m;
   out += ends_with(out, ".") ? "" : ".";
   out += "\n\n";
+}
 
+// A rollback: what triggered it and how long restoring took.
+void render_rollback_section(const ReviewInput& in, std::string& out) {
   if (in.is_rollback()) {
     out += "## Rollback\n\n";
     out += "- Trigger: " + (in.trigger.empty() ? "not recorded" : in.trigger) + "\n";
@@ -319,7 +329,11 @@ std::string render_review(const ReviewInput& in) {
            (in.detected_at && in.restored_at ? took(*in.restored_at - *in.detected_at) : "not recorded") +
            "\n\n";
   }
+}
 
+// Who signed off, as the gate recorded it.
+void render_approvals(const ReviewInput& in, std::string& out) {
+  const store::Deployment& d = in.deployment;
   out += "## Approvals\n\n";
   if (!in.approvals) {
     out += std::string(kNotRecorded) + "\n\n";
@@ -331,7 +345,11 @@ std::string render_review(const ReviewInput& in) {
     table(out, {"Role", "Signer", "Time"}, rows);
     out += "\n";
   }
+}
 
+// The way back, and its rehearsal.
+void render_rollback_plan(const ReviewInput& in, std::string& out) {
+  bool rollback_kind = in.deployment.kind == store::DeploymentKind::kRollback;
   out += "## Rollback plan\n\n";
   if (!in.rollback_plan) {
     out += std::string(kNotRecorded) + "\n\n";
@@ -348,7 +366,10 @@ std::string render_review(const ReviewInput& in) {
     if (p.rehearsed_at_ms) out += " at " + when(*p.rehearsed_at_ms);
     out += "\n\n";
   }
+}
 
+// Every smoke check of every phase.
+void render_smoke(const ReviewInput& in, std::string& out) {
   out += "## Smoke results\n\n";
   if (!in.smoke) {
     out += std::string(kNotRecorded) + "\n\n";
@@ -363,7 +384,11 @@ std::string render_review(const ReviewInput& in) {
     table(out, {"Check", "Phase", "Result", "Duration"}, rows);
     out += "\n";
   }
+}
 
+// The canary steps and their verdicts.
+void render_traffic(const ReviewInput& in, std::string& out) {
+  const store::Deployment& d = in.deployment;
   out += "## Traffic shift\n\n";
   if (!in.traffic) {
     out += std::string(d.status == store::DeploymentStatus::kFailed ? "No traffic was moved."
@@ -377,7 +402,10 @@ std::string render_review(const ReviewInput& in) {
     table(out, {"Step", "Weight", "Time", "Verdict"}, rows);
     out += "\n";
   }
+}
 
+// Baseline against candidate, and the alarms that fired.
+void render_monitoring(const ReviewInput& in, std::string& out) {
   out += "## Monitoring\n\n";
   if (!in.monitoring) {
     out += "Baseline against candidate: not recorded.\n";
@@ -393,7 +421,10 @@ std::string render_review(const ReviewInput& in) {
     out += "none.\n\n";
   else
     out += join(*in.alarms_fired, ", ") + ".\n\n";
+}
 
+// Everything that happened, in order.
+void render_timeline(const ReviewInput& in, std::string& out) {
   out += "## Timeline\n\n";
   {
     std::vector<std::vector<std::string>> rows;
@@ -401,7 +432,10 @@ std::string render_review(const ReviewInput& in) {
     table(out, {"When", "What"}, rows);
     out += "\n";
   }
+}
 
+// The open deployment issues at the time.
+void render_issues(const ReviewInput& in, std::string& out) {
   out += "## Issues\n\n";
   if (!in.issues) {
     out += std::string(kNotRecorded) + "\n";
@@ -412,7 +446,10 @@ std::string render_review(const ReviewInput& in) {
     out += "\nMalformed issue lines:\n\n";
     for (const auto& p : in.issue_problems) out += "- " + p.to_string() + "\n";
   }
+}
 
+// A rollback gets a blameless post-mortem to fill in.
+void render_post_mortem(const ReviewInput& in, std::string& out) {
   if (in.is_rollback()) {
     out += "\n## Post-mortem\n\n";
     out += "_To be completed by the owner of this rollback; blameless._\n\n";
@@ -422,6 +459,16 @@ std::string render_review(const ReviewInput& in) {
     out += "- What was the impact (requests failed, duration, data)?\n";
     out += "- What will prevent it recurring? (file each action as an issue and link it here)\n";
   }
+}
+
+}  // namespace
+
+std::string render_review(const ReviewInput& in) {
+  std::string out;
+  for (auto* section :
+       {render_header, render_summary, render_rollback_section, render_approvals, render_rollback_plan,
+        render_smoke, render_traffic, render_monitoring, render_timeline, render_issues, render_post_mortem})
+    section(in, out);
   return out;
 }
 
