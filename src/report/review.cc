@@ -142,6 +142,121 @@ std::vector<issues::Issue> open_issues(const std::vector<issues::Issue>& all) {
   return out;
 }
 
+namespace {
+
+// What a rollback of this deployment returns to: for a deploy what served before, for a rollback the
+// release it restored.
+Result<RollbackPlan> rollback_plan_of(store::Store& store, const store::Deployment& dep,
+                                      const std::string& previous_version) {
+  RollbackPlan plan;
+  if (dep.kind == store::DeploymentKind::kRollback) {
+    plan.previous_version = dep.version;
+    plan.previous_digest = dep.digest;
+    return plan;
+  }
+  plan.previous_digest = dep.from_digest;
+  plan.previous_version = previous_version;
+  if (plan.previous_version.empty() && !dep.from_digest.empty()) {
+    auto history = store::known_good_history(store, dep.environment, dep.service);
+    if (!history) return history.error();
+    for (const auto& k : *history)
+      if (k.digest == dep.from_digest) {
+        plan.previous_version = k.version;
+        break;
+      }
+  }
+  return plan;
+}
+
+// The watch window's metrics table and the alarms it saw.
+void read_watch(const json& detail, ReviewInput& in) {
+  if (auto it = detail.find("metrics"); it != detail.end() && it->is_array()) {
+    std::vector<MonitoringRow> rows;
+    for (const auto& m : *it)
+      rows.push_back({json_string(m, "metric"), json_string(m, "baseline"), json_string(m, "candidate"),
+                      json_string(m, "verdict")});
+    in.monitoring = rows;
+  }
+  if (auto it = detail.find("alarms"); it != detail.end() && it->is_array()) {
+    std::vector<std::string> alarms;
+    for (const auto& a : *it) alarms.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+    in.alarms_fired = alarms;
+  }
+}
+
+// One recorded step into the sections it feeds: rehearsal, smoke rows, traffic steps, the watch.
+void read_step(const store::DeploymentStep& s, ReviewInput& in, std::vector<SmokeResult>& smoke,
+               std::vector<TrafficStep>& traffic) {
+  using store::StepKind;
+  json detail = parse_detail(s.detail);
+  int64_t at = s.finished_at.value_or(s.started_at);
+  bool ok = s.status == store::StepStatus::kSucceeded;
+  const store::ParsedStep step = store::parse_step(s.name);
+  if (step.kind == StepKind::kRehearsal && in.rollback_plan) {
+    in.rollback_plan->rehearsal = ok ? "passed (spare slot, smoke, private route swap and back)"
+                                     : "failed: " + json_string(detail, "error");
+    if (detail.contains("swap_ms")) in.rollback_plan->rehearsal_ms = json_int(detail, "swap_ms");
+    in.rollback_plan->rehearsed_at_ms = at;
+  }
+  in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
+  if (step.kind == StepKind::kStartCandidate) {
+    add_smoke_rows(s, "before traffic", "candidate start + pre-traffic suite", smoke);
+  } else if (step.kind == StepKind::kPreTrafficSmoke) {
+    add_smoke_rows(s, "before traffic", "pre-traffic suite", smoke);
+  } else if (step.kind == StepKind::kPostTrafficSmoke || step.kind == StepKind::kPostRollbackSmoke) {
+    add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
+  } else if (step.kind == StepKind::kShift) {
+    int w = static_cast<int>(json_int(detail, "weight", std::atoi(step.arg.c_str())));
+    std::string note = ok ? "healthy" : "failed: " + json_string(detail, "error");
+    // The canary judge's verdict: n per side, per metric limit, p and the rule that decided.
+    if (!json_string(detail, "summary").empty()) note += "; canary " + json_string(detail, "summary");
+    traffic.push_back({w, at, note});
+  } else if (step.kind == StepKind::kRouteSwap) {
+    bool warm = detail.value("warm", false);
+    traffic.push_back({100, at,
+                       std::string(ok ? "restored" : "failed: " + json_string(detail, "error")) +
+                           (warm ? " (warm route swap)" : " (cold start)")});
+  } else if (step.kind == StepKind::kWatch) {
+    read_watch(detail, in);
+  }
+}
+
+// The row's end in the timeline, and for a rollback its trigger, detection and restore times.
+void read_outcome(ReviewInput& in, std::optional<int64_t> first_failure) {
+  const store::Deployment& dep = in.deployment;
+  bool rollback_kind = dep.kind == store::DeploymentKind::kRollback;
+  json ddetail = parse_detail(dep.detail);
+  if (dep.finished_at)
+    in.timeline.push_back(
+        {*dep.finished_at,
+         std::string(rollback_kind ? "rollback " : "deployment ") +
+             std::string(store::to_string(dep.status)) +
+             (json_string(ddetail, "message").empty() ? "" : ": " + json_string(ddetail, "message"))});
+  if (!in.is_rollback()) return;
+  in.trigger = json_string(ddetail, "message");
+  if (rollback_kind) {
+    in.detected_at = dep.started_at;
+    if (dep.status == store::DeploymentStatus::kSucceeded) in.restored_at = dep.finished_at;
+  } else {
+    in.detected_at = first_failure;
+    in.restored_at = dep.finished_at;
+  }
+}
+
+// What only the pipeline knows overrides what the store could tell.
+void apply_extra(const ReviewExtra& extra, ReviewInput& in) {
+  if (extra.approvals) in.approvals = extra.approvals;
+  if (extra.rollback_plan) in.rollback_plan = extra.rollback_plan;
+  if (extra.smoke) in.smoke = extra.smoke;
+  if (extra.monitoring) in.monitoring = extra.monitoring;
+  if (extra.alarms_fired) in.alarms_fired = extra.alarms_fired;
+  if (!extra.trigger.empty()) in.trigger = extra.trigger;
+  if (extra.detected_at) in.detected_at = extra.detected_at;
+  for (const auto& t : extra.timeline) in.timeline.push_back(t);
+}
+
+}  // namespace
+
 Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deployment_id,
                                             const ReviewExtra& extra) {
   std::string ctx = "building the review of deployment " + std::to_string(deployment_id);
@@ -153,7 +268,6 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
   in.deployment = *d;
   in.steps = *steps;
   const store::Deployment& dep = in.deployment;
-
   if (!dep.from_digest.empty()) {
     if (auto r = store::get_release(store, dep.service, dep.from_digest); r) {
       in.previous_version = r->version;
@@ -161,27 +275,9 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
       return r.error().context(ctx);
     }
   }
-
-  // Rollback plan: what a rollback of this deployment returns to. For a deploy that is what served
-  // before; for a rollback it is the release it restored.
-  RollbackPlan plan;
-  if (dep.kind == store::DeploymentKind::kRollback) {
-    plan.previous_version = dep.version;
-    plan.previous_digest = dep.digest;
-  } else {
-    plan.previous_digest = dep.from_digest;
-    plan.previous_version = in.previous_version;
-    if (plan.previous_version.empty() && !dep.from_digest.empty()) {
-      auto history = store::known_good_history(store, dep.environment, dep.service);
-      if (!history) return history.error().context(ctx);
-      for (const auto& k : *history)
-        if (k.digest == dep.from_digest) {
-          plan.previous_version = k.version;
-          break;
-        }
-    }
-  }
-  in.rollback_plan = plan;
+  auto plan = rollback_plan_of(store, dep, in.previous_version);
+  if (!plan) return plan.error().context(ctx);
+  in.rollback_plan = *plan;
 
   std::vector<SmokeResult> smoke;
   std::vector<TrafficStep> traffic;
@@ -191,81 +287,14 @@ Result<ReviewInput> review_input_from_store(store::Store& store, int64_t deploym
                                                                                 : "deployment started by ") +
                            dep.actor});
   for (const auto& s : in.steps) {
-    json detail = parse_detail(s.detail);
-    int64_t at = s.finished_at.value_or(s.started_at);
-    bool ok = s.status == store::StepStatus::kSucceeded;
-    const store::ParsedStep step = store::parse_step(s.name);
-    using store::StepKind;
-    if (step.kind == StepKind::kRehearsal && in.rollback_plan) {
-      in.rollback_plan->rehearsal = ok ? "passed (spare slot, smoke, private route swap and back)"
-                                       : "failed: " + json_string(detail, "error");
-      if (detail.contains("swap_ms")) in.rollback_plan->rehearsal_ms = json_int(detail, "swap_ms");
-      in.rollback_plan->rehearsed_at_ms = at;
-    }
-    if (s.status == store::StepStatus::kFailed && !first_failure) first_failure = at;
-    in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
-    if (step.kind == StepKind::kStartCandidate) {
-      add_smoke_rows(s, "before traffic", "candidate start + pre-traffic suite", smoke);
-    } else if (step.kind == StepKind::kPreTrafficSmoke) {
-      add_smoke_rows(s, "before traffic", "pre-traffic suite", smoke);
-    } else if (step.kind == StepKind::kPostTrafficSmoke || step.kind == StepKind::kPostRollbackSmoke) {
-      add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
-    } else if (step.kind == StepKind::kShift) {
-      int w = static_cast<int>(json_int(detail, "weight", std::atoi(step.arg.c_str())));
-      std::string note = ok ? "healthy" : "failed: " + json_string(detail, "error");
-      // The canary judge's verdict: n per side, per metric limit, p and the rule that decided.
-      if (!json_string(detail, "summary").empty()) note += "; canary " + json_string(detail, "summary");
-      traffic.push_back({w, at, note});
-    } else if (step.kind == StepKind::kRouteSwap) {
-      bool warm = detail.value("warm", false);
-      traffic.push_back({100, at,
-                         std::string(ok ? "restored" : "failed: " + json_string(detail, "error")) +
-                             (warm ? " (warm route swap)" : " (cold start)")});
-    } else if (step.kind == StepKind::kWatch) {
-      if (auto it = detail.find("metrics"); it != detail.end() && it->is_array()) {
-        std::vector<MonitoringRow> rows;
-        for (const auto& m : *it)
-          rows.push_back({json_string(m, "metric"), json_string(m, "baseline"), json_string(m, "candidate"),
-                          json_string(m, "verdict")});
-        in.monitoring = rows;
-      }
-      if (auto it = detail.find("alarms"); it != detail.end() && it->is_array()) {
-        std::vector<std::string> alarms;
-        for (const auto& a : *it) alarms.push_back(a.is_string() ? a.get<std::string>() : a.dump());
-        in.alarms_fired = alarms;
-      }
-    }
+    if (s.status == store::StepStatus::kFailed && !first_failure)
+      first_failure = s.finished_at.value_or(s.started_at);
+    read_step(s, in, smoke, traffic);
   }
   if (!smoke.empty()) in.smoke = smoke;
   if (!traffic.empty()) in.traffic = traffic;
-  json ddetail = parse_detail(dep.detail);
-  if (dep.finished_at)
-    in.timeline.push_back(
-        {*dep.finished_at,
-         std::string(dep.kind == store::DeploymentKind::kRollback ? "rollback " : "deployment ") +
-             std::string(store::to_string(dep.status)) +
-             (json_string(ddetail, "message").empty() ? "" : ": " + json_string(ddetail, "message"))});
-
-  if (in.is_rollback()) {
-    in.trigger = json_string(ddetail, "message");
-    if (dep.kind == store::DeploymentKind::kRollback) {
-      in.detected_at = dep.started_at;
-      if (dep.status == store::DeploymentStatus::kSucceeded) in.restored_at = dep.finished_at;
-    } else {
-      in.detected_at = first_failure;
-      in.restored_at = dep.finished_at;
-    }
-  }
-
-  // What only the pipeline knows.
-  if (extra.approvals) in.approvals = extra.approvals;
-  if (extra.rollback_plan) in.rollback_plan = extra.rollback_plan;
-  if (extra.smoke) in.smoke = extra.smoke;
-  if (extra.monitoring) in.monitoring = extra.monitoring;
-  if (extra.alarms_fired) in.alarms_fired = extra.alarms_fired;
-  if (!extra.trigger.empty()) in.trigger = extra.trigger;
-  if (extra.detected_at) in.detected_at = extra.detected_at;
-  for (const auto& t : extra.timeline) in.timeline.push_back(t);
+  read_outcome(in, first_failure);
+  apply_extra(extra, in);
   std::stable_sort(in.timeline.begin(), in.timeline.end(),
                    [](const TimelineEntry& a, const TimelineEntry& b) { return a.at_ms < b.at_ms; });
   return in;
