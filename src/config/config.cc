@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -235,6 +236,136 @@ void parse_services(TomlReader& r, const toml::table& root, Config& c) {
   }
 }
 
+using ServiceCheck = std::function<void(const toml::source_region&, const std::string&, const std::string&)>;
+
+void parse_target(TomlReader& r, const toml::table& t, EnvironmentConfig& e) {
+  std::string target = "local";
+  r.get(t, "target", target);
+  if (auto kind = parse_target_kind(target)) {
+    e.target = *kind;
+    return;
+  }
+  std::string hint = suggest(target, target_kind_names());
+  r.error(r.where(t, "target"), "unknown target '" + target +
+                                    "' (one of: " + join(target_kind_names(), ", ") + ")" +
+                                    (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+}
+
+// `listen` (local) and `urls` (url): where each service is reached, and that the target has them.
+void parse_addresses(TomlReader& r, const toml::table& t, const std::string& where, EnvironmentConfig& e,
+                     const ServiceCheck& check_service) {
+  if (const toml::node* ln = t.get("listen")) {
+    if (const toml::table* lt = ln->as_table()) {
+      for (auto&& [sk, sv] : *lt) {
+        std::string svc(sk.str());
+        check_service(sk.source(), svc, where + " listen");
+        if (!sv.is_string()) {
+          r.error_at(sv, "listen address for '" + svc + "' must be a string such as \"127.0.0.1:8080\"");
+          continue;
+        }
+        auto hp = parse_host_port(sv.as_string()->get());
+        if (!hp)
+          r.error_at(sv, "listen address for '" + svc + "': " + hp.error().message);
+        else
+          e.listen[svc] = *hp;
+      }
+    } else {
+      r.error_at(*ln, "'listen' must be a table such as { user = \"127.0.0.1:8080\" }");
+    }
+  }
+  std::map<std::string, std::string> urls;
+  r.get(t, "urls", urls);
+  for (const auto& [svc, url] : urls) {
+    check_service(r.where(t, "urls"), svc, where + " urls");
+    if (!starts_with(url, "http://") && !starts_with(url, "https://"))
+      r.error(r.where(t, "urls"), "URL for '" + svc + "' must start with http:// or https://: '" + url + "'");
+    while (!url.empty() && url.back() == '/') urls[svc].pop_back();
+  }
+  e.urls = urls;
+  if (e.target == TargetKind::kLocal && e.listen.empty())
+    r.error(r.where(t, "listen"), where + " has target \"local\" but no 'listen' addresses");
+  if (e.target == TargetKind::kUrl && e.urls.empty())
+    r.error(r.where(t, "urls"), where + " has target \"url\" but no 'urls'");
+  if (e.target == TargetKind::kUrl && !e.listen.empty())
+    r.error(r.where(t, "listen"), where + ": 'listen' is only for target \"local\"");
+}
+
+// `strategy` (all_at_once, canary or a CodeDeploy preset) and the canary's `steps`.
+void parse_strategy(TomlReader& r, const toml::table& t, const std::string& where, EnvironmentConfig& e) {
+  std::string strategy = "all_at_once";
+  r.get(t, "strategy", strategy);
+  bool preset = false;
+  if (strategy == "canary")
+    e.strategy = Strategy::kCanary;
+  else if (apply_strategy_preset(strategy, e))
+    preset = true;
+  else if (strategy != "all_at_once")
+    r.error(r.where(t, "strategy"), "unknown strategy '" + strategy +
+                                        "' (one of: all_at_once, canary, or a CodeDeploy preset such as "
+                                        "Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce)");
+  if (preset && (t.get("steps") || t.get("step_interval")))
+    r.error(r.where(t, "steps"), "strategy \"" + strategy +
+                                     "\" sets the steps and their interval itself; "
+                                     "remove 'steps' and 'step_interval' or use strategy = \"canary\"");
+  r.get(t, "steps", e.steps);
+  if (e.strategy != Strategy::kCanary) {
+    if (!e.steps.empty()) r.error(r.where(t, "steps"), "'steps' needs strategy = \"canary\"");
+    return;
+  }
+  if (e.steps.empty()) {
+    r.error(r.where(t, "strategy"), where + ": strategy \"canary\" needs 'steps', such as [10, 50, 100]");
+    return;
+  }
+  int prev = 0;
+  for (int w : e.steps) {
+    if (w <= prev || w > 100) {
+      r.error(r.where(t, "steps"), "'steps' must rise strictly from 1 to 100, such as [10, 50, 100]");
+      break;
+    }
+    prev = w;
+  }
+  if (e.steps.back() != 100) r.error(r.where(t, "steps"), "'steps' must end at 100");
+}
+
+void parse_environment(TomlReader& r, const toml::table& t, const std::string& where, EnvironmentConfig& e,
+                       const ServiceCheck& check_service) {
+  r.check_keys(t, where, kEnvKeys);
+  parse_target(r, t, e);
+  parse_addresses(r, t, where, e, check_service);
+  parse_lambda_environment(r, t, e, check_service);
+  r.get(t, "requires", e.requires_roles);
+  r.get(t, "waiver_roles", e.waiver_roles);
+  for (const auto& role : e.waiver_roles)
+    if (!valid_name(role))
+      r.error(r.where(t, "waiver_roles"),
+              "waiver role '" + role + "' may hold only letters, digits, - and _");
+  parse_strategy(r, t, where, e);
+  r.get_duration(t, "step_interval", e.step_interval);
+  parse_canary_options(r, t, e);
+  r.get_duration(t, "watch", e.watch);
+  r.get_duration(t, "probe_interval", e.probe_interval);
+  e.rehearse = !e.requires_roles.empty();
+  r.get(t, "rehearse", e.rehearse);
+}
+
+// Two listeners on one address cannot both serve; environments are kept apart by address too.
+void check_listen_addresses_unique(TomlReader& r, const toml::table& envs, const Config& c) {
+  std::map<std::string, std::string> used;  // "host:port" -> "env.service"
+  used[c.agent.control.to_string()] = "[agent] control";
+  for (const auto& e : c.environments) {
+    for (const auto& [svc, hp] : e.listen) {
+      std::string key = hp.to_string();
+      const toml::table* et = envs.get(e.name)->as_table();
+      if (auto it = used.find(key); it != used.end()) {
+        r.error(r.where(*et, "listen"),
+                "listen address " + key + " of " + e.name + "." + svc + " is already used by " + it->second);
+      } else {
+        used[key] = e.name + "." + svc;
+      }
+    }
+  }
+}
+
 void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
   const toml::node* n = root.get("environments");
   if (!n || !n->is_table()) {
@@ -244,7 +375,8 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
   }
   std::vector<std::string> service_names;
   for (const auto& s : c.services) service_names.push_back(s.name);
-  auto check_service = [&](const toml::source_region& at, const std::string& name, const std::string& where) {
+  ServiceCheck check_service = [&](const toml::source_region& at, const std::string& name,
+                                   const std::string& where) {
     if (c.service(name)) return;
     std::string hint = suggest(name, service_names);
     r.error(at, where + " names service '" + name + "', which is not defined" +
@@ -261,118 +393,10 @@ void parse_environments(TomlReader& r, const toml::table& root, Config& c) {
       r.error_at(v, where + " must be a table");
       continue;
     }
-    r.check_keys(*t, where, kEnvKeys);
-    std::string target = "local";
-    r.get(*t, "target", target);
-    if (auto kind = parse_target_kind(target)) {
-      e.target = *kind;
-    } else {
-      std::string hint = suggest(target, target_kind_names());
-      r.error(r.where(*t, "target"), "unknown target '" + target +
-                                         "' (one of: " + join(target_kind_names(), ", ") + ")" +
-                                         (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
-    }
-    if (const toml::node* ln = t->get("listen")) {
-      if (const toml::table* lt = ln->as_table()) {
-        for (auto&& [sk, sv] : *lt) {
-          std::string svc(sk.str());
-          check_service(sk.source(), svc, where + " listen");
-          if (!sv.is_string()) {
-            r.error_at(sv, "listen address for '" + svc + "' must be a string such as \"127.0.0.1:8080\"");
-            continue;
-          }
-          auto hp = parse_host_port(sv.as_string()->get());
-          if (!hp)
-            r.error_at(sv, "listen address for '" + svc + "': " + hp.error().message);
-          else
-            e.listen[svc] = *hp;
-        }
-      } else {
-        r.error_at(*ln, "'listen' must be a table such as { user = \"127.0.0.1:8080\" }");
-      }
-    }
-    std::map<std::string, std::string> urls;
-    r.get(*t, "urls", urls);
-    for (const auto& [svc, url] : urls) {
-      check_service(r.where(*t, "urls"), svc, where + " urls");
-      if (!starts_with(url, "http://") && !starts_with(url, "https://"))
-        r.error(r.where(*t, "urls"),
-                "URL for '" + svc + "' must start with http:// or https://: '" + url + "'");
-      while (!url.empty() && url.back() == '/') urls[svc].pop_back();
-    }
-    e.urls = urls;
-    parse_lambda_environment(r, *t, e, check_service);
-    if (e.target == TargetKind::kLocal && e.listen.empty())
-      r.error(r.where(*t, "listen"), where + " has target \"local\" but no 'listen' addresses");
-    if (e.target == TargetKind::kUrl && e.urls.empty())
-      r.error(r.where(*t, "urls"), where + " has target \"url\" but no 'urls'");
-    if (e.target == TargetKind::kUrl && !e.listen.empty())
-      r.error(r.where(*t, "listen"), where + ": 'listen' is only for target \"local\"");
-    r.get(*t, "requires", e.requires_roles);
-    r.get(*t, "waiver_roles", e.waiver_roles);
-    for (const auto& role : e.waiver_roles)
-      if (!valid_name(role))
-        r.error(r.where(*t, "waiver_roles"),
-                "waiver role '" + role + "' may hold only letters, digits, - and _");
-    std::string strategy = "all_at_once";
-    r.get(*t, "strategy", strategy);
-    bool preset = false;
-    if (strategy == "canary")
-      e.strategy = Strategy::kCanary;
-    else if (apply_strategy_preset(strategy, e))
-      preset = true;
-    else if (strategy != "all_at_once")
-      r.error(r.where(*t, "strategy"),
-              "unknown strategy '" + strategy +
-                  "' (one of: all_at_once, canary, or a CodeDeploy preset such as "
-                  "Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce)");
-    if (preset && (t->get("steps") || t->get("step_interval")))
-      r.error(r.where(*t, "steps"), "strategy \"" + strategy +
-                                        "\" sets the steps and their interval itself; "
-                                        "remove 'steps' and 'step_interval' or use strategy = \"canary\"");
-    r.get(*t, "steps", e.steps);
-    if (e.strategy == Strategy::kCanary) {
-      if (e.steps.empty()) {
-        r.error(r.where(*t, "strategy"),
-                where + ": strategy \"canary\" needs 'steps', such as [10, 50, 100]");
-      } else {
-        int prev = 0;
-        for (int w : e.steps) {
-          if (w <= prev || w > 100) {
-            r.error(r.where(*t, "steps"), "'steps' must rise strictly from 1 to 100, such as [10, 50, 100]");
-            break;
-          }
-          prev = w;
-        }
-        if (e.steps.back() != 100) r.error(r.where(*t, "steps"), "'steps' must end at 100");
-      }
-    } else if (!e.steps.empty()) {
-      r.error(r.where(*t, "steps"), "'steps' needs strategy = \"canary\"");
-    }
-    r.get_duration(*t, "step_interval", e.step_interval);
-    parse_canary_options(r, *t, e);
-    r.get_duration(*t, "watch", e.watch);
-    r.get_duration(*t, "probe_interval", e.probe_interval);
-    e.rehearse = !e.requires_roles.empty();
-    r.get(*t, "rehearse", e.rehearse);
+    parse_environment(r, *t, where, e, check_service);
     c.environments.push_back(std::move(e));
   }
-
-  // Two listeners on one address cannot both serve; environments are kept apart by address too.
-  std::map<std::string, std::string> used;  // "host:port" -> "env.service"
-  used[c.agent.control.to_string()] = "[agent] control";
-  for (const auto& e : c.environments) {
-    for (const auto& [svc, hp] : e.listen) {
-      std::string key = hp.to_string();
-      const toml::table* et = n->as_table()->get(e.name)->as_table();
-      if (auto it = used.find(key); it != used.end()) {
-        r.error(r.where(*et, "listen"),
-                "listen address " + key + " of " + e.name + "." + svc + " is already used by " + it->second);
-      } else {
-        used[key] = e.name + "." + svc;
-      }
-    }
-  }
+  check_listen_addresses_unique(r, *n->as_table(), c);
 }
 
 // build_dir and command are optional so a service villager only checks and watches (named only by url
