@@ -308,23 +308,47 @@ DashboardServer::Response DashboardServer::on_events(const Request& req) {
   return r;
 }
 
-DashboardServer::Response DashboardServer::on_rollback_action(const Request& req) {
-  Response denied;
-  auto p = principal(req, denied);
-  if (!p) return denied;
-  if (std::string why = auth_.action_refusal(*p, auth_request(req)); !why.empty())
-    return error_response(403, why);
+std::optional<DashboardServer::Action> DashboardServer::action(const Request& req, const std::string& verb,
+                                                               Response& refused) {
+  auto p = principal(req, refused);
+  if (!p) return std::nullopt;
+  if (std::string why = auth_.action_refusal(*p, auth_request(req)); !why.empty()) {
+    refused = error_response(403, why);
+    return std::nullopt;
+  }
   json body = json::parse(req.body, nullptr, false);
-  if (!body.is_object() || !body.value("environment", json()).is_string())
-    return error_response(400, "POST /api/v1/actions/rollback needs {\"environment\": \"...\"}");
-  pipeline::RollbackRequest rr;
-  rr.environment = body["environment"].get<std::string>();
-  if (!config_.environment(rr.environment))
-    return error_response(400, "no environment '" + rr.environment + "' in " + config_.file.string());
+  if (!body.is_object() || !body.value("environment", json()).is_string()) {
+    refused = error_response(400, "POST /api/v1/actions/" + verb + " needs {\"environment\": \"...\"}");
+    return std::nullopt;
+  }
+  Action a{*p, body["environment"].get<std::string>(), {}, body};
+  if (!config_.environment(a.environment)) {
+    refused = error_response(400, "no environment '" + a.environment + "' in " + config_.file.string());
+    return std::nullopt;
+  }
   if (body.contains("service") && body["service"].is_string() && !body["service"].get<std::string>().empty())
-    rr.services.push_back(body["service"].get<std::string>());
-  rr.reason = body.value("reason", std::string("manual (dashboard)"));
-  rr.actor = p->name + " (dashboard)";
+    a.services.push_back(body["service"].get<std::string>());
+  return a;
+}
+
+void DashboardServer::audit_action(const Action& a, const std::string& verb, const json& result) {
+  auto st = store::Store::open(config_.state_dir());
+  if (!st) return;
+  json data = result;
+  data["role"] = to_string(a.principal.role);
+  data["via"] = a.principal.session.empty() ? "bearer token" : "browser session";
+  (void)store::append_audit(**st, {a.principal.name, "dashboard." + verb, a.environment, data.dump()});
+}
+
+DashboardServer::Response DashboardServer::on_rollback_action(const Request& req) {
+  Response refused;
+  auto a = action(req, "rollback", refused);
+  if (!a) return refused;
+  pipeline::RollbackRequest rr;
+  rr.environment = a->environment;
+  rr.services = a->services;
+  rr.reason = a->body.value("reason", std::string("manual (dashboard)"));
+  rr.actor = a->principal.name + " (dashboard)";
   std::lock_guard lock(action_mu_);
   std::cerr << "villager: dashboard: rollback " << rr.environment << " by " << rr.actor << "\n";
   auto o = manual_rollback(config_, rr, stderr_progress("dashboard rollback " + rr.environment));
@@ -340,33 +364,16 @@ DashboardServer::Response DashboardServer::on_rollback_action(const Request& req
                  {"message", o->message},
                  {"duration_ms", o->duration_ms},
                  {"services", services}};
-  if (auto st = store::Store::open(config_.state_dir()); st) {
-    json data = result;
-    data["role"] = to_string(p->role);
-    data["via"] = p->session.empty() ? "bearer token" : "browser session";
-    (void)store::append_audit(**st, {p->name, "dashboard.rollback", rr.environment, data.dump()});
-  }
+  audit_action(*a, "rollback", result);
   return json_response(o->exit_code == 0 ? 200 : 500, result);
 }
 
 DashboardServer::Response DashboardServer::on_held_action(const Request& req, bool promote) {
   const std::string verb = promote ? "promote" : "abort";
-  Response denied;
-  auto p = principal(req, denied);
-  if (!p) return denied;
-  if (std::string why = auth_.action_refusal(*p, auth_request(req)); !why.empty())
-    return error_response(403, why);
-  json body = json::parse(req.body, nullptr, false);
-  if (!body.is_object() || !body.value("environment", json()).is_string())
-    return error_response(400, "POST /api/v1/actions/" + verb + " needs {\"environment\": \"...\"}");
-  pipeline::ResolveHeldRequest hr;
-  hr.environment = body["environment"].get<std::string>();
-  if (!config_.environment(hr.environment))
-    return error_response(400, "no environment '" + hr.environment + "' in " + config_.file.string());
-  if (body.contains("service") && body["service"].is_string() && !body["service"].get<std::string>().empty())
-    hr.services.push_back(body["service"].get<std::string>());
-  hr.promote = promote;
-  hr.actor = p->name + " (dashboard)";
+  Response refused;
+  auto a = action(req, verb, refused);
+  if (!a) return refused;
+  pipeline::ResolveHeldRequest hr{a->environment, a->services, promote, a->principal.name + " (dashboard)"};
   std::lock_guard lock(action_mu_);
   // Checked under the lock: two clicks must not both act on one hold.
   if (!environment_held(config_, hr.environment, hr.services))
@@ -385,12 +392,7 @@ DashboardServer::Response DashboardServer::on_held_action(const Request& req, bo
                  {"exit_code", o->exit_code},
                  {"message", o->message},
                  {"services", services}};
-  if (auto st = store::Store::open(config_.state_dir()); st) {
-    json data = result;
-    data["role"] = to_string(p->role);
-    data["via"] = p->session.empty() ? "bearer token" : "browser session";
-    (void)store::append_audit(**st, {p->name, "dashboard." + verb, hr.environment, data.dump()});
-  }
+  audit_action(*a, verb, result);
   return json_response(o->exit_code == 0 ? 200 : 500, result);
 }
 

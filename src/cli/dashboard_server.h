@@ -6,6 +6,8 @@
 // docs/dashboard.md.
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "agent/control_server.h"
@@ -46,6 +48,17 @@ class DashboardServer {
   Response on_audit(const Request& req);
   Response on_events(const Request& req);
   Response on_rollback_action(const Request& req);
+  // What every action request carries once it is allowed: who, and the environment (and service) named
+  // in its JSON body. nullopt with `refused` set (401, 403, 400) otherwise.
+  struct Action {
+    Principal principal;
+    std::string environment;
+    std::vector<std::string> services;  // the body's "service", when given
+    nlohmann::json body;
+  };
+  std::optional<Action> action(const Request& req, const std::string& verb, Response& refused);
+  // The dashboard's own audit event of an action ("dashboard.<verb>"), with its outcome.
+  void audit_action(const Action& a, const std::string& verb, const nlohmann::json& result);
   // A held canary (on_inconclusive = "hold") promoted or aborted, as `villager promote` / `rollback` do.
   Response on_held_action(const Request& req, bool promote);
 
