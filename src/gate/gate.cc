@@ -9,6 +9,7 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "gate/keys.h"
+#include "gate/signers.h"
 #include "gate/signing.h"
 
 namespace villager::gate {
@@ -149,28 +150,15 @@ ApprovalCheck check_approval(const config::Config& config, const StoredApproval&
     return reject(RejectCode::kEditedRecord,
                   file + ": the payload was changed after it was signed (payload_sha256 does not match)");
   // The key decides who signed, never the names in the payload.
-  std::vector<const config::SignerConfig*> holders;
-  std::string raw_key;
-  for (const auto& signer : config.signers) {
-    auto raw = parse_public_key(signer.public_key);
-    if (raw && key_fingerprint(*raw) == s.key_fingerprint) {
-      holders.push_back(&signer);
-      raw_key = *raw;
-    }
-  }
-  if (holders.empty())
-    return reject(RejectCode::kUnknownSigner, file + ": signed by key " + s.key_fingerprint.substr(0, 23) +
-                                                  "..., which no [[signer]] in " +
-                                                  config.file.filename().string() + " holds");
-  if (!verify_approval_signature(s, raw_key))
+  const KeyHolders key = key_holders(config, s.key_fingerprint);
+  if (key.empty())
+    return reject(RejectCode::kUnknownSigner, unknown_key_message(file, s.key_fingerprint, config));
+  if (!verify_approval_signature(s, key.raw_key))
     return reject(RejectCode::kBadSignature, file + ": the signature does not verify with " +
-                                                 holders[0]->name + "'s public key (forged or altered)");
-  bool trusted = std::any_of(holders.begin(), holders.end(), [&](const config::SignerConfig* h) {
-    return h->role == a.role && h->name == a.signer;
-  });
-  if (!trusted) {
+                                                 key.signers[0]->name + "'s public key (forged or altered)");
+  if (!key.trusts(a.role, a.signer)) {
     std::vector<std::string> held;
-    for (const auto* h : holders) held.push_back(h->name + " as " + h->role);
+    for (const auto* h : key.signers) held.push_back(h->name + " as " + h->role);
     return reject(RejectCode::kUntrustedSigner, file + ": signer '" + a.signer +
                                                     "' is not trusted for role '" + a.role +
                                                     "' (this key is trusted for: " + join(held, ", ") + ")");

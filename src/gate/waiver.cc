@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "gate/approval.h"
 #include "gate/names.h"
+#include "gate/signers.h"
 
 namespace villager::gate {
 
@@ -220,26 +221,12 @@ WaiverCheck check_waiver(const config::Config& config, const StoredWaiver& sw, c
     return refuse("edited_record",
                   file + ": the payload was changed after it was signed (payload_sha256 does not match)");
   // The key decides who signed, never the names in the payload.
-  std::vector<const config::SignerConfig*> holders;
-  std::string raw_key;
-  for (const auto& signer : config.signers) {
-    auto raw = parse_public_key(signer.public_key);
-    if (raw && key_fingerprint(*raw) == s.key_fingerprint) {
-      holders.push_back(&signer);
-      raw_key = *raw;
-    }
-  }
-  if (holders.empty())
-    return refuse("unknown_signer", file + ": signed by key " + s.key_fingerprint.substr(0, 23) +
-                                        "..., which no [[signer]] in " + config.file.filename().string() +
-                                        " holds");
-  if (!verify_detached(raw_key, std::string(kWaiverSigningContext) + *canonical, s.signature))
-    return refuse("bad_signature", file + ": the signature does not verify with " + holders[0]->name +
+  const KeyHolders key = key_holders(config, s.key_fingerprint);
+  if (key.empty()) return refuse("unknown_signer", unknown_key_message(file, s.key_fingerprint, config));
+  if (!verify_detached(key.raw_key, std::string(kWaiverSigningContext) + *canonical, s.signature))
+    return refuse("bad_signature", file + ": the signature does not verify with " + key.signers[0]->name +
                                        "'s public key (forged or altered)");
-  bool trusted = std::any_of(holders.begin(), holders.end(), [&](const config::SignerConfig* h) {
-    return h->role == w.role && h->name == w.signer;
-  });
-  if (!trusted)
+  if (!key.trusts(w.role, w.signer))
     return refuse("untrusted_signer",
                   file + ": signer '" + w.signer + "' is not a [[signer]] of role '" + w.role + "'");
   const config::EnvironmentConfig* env = config.environment(env_name);
