@@ -139,6 +139,18 @@ void tell(const DeployHooks& hooks, Clock& clock, SteadyTime started, std::strin
           const std::string& env, const ServiceResult& r, const std::string& actor, std::string outcome,
           std::vector<std::string> reasons = {}, std::string trigger = {}, int weight = -1) {
   if (!hooks.notify) return;
+  notify::PipelineEvent e = service_event(kind, env, r, actor, std::move(outcome), clock);
+  e.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
+  e.reasons = std::move(reasons);
+  e.trigger = std::move(trigger);
+  e.weight = weight;
+  hooks.notify(e);
+}
+
+}  // namespace
+
+notify::PipelineEvent service_event(std::string_view kind, const std::string& env, const ServiceResult& r,
+                                    const std::string& actor, std::string outcome, Clock& clock) {
   notify::PipelineEvent e;
   e.kind = std::string(kind);
   e.environment = env;
@@ -147,16 +159,10 @@ void tell(const DeployHooks& hooks, Clock& clock, SteadyTime started, std::strin
   e.digest = r.digest;
   e.actor = actor;
   e.outcome = std::move(outcome);
-  e.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
-  e.reasons = std::move(reasons);
-  e.trigger = std::move(trigger);
-  e.weight = weight;
   e.at_ms = unix_millis(clock.now());
   e.deployment_id = r.deployment_id;
-  hooks.notify(e);
+  return e;
 }
-
-}  // namespace
 
 namespace {
 

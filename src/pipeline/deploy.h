@@ -59,6 +59,11 @@ struct ServiceResult {
   std::string status;  // succeeded | failed | rolled_back
 };
 
+// The release channel's event for one service's result, now: kind, environment, release, actor and
+// outcome filled; callers add what they measured (duration, reasons, trigger, weight).
+notify::PipelineEvent service_event(std::string_view kind, const std::string& env, const ServiceResult& r,
+                                    const std::string& actor, std::string outcome, Clock& clock);
+
 struct DeployOutcome {
   int exit_code = 0;  // 0 ok, 1 failed before traffic, 3 refused, 4 rolled back, 5 held (pipeline/held.h)
   std::string message;

@@ -39,17 +39,8 @@ void audit(store::Store& store, const std::string& actor, const std::string& kin
 void tell(const DeployHooks& hooks, Clock& clock, const ServiceResult& r, const std::string& env,
           std::string_view kind, const std::string& actor, std::string outcome, std::string trigger) {
   if (!hooks.notify) return;
-  notify::PipelineEvent e;
-  e.kind = std::string(kind);
-  e.environment = env;
-  e.service = r.service;
-  e.version = r.version;
-  e.digest = r.digest;
-  e.actor = actor;
-  e.outcome = std::move(outcome);
+  notify::PipelineEvent e = service_event(kind, env, r, actor, std::move(outcome), clock);
   e.trigger = std::move(trigger);
-  e.at_ms = unix_millis(clock.now());
-  e.deployment_id = r.deployment_id;
   hooks.notify(e);
 }
 
