@@ -53,6 +53,13 @@ class UtcTimeZone {
   std::string saved_;
 };
 
+// Python's bytecode caches are written by whoever imported the code last and hold the source's mtime,
+// so they would make the zip depend on who ran what; the runtime writes its own.
+bool is_bytecode_cache(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  return p.filename() == "__pycache__" || ext == ".pyc" || ext == ".pyo";
+}
+
 Status walk(const std::filesystem::path& dir, const std::string& prefix, bool reverse,
             std::vector<SourceFile>* out) {
   std::error_code ec;
@@ -66,6 +73,7 @@ Status walk(const std::filesystem::path& dir, const std::string& prefix, bool re
   });
   for (const auto& e : entries) {
     std::string rel = prefix + e.path().filename().string();
+    if (is_bytecode_cache(e.path())) continue;
     auto st = e.symlink_status(ec);
     if (ec) return Internal("reading " + e.path().string() + ": " + ec.message());
     if (std::filesystem::is_symlink(st)) {

@@ -2,7 +2,8 @@
 // Deterministic packaging: a build directory becomes a zip whose bytes depend only on the files' relative
 // paths, contents and owner-executable bits — never on mtimes, walk order, umask, owner, host or time
 // zone — so the same tree packs to the same sha256 on any machine with the same libarchive and zlib.
-// Rules (docs/artifact.md): regular files only, sorted bytewise by path; directories are not stored (an
+// Rules (docs/artifact.md): regular files only, sorted bytewise by path; Python bytecode caches
+// (__pycache__ directories, *.pyc, *.pyo) are left out; directories are not stored (an
 // empty directory is therefore dropped); symlinks and special files are refused with an error naming
 // them; every entry has mtime = SOURCE_DATE_EPOCH (or 1980-01-01T00:00:02Z), rounded down to even
 // seconds, uid/gid 0, no user/group names, mode 0755 when the owner-exec bit is set, else 0644;

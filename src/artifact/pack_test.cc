@@ -65,6 +65,20 @@ TEST(Pack, DigestDoesNotDependOnTheHostTimeZone) {
   EXPECT_EQ(d1, d2);
 }
 
+TEST(Pack, PythonBytecodeCachesAreLeftOut) {
+  TempDir a, b;
+  write(a.path() / "app/main.py", "print('hi')\n");
+  write(b.path() / "app/main.py", "print('hi')\n");
+  write(b.path() / "app/__pycache__/main.cpython-311.pyc", "bytecode with an mtime");
+  write(b.path() / "app/old.pyc", "stray bytecode");
+  write(b.path() / "app/old.pyo", "stray bytecode");
+  EXPECT_EQ(pack_digest(a.path()), pack_digest(b.path()));
+  auto z = build_zip(b.path(), {});
+  ASSERT_TRUE(z.has_value());
+  ASSERT_EQ(z->files.size(), 1u);
+  EXPECT_EQ(z->files[0].path, "app/main.py");
+}
+
 TEST(Pack, OneByteChangeChangesTheDigest) {
   TempDir a;
   make_tree(a.path());

@@ -1,0 +1,34 @@
+# Shared set-up for the Python (FastAPI) end-to-end tests: a villager project laid out like the real
+# SGraph Send repository (sgraph_ai_app_send/ with lambda__user and lambda__admin), copied from
+# test/fixtures/python_send. Source it, then call make_python_project [extra toml]. The EXIT trap
+# removes the work folder; tests that start processes add their own cleanup.
+# Needs VILLAGER_BIN (CTest sets it) and Debian's python3-fastapi and python3-uvicorn (/usr/bin/python3).
+
+set -euo pipefail
+: "${VILLAGER_BIN:?}"
+V=$VILLAGER_BIN
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PY_FIXTURE=$(cd "$E2E_DIR/../fixtures/python_send" && pwd)
+WORK=${WORK:-$(mktemp -d /tmp/villager-py-e2e.XXXXXX)}
+DEBIAN_PY=/usr/bin/python3
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+/usr/bin/python3 -c 'import fastapi, uvicorn' 2>/dev/null ||
+  fail "Debian's python3-fastapi and python3-uvicorn are needed (scripts/bootstrap installs them)"
+
+# make_python_project [extra toml]: the fixture's source in $WORK, a [project] reading
+# sgraph_ai_app_send/version, services user and admin whose build copies the source into dist/<svc>.
+make_python_project() {
+  cd "$WORK"
+  cp -r "$PY_FIXTURE/sgraph_ai_app_send" .
+  cat > villager.toml <<TOML
+[project]
+name = "sgraph-send"
+version_file = "sgraph_ai_app_send/version"
+
+${1:-}
+TOML
+}
+
+# py_set_version V: a new release of the source.
+py_set_version() { echo "$1" > "$WORK/sgraph_ai_app_send/version"; }
