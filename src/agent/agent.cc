@@ -111,6 +111,9 @@ Status Agent::start_listeners() {
       opts.threads = options_.proxy_threads;
       opts.limits.max_header_bytes = config_.agent.max_header_bytes;
       opts.limits.max_body_bytes = config_.agent.max_body_bytes;
+      opts.limits.max_connections = config_.agent.max_connections;
+      opts.limits.max_connections_per_ip = config_.agent.max_connections_per_ip;
+      opts.limits.max_inflight_per_release = config_.agent.max_inflight_per_release;
       opts.limits.idle_timeout = config_.agent.idle_timeout;
       opts.limits.upstream_timeout = config_.agent.upstream_timeout;
       opts.client_forwarded = config_.agent.forwarded == "append" ? proxy::ClientForwarded::kAppend

@@ -87,8 +87,10 @@ const std::vector<std::string> kMetrics = {"error_rate", "p50",          "p90", 
                                            "errors_5xx", "availability", "restarts"};
 const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
 const std::vector<std::string> kSignerKeys = {"role", "name", "public_key"};
-const std::vector<std::string> kAgentKeys = {"control",      "max_header_bytes", "max_body_bytes",
-                                             "idle_timeout", "upstream_timeout", "forwarded"};
+const std::vector<std::string> kAgentKeys = {
+    "control",         "max_header_bytes",       "max_body_bytes",
+    "max_connections", "max_connections_per_ip", "max_inflight_per_release",
+    "idle_timeout",    "upstream_timeout",       "forwarded"};
 
 bool valid_name(const std::string& s) {
   if (s.empty() || s.size() > 64) return false;
@@ -534,7 +536,10 @@ void parse_agent(TomlReader& r, const toml::table& root, Config& c) {
   r.check_keys(*t, "[agent]", kAgentKeys);
   r.get_host_port(*t, "control", c.agent.control);
   r.get(*t, "max_header_bytes", c.agent.max_header_bytes, 1024, 1 << 20);
-  r.get(*t, "max_body_bytes", c.agent.max_body_bytes, 0, size_t{1} << 32);
+  r.get(*t, "max_body_bytes", c.agent.max_body_bytes, 0, size_t{1} << 40);
+  r.get(*t, "max_connections", c.agent.max_connections, 0, 1'000'000);
+  r.get(*t, "max_connections_per_ip", c.agent.max_connections_per_ip, 0, 1'000'000);
+  r.get(*t, "max_inflight_per_release", c.agent.max_inflight_per_release, 0, 1'000'000);
   r.get_duration(*t, "idle_timeout", c.agent.idle_timeout);
   r.get_duration(*t, "upstream_timeout", c.agent.upstream_timeout);
   r.get(*t, "forwarded", c.agent.forwarded);

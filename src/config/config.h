@@ -275,6 +275,11 @@ struct AgentConfig {
   HostPort control{"127.0.0.1", 7070};
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 64 * 1024 * 1024;
+  // Overload caps, 0 = none: client connections over all listeners, client connections from one IP
+  // address, and requests in flight to one release per proxy thread. Over any cap: 503 + Retry-After.
+  size_t max_connections = 10000;
+  size_t max_connections_per_ip = 0;
+  size_t max_inflight_per_release = 1000;
   Millis idle_timeout{60000};
   Millis upstream_timeout{30000};
   // X-Forwarded-* headers a client sent: "drop" (default: anyone can write them) or "append" (the

@@ -140,6 +140,26 @@ TEST(Config, AgentForwardedIsDropOrAppend) {
   EXPECT_NE(lines[0].find("forwarded must be \"drop\" or \"append\""), std::string::npos) << lines[0];
 }
 
+TEST(Config, AgentOverloadCapsAreRead) {
+  auto def = parse_config(kValid, "v.toml");
+  ASSERT_TRUE(def.has_value()) << def.error().message;
+  EXPECT_EQ(def->agent.max_connections, 10000u);
+  EXPECT_EQ(def->agent.max_connections_per_ip, 0u);
+  EXPECT_EQ(def->agent.max_inflight_per_release, 1000u);
+  auto set = parse_config(std::string(kValid) +
+                              "\n[agent]\nmax_connections = 500\nmax_connections_per_ip = 20\n"
+                              "max_inflight_per_release = 64\nmax_body_bytes = 4294967296\n",
+                          "v.toml");
+  ASSERT_TRUE(set.has_value()) << set.error().message;
+  EXPECT_EQ(set->agent.max_connections, 500u);
+  EXPECT_EQ(set->agent.max_connections_per_ip, 20u);
+  EXPECT_EQ(set->agent.max_inflight_per_release, 64u);
+  EXPECT_EQ(set->agent.max_body_bytes, size_t{4} << 30);
+  auto lines = error_lines(parse_config(std::string(kValid) + "\n[agent]\nmax_connections = -1\n", "v.toml"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("max_connections"), std::string::npos) << lines[0];
+}
+
 TEST(Config, RejectsBadAddressesAndTypes) {
   std::string text = replace_all(kValid, "127.0.0.1:8080", "127.0.0.1:99999");
   text = replace_all(text, "health_path", "x");  // absent here, so no effect
