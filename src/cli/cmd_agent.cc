@@ -15,6 +15,7 @@ namespace villager::cli {
 namespace {
 
 constexpr std::string_view kHelp = R"(usage: villager agent [-c FILE] [--stop-releases-on-exit] [--threads N]
+       villager agent --fleet-host ENV --state-dir DIR [--control ADDR] [-c FILE]
        villager agent stop [-c FILE] [--releases]
 
 Runs the agent in the foreground: an edge proxy on every service's listen address of every
@@ -32,6 +33,10 @@ options:
   -c, --config FILE          the config file (default ./villager.toml)
   --threads N                proxy threads per listener (default 1)
   --stop-releases-on-exit    stop every release when the agent exits
+  --fleet-host ENV           run as one host of the ssh environment ENV: serve only ENV, as a
+                             local environment (`villager hosts setup` starts it this way)
+  --state-dir DIR            with --fleet-host: the host's state folder (absolute)
+  --control ADDR             with --fleet-host: the control API address (default 127.0.0.1:7170)
 )";
 
 int run_stop(const std::vector<std::string>& argv) {
@@ -89,13 +94,29 @@ void follow_up_watch_rollback(const config::Config& config, const agent::WatchRo
 
 int run_agent_cmd(const std::vector<std::string>& argv) {
   if (!argv.empty() && argv[0] == "stop") return run_stop({argv.begin() + 1, argv.end()});
-  auto args = Args::parse(argv, {kConfigFlag, {"stop-releases-on-exit"}, {"threads", true}});
+  auto args = Args::parse(argv, {kConfigFlag,
+                                 {"stop-releases-on-exit"},
+                                 {"threads", true},
+                                 {"fleet-host", true},
+                                 {"state-dir", true},
+                                 {"control", true}});
   if (!args) return report_error(args.error(), kExitUsage);
   if (args->help()) return print_help(kHelp);
   if (!args->positionals().empty())
     return report_error("unexpected argument '" + args->positionals()[0] + "'", kExitUsage);
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
+  if (args->has("fleet-host")) {
+    const std::string env = args->get("fleet-host", "");
+    auto control = config::parse_host_port(args->get(
+        "control",
+        "127.0.0.1:" + std::to_string(cfg->environment(env) ? cfg->environment(env)->ssh.agent_port : 7170)));
+    if (!control) return report_error(control.error().context("--control"), kExitUsage);
+    if (auto s = config::as_fleet_host(*cfg, env, args->get("state-dir", ""), *control); !s.ok())
+      return report_error(s.error(), kExitUsage);
+  } else if (args->has("state-dir") || args->has("control")) {
+    return report_error("--state-dir and --control go with --fleet-host ENV", kExitUsage);
+  }
   agent::AgentOptions opts;
   opts.stop_releases_on_exit = args->has("stop-releases-on-exit");
   opts.proxy_threads = std::atoi(args->get("threads", "1").c_str());

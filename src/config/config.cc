@@ -12,6 +12,7 @@
 #include "config/lambda_config.h"
 #include "config/notify_config.h"
 #include "config/smoke_checks.h"
+#include "config/ssh_config.h"
 #include "config/toml_reader.h"
 
 namespace villager::config {
@@ -59,7 +60,17 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "url_template",
                                            "storage_bucket",
                                            "storage_prefix",
-                                           "waiver_roles"};
+                                           "waiver_roles",
+                                           "hosts",
+                                           "ssh_identity",
+                                           "known_hosts",
+                                           "remote_root",
+                                           "agent_port",
+                                           "batch",
+                                           "batch_wait",
+                                           "bake",
+                                           "min_healthy",
+                                           "ssh_connect_timeout"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",
                                              "storage",
@@ -91,13 +102,6 @@ const std::vector<std::string> kAgentKeys = {
     "control",         "max_header_bytes",       "max_body_bytes",
     "max_connections", "max_connections_per_ip", "max_inflight_per_release",
     "idle_timeout",    "upstream_timeout",       "forwarded"};
-
-bool valid_name(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-  return true;
-}
 
 // toml++ keeps keys sorted; services and environments keep the order the file gives them.
 struct Entry {
@@ -346,6 +350,7 @@ void parse_environment(TomlReader& r, const toml::table& t, const std::string& w
   parse_canary_options(r, t, e);
   r.get_duration(t, "watch", e.watch);
   r.get_duration(t, "probe_interval", e.probe_interval);
+  parse_ssh_environment(r, t, e);
   e.rehearse = !e.requires_roles.empty();
   r.get(t, "rehearse", e.rehearse);
 }
@@ -355,6 +360,7 @@ void check_listen_addresses_unique(TomlReader& r, const toml::table& envs, const
   std::map<std::string, std::string> used;  // "host:port" -> "env.service"
   used[c.agent.control.to_string()] = "[agent] control";
   for (const auto& e : c.environments) {
+    if (e.target == TargetKind::kSsh) continue;  // addresses on the fleet's hosts, not on this one
     for (const auto& [svc, hp] : e.listen) {
       std::string key = hp.to_string();
       const toml::table* et = envs.get(e.name)->as_table();
@@ -415,7 +421,8 @@ void check_deployable(TomlReader& r, const toml::table& root, const Config& c) {
       if (!s || !node || !node->as_table()) continue;
       std::vector<std::string> missing;
       if (s->build_dir.empty()) missing.push_back("build_dir");
-      if (e.target == TargetKind::kLocal && s->command.empty()) missing.push_back("command");
+      if ((e.target == TargetKind::kLocal || e.target == TargetKind::kSsh) && s->command.empty())
+        missing.push_back("command");
       if (missing.empty()) continue;
       r.error(node->source(), "[services." + name + "] has no '" + join(missing, "' or '") +
                                   "', but [environments." + e.name + "] (target \"" +
@@ -583,7 +590,7 @@ Result<HostPort> parse_host_port(const std::string& text) {
 }
 
 const std::vector<std::string>& target_kind_names() {
-  static const std::vector<std::string> names = {"local", "url", "lambda"};
+  static const std::vector<std::string> names = {"local", "url", "lambda", "ssh"};
   return names;
 }
 

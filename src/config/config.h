@@ -88,12 +88,45 @@ struct LambdaConfig {
   std::string storage_prefix = "transfers/";
 };
 
+// target = "ssh": a fleet of Linux hosts reached over OpenSSH, each running villager's agent
+// (docs/targets/ssh.md). `listen` gives each service's address on every host.
+struct SshHost {
+  std::string name;     // "web1"; default host<N> in file order
+  std::string address;  // what ssh connects to, and where the host's listeners are reached
+  int port = 22;
+  std::string user;                           // "" = the ssh default (the local user)
+  std::string root;                           // "" = the environment's remote_root
+  std::map<std::string, std::string> labels;  // shown in status; not interpreted
+};
+
+// A count of hosts or a percentage of the fleet ("2" or "25%").
+struct HostCount {
+  int value = 0;
+  bool percent = false;
+  // Hosts this means in a fleet of `fleet` hosts: a percentage rounds up, at least 1 when value > 0.
+  int of(int fleet) const;
+};
+
+struct SshConfig {
+  std::vector<SshHost> hosts;
+  std::filesystem::path identity;               // private key file; "" = the ssh agent ($SSH_AUTH_SOCK)
+  std::filesystem::path known_hosts;            // "" = <state>/ssh/<env>.known_hosts (villager hosts trust)
+  std::string remote_root = ".villager-fleet";  // relative: in the remote user's home
+  int agent_port = 7170;                        // the host agent's control API, on the host's loopback
+  HostCount batch{1, false};                    // hosts switched at once
+  Millis batch_wait{0};                         // pause between batches
+  Millis bake{5000};                            // each batch is watched this long before the next
+  HostCount min_healthy{100, true};             // hosts that must stay healthy through a rollout
+  Millis connect_timeout{5000};
+};
+
 // The engine an environment deploys with (`target = "..."`), parsed once; every decision that depends
 // on it compares this, and messages spell it with target_kind_name.
 enum class TargetKind {
   kLocal,   // "local": release processes and the edge on this host, driven through the agent
   kUrl,     // "url": a service someone else deploys; villager only smoke-tests and monitors it
   kLambda,  // "lambda": one AWS Lambda function per service, traffic on its alias
+  kSsh,     // "ssh": a fleet of hosts over SSH, each running the agent, switched in batches
 };
 std::string_view target_kind_name(TargetKind kind);  // "local"
 std::optional<TargetKind> parse_target_kind(std::string_view name);
@@ -121,6 +154,7 @@ struct EnvironmentConfig {
   size_t canary_gross_5xx = 10;
   double canary_gross_latency_ratio = 4;  // candidate p50 over this many times its limit fails; 0 = off
   LambdaConfig lambda;                    // target "lambda" only
+  SshConfig ssh;                          // target "ssh" only
 
   // Whether this environment serves `service`: a listen address (local), a URL (url) or a function
   // (lambda).
@@ -311,6 +345,12 @@ struct Config {
   std::vector<std::string> services_of(const EnvironmentConfig& env) const;
   std::filesystem::path state_dir() const;  // absolute
 };
+
+// On a fleet host (`villager agent --fleet-host ENV`): the agent serves `env`, a target "ssh" environment
+// of `c`, as a local one with its state under `state_dir` and its control API on `control`; every other
+// environment is dropped, so the host runs only what its fleet deploys to it.
+Status as_fleet_host(Config& c, const std::string& env, const std::filesystem::path& state_dir,
+                     const HostPort& control);
 
 // Loads and validates a villager.toml. On failure the error message holds one located problem per line.
 Result<Config> load_config(const std::filesystem::path& file);

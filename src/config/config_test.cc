@@ -140,6 +140,69 @@ TEST(Config, AgentForwardedIsDropOrAppend) {
   EXPECT_NE(lines[0].find("forwarded must be \"drop\" or \"append\""), std::string::npos) << lines[0];
 }
 
+TEST(Config, SshEnvironmentIsReadWithHostsAndBatches) {
+  std::string text = std::string(kValid) + R"(
+[environments.fleet]
+target = "ssh"
+listen = { user = "0.0.0.0:8080" }
+hosts = [{ name = "web1", address = "10.0.0.11", user = "deploy" },
+         { address = "10.0.0.12", port = 2222, root = "/srv/v2", labels = { zone = "b" } }]
+ssh_identity = "keys/fleet"
+batch = "50%"
+bake = "2s"
+min_healthy = 1
+)";
+  auto c = parse_config(text, "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto* e = c->environment("fleet");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->target, TargetKind::kSsh);
+  ASSERT_EQ(e->ssh.hosts.size(), 2u);
+  EXPECT_EQ(e->ssh.hosts[0].name, "web1");
+  EXPECT_EQ(e->ssh.hosts[1].name, "host2");
+  EXPECT_EQ(e->ssh.hosts[1].port, 2222);
+  EXPECT_EQ(e->ssh.hosts[1].labels.at("zone"), "b");
+  EXPECT_EQ(e->ssh.batch.of(2), 1);
+  EXPECT_EQ(e->ssh.batch.of(5), 3);
+  EXPECT_EQ(e->ssh.min_healthy.of(2), 1);
+  EXPECT_EQ(e->ssh.bake.count(), 2000);
+  // The fleet's listen addresses are on its hosts: they do not clash with this host's.
+  auto host = *c;
+  ASSERT_TRUE(as_fleet_host(host, "fleet", "/srv/state", {"127.0.0.1", 7170}).ok());
+  ASSERT_EQ(host.environments.size(), 1u);
+  EXPECT_EQ(host.environments[0].target, TargetKind::kLocal);
+  EXPECT_EQ(host.state_dir(), "/srv/state");
+  EXPECT_FALSE(as_fleet_host(host, "explorer", "/srv/state", {"127.0.0.1", 7170}).ok());
+}
+
+TEST(Config, SshEnvironmentMistakesAreLocated) {
+  auto lines = error_lines(parse_config(std::string(kValid) + R"(
+[environments.fleet]
+target = "ssh"
+listen = { user = "0.0.0.0:8080" }
+hosts = [{ address = "10.0.0.11" }, { address = "10.0.0.11" }]
+batch = "150%"
+strategy = "canary"
+steps = [10, 100]
+)",
+                                        "v.toml"));
+  std::string all = join(lines, "\n");
+  EXPECT_NE(all.find("listed twice"), std::string::npos) << all;
+  EXPECT_NE(all.find("'batch' must be"), std::string::npos) << all;
+  EXPECT_NE(all.find("switches whole hosts in batches"), std::string::npos) << all;
+  auto none = error_lines(parse_config(std::string(kValid) + "\n[environments.fleet]\ntarget = \"ssh\"\n"
+                                                             "listen = { user = \"0.0.0.0:8080\" }\n",
+                                       "v.toml"));
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_NE(none[0].find("no 'hosts'"), std::string::npos) << none[0];
+  auto elsewhere = error_lines(parse_config(std::string(kValid) +
+                                                "\n[environments.x]\nlisten = { user = \"127.0.0.1:9999\" }\n"
+                                                "bake = \"1s\"\n",
+                                            "v.toml"));
+  ASSERT_EQ(elsewhere.size(), 1u);
+  EXPECT_NE(elsewhere[0].find("only for target \"ssh\""), std::string::npos) << elsewhere[0];
+}
+
 TEST(Config, AgentOverloadCapsAreRead) {
   auto def = parse_config(kValid, "v.toml");
   ASSERT_TRUE(def.has_value()) << def.error().message;

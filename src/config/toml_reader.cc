@@ -202,4 +202,11 @@ void TomlReader::get(const toml::table& t, const std::string& key, std::map<std:
   }
 }
 
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  return true;
+}
+
 }  // namespace villager::config

@@ -51,4 +51,7 @@ class TomlReader {
   std::vector<std::string> warnings_;
 };
 
+// A name villager.toml may use for an environment, a host, a role: 1-64 letters, digits, - and _.
+bool valid_name(const std::string& s);
+
 }  // namespace villager::config

@@ -14,13 +14,17 @@ namespace api = control_api;
 // The local engine: every change is a call to the agent's control API with the environment's token.
 class LocalTarget : public Target {
  public:
-  LocalTarget(const config::Config& config, const config::EnvironmentConfig& env, std::string token)
-      : config_(config), env_(env), client_(config.agent.control, std::move(token)) {}
+  LocalTarget(const config::Config& config, const config::EnvironmentConfig& env, AgentEndpoint endpoint)
+      : config_(config),
+        env_(env),
+        endpoint_(std::move(endpoint)),
+        client_(endpoint_.control, endpoint_.token) {}
 
   std::string kind() const override { return "local"; }
 
   Result<SlotInfo> start_candidate(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
+    if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
     const auto* svc = config_.service(service);
     // The agent waits for health up to the service's deadline; give the call that long and a margin.
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
@@ -57,17 +61,23 @@ class LocalTarget : public Target {
 
   std::string public_url(const std::string& service) const override {
     auto it = env_.listen.find(service);
-    return it == env_.listen.end() ? "" : "http://" + it->second.to_string();
+    if (it == env_.listen.end()) return "";
+    config::HostPort hp = it->second;
+    if (!endpoint_.public_host.empty()) hp.host = endpoint_.public_host;
+    return "http://" + hp.to_string();
   }
 
   std::string slot_url(const SlotInfo& slot) const override {
-    return "http://127.0.0.1:" + std::to_string(slot.port);
+    if (!endpoint_.slot_url) return "http://127.0.0.1:" + std::to_string(slot.port);
+    auto url = endpoint_.slot_url(slot.port);
+    return url ? *url : "";
   }
 
   bool supports_rehearsal() const override { return true; }
 
   Result<SlotInfo> rehearsal_start(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
+    if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
     const auto* svc = config_.service(service);
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
     auto body = client_.call_ok("POST", path(service, "rehearsal/start"),
@@ -92,6 +102,7 @@ class LocalTarget : public Target {
 
   const config::Config& config_;
   const config::EnvironmentConfig& env_;
+  AgentEndpoint endpoint_;
   ControlClient client_;
 };
 
@@ -129,7 +140,12 @@ Result<std::unique_ptr<Target>> make_local_target(const config::Config& config,
                                                   const config::EnvironmentConfig& env) {
   auto token = read_token(config.state_dir(), env.name);
   if (!token) return token.error();
-  return std::unique_ptr<Target>(new LocalTarget(config, env, *token));
+  return make_agent_target(config, env, {config.agent.control, *token, "", {}, {}});
+}
+
+std::unique_ptr<Target> make_agent_target(const config::Config& config, const config::EnvironmentConfig& env,
+                                          AgentEndpoint endpoint) {
+  return std::unique_ptr<Target>(new LocalTarget(config, env, std::move(endpoint)));
 }
 
 std::unique_ptr<Target> make_url_target(const config::EnvironmentConfig& env) {

@@ -26,7 +26,10 @@ struct SlotInfo {
   int restarts = 0;
   bool healthy = false;
   int64_t started_at_ms = 0;
+  std::string host;  // the fleet host it runs on (target "ssh"); "" on one-host targets
 };
+
+class Fleet;
 
 class Target {
  public:
@@ -63,6 +66,21 @@ class Target {
     (void)service, (void)digest, (void)abort;
     return FailedPrecondition(kind() + " targets have no rollback rehearsal");
   }
+
+  // A fleet of hosts (target "ssh"), for the batched rollout; nullptr on one-host targets. The Target
+  // methods above then act on every host at once, in parallel.
+  virtual Fleet* fleet() { return nullptr; }
+};
+
+// The hosts of a fleet, each its own one-host Target (the host's agent, reached over SSH).
+class Fleet {
+ public:
+  virtual ~Fleet() = default;
+  virtual const config::SshConfig& settings() const = 0;
+  virtual size_t size() const = 0;
+  virtual const config::SshHost& host(size_t i) const = 0;
+  // Host i's target, or why it cannot be reached now (unreachable, not set up, host key refused).
+  virtual Result<Target*> host_target(size_t i) = 0;
 };
 
 Result<std::unique_ptr<Target>> make_target(const config::Config& config, const std::string& environment);
