@@ -23,13 +23,15 @@ trap "exit 143" TERM INT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 USER_PORT=$(free_port); ADMIN_PORT=$(free_port); CONTROL_PORT=$(free_port)
 
-# Each service's build_dir holds the package, so `-m uvicorn sgraph_ai_app_send...` imports it from the
+# Each service's build step (build.sh) copies the package into its build_dir, so `-m uvicorn sgraph_ai_app_send...` imports it from the
 # release directory (--app-dir), whatever the host's Python path.
 make_python_project "[agent]
 control = \"127.0.0.1:$CONTROL_PORT\"
 
 [services.user]
 build_dir = \"dist/user\"
+build = [\"sh\", \"build.sh\", \"user\"]
+build_tools = [\"$DEBIAN_PY --version\"]
 command = [\"$DEBIAN_PY\", \"-m\", \"uvicorn\", \"sgraph_ai_app_send.lambda__user.fast_api.app:app\",
            \"--app-dir\", \"\${RELEASE_DIR}\", \"--host\", \"127.0.0.1\", \"--port\", \"\${PORT}\"]
 health_deadline = \"30s\"
@@ -38,6 +40,7 @@ drain_timeout = \"3s\"
 
 [services.admin]
 build_dir = \"dist/admin\"
+build = [\"sh\", \"build.sh\", \"admin\"]
 command = [\"$DEBIAN_PY\", \"-m\", \"uvicorn\", \"sgraph_ai_app_send.lambda__admin.fast_api.app:app\",
            \"--app-dir\", \"\${RELEASE_DIR}\", \"--host\", \"127.0.0.1\", \"--port\", \"\${PORT}\"]
 protected_paths = [\"/info/health\", \"/tokens/list\"]
@@ -62,9 +65,6 @@ max_step_duration = \"30s\"
 [smoke]
 skip = [\"plaintext\"]"
 
-# The build: the package copied into each service's build_dir, the version inside it.
-build() { for svc in user admin; do rm -rf "dist/$svc"; mkdir -p "dist/$svc"; cp -r sgraph_ai_app_send "dist/$svc/"; done; }
-build
 export VILLAGER_CONFIG="$WORK/villager.toml"
 export FAST_API__AUTH__API_KEY__VALUE="py-admin-key-$RANDOM$RANDOM$RANDOM"
 printf '%s' "$FAST_API__AUTH__API_KEY__VALUE" | "$V" secrets set dev FAST_API__AUTH__API_KEY__VALUE >/dev/null
@@ -90,14 +90,14 @@ curl -fsS -H "x-api-key: $FAST_API__AUTH__API_KEY__VALUE" "http://127.0.0.1:$ADM
 TRAFFIC_PID=$!
 sleep 3  # the baseline: v1 under this traffic
 
-py_set_version v2.0.0; build
+py_set_version v2.0.0
 "$V" deploy dev --service user >/dev/null 2>deploy2.err || fail "a good v2 should be promoted: $(cat deploy2.err)"
 grep -qE "canary at 10%: (pass|thresholds hold)" deploy2.err || fail "no passing canary verdict: $(cat deploy2.err)"
 [[ $(served) == v2.0.0 ]] || fail "v2.0.0 should serve after its canary, got '$(served)'"
 
-# v3: the fault switch is a file in the build, so the bad release is a different artifact.
-py_set_version v3.0.0; build
-echo "errors:0.2" > dist/user/sgraph_ai_app_send/fault
+# v3: the fault switch is a file in the source the build copies, so the bad release is its own artifact.
+py_set_version v3.0.0
+echo "errors:0.2" > sgraph_ai_app_send/fault
 rc=0
 "$V" deploy dev --service user >/dev/null 2>deploy3.err || rc=$?
 [[ $rc == 4 ]] || fail "the erroring v3 should be rolled back (exit 4), got $rc: $(cat deploy3.err)"
@@ -131,4 +131,11 @@ assert got == [("deploy", "v3.0.0", "rolled_back"), ("deploy", "v2.0.0", "succee
 PY
 "$V" history dev > history.txt
 grep -q "v3.0.0.*rolled_back\|rolled_back.*v3.0.0\|v3.0.0.*rolled back" history.txt || fail "history should show v3 rolled back: $(cat history.txt)"
+# Deploy ran the build step: the review of v3 says how it was built, with which Python.
+review=$(find team -name 'v3.0.0__deploy__dev-user.md' | head -1)
+[[ -n $review ]] || fail "no review of v3.0.0: $(find team -name '*.md')"
+grep -q '^## Build$' "$review" || fail "the review has no Build section: $(cat "$review")"
+grep -q -- '- Command: `sh build.sh user`' "$review" || fail "the review does not name the build: $(cat "$review")"
+grep -qF "| \`$DEBIAN_PY --version\` | $($DEBIAN_PY --version) |" "$review" || fail "the review lacks the Python version: $(cat "$review")"
+grep -q '^    built user: ' "$review" || fail "the review lacks the build output: $(cat "$review")"
 echo ok
