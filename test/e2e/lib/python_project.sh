@@ -18,7 +18,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # make_python_project [extra toml]: the fixture's source in $WORK, a [project] reading
 # sgraph_ai_app_send/version, and build.sh SVC, a build step that copies the source into dist/SVC
-# (it refuses, exit 3, while a file named BREAK is in the project root).
+# (it refuses, exit 3, while a file named BREAK is in the project root; it writes the environment it
+# saw to build-env-SVC.txt).
 make_python_project() {
   cd "$WORK"
   cp -r "$PY_FIXTURE/sgraph_ai_app_send" .
@@ -26,6 +27,7 @@ make_python_project() {
 #!/bin/sh
 set -eu
 svc=$1
+env | sort > "build-env-$svc.txt"  # what the build saw, for the tests
 if [ -e BREAK ]; then echo "build $svc: BREAK is present, refusing" >&2; exit 3; fi
 rm -rf "dist/$svc"
 mkdir -p "dist/$svc"
