@@ -38,8 +38,9 @@ options:
                      first differing entry if the digests differ
   --skip-build       package the build_dirs as they are; no build step runs (none is recorded)
   --json             print a JSON array of {service, version, digest, zip, manifest, git_commit,
-                     git_dirty, files, stored}; stored is false when the digest was
-                     already in the store (nothing written)
+                     git_dirty, files, stored, build}; stored is false when the digest was
+                     already in the store (nothing written); build is {exit_code, duration_ms}
+                     when the build step ran, else null
   -c, --config FILE  the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
 
 exit codes: 0 packed, 1 failed (a failing build, missing or empty build dir, a symlink inside, not
@@ -115,7 +116,10 @@ int run_package(const std::vector<std::string>& argv) {
                      {"git_commit", stored->manifest.git_commit},
                      {"git_dirty", stored->manifest.git_dirty},
                      {"files", stored->manifest.files.size()},
-                     {"stored", !stored->already_stored}});
+                     {"stored", !stored->already_stored},
+                     {"build", pack.build ? nlohmann::ordered_json{{"exit_code", pack.build->exit_code},
+                                                                   {"duration_ms", pack.build->duration_ms}}
+                                          : nlohmann::ordered_json()}});
     } else {
       std::cout << s->name << " " << *version << " " << stored->digest << "\n";
     }

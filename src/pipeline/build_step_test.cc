@@ -42,7 +42,8 @@ TEST(BuildStep, RunsInTheProjectRootWithOnlyTheRecordedEnvironment) {
   EXPECT_NE(rec->output_tail.find("LANG=C.UTF-8"), std::string::npos) << rec->output_tail;
   std::vector<std::string> names;
   for (const auto& [k, v] : rec->env) names.push_back(k);
-  EXPECT_EQ(names, (std::vector<std::string>{"HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "SOURCE_DATE_EPOCH"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE",
+                                             "SOURCE_DATE_EPOCH"}));
   ASSERT_EQ(rec->tools.size(), 2u);
   EXPECT_EQ(rec->tools[0].version, "");
   EXPECT_TRUE(starts_with(rec->tools[1].version, "exit 127")) << rec->tools[1].version;

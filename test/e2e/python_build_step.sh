@@ -51,6 +51,9 @@ rm -rf .villager dist
 d2=$(awk '{print $3}' out2.txt)
 [[ $d1 == "$d2" ]] || fail "two builds of the same source differ: $d1 then $d2"
 echo "two builds: $d1"
+"$V" package user --json > out2.json 2>/dev/null || fail "package --json"
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))[0]; assert p["build"]["exit_code"] == 0 and p["digest"] == sys.argv[2], p' \
+  out2.json "$d1" || fail "package --json should report the build: $(cat out2.json)"
 
 # --skip-build: the build_dir as it is (here with one more file), nothing run, no build recorded.
 echo extra > dist/user/EXTRA
