@@ -44,6 +44,18 @@ std::string manifest_to_json(const Manifest& m) {
   j["files"] = nlohmann::ordered_json::array();
   for (const auto& f : m.files)
     j["files"].push_back({{"path", f.path}, {"sha256", f.sha256}, {"size", f.size}, {"mode", f.mode}});
+  if (m.build) {
+    const BuildRecord& b = *m.build;
+    nlohmann::ordered_json build;
+    build["command"] = b.command;
+    build["env"] = b.env;
+    build["exit_code"] = b.exit_code;
+    build["duration_ms"] = b.duration_ms;
+    build["output_tail"] = b.output_tail;
+    build["tools"] = nlohmann::ordered_json::array();
+    for (const auto& t : b.tools) build["tools"].push_back({{"command", t.command}, {"version", t.version}});
+    j["build"] = build;
+  }
   return j.dump(2) + "\n";
 }
 
@@ -62,6 +74,18 @@ Result<Manifest> parse_manifest(const std::string& text, const std::string& sour
     for (const auto& f : j.at("files")) {
       m.files.push_back({f.at("path").get<std::string>(), f.at("sha256").get<std::string>(),
                          f.at("size").get<uint64_t>(), f.at("mode").get<uint32_t>()});
+    }
+    if (j.contains("build")) {
+      const auto& b = j.at("build");
+      BuildRecord build;
+      build.command = b.at("command").get<std::vector<std::string>>();
+      build.env = b.value("env", std::map<std::string, std::string>{});
+      build.exit_code = b.at("exit_code").get<int>();
+      build.duration_ms = b.value("duration_ms", int64_t{0});
+      build.output_tail = b.value("output_tail", "");
+      for (const auto& t : b.value("tools", nlohmann::json::array()))
+        build.tools.push_back({t.at("command").get<std::string>(), t.at("version").get<std::string>()});
+      m.build = std::move(build);
     }
     return m;
   } catch (const nlohmann::json::exception& e) {

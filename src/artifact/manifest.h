@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,23 @@ struct ManifestFile {
   uint32_t mode = 0644;  // 0644 or 0755
 };
 
+// A tool the build asked about (`build_tools`): the command line and the first line it printed.
+struct BuildTool {
+  std::string command;  // "python3 --version"
+  std::string version;  // "Python 3.11.2"; "exit N: ..." when it failed
+};
+
+// The build step's run (docs/python.md), recorded with the release it produced. Informational: not part
+// of the digest, which depends on the packed files only.
+struct BuildRecord {
+  std::vector<std::string> command;        // the argv, as configured
+  std::map<std::string, std::string> env;  // the whole environment it ran with
+  int exit_code = 0;                       // -1 when killed (signal, timeout)
+  int64_t duration_ms = 0;
+  std::string output_tail;  // the last lines of stdout and stderr
+  std::vector<BuildTool> tools;
+};
+
 struct Manifest {
   std::string digest;  // "sha256:<hex>" of the zip bytes
   std::string service;
@@ -29,7 +48,8 @@ struct Manifest {
   std::string created_at;  // RFC 3339; informational, not part of the digest
   int64_t mtime = 0;       // the fixed timestamp every entry carries (unix seconds)
   uint64_t zip_size = 0;
-  std::vector<ManifestFile> files;  // sorted by path
+  std::vector<ManifestFile> files;   // sorted by path
+  std::optional<BuildRecord> build;  // when the service has a build step and this release ran it
 };
 
 // Accepts "sha256:<64 lowercase hex>" and returns the hex part.

@@ -246,6 +246,7 @@ Result<PackResult> store_zip(const PackedZip& zip, const PackRequest& req) {
   r.manifest.mtime = zip.mtime;
   r.manifest.zip_size = zip.bytes.size();
   r.manifest.files = zip.files;
+  r.manifest.build = req.build;
 
   std::error_code ec;
   if (std::filesystem::exists(r.zip_path, ec) && std::filesystem::exists(r.manifest_path, ec)) {

@@ -53,6 +53,7 @@ struct PackRequest {
   GitInfo git;
   std::filesystem::path store_dir;  // <state_dir>/artifacts
   ZipOptions zip;
+  std::optional<BuildRecord> build;  // recorded in the manifest
 };
 
 struct PackResult {

@@ -52,7 +52,7 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Ru
     return Internal(std::string("pipe: ") + std::strerror(errno));
   auto args = argv;
   auto argp = c_strings(args);
-  auto envs = build_env(opts.env_add, false);
+  auto envs = build_env(opts.env_add, opts.replace_env);
   auto envp = c_strings(envs);
   pid_t pid = ::fork();
   if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));

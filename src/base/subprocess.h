@@ -16,6 +16,7 @@ namespace villager {
 
 struct RunOptions {
   std::map<std::string, std::string> env_add;  // added to (or overriding) the inherited environment
+  bool replace_env = false;                    // env_add is the whole environment (nothing inherited)
   std::string cwd;
   std::string stdin_data;
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};

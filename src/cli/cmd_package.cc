@@ -1,21 +1,29 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/project.h"
 #include "cli/scan_output.h"
+#include "pipeline/build_step.h"
 #include "pipeline/package.h"
 
 namespace villager::cli {
 
 namespace {
 
-constexpr std::string_view kHelp = R"(usage: villager package [SERVICE...] [--check] [--json] [-c FILE]
+constexpr std::string_view kHelp =
+    R"(usage: villager package [SERVICE...] [--check] [--skip-build] [--json] [-c FILE]
 
 Packs each service's build_dir (every service when none is named) into a deterministic zip that AWS
 Lambda accepts, stored content-addressed at STATE/artifacts/sha256/HEX.zip with a manifest HEX.json
 (service, version from project.version_file, git commit and dirty flag, every file's sha256).
 Prints one line per service: SERVICE VERSION sha256:HEX.
+
+A service with a build step (`build = [...]`, docs/python.md) is built first, in the project root
+with a clean environment (PATH, HOME, LANG=C.UTF-8, SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE=1);
+its exit code, duration, output tail and build_tools versions go in the manifest. A failing build
+stops the command (exit 1) with its exit code and last output lines, and nothing is packed.
 
 The secret scan (see `villager scan --help`) runs over every build_dir first; any finding stops the
 command with exit 3 and nothing is written. The allowlist is .villager-scan-allow beside
@@ -28,17 +36,20 @@ options:
   --check            pack twice, the second time from a copy with every mtime touched, narrower
                      permissions and each directory walked in reverse; fail (exit 1) naming the
                      first differing entry if the digests differ
+  --skip-build       package the build_dirs as they are; no build step runs (none is recorded)
   --json             print a JSON array of {service, version, digest, zip, manifest, git_commit,
-                     git_dirty, files, stored}; stored is false when the digest was
-                     already in the store (nothing written)
+                     git_dirty, files, stored, build}; stored is false when the digest was
+                     already in the store (nothing written); build is {exit_code, duration_ms}
+                     when the build step ran, else null
   -c, --config FILE  the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
 
-exit codes: 0 packed, 1 failed (missing or empty build dir, a symlink inside, not reproducible),
+exit codes: 0 packed, 1 failed (a failing build, missing or empty build dir, a symlink inside, not
+reproducible),
 2 usage or config error, 3 secrets found.
 )";
 
 int run_package(const std::vector<std::string>& argv) {
-  auto args = Args::parse(argv, {kConfigFlag, {"check"}, {"json"}});
+  auto args = Args::parse(argv, {kConfigFlag, {"check"}, {"skip-build"}, {"json"}});
   if (!args) return report_error(args.error().context("package"), kExitUsage);
   if (args->help()) return print_help(kHelp);
   auto cfg = load_project(*args);
@@ -49,6 +60,18 @@ int run_package(const std::vector<std::string>& argv) {
   if (services->empty()) return report_error("package: villager.toml declares no services", kExitUsage);
   auto version = pipeline::read_project_version(*cfg);
   if (!version) return report_error(version.error().context("package"), kExitUsage);
+
+  // Build first: the scan and the zip see what the build wrote.
+  const artifact::GitInfo git = pipeline::project_git_info(*cfg);
+  std::map<std::string, artifact::BuildRecord> builds;
+  for (const auto* s : *services) {
+    if (args->has("skip-build") || s->build.empty()) continue;
+    std::cerr << "villager: building " << s->name << ": " << join(s->build, " ") << "\n";
+    auto built = pipeline::run_build(*cfg, *s);
+    if (!built) return report_error(built.error().context("package"), kExitFailed);
+    std::cerr << "villager: built " << s->name << " in " << built->duration_ms << "ms (exit 0)\n";
+    builds[s->name] = std::move(*built);
+  }
 
   // Scan every build dir before packing any, so a finding leaves the store untouched.
   auto scans = pipeline::scan_services(*cfg, *services);
@@ -76,11 +99,12 @@ int run_package(const std::vector<std::string>& argv) {
         kExitGateRejected);
   }
 
-  const artifact::GitInfo git = pipeline::project_git_info(*cfg);
   pipeline::PackOptions pack;
   pack.check = args->has("check");
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
   for (const auto* s : *services) {
+    pack.build.reset();
+    if (auto b = builds.find(s->name); b != builds.end()) pack.build = b->second;
     auto stored = pipeline::pack_service(*cfg, *s, *version, git, pack);
     if (!stored) return report_error(stored.error().context("package"), kExitFailed);
     if (args->has("json")) {
@@ -92,7 +116,10 @@ int run_package(const std::vector<std::string>& argv) {
                      {"git_commit", stored->manifest.git_commit},
                      {"git_dirty", stored->manifest.git_dirty},
                      {"files", stored->manifest.files.size()},
-                     {"stored", !stored->already_stored}});
+                     {"stored", !stored->already_stored},
+                     {"build", pack.build ? nlohmann::ordered_json{{"exit_code", pack.build->exit_code},
+                                                                   {"duration_ms", pack.build->duration_ms}}
+                                          : nlohmann::ordered_json()}});
     } else {
       std::cout << s->name << " " << *version << " " << stored->digest << "\n";
     }

@@ -33,7 +33,8 @@ const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_di
 const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
     "frontend_pages",  "protected_paths", "auth_header", "auth_secret", "health_interval", "health_timeout",
-    "health_deadline", "drain_timeout",   "probe_path",  "probe_auth",  "probe_expect"};
+    "health_deadline", "drain_timeout",   "probe_path",  "probe_auth",  "probe_expect",    "build",
+    "build_tools",     "build_timeout"};
 const std::vector<std::string> kEnvKeys = {"target",
                                            "listen",
                                            "urls",
@@ -151,6 +152,25 @@ void parse_project(TomlReader& r, const toml::table& root, Config& c) {
   r.get(t, "reviews_dir", c.project.reviews_dir);
 }
 
+// build, build_tools, build_timeout: the build step runs before packaging, so it needs a build_dir to fill.
+void parse_build_options(TomlReader& r, const toml::table& t, ServiceConfig& s) {
+  r.get(t, "build", s.build);
+  r.get(t, "build_tools", s.build_tools);
+  r.get_duration(t, "build_timeout", s.build_timeout);
+  if (const toml::node* b = t.get("build"); b && b->is_array() && s.build.empty())
+    r.error(r.where(t, "build"), "'build' must not be empty: leave it out when there is nothing to build");
+  if (t.contains("build") && !t.contains("build_dir"))
+    r.error(r.where(t, "build"), "'build' needs 'build_dir' (what the build fills and villager packages)");
+  if (t.contains("build_tools") && !t.contains("build"))
+    r.error(r.where(t, "build_tools"),
+            "'build_tools' needs 'build' (the versions are recorded with its run)");
+  for (const auto& tool : s.build_tools)
+    if (trim(tool).empty())
+      r.error(r.where(t, "build_tools"), "a 'build_tools' entry is empty (e.g. \"python3 --version\")");
+  if (t.contains("build_timeout") && s.build_timeout.count() <= 0)
+    r.error(r.where(t, "build_timeout"), "'build_timeout' must be longer than 0s");
+}
+
 void parse_probe_options(TomlReader& r, const toml::table& t, ServiceConfig& s) {
   r.get(t, "probe_path", s.probe_path);
   r.get(t, "probe_auth", s.probe_auth);
@@ -221,6 +241,7 @@ void parse_services(TomlReader& r, const toml::table& root, Config& c) {
     r.get_duration(*t, "drain_timeout", s.drain_timeout);
     if (t->contains("command") && s.command.empty())
       r.error(r.where(*t, "command"), "'command' must not be empty");
+    parse_build_options(r, *t, s);
     if (!starts_with(s.health_path, "/"))
       r.error(r.where(*t, "health_path"), "'health_path' must start with '/'");
     for (const auto& p : s.frontend_pages)

@@ -46,6 +46,12 @@ struct ServiceConfig {
   // replaced). Both may be empty for a service only url environments name (checked, never deployed).
   std::string build_dir;
   std::vector<std::string> command;
+  // The build step (docs/python.md): argv run in the project root before packaging, in a clean
+  // environment (PATH, HOME, LANG=C.UTF-8, SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE=1 only); its
+  // output tail, exit code, duration and the versions `build_tools` print go in the release manifest.
+  std::vector<std::string> build;
+  std::vector<std::string> build_tools;  // command lines ("python3 --version"), split on spaces, no shell
+  Millis build_timeout{600000};
   std::string health_path = "/info/health";
   std::string health_body = "\"status\":\"ok\"";  // expected substring of the health answer
   std::vector<std::string> secrets;               // secret names injected into the process environment

@@ -123,6 +123,57 @@ TEST(Config, ADeployingEnvironmentNeedsBuildDirAndCommand) {
       << lines[0];
 }
 
+TEST(Config, ABuildStepIsAnArgvWithToolsAndATimeout) {
+  std::string text = replace_all(kValid, "build_dir = \"dist/user\"\n",
+                                 "build_dir = \"dist/user\"\nbuild = [\"scripts/build.sh\", \"user\"]\n"
+                                 "build_tools = [\"python3 --version\"]\nbuild_timeout = \"2m\"\n");
+  auto c = parse_config(text, "villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto* user = c->service("user");
+  EXPECT_EQ(user->build, (std::vector<std::string>{"scripts/build.sh", "user"}));
+  EXPECT_EQ(user->build_tools, std::vector<std::string>{"python3 --version"});
+  EXPECT_EQ(user->build_timeout.count(), 120'000);
+  // Without the keys: no build, the default timeout.
+  EXPECT_TRUE(c->service("admin")->build.empty());
+  EXPECT_TRUE(c->service("admin")->build_tools.empty());
+  EXPECT_EQ(c->service("admin")->build_timeout.count(), 600'000);
+}
+
+TEST(Config, ABuildStepIsCheckedWithItsPosition) {
+  // Empty build, tools without a build, a bad timeout: each reported, at its line.
+  std::string text = replace_all(kValid, "build_dir = \"dist/user\"\n",
+                                 "build_dir = \"dist/user\"\nbuild = []\nbuild_timeout = \"0s\"\n");
+  text = replace_all(text, "build_dir = \"dist/admin\"\n",
+                     "build_dir = \"dist/admin\"\nbuild_tools = [\"python3 --version\", \" \"]\n");
+  auto lines = error_lines(parse_config(text, "villager.toml"));
+  std::string all = join(lines, "\n");
+  ASSERT_EQ(lines.size(), 4u) << all;
+  EXPECT_NE(all.find("villager.toml:8:9: 'build' must not be empty"), std::string::npos) << all;
+  EXPECT_NE(all.find("villager.toml:9:17: 'build_timeout' must be longer than 0s"), std::string::npos) << all;
+  EXPECT_NE(all.find("'build_tools' needs 'build'"), std::string::npos) << all;
+  EXPECT_NE(all.find("a 'build_tools' entry is empty"), std::string::npos) << all;
+  // A build with nothing to fill.
+  auto no_dir = error_lines(parse_config(R"(
+[project]
+name = "x"
+version_file = "v"
+[services.user]
+build = ["make"]
+[environments.live]
+target = "url"
+urls = { user = "https://send.example" }
+)",
+                                         "v.toml"));
+  ASSERT_EQ(no_dir.size(), 1u) << join(no_dir, "\n");
+  EXPECT_NE(no_dir[0].find("v.toml:6:9: 'build' needs 'build_dir'"), std::string::npos) << no_dir[0];
+  // A string is not an argv.
+  auto as_string = error_lines(parse_config(
+      replace_all(kValid, "build_dir = \"dist/user\"\n", "build_dir = \"dist/user\"\nbuild = \"make\"\n"),
+      "villager.toml"));
+  ASSERT_EQ(as_string.size(), 1u) << join(as_string, "\n");
+  EXPECT_NE(as_string[0].find("villager.toml:8:"), std::string::npos) << as_string[0];
+}
+
 TEST(Config, RejectsTwoServicesOnOneAddress) {
   std::string text = replace_all(kValid, "127.0.0.1:8081", "127.0.0.1:8080");
   auto lines = error_lines(parse_config(text, "v.toml"));

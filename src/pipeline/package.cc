@@ -5,6 +5,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "base/subprocess.h"
+#include "pipeline/build_step.h"
 
 namespace villager::pipeline {
 
@@ -93,8 +94,8 @@ artifact::GitInfo project_git_info(const config::Config& config) {
 Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
                                           const std::string& version, const artifact::GitInfo& git,
                                           const PackOptions& options) {
-  artifact::PackRequest req{config.root / service.build_dir,  service.name, version, git,
-                            config.state_dir() / "artifacts", options.zip};
+  artifact::PackRequest req{config.root / service.build_dir,  service.name, version,      git,
+                            config.state_dir() / "artifacts", options.zip,  options.build};
   auto zip = artifact::build_zip(req.dir, req.zip);
   if (!zip) return zip.error().context("packaging " + service.name);
   if (options.check) {
@@ -119,11 +120,22 @@ Result<artifact::PackResult> pack_service(const config::Config& config, const co
 Result<std::vector<PackagedService>> package_services(const config::Config& config,
                                                       const std::vector<std::string>& services,
                                                       std::vector<artifact::Finding>* findings,
-                                                      const artifact::ZipOptions& zip) {
+                                                      const artifact::ZipOptions& zip, bool skip_build) {
   auto chosen = choose_services(config, services);
   if (!chosen) return chosen.error();
   auto version = read_project_version(config);
   if (!version) return version.error();
+  artifact::GitInfo git = project_git_info(config);
+  int64_t commit_time = git_commit_time_ms(config.root, git.commit);
+
+  // Build before scanning: the scan and the zip see what the build wrote.
+  std::map<std::string, artifact::BuildRecord> builds;
+  for (const auto* s : *chosen) {
+    if (skip_build || s->build.empty()) continue;
+    auto built = run_build(config, *s);
+    if (!built) return built.error();
+    builds[s->name] = std::move(*built);
+  }
 
   // Scan everything before packing anything: a refused package writes nothing.
   auto scans = scan_services(config, *chosen);
@@ -138,12 +150,11 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
                             " in the build directories; nothing was packaged");
   }
 
-  artifact::GitInfo git = project_git_info(config);
-  int64_t commit_time = git_commit_time_ms(config.root, git.commit);
   std::vector<PackagedService> out;
   for (const auto* s : *chosen) {
     PackOptions pack;
     pack.zip = zip;
+    if (auto b = builds.find(s->name); b != builds.end()) pack.build = b->second;
     auto packed = pack_service(config, *s, *version, git, pack);
     if (!packed) return packed.error();
     out.push_back({s->name, *version, *packed, commit_time});

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,17 +54,21 @@ struct PackOptions {
   // (FailedPrecondition naming the first differing entry) and stores nothing.
   bool check = false;
   artifact::ZipOptions zip;
+  std::optional<artifact::BuildRecord> build;  // the build step's run, recorded in the manifest
 };
 // Builds one service's zip and stores it content-addressed under the state directory.
 Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
                                           const std::string& version, const artifact::GitInfo& git,
                                           const PackOptions& options = {});
 
-// Packs each named service (all when empty): scans every build directory first and refuses with
-// PermissionDenied (exit 3) when anything is found, listing the findings in `findings`; then packs.
+// Packs each named service (all when empty): runs each service's build step first (unless
+// `skip_build`; a failing one is FailedPrecondition with its exit code and output tail), then scans
+// every build directory and refuses with PermissionDenied (exit 3) when anything is found, listing the
+// findings in `findings`; then packs.
 Result<std::vector<PackagedService>> package_services(const config::Config& config,
                                                       const std::vector<std::string>& services,
                                                       std::vector<artifact::Finding>* findings = nullptr,
-                                                      const artifact::ZipOptions& zip = {});
+                                                      const artifact::ZipOptions& zip = {},
+                                                      bool skip_build = false);
 
 }  // namespace villager::pipeline

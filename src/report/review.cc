@@ -376,6 +376,31 @@ void render_approvals(const ReviewInput& in, std::string& out) {
   }
 }
 
+// How the release was built, when villager's build step built it (docs/python.md).
+void render_build(const ReviewInput& in, std::string& out) {
+  if (!in.build) return;
+  const artifact::BuildRecord& b = *in.build;
+  out += "## Build\n\n";
+  out += "- Command: `" + cell(join(b.command, " ")) + "`\n";
+  out += "- Exit code: " + std::to_string(b.exit_code) + ", took " + took(b.duration_ms) + "\n";
+  std::vector<std::string> env;
+  for (const auto& [k, v] : b.env) env.push_back(k + "=" + v);
+  out += "- Environment (nothing else inherited): " + cell(join(env, " ")) + "\n";
+  if (!b.tools.empty()) {
+    out += "\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& t : b.tools) rows.push_back({"`" + cell(t.command) + "`", cell(t.version)});
+    table(out, {"Tool", "Version"}, rows);
+  }
+  out += "\nLast output:\n\n";
+  if (b.output_tail.empty()) {
+    out += "(none)\n\n";
+  } else {
+    for (const auto& line : split(b.output_tail, '\n')) out += "    " + line + "\n";
+    out += "\n";
+  }
+}
+
 // The way back, and its rehearsal.
 void render_rollback_plan(const ReviewInput& in, std::string& out) {
   bool rollback_kind = in.deployment.kind == store::DeploymentKind::kRollback;
@@ -494,9 +519,9 @@ void render_post_mortem(const ReviewInput& in, std::string& out) {
 
 std::string render_review(const ReviewInput& in) {
   std::string out;
-  for (auto* section :
-       {render_header, render_summary, render_rollback_section, render_approvals, render_rollback_plan,
-        render_smoke, render_traffic, render_monitoring, render_timeline, render_issues, render_post_mortem})
+  for (auto* section : {render_header, render_summary, render_rollback_section, render_approvals,
+                        render_build, render_rollback_plan, render_smoke, render_traffic, render_monitoring,
+                        render_timeline, render_issues, render_post_mortem})
     section(in, out);
   return out;
 }
@@ -540,6 +565,9 @@ Result<fs::path> write_review_for_deployment(const config::Config& config, store
   } else {
     in->issue_problems.push_back({"", 0, files.error().message});
   }
+  // A manifest that cannot be read leaves the section out; verify_artifact guards the deploy itself.
+  if (auto m = artifact::read_manifest(config.state_dir() / "artifacts", in->deployment.digest); m)
+    in->build = m->build;
   return write_review(config, *in);
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "artifact/manifest.h"
 #include "base/error.h"
 #include "config/config.h"
 #include "issues/issues.h"
@@ -90,6 +91,9 @@ struct ReviewInput {
   std::optional<int64_t> restored_at;
   std::optional<std::vector<issues::Issue>> issues;  // the open deployment issues
   std::vector<issues::Problem> issue_problems;
+  // The build step's run, from the release manifest (write_review_for_deployment reads it); a release
+  // packaged without one (no `build`, or `package --skip-build`) has no Build section.
+  std::optional<artifact::BuildRecord> build;
 
   bool is_rollback() const;  // a rollback, or a deploy that was rolled back
 };
@@ -113,8 +117,9 @@ std::filesystem::path review_path(const config::Config& config, const store::Dep
 Result<std::filesystem::path> write_review(const config::Config& config, const ReviewInput& input);
 
 // The one call for the pipeline: builds the input from the store and `extra`, adds the open issues of
-// the project (issues-fs files found from the config's folder; unreadable issues are noted, not fatal),
-// and writes the document. Call it after finish_deployment, once per deployment row.
+// the project (issues-fs files found from the config's folder; unreadable issues are noted, not fatal)
+// and the build record of the release's manifest, and writes the document. Call it after finish_deployment,
+// once per deployment row.
 Result<std::filesystem::path> write_review_for_deployment(const config::Config& config, store::Store& store,
                                                           int64_t deployment_id,
                                                           const ReviewExtra& extra = {});

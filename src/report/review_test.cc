@@ -206,6 +206,47 @@ TEST_F(ReviewDocs, WrittenAtTheConfiguredPathRedactedAndNeverOverwritten) {
   clear_secrets_for_test();
 }
 
+TEST_F(ReviewDocs, TheReleaseManifestsBuildIsShownRedacted) {
+  const std::string secret = "sk-build-output-secret-456";
+  register_secret(secret);
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  TempDir root;
+  config::Config cfg;
+  cfg.root = root.path();
+  cfg.project.reviews_dir = "reviews";
+  artifact::Manifest m;
+  m.digest = digest_of('b');
+  m.service = "user";
+  m.version = "v2.0.0";
+  artifact::BuildRecord b;
+  b.command = {"scripts/build.sh", "user"};
+  b.env = {{"LANG", "C.UTF-8"}, {"PYTHONDONTWRITEBYTECODE", "1"}};
+  b.duration_ms = 1500;
+  b.output_tail = "copied 14 files\nkey was " + secret;
+  b.tools = {{"python3 --version", "Python 3.11.2"}};
+  m.build = b;
+  auto hex = artifact::parse_digest(m.digest);
+  ASSERT_TRUE(hex);
+  ASSERT_TRUE(ensure_dir(cfg.state_dir() / "artifacts" / "sha256").ok());
+  ASSERT_TRUE(write_file_atomic(artifact::artifact_manifest_path(cfg.state_dir() / "artifacts", *hex),
+                                manifest_to_json(m))
+                  .ok());
+  auto path = write_review_for_deployment(cfg, *s_, id);
+  ASSERT_TRUE(path) << path.error().message;
+  auto text = read_file(*path);
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("## Build\n\n- Command: `scripts/build.sh user`\n- Exit code: 0, took 1s500ms\n"),
+            std::string::npos)
+      << *text;
+  EXPECT_NE(text->find("LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1"), std::string::npos) << *text;
+  EXPECT_NE(text->find("| `python3 --version` | Python 3.11.2 |"), std::string::npos) << *text;
+  EXPECT_NE(text->find("    copied 14 files\n    key was ***\n"), std::string::npos) << *text;
+  EXPECT_EQ(text->find(secret), std::string::npos);
+  clear_secrets_for_test();
+  // A release without a build record has no Build section.
+  EXPECT_EQ(render_review(*review_input_from_store(*s_, id)).find("## Build"), std::string::npos);
+}
+
 TEST_F(ReviewDocs, UnknownDeploymentIsNotFound) {
   auto in = review_input_from_store(*s_, 999);
   ASSERT_FALSE(in);

@@ -17,10 +17,24 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
   fail "Debian's python3-fastapi and python3-uvicorn are needed (scripts/bootstrap installs them)"
 
 # make_python_project [extra toml]: the fixture's source in $WORK, a [project] reading
-# sgraph_ai_app_send/version, services user and admin whose build copies the source into dist/<svc>.
+# sgraph_ai_app_send/version, and build.sh SVC, a build step that copies the source into dist/SVC
+# (it refuses, exit 3, while a file named BREAK is in the project root; it writes the environment it
+# saw to build-env-SVC.txt).
 make_python_project() {
   cd "$WORK"
   cp -r "$PY_FIXTURE/sgraph_ai_app_send" .
+  cat > build.sh <<'SH'
+#!/bin/sh
+set -eu
+svc=$1
+env | sort > "build-env-$svc.txt"  # what the build saw, for the tests
+if [ -e BREAK ]; then echo "build $svc: BREAK is present, refusing" >&2; exit 3; fi
+rm -rf "dist/$svc"
+mkdir -p "dist/$svc"
+cp -r sgraph_ai_app_send "dist/$svc/"
+find "dist/$svc" -name __pycache__ -prune -exec rm -rf {} +
+echo "built $svc: $(find "dist/$svc" -type f | wc -l) files"
+SH
   cat > villager.toml <<TOML
 [project]
 name = "sgraph-send"
