@@ -58,4 +58,4 @@ sent4=$(reported "$WORK/deploy4.err")
 [[ -n $sent4 && $sent4 -ge 5 ]] || fail "synthetic requests reported: '$sent4'"
 [[ $(counted) == $((sent3 + sent4)) ]] || fail "access logs count $(counted), villager reports $sent3 + $sent4"
 [[ $(curl -fsS "$base/info/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])') == v3.0.0 ]] || fail "v3.0.0 should serve after the rollback"
-echo ok
+echo "ok: synthetic requests sent (= counted by the candidates' access logs): clean $sent3, failing $sent4"
