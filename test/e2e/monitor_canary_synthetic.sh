@@ -43,6 +43,8 @@ sent3=$(reported "$WORK/deploy3.err")
 [[ -n $sent3 && $sent3 -ge 20 && $sent3 -le 200 ]] || fail "synthetic requests reported: '$sent3': $(cat "$WORK/deploy3.err")"
 [[ $(counted) == "$sent3" ]] || fail "the candidate's access log counts $(counted) synthetic requests, villager reports $sent3"
 [[ $(curl -fsS "$base/info/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])') == v3.0.0 ]] || fail "v3.0.0 should serve"
+synthetic_metric() { curl -fsS "http://127.0.0.1:$CONTROL_PORT/metrics" | awk '/^villager_synthetic_requests_total\{environment="production"/{n+=$NF} END{print n+0}'; }
+[[ $(synthetic_metric) == "$sent3" ]] || fail "the agent's /metrics records $(synthetic_metric) synthetic requests, deploy sent $sent3"
 detail=$(sqlite3 .villager/state.db "SELECT detail FROM deployment_steps WHERE detail LIKE '%\"synthetic\"%' ORDER BY rowid DESC LIMIT 1")
 python3 -c 'import json,sys; d=json.loads(sys.argv[1])["synthetic"]; assert d["synthetic"] and d["sent"]==int(sys.argv[2]) and d["recorded"]==d["sent"], d' "$detail" "$sent3" \
   || fail "the step detail should record the synthetic requests: $detail"
