@@ -49,6 +49,9 @@ detail=$(sqlite3 .villager/state.db "SELECT detail FROM deployment_steps WHERE d
 python3 -c 'import json,sys; d=json.loads(sys.argv[1])["synthetic"]; assert d["synthetic"] and d["sent"]==int(sys.argv[2]) and d["recorded"]==d["sent"], d' "$detail" "$sent3" \
   || fail "the step detail should record the synthetic requests: $detail"
 
+grep -rqs "$sent3 synthetic requests sent to the candidate slot" team/villager/roles/devops/reviews \
+  || fail "the review should say the canary's samples were synthetic: $(ls -R team 2>&1 | head)"
+
 # 3. A release failing every API request is rolled back on its synthetic samples.
 set_version v4.0.0
 echo "errors:1" > dist/user/fault
