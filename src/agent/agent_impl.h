@@ -122,6 +122,7 @@ class Agent {
   ControlResponse on_alarms(const ControlRequest& req);
   ControlResponse on_watch(const ControlRequest& req);
   ControlResponse on_window(const ControlRequest& req);
+  ControlResponse on_synthetic(const ControlRequest& req);
   ControlResponse on_status(const ControlRequest& req);
   ControlResponse on_start(const ControlRequest& req);
   ControlResponse on_routes(const ControlRequest& req);
@@ -183,6 +184,9 @@ class Agent {
   };
   std::map<std::tuple<std::string, std::string, std::string>, ProbeKey> probe_keys_;  // Monitor thread only.
   monitor::StandardSource source_;
+  std::mutex synthetic_mu_;
+  // Synthetic canary requests recorded per (env, service, release id). Guarded by synthetic_mu_.
+  std::map<std::tuple<std::string, std::string, std::string>, uint64_t> synthetic_;
   std::mutex monitor_mu_;
   std::map<std::string, std::unique_ptr<monitor::AlarmEvaluator>> evaluators_;  // Guarded by monitor_mu_.
   std::map<std::pair<std::string, std::string>, Watch> watches_;                // Guarded by monitor_mu_.

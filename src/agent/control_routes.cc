@@ -80,6 +80,7 @@ void Agent::register_routes() {
       {"GET", "/v1/env/{env}/alarms", &Agent::on_alarms},
       {"POST", "/v1/env/{env}/watch", &Agent::on_watch},
       {"POST", "/v1/env/{env}/service/{service}/window", &Agent::on_window},
+      {"POST", "/v1/env/{env}/service/{service}/synthetic", &Agent::on_synthetic},
       {"GET", "/v1/env/{env}/status", &Agent::on_status},
       {"POST", "/v1/env/{env}/service/{service}/start", &Agent::on_start},
       {"POST", "/v1/env/{env}/service/{service}/routes", &Agent::on_routes},
@@ -150,6 +151,39 @@ ControlResponse Agent::on_watch(const ControlRequest& req) {
 }
 
 // Request counts of one release ("" = every release) over the last window_ms: canary analysis input.
+// Synthetic canary traffic (docs/monitor.md): deploy sent these requests to a candidate slot directly,
+// which the public listener's proxy never sees, so they are recorded here into that release's series,
+// where the canary judge's window reads them like real traffic. Only a slot of this env and service.
+ControlResponse Agent::on_synthetic(const ControlRequest& req) {
+  const std::string &env = req.params[0], &service = req.params[1];
+  if (auto denied = authorize(req, env)) return *denied;
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("digest") || !body["digest"].is_string() ||
+      !body.contains("samples") || !body["samples"].is_array())
+    return json_error(
+        400, "body must be JSON with \"digest\" and \"samples\": [[status, latency_us, bytes], ...]");
+  std::string digest = body["digest"].get<std::string>();
+  if (!supervisor_.slot({env, service, digest}))
+    return json_error(404, "no slot of " + digest + " for " + env + "/" + service);
+  Listener* l = listener(env, service);
+  if (!l) return json_error(404, "no listener for " + env + "/" + service);
+  std::string release = release_id(digest);
+  uint64_t n = 0;
+  for (const auto& s : body["samples"]) {
+    if (!s.is_array() || s.size() != 3 || !s[0].is_number_integer() || !s[1].is_number_unsigned() ||
+        !s[2].is_number_unsigned())
+      return json_error(400, "each sample is [status, latency_us, bytes]");
+  }
+  for (const auto& s : body["samples"]) {
+    l->recorder->record(release, s[0].get<int>(), s[1].get<uint64_t>(), 0, s[2].get<uint64_t>());
+    ++n;
+  }
+  std::lock_guard lock(synthetic_mu_);
+  uint64_t& total = synthetic_[{env, service, release}];
+  total += n;
+  return ok_json({{"recorded", n}, {"synthetic_total", total}});
+}
+
 ControlResponse Agent::on_window(const ControlRequest& req) {
   const std::string &env = req.params[0], &service = req.params[1];
   if (auto denied = authorize(req, env)) return *denied;

@@ -264,7 +264,19 @@ std::string Agent::metrics_text() {
   std::lock_guard lock(monitor_mu_);
   for (const auto& [env, ev] : evaluators_)
     for (auto& g : ev->gauges()) e.alarms.push_back(std::move(g));
-  return monitor::write_prometheus(e);
+  std::string out = monitor::write_prometheus(e);
+  std::lock_guard synthetic_lock(synthetic_mu_);
+  if (synthetic_.empty()) return out;
+  out +=
+      "# HELP villager_synthetic_requests_total Synthetic canary requests deploy sent to a candidate slot, "
+      "also counted in villager_requests_total.\n# TYPE villager_synthetic_requests_total counter\n";
+  for (const auto& [key, n] : synthetic_) {
+    const auto& [env, service, release] = key;
+    out += "villager_synthetic_requests_total{environment=\"" + monitor::escape_label_value(env) +
+           "\",service=\"" + monitor::escape_label_value(service) + "\",release=\"" +
+           monitor::escape_label_value(release) + "\"} " + std::to_string(n) + "\n";
+  }
+  return out;
 }
 
 }  // namespace villager::agent::internal

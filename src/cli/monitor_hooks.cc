@@ -6,7 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/canary.h"
+#include "monitor/synthetic.h"
 #include "pipeline/held.h"
+#include "secrets/resolve.h"
 #include "targets/control_api.h"
 #include "targets/control_client.h"
 #include "targets/tokens.h"
@@ -74,6 +76,76 @@ monitor::CanaryPolicy canary_policy(const config::EnvironmentConfig& env) {
   return p;
 }
 
+// Synthetic canary traffic at one candidate slot (docs/monitor.md): the samples go to the agent, which
+// records them in the candidate's series, since the public listener never sees a direct slot request.
+class SyntheticFill {
+ public:
+  SyntheticFill(targets::ControlClient& client, std::string env, std::string service, std::string digest)
+      : client_(client), env_(std::move(env)), service_(std::move(service)), digest_(std::move(digest)) {}
+
+  bool started() const { return traffic_ != nullptr; }
+  void start(monitor::SyntheticPlan plan) {
+    traffic_ = std::make_unique<monitor::SyntheticTraffic>(std::move(plan));
+  }
+  // Still sending, or holding samples the agent has not recorded yet.
+  bool filling() const { return traffic_ && (!traffic_->done() || recorded_ < traffic_->sent()); }
+  void stop() {
+    if (traffic_) traffic_->stop();
+  }
+  // Hands the samples answered so far to the agent.
+  Status flush() {
+    if (!traffic_) return Ok();
+    auto samples = traffic_->take();
+    if (samples.empty()) return Ok();
+    json batch = json::array();
+    for (const auto& x : samples) batch.push_back({x.status, x.latency_us, x.bytes_out});
+    json req = {{"digest", digest_}, {"samples", batch}};
+    auto body =
+        client_.call_ok("POST", "/v1/env/" + env_ + "/service/" + service_ + "/synthetic", req.dump());
+    if (!body) return body.error().context("recording synthetic canary samples");
+    recorded_ += samples.size();
+    return Ok();
+  }
+  json summary() const {
+    json by = json::object();
+    for (const auto& [k, n] : traffic_->sent_by_request()) by[k] = n;
+    return {{"synthetic", true}, {"sent", traffic_->sent()}, {"recorded", recorded_}, {"by_request", by}};
+  }
+
+ private:
+  targets::ControlClient& client_;
+  std::string env_, service_, digest_;
+  std::unique_ptr<monitor::SyntheticTraffic> traffic_;
+  size_t recorded_ = 0;
+};
+
+// The plan for one step: the environment's list at the candidate slot, the budget what is missing up to
+// canary_min_samples (at most max_requests), the API key for protected paths from the environment's secrets.
+monitor::SyntheticPlan synthetic_plan(const config::Config& config, const config::EnvironmentConfig& env,
+                                      const std::string& service, const std::string& slot_url,
+                                      uint64_t have) {
+  const auto& c = env.canary_synthetic;
+  monitor::SyntheticPlan p;
+  p.slot_url = slot_url;
+  p.requests = c.requests;
+  p.rate = c.rate;
+  p.budget = std::min<uint64_t>(c.max_requests, env.canary_min_samples - have);
+  const config::ServiceConfig* svc = config.service(service);
+  if (!svc || svc->auth_header.empty() || svc->auth_secret.empty()) return p;
+  bool any_protected = false;
+  for (const auto& q : c.requests)
+    any_protected |= monitor::synthetic_path_protected(svc->protected_paths, q.path);
+  if (!any_protected) return p;
+  if (auto r = secrets::resolve_for_service(config.state_dir(), env.name, *svc)) {
+    if (auto it = r->values.find(svc->auth_secret); it != r->values.end()) {
+      p.auth_header = svc->auth_header;
+      p.auth_value = it->second;
+      p.protected_paths = svc->protected_paths;
+    }
+  }
+  return p;
+}
+
 struct State {
   std::unique_ptr<targets::ControlClient> client;
   std::map<std::string, monitor::WindowStats> baseline;  // service -> serving release before the deploy
@@ -100,9 +172,9 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       if (w) state->baseline[service] = *w;
     }
     auto previous = hooks.canary_check;
-    hooks.canary_check = [=, &clock](const std::string& service, const std::string& digest, int weight,
-                                     std::string& detail) -> Status {
-      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, weight, detail));
+    auto judge = [=, &clock](const std::string& service, const std::string& digest,
+                             const std::string& slot_url, int weight, std::string& detail,
+                             SyntheticFill& fill) -> Status {
       monitor::WindowStats base =
           state->baseline.count(service) ? state->baseline.at(service) : monitor::WindowStats{};
       // Inconclusive holds this weight, re-judging a growing window, until the step's deadline; then the
@@ -111,10 +183,29 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       auto window = env->step_interval;
       auto deadline = clock.steady_now() + (env->step_deadline() - env->step_interval);
       for (;;) {
+        VILLAGER_RETURN_IF_ERROR(fill.flush());
         auto cand = fetch_window(*state->client, env_name, service, digest, window);
         if (!cand) return cand.error();
         monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
         bool at_deadline = clock.steady_now() >= deadline;
+        // Too little real traffic: fill the candidate's side from its slot, once per step.
+        if (!fill.started() && env->canary_synthetic.enabled() && !slot_url.empty() &&
+            cand->counts.requests < env->canary_min_samples && !at_deadline) {
+          auto plan = synthetic_plan(config, *env, service, slot_url, cand->counts.requests);
+          say(service + " canary at " + std::to_string(weight) +
+              "%: " + std::to_string(cand->counts.requests) + " of " +
+              std::to_string(env->canary_min_samples) + " samples; sending up to " +
+              std::to_string(plan.budget) + " synthetic requests to the candidate slot " + slot_url);
+          fill.start(std::move(plan));
+        }
+        if (fill.started() && cand->counts.requests >= env->canary_min_samples) fill.stop();
+        // While synthetic samples are still coming, a pass on too few samples (no baseline) waits for them.
+        if (r.verdict == monitor::Verdict::kPass && fill.filling() &&
+            cand->counts.requests < env->canary_min_samples && !at_deadline) {
+          clock.sleep_for(kPollInterval);
+          window += kPollInterval;
+          continue;
+        }
         if (r.verdict != monitor::Verdict::kInconclusive || at_deadline)
           say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
         detail = with_sides(r.to_json(), base, *cand, env->step_interval, window);
@@ -141,6 +232,26 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
         clock.sleep_for(kPollInterval);
         window += kPollInterval;
       }
+    };
+    hooks.canary_check = [=](const std::string& service, const std::string& digest,
+                             const std::string& slot_url, int weight, std::string& detail) -> Status {
+      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, slot_url, weight, detail));
+      SyntheticFill fill(*state->client, env_name, service, digest);
+      Status judged = judge(service, digest, slot_url, weight, detail, fill);
+      if (!fill.started()) return judged;
+      fill.stop();
+      Status flushed = fill.flush();
+      json summary = fill.summary();
+      json d = json::parse(detail, nullptr, false);
+      if (d.is_object()) {
+        d["synthetic"] = summary;
+        detail = d.dump();
+      }
+      say(service + " canary at " + std::to_string(weight) + "%: " +
+          std::to_string(summary["sent"].get<size_t>()) + " synthetic requests sent to the candidate slot (" +
+          std::to_string(summary["recorded"].get<size_t>()) + " recorded)");
+      if (!judged.ok()) return judged;
+      return flushed;
     };
   }
 

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -50,6 +51,7 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "on_inconclusive",
                                            "canary_gross_5xx",
                                            "canary_gross_latency_ratio",
+                                           "canary_synthetic",
                                            "functions",
                                            "alias",
                                            "region",
@@ -188,6 +190,51 @@ void parse_probe_options(TomlReader& r, const toml::table& t, ServiceConfig& s) 
               "'probe_expect' holds HTTP statuses (100-599), not " + std::to_string(code));
 }
 
+const std::vector<std::string> kSyntheticKeys = {"requests", "rate", "max_requests"};
+
+// `canary_synthetic`: only reads (GET, HEAD) of the service's own paths, at a bounded rate and count.
+void parse_canary_synthetic(TomlReader& r, const toml::table& env, EnvironmentConfig& e) {
+  const toml::node* n = env.get("canary_synthetic");
+  if (!n) return;
+  const toml::table* t = n->as_table();
+  if (!t) {
+    r.error_at(*n,
+               "'canary_synthetic' must be a table such as { requests = [\"GET /info/health\"], rate = 20, "
+               "max_requests = 500 }");
+    return;
+  }
+  using Limits = CanarySyntheticConfig;
+  CanarySyntheticConfig& c = e.canary_synthetic;
+  r.check_keys(*t, "canary_synthetic", kSyntheticKeys);
+  std::vector<std::string> lines;
+  r.get(*t, "requests", lines);
+  if (!t->get("requests") || lines.empty())
+    r.error(t->get("requests") ? r.where(*t, "requests") : t->source(),
+            "'canary_synthetic' needs 'requests', such as [\"GET /info/health\", \"HEAD /\"]");
+  for (const auto& line : lines) {
+    auto space = line.find(' ');
+    SyntheticRequest q{line.substr(0, space), space == std::string::npos ? "" : line.substr(space + 1)};
+    if (q.method != "GET" && q.method != "HEAD")
+      r.error(r.where(*t, "requests"),
+              "synthetic request '" + line + "': only GET and HEAD are sent (a canary must not change data)");
+    else if (!starts_with(q.path, "/") || q.path.find_first_of(" \t\r\n") != std::string::npos)
+      r.error(r.where(*t, "requests"),
+              "synthetic request '" + line + "' is \"METHOD /path\", the path starting with '/'");
+    else
+      c.requests.push_back(std::move(q));
+  }
+  double rate = c.rate;
+  r.get(*t, "rate", rate);
+  if (rate < Limits::kMinRate || rate > Limits::kMaxRate) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", rate);
+    r.error(r.where(*t, "rate"), std::string("'rate' is 0.1 to 1000 requests per second, not ") + buf);
+  } else {
+    c.rate = rate;
+  }
+  r.get(*t, "max_requests", c.max_requests, 1, Limits::kMaxRequests);
+}
+
 void parse_canary_options(TomlReader& r, const toml::table& t, EnvironmentConfig& e) {
   r.get(t, "canary_min_samples", e.canary_min_samples, 1, 1'000'000);
   r.get_duration(t, "max_step_duration", e.max_step_duration);
@@ -203,6 +250,7 @@ void parse_canary_options(TomlReader& r, const toml::table& t, EnvironmentConfig
             "'on_inconclusive' is \"rollback\", \"hold\" or \"promote\", not \"" + e.on_inconclusive + "\"");
   if (e.max_step_duration.count() && e.max_step_duration < e.step_interval)
     r.error(r.where(t, "max_step_duration"), "'max_step_duration' is shorter than 'step_interval'");
+  parse_canary_synthetic(r, t, e);
 }
 
 void parse_services(TomlReader& r, const toml::table& root, Config& c) {

@@ -74,6 +74,25 @@ struct ServiceConfig {
 
 enum class Strategy { kAllAtOnce, kCanary };
 
+// One request of the synthetic canary traffic: "GET /info/health" or "HEAD /".
+struct SyntheticRequest {
+  std::string method;  // GET | HEAD
+  std::string path;    // starts with "/"; may hold a query
+};
+
+// `canary_synthetic = { requests = [...], rate = 20, max_requests = 500 }`: requests villager sends to a
+// canary step's candidate slot when real traffic is too thin to reach canary_min_samples (docs/monitor.md,
+// "Synthetic canary traffic"). Off when `requests` is empty (the default).
+struct CanarySyntheticConfig {
+  static constexpr double kMinRate = 0.1;
+  static constexpr double kMaxRate = 1000;
+  static constexpr size_t kMaxRequests = 10'000;
+  std::vector<SyntheticRequest> requests;
+  double rate = 20;           // requests per second at most, one at a time
+  size_t max_requests = 500;  // per canary step and service
+  bool enabled() const { return !requests.empty(); }
+};
+
 // target = "lambda": each service is one Lambda function whose alias serves traffic (docs/targets/lambda.md).
 struct LambdaConfig {
   std::map<std::string, std::string> functions;  // service -> function name
@@ -158,9 +177,10 @@ struct EnvironmentConfig {
   Millis max_step_duration{0};  // 0 = 3 x step_interval
   std::string on_inconclusive;  // rollback | hold | promote; "" = rollback when the environment is gated
   size_t canary_gross_5xx = 10;
-  double canary_gross_latency_ratio = 4;  // candidate p50 over this many times its limit fails; 0 = off
-  LambdaConfig lambda;                    // target "lambda" only
-  SshConfig ssh;                          // target "ssh" only
+  double canary_gross_latency_ratio = 4;   // candidate p50 over this many times its limit fails; 0 = off
+  CanarySyntheticConfig canary_synthetic;  // off by default
+  LambdaConfig lambda;                     // target "lambda" only
+  SshConfig ssh;                           // target "ssh" only
 
   // Whether this environment serves `service`: a listen address (local), a URL (url) or a function
   // (lambda).

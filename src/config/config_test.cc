@@ -78,6 +78,84 @@ TEST(Config, OnInconclusiveIsRollbackHoldOrPromote) {
       << lines[0];
 }
 
+namespace {
+// kValid with `canary_synthetic = VALUE` in the explorer environment.
+Result<Config> with_synthetic(const std::string& value) {
+  std::string t = kValid;
+  t.insert(t.find("step_interval = \"1h30m\""), "canary_synthetic = " + value + "\n");
+  return parse_config(t, "villager.toml");
+}
+std::string only_error(const Result<Config>& r) {
+  auto lines = error_lines(r);
+  EXPECT_EQ(lines.size(), 1u) << join(lines, "\n");
+  return lines.empty() ? "" : lines[0];
+}
+}  // namespace
+
+TEST(Config, CanarySyntheticIsOffByDefault) {
+  auto c = parse_config(kValid, "villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_FALSE(c->environment("explorer")->canary_synthetic.enabled());
+}
+
+TEST(Config, CanarySyntheticReadsRequestsRateAndMaxRequests) {
+  auto c = with_synthetic(R"({ requests = ["GET /info/health", "HEAD /"], rate = 20, max_requests = 500 })");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto& s = c->environment("explorer")->canary_synthetic;
+  ASSERT_TRUE(s.enabled());
+  ASSERT_EQ(s.requests.size(), 2u);
+  EXPECT_EQ(s.requests[0].method, "GET");
+  EXPECT_EQ(s.requests[0].path, "/info/health");
+  EXPECT_EQ(s.requests[1].method, "HEAD");
+  EXPECT_EQ(s.requests[1].path, "/");
+  EXPECT_EQ(s.rate, 20);
+  EXPECT_EQ(s.max_requests, 500u);
+  auto low = with_synthetic(R"({ requests = ["GET /"], rate = 0.1, max_requests = 1 })");
+  ASSERT_TRUE(low.has_value()) << low.error().message;
+  EXPECT_EQ(low->environment("explorer")->canary_synthetic.max_requests, 1u);
+}
+
+TEST(Config, CanarySyntheticSendsOnlyGetAndHead) {
+  auto e = only_error(with_synthetic(R"({ requests = ["POST /transfers/create"] })"));
+  EXPECT_NE(e.find("villager.toml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("'POST /transfers/create': only GET and HEAD"), std::string::npos) << e;
+}
+
+TEST(Config, CanarySyntheticPathsStartWithSlash) {
+  auto e = only_error(with_synthetic(R"({ requests = ["GET info/health"] })"));
+  EXPECT_NE(e.find("'GET info/health' is \"METHOD /path\""), std::string::npos) << e;
+  e = only_error(with_synthetic(R"({ requests = ["GET"] })"));
+  EXPECT_NE(e.find("'GET' is \"METHOD /path\""), std::string::npos) << e;
+}
+
+TEST(Config, CanarySyntheticNeedsRequests) {
+  auto e = only_error(with_synthetic("{ rate = 5 }"));
+  EXPECT_NE(e.find("'canary_synthetic' needs 'requests'"), std::string::npos) << e;
+  e = only_error(with_synthetic("{ requests = [] }"));
+  EXPECT_NE(e.find("'canary_synthetic' needs 'requests'"), std::string::npos) << e;
+}
+
+TEST(Config, CanarySyntheticRateIsBounded) {
+  auto e = only_error(with_synthetic(R"({ requests = ["GET /"], rate = 0.05 })"));
+  EXPECT_NE(e.find("'rate' is 0.1 to 1000 requests per second, not 0.05"), std::string::npos) << e;
+  e = only_error(with_synthetic(R"({ requests = ["GET /"], rate = 1001 })"));
+  EXPECT_NE(e.find("not 1001"), std::string::npos) << e;
+}
+
+TEST(Config, CanarySyntheticMaxRequestsIsBounded) {
+  auto e = only_error(with_synthetic(R"({ requests = ["GET /"], max_requests = 0 })"));
+  EXPECT_NE(e.find("'max_requests' must be between 1 and 10000"), std::string::npos) << e;
+  e = only_error(with_synthetic(R"({ requests = ["GET /"], max_requests = 10001 })"));
+  EXPECT_NE(e.find("'max_requests' must be between 1 and 10000"), std::string::npos) << e;
+}
+
+TEST(Config, CanarySyntheticRejectsUnknownKeysAndNonTables) {
+  auto e = only_error(with_synthetic(R"({ requests = ["GET /"], rat = 5 })"));
+  EXPECT_NE(e.find("unknown key 'rat'"), std::string::npos) << e;
+  e = only_error(with_synthetic(R"("GET /")"));
+  EXPECT_NE(e.find("'canary_synthetic' must be a table"), std::string::npos) << e;
+}
+
 TEST(Config, ReportsEveryErrorAtOnceWithPositions) {
   std::string text = kValid;
   text = replace_all(text, "target = \"local\"", "taget = \"local\"");                  // unknown key

@@ -239,6 +239,7 @@ class Deployer {
   Run run_;
   DeployOutcome out_;
   std::vector<ServiceResult> results_;
+  std::map<std::string, std::string> slot_urls_;  // service -> its candidate slot's direct URL
   std::optional<SystemTime> last_approval_;
 };
 
@@ -435,6 +436,7 @@ std::optional<DeployOutcome> Deployer::start_candidates() {
           auto slot = target_.start_candidate(r.service, r.digest, r.version);
           if (!slot) return slot.error();
           slot_url = target_.slot_url(*slot);
+          slot_urls_[r.service] = slot_url;
           run_.say("  " + r.service + " healthy on " + slot_url);
           return Ok();
         });
@@ -476,7 +478,7 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
             if (hooks_.canary_check)
               for (const auto& r : results_) {
                 // A hold is not a failure: the other services are still judged, and any fail wins.
-                Status c = hooks_.canary_check(r.service, r.digest, w, detail);
+                Status c = hooks_.canary_check(r.service, r.digest, slot_urls_[r.service], w, detail);
                 if (!c.ok() && is_canary_hold(c.error()))
                   held = c.error().message;
                 else

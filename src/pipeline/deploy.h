@@ -24,10 +24,11 @@ struct DeployHooks {
   std::function<Status(const std::string& service, const std::string& slot_url, const std::string& version,
                        std::string& detail)>
       pre_traffic_smoke;
-  // At each canary weight, after the step's interval. An error made by canary_hold() (pipeline/held.h)
-  // holds the deploy at this weight instead of rolling it back.
-  std::function<Status(const std::string& service, const std::string& digest, int weight,
-                       std::string& detail)>
+  // At each canary weight, after the step's interval; `slot_url` reaches the candidate slot directly
+  // (synthetic canary traffic). An error made by canary_hold() (pipeline/held.h) holds the deploy at
+  // this weight instead of rolling it back.
+  std::function<Status(const std::string& service, const std::string& digest, const std::string& slot_url,
+                       int weight, std::string& detail)>
       canary_check;
   // After every deployed service reached 100%, against their public endpoints.
   std::function<Status(const std::vector<std::string>& services, const std::string& version,

@@ -142,7 +142,8 @@ TEST_F(DeployTest, FailedCanaryCheckRollsBack) {
   std::string v1 = target_.serving("user");
   set_version("v2.0.0");
   DeployHooks hooks;
-  hooks.canary_check = [](const std::string&, const std::string&, int weight, std::string& detail) -> Status {
+  hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int weight,
+                          std::string& detail) -> Status {
     detail = R"({"verdict":"fail"})";
     if (weight == 50) return FailedPrecondition("error rate 20% against 0% for the baseline");
     return Ok();
@@ -261,7 +262,8 @@ TEST_F(DeployTest, NotifiesAFailedCanaryStepAndTheAutomaticRollback) {
   ASSERT_EQ(run_deploy(true).exit_code, 0);
   set_version("v2.0.0");
   DeployHooks hooks;
-  hooks.canary_check = [](const std::string&, const std::string&, int weight, std::string&) -> Status {
+  hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int weight,
+                          std::string&) -> Status {
     return weight == 50 ? Status(FailedPrecondition("error rate 20%")) : Ok();
   };
   EventLog log;
@@ -328,7 +330,8 @@ TEST_F(DeployTest, AHeldCanaryKeepsTheTrafficSplitUntilPromoted) {
   std::string v1 = target_.serving("user");
   set_version("v2.0.0");
   DeployHooks hooks;
-  hooks.canary_check = [](const std::string&, const std::string&, int, std::string&) -> Status {
+  hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
+                          std::string&) -> Status {
     return canary_hold("inconclusive at the step's deadline");
   };
   auto o = run_deploy(false, hooks);
@@ -368,9 +371,8 @@ TEST_F(DeployTest, RollingBackAHeldCanaryRestoresTheServingRelease) {
   std::string v1 = target_.serving("user");
   set_version("v2.0.0");
   DeployHooks hooks;
-  hooks.canary_check = [](const std::string&, const std::string&, int, std::string&) -> Status {
-    return canary_hold("inconclusive");
-  };
+  hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
+                          std::string&) -> Status { return canary_hold("inconclusive"); };
   auto o = run_deploy(false, hooks);
   ASSERT_EQ(o.exit_code, 5) << o.message;
   std::string v2 = o.services.at(0).digest;

@@ -210,6 +210,10 @@ void read_step(const store::DeploymentStep& s, ReviewInput& in, std::vector<Smok
     std::string note = ok ? "healthy" : "failed: " + json_string(detail, "error");
     // The canary judge's verdict: n per side, per metric limit, p and the rule that decided.
     if (!json_string(detail, "summary").empty()) note += "; canary " + json_string(detail, "summary");
+    // Samples villager made itself (canary_synthetic) are said so: they are not users.
+    if (detail.contains("synthetic") && detail["synthetic"].is_object())
+      note += "; " + std::to_string(detail["synthetic"].value("sent", uint64_t{0})) +
+              " synthetic requests sent to the candidate slot";
     traffic.push_back({w, at, note});
   } else if (step.kind == StepKind::kRouteSwap) {
     bool warm = detail.value("warm", false);
