@@ -51,7 +51,8 @@ inline json slot_json(const SlotStatus& s) {
                          s.version,     std::string(to_string(s.role)),
                          s.port,        static_cast<int>(s.pid),
                          s.weight,      s.restarts,
-                         s.healthy,     s.started_at_ms};
+                         s.healthy,     s.started_at_ms,
+                         std::string()};
   return api::slot_to_json(info);
 }
 

@@ -55,7 +55,7 @@ TEST(ControlApi, ABadBodyNamesTheFieldInsteadOfThrowing) {
 }
 
 TEST(ControlApi, SlotsRoundTripAndAStatusWithoutSlotsIsRefused) {
-  SlotInfo slot{"user", kDigest, "v1", "serving", 40001, 1234, 100, 2, true, 1700000000000};
+  SlotInfo slot{"user", kDigest, "v1", "serving", 40001, 1234, 100, 2, true, 1700000000000, ""};
   nlohmann::json status = {{"environment", "prod"}, {"slots", {slot_to_json(slot)}}};
   auto slots = parse_status_slots(status.dump());
   ASSERT_TRUE(slots.has_value()) << slots.error().message;
