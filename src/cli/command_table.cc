@@ -25,6 +25,7 @@ const std::vector<Command>& command_table() {
       kHistoryCommand,
       kSmokeCommand,
       kLoadCommand,
+      kHostsCommand,
       kAgentCommand,
       kRunbookCommand,
       kReportCommand,

@@ -28,6 +28,7 @@ extern const Command kApproveCommand;
 extern const Command kWaiveCommand;
 extern const Command kApprovalsCommand;
 extern const Command kRunbookCommand;
+extern const Command kHostsCommand;
 extern const Command kCiCommand;
 
 }  // namespace villager::cli

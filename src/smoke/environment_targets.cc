@@ -28,8 +28,16 @@ Result<std::vector<SmokeTarget>> environment_targets(const config::Config& confi
       continue;
     SmokeTarget t;
     t.service = svc.name;
-    t.base_url = env.target == config::TargetKind::kUrl ? env.urls.at(svc.name)
-                                                        : "http://" + env.listen.at(svc.name).to_string();
+    if (env.target == config::TargetKind::kUrl) {
+      t.base_url = env.urls.at(svc.name);
+    } else {
+      config::HostPort hp = env.listen.at(svc.name);
+      // A fleet's listeners are on its hosts: the smoke suite reaches the first host's (as
+      // Target::public_url does) until a front edge stands before the fleet.
+      if (env.target == config::TargetKind::kSsh && !env.ssh.hosts.empty())
+        hp.host = env.ssh.hosts.front().address;
+      t.base_url = "http://" + hp.to_string();
+    }
     out.push_back(std::move(t));
   }
   if (out.empty()) return InvalidArgument("environment " + env.name + " has no services to smoke-test");

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
@@ -81,5 +82,14 @@ struct ScannedKeys {
   std::vector<std::string> fingerprints;  // "ED25519 SHA256:..."
 };
 Result<ScannedKeys> scan_host_keys(const SshEndpoint& host, std::chrono::milliseconds timeout);
+
+// Runs f(i) for each host index on its own thread and waits for all (a fleet acts on its hosts at once).
+template <typename F>
+void in_parallel(size_t n, F f) {
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (size_t i = 0; i < n; ++i) threads.emplace_back([&f, i] { f(i); });
+  for (auto& t : threads) t.join();
+}
 
 }  // namespace villager::targets

@@ -30,15 +30,6 @@ struct HostLink {
   bool secrets_sent = false;
 };
 
-// Runs f(i) for each index on its own thread and waits for all.
-template <typename F>
-void in_parallel(size_t n, F f) {
-  std::vector<std::thread> threads;
-  threads.reserve(n);
-  for (size_t i = 0; i < n; ++i) threads.emplace_back([&f, i] { f(i); });
-  for (auto& t : threads) t.join();
-}
-
 class SshFleetTarget : public Target, public Fleet {
  public:
   SshFleetTarget(const config::Config& config, const config::EnvironmentConfig& env)
@@ -128,7 +119,7 @@ class SshFleetTarget : public Target, public Fleet {
       return;
     }
     h.root = std::string(trim(*abs));
-    auto token = h.ssh->run_ok("cat " + shell_quote(token_path(state(h), env_.name).string()));
+    auto token = h.ssh->run_ok("cat " + shell_quote(token_path(state(h), kAgentTokenName).string()));
     if (!token) {
       h.error = FailedPrecondition(h.ssh->label() + " has no villager agent for " + env_.name +
                                    " (no control token): run `villager hosts setup " + env_.name + "`");
