@@ -89,6 +89,14 @@ for i in 1 2 3 4; do
   done
 done
 
+# A second release reaches every host; `villager rollback` puts the whole fleet back in one command.
+host_version() { curl -fsS -D - -o /dev/null "http://${FLEET_ADDR[$1]}:$FUSER/info/health" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-service-version"{print $2}'; }
+set_version v2.0.0
+"$V" deploy fleet > "$WORK/deploy2.txt" 2>&1 || fail "second fleet deploy failed: $(tail -20 "$WORK/deploy2.txt")"
+for i in 1 2 3 4; do [[ $(host_version "$i") == v2.0.0 ]] || fail "host $i should serve v2.0.0, serves '$(host_version "$i")'"; done
+"$V" rollback fleet > "$WORK/rollback.txt" 2>&1 || fail "fleet rollback failed: $(cat "$WORK/rollback.txt")"
+for i in 1 2 3 4; do [[ $(host_version "$i") == v1.0.0 ]] || fail "host $i should serve v1.0.0 after the rollback, serves '$(host_version "$i")'"; done
+
 # A changed config restarts each agent; the release keeps serving across the restart.
 echo "# changed" >> "$WORK/villager.toml"
 "$V" hosts setup fleet --json > "$WORK/setup3.json"
