@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 # ccache, when this machine has it, makes rebuilds across several checkouts cheap; CI does not need it.
 LAUNCHER := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all bootstrap build test demo bench clean
+.PHONY: all bootstrap build test demo demo-fleet bench clean
 
 all: build
 
@@ -22,6 +22,11 @@ test: build
 
 demo: build
 	@scripts/demo $(BUILD_DIR)
+
+# A 4-host fleet over SSH in network namespaces (needs root): a batched rollout, a failing batch halted
+# and reverted on its own, a fleet-wide rollback.
+demo-fleet: build
+	@scripts/demo_fleet $(BUILD_DIR)
 
 bench: build
 	@bench/run $(BUILD_DIR)

@@ -12,6 +12,7 @@
 #include "cli/project.h"
 #include "cli/release_channel.h"
 #include "pipeline/deploy.h"
+#include "store/env_lock.h"
 #include "store/store.h"
 
 namespace villager::cli {
@@ -99,6 +100,8 @@ int run_deploy(const std::vector<std::string>& argv) {
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
   const std::string env = args->positionals()[0];
+  auto lock = store::lock_environment(cfg->state_dir(), env, "deploy by " + current_actor());
+  if (!lock) return report_error(lock.error(), exit_code_for(lock.error()));
   auto target = make_environment_target(*cfg, env);
   if (!target) return report_error(target.error(), exit_code_for(target.error()));
   auto st = store::Store::open(cfg->state_dir());

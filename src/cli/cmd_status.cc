@@ -23,15 +23,56 @@ constexpr std::string_view kHelp = R"(usage: villager status [ENV] [--json | --m
 
 Shows, per environment and service: the serving version and digest, the traffic weights,
 the warm previous release, health, uptime and restarts. Without ENV, every environment.
-Environments with target "url" show their URLs (villager does not run them).
+Environments with target "url" show their URLs (villager does not run them). A fleet (target "ssh")
+shows a host x release grid, each host read on its own: an unreachable host is named with why, and a
+service running more than one version across the hosts is flagged MIXED.
 Ends with the project's issues (as `villager issues` prints them); not with --json.
 
 options:
   -c, --config FILE  the config file (default ./villager.toml)
-  --json             print JSON: {"environments": [{"name", "target", "services": [...]}]}
+  --json             print JSON: {"environments": [{"name", "target", "services": [...]}]}; a fleet
+                     adds "hosts": [{"host", "address", "services": {svc: {"version", ...}}, "error"?}]
+                     and "mixed": {svc: {version: [hosts]}}
   --markdown         print the status update as posted to the [[notify]] channels: the known-good
                      version per environment and service, ending with the open issues (issues-fs list)
 )";
+
+// `s` and spaces to `width` (at least one space).
+std::string padded(std::string s, size_t width) {
+  s.resize(std::max(width, s.size() + 1), ' ');
+  return s;
+}
+
+// A fleet's host x release grid, then every service that runs more than one version across the hosts.
+void print_fleet_grid(const json& je) {
+  std::vector<std::string> services;
+  for (const auto& js : je["services"]) services.push_back(js["service"].get<std::string>());
+  std::cout << "  " << padded("host", 10);
+  for (const auto& s : services) std::cout << padded(s, 22);
+  std::cout << "\n";
+  for (const auto& h : je["hosts"]) {
+    std::cout << "  " << padded(h["host"].get<std::string>(), 10);
+    if (h.contains("error")) {
+      std::cout << "UNREACHABLE: " << redact(h["error"].get<std::string>()) << "\n";
+      continue;
+    }
+    for (const auto& s : services) {
+      std::string cell = "-";
+      if (h["services"].contains(s)) {
+        const auto& v = h["services"][s];
+        cell = v["version"].get<std::string>() + (v["healthy"].get<bool>() ? "" : " DOWN");
+      }
+      std::cout << padded(cell, 22);
+    }
+    std::cout << "\n";
+  }
+  for (auto& [service, by_version] : je["mixed"].items()) {
+    std::vector<std::string> parts;
+    for (auto& [version, hosts] : by_version.items())
+      parts.push_back(version + " on " + join(hosts.get<std::vector<std::string>>(), ", "));
+    std::cout << "  MIXED " << service << ": " << join(parts, "; ") << "\n";
+  }
+}
 
 // The status update, from the store: no agent or cloud call is needed.
 int print_markdown(const config::Config& cfg, const std::vector<std::string>& only) {
@@ -74,6 +115,7 @@ int run_status(const std::vector<std::string>& argv) {
     std::cout << je["name"].get<std::string>() << " (" << je["target"].get<std::string>() << ")";
     if (je.contains("error")) std::cout << "  unavailable: " << redact(je["error"].get<std::string>());
     std::cout << "\n";
+    if (je.contains("hosts")) print_fleet_grid(je);
     for (const auto& js : je["services"]) {
       std::cout << "  " << js["service"].get<std::string>() << "  " << js["url"].get<std::string>() << "\n";
       if (js.contains("serving")) {

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/release_channel.h"
+#include "store/env_lock.h"
 
 namespace villager::cli {
 
@@ -20,6 +21,9 @@ bool environment_held(const config::Config& config, const std::string& env,
 Result<pipeline::DeployOutcome> finish_held(const config::Config& config,
                                             const pipeline::ResolveHeldRequest& request,
                                             const pipeline::ProgressFn& progress) {
+  auto lock = store::lock_environment(config.state_dir(), request.environment,
+                                      (request.promote ? "promote by " : "rollback by ") + request.actor);
+  if (!lock) return lock.error();
   auto target = make_environment_target(config, request.environment);
   if (!target) return target.error();
   auto st = store::Store::open(config.state_dir());

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/release_channel.h"
+#include "store/env_lock.h"
 
 namespace villager::cli {
 
@@ -10,6 +11,9 @@ Result<pipeline::RollbackOutcome> manual_rollback(
     const config::Config& config, const pipeline::RollbackRequest& request,
     const pipeline::ProgressFn& progress,
     const std::function<void(const pipeline::RollbackOutcome&)>& on_result) {
+  auto lock =
+      store::lock_environment(config.state_dir(), request.environment, "rollback by " + request.actor);
+  if (!lock) return lock.error();
   auto target = make_environment_target(config, request.environment);
   if (!target) return target.error();
   auto st = store::Store::open(config.state_dir());

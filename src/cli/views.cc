@@ -4,6 +4,7 @@
 #include "cli/pipeline_hooks.h"
 #include "pipeline/held.h"
 #include "store/step_kinds.h"
+#include "targets/ssh.h"
 
 namespace villager::cli {
 
@@ -19,6 +20,43 @@ json slot_json(const targets::SlotInfo& s, int64_t now) {
           {"healthy", s.healthy},
           {"restarts", s.restarts},
           {"uptime_ms", s.started_at_ms ? now - s.started_at_ms : 0}};
+}
+
+// A fleet's host x release grid, each host read on its own (in parallel) so that one unreachable host
+// shows as such instead of hiding the others; `slots` gets every reachable host's slots.
+json fleet_grid(targets::Fleet& fleet, std::vector<targets::SlotInfo>& slots, bool& failed) {
+  std::vector<json> rows(fleet.size());
+  std::vector<std::vector<targets::SlotInfo>> per(fleet.size());
+  targets::in_parallel(fleet.size(), [&](size_t i) {
+    const auto& h = fleet.host(i);
+    json row = {{"host", h.name}, {"address", h.address}, {"services", json::object()}};
+    auto t = fleet.host_target(i);
+    auto got = t ? (*t)->slots() : Result<std::vector<targets::SlotInfo>>(t.error());
+    if (!got) {
+      row["error"] = got.error().message;
+    } else {
+      for (const auto& sl : *got)
+        if (sl.role == "serving")
+          row["services"][sl.service] = {
+              {"version", sl.version}, {"digest", sl.digest}, {"healthy", sl.healthy}};
+      per[i] = std::move(*got);
+    }
+    rows[i] = std::move(row);
+  });
+  json hosts = json::array();
+  std::map<std::string, std::map<std::string, std::vector<std::string>>>
+      versions;  // service -> version -> hosts
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].contains("error")) failed = true;
+    for (auto& [service, sv] : rows[i]["services"].items())
+      versions[service][sv["version"].get<std::string>()].push_back(fleet.host(i).name);
+    slots.insert(slots.end(), per[i].begin(), per[i].end());
+    hosts.push_back(rows[i]);
+  }
+  json mixed = json::object();
+  for (const auto& [service, by_version] : versions)
+    if (by_version.size() > 1) mixed[service] = by_version;
+  return {{"hosts", hosts}, {"mixed", mixed}};
 }
 
 json time_or_null(std::optional<int64_t> ms) {
@@ -37,6 +75,10 @@ json environment_status_json(const config::Config& config, const config::Environ
   std::string problem;
   if (!target) {
     problem = target.error().message;
+  } else if (auto* fleet = (*target)->fleet()) {
+    json grid = fleet_grid(*fleet, slots, failed);
+    je["hosts"] = grid["hosts"];
+    je["mixed"] = grid["mixed"];
   } else if (auto s = (*target)->slots(); !s) {
     problem = s.error().message;
   } else {

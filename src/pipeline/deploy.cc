@@ -7,9 +7,11 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "gate/gate.h"
+#include "pipeline/fleet_rollout.h"
 #include "pipeline/held.h"
 #include "pipeline/history.h"
 #include "pipeline/package.h"
+#include "pipeline/run.h"
 #include "secrets/resolve.h"
 #include "store/step_kinds.h"
 
@@ -20,71 +22,6 @@ namespace {
 using json = nlohmann::json;
 using store::step_name;
 using store::StepKind;
-
-// One deploy in progress: the per-service records and the helpers that keep store and audit in step.
-class Run {
- public:
-  Run(store::Store& store, Clock& clock, const ProgressFn& progress, std::string env, std::string actor)
-      : store_(store), clock_(clock), progress_(progress), env_(std::move(env)), actor_(std::move(actor)) {}
-
-  void say(const std::string& line) {
-    if (progress_) progress_(line);
-  }
-
-  // Records a step for every service in `results` and returns its outcome.
-  template <class F>
-  Status step(std::vector<ServiceResult>& results, const std::string& name, F&& body,
-              json detail = json::object()) {
-    std::vector<std::pair<int64_t, int>> seqs;
-    for (const auto& r : results) {
-      auto seq = store::add_step(store_, r.deployment_id, name);
-      if (seq) seqs.emplace_back(r.deployment_id, *seq);
-    }
-    auto started = clock_.steady_now();
-    std::string extra;
-    Status s = body(extra);
-    if (!extra.empty()) {
-      auto j = json::parse(extra, nullptr, false);
-      if (j.is_object()) detail.update(j);
-    }
-    detail["duration_ms"] =
-        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
-    if (!s.ok()) detail["error"] = s.error().message;
-    for (auto [id, seq] : seqs)
-      (void)store::finish_step(store_, id, seq,
-                               s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
-                               detail.dump());
-    return s;
-  }
-
-  void audit(const std::string& kind, const std::string& service, json data) {
-    (void)store::append_audit(store_, {actor_, kind, env_ + "/" + service, data.dump()});
-  }
-
-  void finish(std::vector<ServiceResult>& results, store::DeploymentStatus status,
-              const std::string& message) {
-    for (auto& r : results) {
-      r.status = std::string(store::to_string(status));
-      json detail = record_;
-      detail["message"] = message;
-      (void)store::finish_deployment(store_, r.deployment_id, status, detail.dump());
-    }
-  }
-
-  // Kept with every deployment row when it finishes (the gate's decision, approval-to-deployed).
-  json& record() { return record_; }
-
-  store::Store& store() { return store_; }
-  Clock& clock() { return clock_; }
-
- private:
-  store::Store& store_;
-  Clock& clock_;
-  const ProgressFn& progress_;
-  std::string env_;
-  std::string actor_;
-  json record_ = json::object();
-};
 
 std::vector<std::string> service_names(const std::vector<ServiceResult>& results) {
   std::vector<std::string> out;
@@ -185,9 +122,15 @@ class Deployer {
 
   DeployOutcome run() {
     using Stage = std::optional<DeployOutcome> (Deployer::*)();
-    for (Stage stage : {&Deployer::choose_services, &Deployer::resolve_artifacts, &Deployer::check_secrets,
-                        &Deployer::pass_gate, &Deployer::record_deployments, &Deployer::rehearse_rollbacks,
-                        &Deployer::start_candidates, &Deployer::shift_traffic, &Deployer::promote_and_verify})
+    std::vector<Stage> stages = {&Deployer::choose_services,    &Deployer::resolve_artifacts,
+                                 &Deployer::check_secrets,      &Deployer::pass_gate,
+                                 &Deployer::record_deployments, &Deployer::rehearse_rollbacks};
+    if (target_.fleet())  // a fleet switches whole hosts, batch by batch (pipeline/fleet_rollout.h)
+      stages.push_back(&Deployer::roll_out_batches);
+    else
+      stages.insert(stages.end(), {&Deployer::start_candidates, &Deployer::shift_traffic});
+    stages.push_back(&Deployer::promote_and_verify);
+    for (Stage stage : stages)
       if (auto stop = (this->*stage)()) return *stop;
     return mark_known_good();
   }
@@ -224,6 +167,8 @@ class Deployer {
   Stop rehearse_rollbacks();
   Stop start_candidates();
   Stop shift_traffic();
+  Stop roll_out_batches();
+  void note_approval_to_deployed();
   DeployOutcome hold_at(int weight, const std::string& reason);
   Stop promote_and_verify();
   DeployOutcome mark_known_good();
@@ -241,6 +186,7 @@ class Deployer {
   std::vector<ServiceResult> results_;
   std::map<std::string, std::string> slot_urls_;  // service -> its candidate slot's direct URL
   std::optional<SystemTime> last_approval_;
+  std::optional<FleetRollout> fleet_;  // target "ssh": what each host serves, and the batches' progress
 };
 
 // 1. Which services, and what serves each now: without a serving release nothing could be rolled back
@@ -250,12 +196,22 @@ std::optional<DeployOutcome> Deployer::choose_services() {
       request_.services.empty() ? config_.services_of(env_) : request_.services;
   for (const auto& s : services)
     if (!env_.serves(s)) return done(2, "environment '" + env_.name + "' does not serve service '" + s + "'");
-  auto serving = serving_slots(target_);
-  if (!serving) return done(1, serving.error().context("reading what " + env_.name + " serves").message);
+  std::map<std::string, targets::SlotInfo> serving;
+  if (auto* fleet = target_.fleet()) {
+    fleet_.emplace(config_, env_, *fleet, run_, hooks_, clock_);
+    if (auto s = fleet_->survey(services); !s.ok())
+      return done(1, s.error().context("reading what " + env_.name + "'s hosts serve").message);
+    for (const auto& service : services)
+      if (auto slot = fleet_->serving(service); !slot.digest.empty()) serving[service] = slot;
+  } else {
+    auto slots = serving_slots(target_);
+    if (!slots) return done(1, slots.error().context("reading what " + env_.name + " serves").message);
+    serving = std::move(*slots);
+  }
   for (const auto& service : services) {
     ServiceResult r;
     r.service = service;
-    if (auto it = serving->find(service); it != serving->end()) {
+    if (auto it = serving.find(service); it != serving.end()) {
       r.from_digest = it->second.digest;
       r.from_version = it->second.version;
     }
@@ -311,7 +267,8 @@ std::optional<DeployOutcome> Deployer::resolve_artifacts() {
   for (auto& r : results_) {
     r.digest = artifacts[r.service].first;
     r.version = artifacts[r.service].second;
-    if (r.from_digest == r.digest)
+    // A fleet with hosts left behind (unreachable during an earlier rollout) is brought up to date.
+    if (r.from_digest == r.digest && (!fleet_ || fleet_->everywhere(r.service, r.digest)))
       return done(1, env_.name + "/" + r.service + " already serves " + r.version + " (" +
                          short_digest(r.digest) + ")");
     if (!r.from_digest.empty())
@@ -504,14 +461,43 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
   }
-  // Approval to deployed: the last required approval to 100% traffic.
-  if (last_approval_) {
-    out_.approval_to_deployed_ms = unix_millis(clock_.now()) - unix_millis(*last_approval_);
-    run_.record()["approval_to_deployed_ms"] = out_.approval_to_deployed_ms;
-    run_.say("approval to deployed: " +
-             format_duration(std::chrono::milliseconds(out_.approval_to_deployed_ms)));
-  }
+  note_approval_to_deployed();
   return std::nullopt;
+}
+
+// Approval to deployed: the last required approval to 100% traffic.
+void Deployer::note_approval_to_deployed() {
+  if (!last_approval_) return;
+  out_.approval_to_deployed_ms = unix_millis(clock_.now()) - unix_millis(*last_approval_);
+  run_.record()["approval_to_deployed_ms"] = out_.approval_to_deployed_ms;
+  run_.say("approval to deployed: " +
+           format_duration(std::chrono::milliseconds(out_.approval_to_deployed_ms)));
+}
+
+// 7-8 on a fleet: batch by batch, each host starts, smoke-tests and switches to the candidate, and the
+// batch bakes. A failed batch halts the rollout and every host it touched is already back on its previous
+// release (verified) when this returns: rolled back (4) once any route had moved, else failed (1).
+std::optional<DeployOutcome> Deployer::roll_out_batches() {
+  for (const auto& r : results_)
+    run_.say("rolling out " + r.service + " " + r.version + " (" + short_digest(r.digest) + ") to " +
+             std::to_string(fleet_->hosts().size()) + " hosts");
+  Status s = fleet_->roll_out(results_);
+  if (s.ok()) {
+    note_approval_to_deployed();
+    return std::nullopt;
+  }
+  bool routed = std::any_of(fleet_->hosts().begin(), fleet_->hosts().end(),
+                            [](const FleetHost& h) { return h.routed; });
+  run_.record()["fleet"] = fleet_->hosts_json();
+  const std::string reason = s.error().message;
+  if (!routed) {
+    for (auto& r : results_) emit(notify::kDeployFailed, r, "failed", {reason});
+    return end(store::DeploymentStatus::kFailed, reason, "deploy.failed", 1,
+               reason + "; no host's traffic moved");
+  }
+  DeployOutcome o = end(store::DeploymentStatus::kRolledBack, reason, "deploy.rolled_back", 4, reason);
+  for (auto& x : results_) emit(notify::kRolledBack, x, "rolled_back", {}, reason);
+  return o;
 }
 
 // 8b. An inconclusive step held at its deadline: traffic stays split, both releases keep serving, and the
@@ -535,8 +521,10 @@ DeployOutcome Deployer::hold_at(int weight, const std::string& reason) {
 // 9. Promote (the old release stays warm for an instant rollback), smoke-test the public endpoints and
 // watch; any failure routes back to the previous release and smoke-tests what was restored.
 std::optional<DeployOutcome> Deployer::promote_and_verify() {
+  // A fleet's hosts were promoted batch by batch (promoting again would stop their warm release).
   Status checked = run_.step(results_, step_name(StepKind::kPromote), [&](std::string&) -> Status {
-    for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.promote(r.service, r.digest));
+    if (!fleet_)
+      for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.promote(r.service, r.digest));
     return Ok();
   });
   if (checked.ok())
@@ -555,9 +543,21 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
   }
   if (checked.ok()) return std::nullopt;
   run_.say("rolling back: " + checked.error().message);
-  restore_previous(target_, results_, run_, /*promoted=*/true);
+  std::string reverted;
+  if (fleet_) {
+    Status s = run_.step(results_, step_name(StepKind::kFleetRevert), [&](std::string& detail) -> Status {
+      auto r = fleet_->revert(results_);
+      detail = json{{"hosts", fleet_->hosts_json()}}.dump();
+      if (!r) return r.error();
+      reverted = "; " + *r;
+      return Ok();
+    });
+    if (!s.ok()) reverted = "; " + s.error().message;
+  } else {
+    restore_previous(target_, results_, run_, /*promoted=*/true);
+  }
   // The restored release is smoke-tested: a rollback that lands on something broken must say so.
-  std::string after = "; rolled back";
+  std::string after = reverted + "; rolled back";
   if (hooks_.post_traffic_smoke && !results_.front().from_version.empty()) {
     run_.say("smoke-testing the restored release");
     Status restored = run_.step(results_, step_name(StepKind::kPostRollbackSmoke), [&](std::string& detail) {

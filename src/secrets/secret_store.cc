@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <tuple>
 
+#include "base/file_lock.h"
 #include "base/fs.h"
-#include "secrets/file_lock.h"
 
 namespace villager::secrets {
 

@@ -7,7 +7,7 @@ namespace villager::store {
 
 namespace {
 
-constexpr std::array<std::pair<StepKind, std::string_view>, 11> kNames = {{
+constexpr std::array<std::pair<StepKind, std::string_view>, 13> kNames = {{
     {StepKind::kRehearsal, "rehearsal"},
     {StepKind::kStartCandidate, "start_candidate"},
     {StepKind::kPreTrafficSmoke, "pre_traffic_smoke"},
@@ -19,6 +19,8 @@ constexpr std::array<std::pair<StepKind, std::string_view>, 11> kNames = {{
     {StepKind::kStartPrevious, "start_previous"},
     {StepKind::kRouteSwap, "route_swap"},
     {StepKind::kHold, "hold"},
+    {StepKind::kBatch, "batch"},
+    {StepKind::kFleetRevert, "fleet_revert"},
 }};
 
 }  // namespace

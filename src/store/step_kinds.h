@@ -23,7 +23,9 @@ enum class StepKind {
   kStartPrevious,      //            a cold rollback's start of the previous release
   kRouteSwap,          //            a rollback's route swap
   kHold,               // :weight    an inconclusive canary held at this weight (on_inconclusive = "hold")
-  kUnknown,            // a name this build does not know (a newer villager wrote it)
+  kBatch,        // :n         a fleet's batch n (1-based): its hosts started, smoke-tested, switched, baked
+  kFleetRevert,  //            every switched host of a fleet put back on its previous release, verified
+  kUnknown,      // a name this build does not know (a newer villager wrote it)
 };
 
 struct ParsedStep {

@@ -28,6 +28,8 @@ struct HostLink {
   std::mutex mu;
   std::set<std::string> has_artifact;  // digests known to be on the host
   bool secrets_sent = false;
+  std::mutex forward_mu;
+  std::map<int, int> forwards;  // slot port on the host -> local port forwarded to it
 };
 
 class SshFleetTarget : public Target, public Fleet {
@@ -135,9 +137,15 @@ class SshFleetTarget : public Target, public Fleet {
     ep.token = std::string(trim(*token));
     ep.public_host = h.cfg.address;
     ep.slot_url = [&h](int slot_port) -> Result<std::string> {
-      auto p = h.ssh->forward(slot_port);
-      if (!p) return p.error();
-      return "http://127.0.0.1:" + std::to_string(*p);
+      // One forward per slot port, kept for the session (a bake asks for the same slot many times).
+      std::lock_guard lock(h.forward_mu);
+      auto it = h.forwards.find(slot_port);
+      if (it == h.forwards.end()) {
+        auto p = h.ssh->forward(slot_port);
+        if (!p) return p.error();
+        it = h.forwards.emplace(slot_port, *p).first;
+      }
+      return "http://127.0.0.1:" + std::to_string(it->second);
     };
     ep.prepare = [this, &h](const std::string&, const std::string& digest) { return prepare(h, digest); };
     h.agent = make_agent_target(config_, env_, std::move(ep));

@@ -7,20 +7,7 @@ source "$(dirname "$0")/lib/project.sh"
 source "$(dirname "$0")/lib/fleet.sh"
 fleet_up 4
 
-FUSER=$(free_port); FADMIN=$(free_port)
-hosts=""
-for i in 1 2 3 4; do
-  hosts+="{ name = \"web$i\", address = \"${FLEET_ADDR[$i]}\", user = \"root\", root = \"$FLEET_DIR/host$i/villager\" },"
-done
-make_project "
-[environments.fleet]
-target = \"ssh\"
-listen = { user = \"0.0.0.0:$FUSER\", admin = \"0.0.0.0:$FADMIN\" }
-hosts = [ ${hosts%,} ]
-ssh_identity = \"$FLEET_KEY\"
-ssh_connect_timeout = \"3s\"
-"
-for s in SGRAPH_SEND__ACCESS_TOKEN FAST_API__AUTH__API_KEY__VALUE; do printf '%s' "${!s}" | "$V" secrets set fleet "$s" >/dev/null; done
+fleet_project
 known="$WORK/.villager/ssh/fleet.known_hosts"
 
 # Before trust: nothing connects, and the error says what to run.

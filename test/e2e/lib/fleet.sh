@@ -6,7 +6,9 @@
 # the namespaces and the veths even when the test fails. Needs root (ip netns); CI runs as root.
 #
 # After fleet_up: FLEET_N, FLEET_ADDR[i] (i = 1..N), FLEET_NS[i], FLEET_KEY (client key),
-# FLEET_KNOWN (a known_hosts with every host's key), fleet_ssh i CMD... (strict host key checking).
+# FLEET_KNOWN (a known_hosts with every host's key), fleet_ssh i CMD... (strict host key checking),
+# fleet_kill_ssh / fleet_sshd_start i (a host drops off SSH and comes back), fleet_link_down i, and
+# fleet_project [toml]: a project whose environment "fleet" (target "ssh") spans the hosts.
 
 if [[ $(id -u) -ne 0 ]] || ! command -v ip >/dev/null || [[ ! -x /usr/sbin/sshd ]]; then
   echo "SKIP: the fleet tests need root (ip netns), iproute2 and openssh-server (scripts/bootstrap)" >&2
@@ -86,8 +88,7 @@ MaxStartups 64:30:128
 AcceptEnv NONE
 Subsystem sftp internal-sftp
 CFG
-  ip netns exec "$ns" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >>"$dir/sshd.log" 2>&1 &
-  FLEET_SSHD_PID[$i]=$!
+  fleet_sshd_start "$i"
   echo "$addr $(cut -d' ' -f1,2 "$dir/host_key.pub")" >> "$FLEET_KNOWN"
 }
 
@@ -115,7 +116,46 @@ fleet_wait_ssh() {
   fail "sshd on host $i (${FLEET_ADDR[$i]}) did not answer"
 }
 
-# fleet_kill_sshd I: stops host I's sshd (the host becomes unreachable over SSH).
+# fleet_sshd_start I: (re)starts host I's sshd in its namespace.
+fleet_sshd_start() {
+  local i=$1 dir="$FLEET_DIR/host$1"
+  ip netns exec "${FLEET_NS[$i]}" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >>"$dir/sshd.log" 2>&1 &
+  FLEET_SSHD_PID[$i]=$!
+}
+# fleet_kill_ssh I: kills every sshd on host I, its listener and the sessions it serves (connections
+# already open drop too, as when the host's sshd dies or the host reboots).
+fleet_kill_ssh() {
+  local p
+  fleet_kill_sshd "$1"
+  for p in $(ip netns pids "${FLEET_NS[$1]}"); do
+    [[ $(cat "/proc/$p/comm" 2>/dev/null) == sshd ]] && kill -9 "$p" 2>/dev/null
+  done
+  return 0
+}
+# fleet_kill_sshd I: stops host I's sshd listener (new connections are refused; open sessions live on).
 fleet_kill_sshd() { kill "${FLEET_SSHD_PID[$1]}" 2>/dev/null; wait "${FLEET_SSHD_PID[$1]}" 2>/dev/null || true; }
 # fleet_link_down I: takes host I's link down (packets to it are lost, connections time out).
 fleet_link_down() { ip link set "vlh${FLEET_TAG}x$1" down; }
+
+# fleet_project [extra toml for the fleet environment]: make_project plus [environments.fleet] across the
+# hosts of fleet_up (host i is web<i>, rooted at $FLEET_DIR/host<i>/villager; the services' public
+# listeners are $FUSER and $FADMIN on every host), with the fleet's secrets set.
+fleet_project() {
+  local hosts="" i s
+  FUSER=$(free_port); FADMIN=$(free_port)
+  for ((i = 1; i <= FLEET_N; i++)); do
+    hosts+="{ name = \"web$i\", address = \"${FLEET_ADDR[$i]}\", user = \"root\", root = \"$FLEET_DIR/host$i/villager\" },"
+  done
+  make_project "
+[environments.fleet]
+target = \"ssh\"
+listen = { user = \"0.0.0.0:$FUSER\", admin = \"0.0.0.0:$FADMIN\" }
+hosts = [ ${hosts%,} ]
+ssh_identity = \"$FLEET_KEY\"
+ssh_connect_timeout = \"3s\"
+${1:-}
+"
+  for s in SGRAPH_SEND__ACCESS_TOKEN FAST_API__AUTH__API_KEY__VALUE; do
+    printf '%s' "${!s}" | "$V" secrets set fleet "$s" >/dev/null
+  done
+}
