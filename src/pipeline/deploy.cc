@@ -649,19 +649,33 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   Run run(store, clock, progress, env->name, request.actor);
   std::vector<std::string> services = request.services.empty() ? config.services_of(*env) : request.services;
 
-  auto slots = target.slots();
-  if (!slots) return done(1, slots.error().context("reading what " + env->name + " runs").message);
+  // A fleet is read host by host: each host goes back on its own terms (fleet_rollout.h, return_to).
+  std::optional<FleetRollout> fleet;
+  std::vector<targets::SlotInfo> slots;
+  if (auto* f = target.fleet()) {
+    fleet.emplace(config, *env, *f, run, hooks, clock);
+    (void)fleet->survey(services);  // hosts it cannot reach are named when the rollback ends
+  } else {
+    auto got = target.slots();
+    if (!got) return done(1, got.error().context("reading what " + env->name + " runs").message);
+    slots = std::move(*got);
+  }
 
   for (const auto& service : services) {
     std::string current, current_version;
     std::map<std::string, targets::SlotInfo> running;
-    for (const auto& s : *slots) {
+    for (const auto& s : slots) {
       if (s.service != service) continue;
       running[s.digest] = s;
       if (s.role == "serving") {
         current = s.digest;
         current_version = s.version;
       }
+    }
+    if (fleet) {
+      auto serving = fleet->serving(service);
+      current = serving.digest;
+      current_version = serving.version;
     }
     auto to = rollback_target(store, env->name, service, current, request.to_version);
     if (!to) return done(1, to.error().context(env->name + "/" + service).message);
@@ -689,7 +703,15 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
 
     bool warm = running.count(r.digest) > 0;
     int64_t swap_ms = -1;  // set once the route moved
-    Status s = swap_back(target, run, one, warm, clock, swap_ms);
+    Status s = Ok();
+    if (fleet)
+      s = run.step(one, step_name(StepKind::kRouteSwap), [&](std::string& detail) -> Status {
+        Status moved = fleet->return_to(r, swap_ms, warm);
+        detail = json{{"warm", warm}, {"hosts", fleet->hosts_json()}}.dump();
+        return moved;
+      });
+    else
+      s = swap_back(target, run, one, warm, clock, swap_ms);
     if (swap_ms >= 0) out.swap_ms[service] = swap_ms;
     out.warm[service] = warm;
     if (!s.ok()) {

@@ -371,6 +371,66 @@ Result<std::string> FleetRollout::revert(const std::vector<ServiceResult>& resul
   return summary;
 }
 
+Status FleetRollout::return_to(const ServiceResult& to, int64_t& swap_ms, bool& warm) {
+  std::vector<size_t> live;
+  for (const auto& h : hosts_)
+    if (h.state != "unreachable") live.push_back(h.index);
+  std::vector<int64_t> took(live.size(), 0);
+  std::vector<int> cold(live.size(), 0);
+  std::vector<std::string> failed(live.size());
+  auto t0 = clock_.steady_now();
+  targets::in_parallel(live.size(), [&](size_t k) {
+    FleetHost& h = hosts_[live[k]];
+    auto t = fleet_.host_target(h.index);
+    if (!t) {
+      failed[k] = t.error().message;
+      return;
+    }
+    auto prev = h.before.find(to.service);
+    if (prev != h.before.end() && prev->second.digest == to.digest) return;  // already there
+    auto slots = (*t)->slots();
+    if (!slots) {
+      failed[k] = slots.error().message;
+      return;
+    }
+    bool has = std::any_of(slots->begin(), slots->end(), [&](const targets::SlotInfo& sl) {
+      return sl.service == to.service && sl.digest == to.digest &&
+             (sl.role == "warm" || sl.role == "serving");
+    });
+    Status s = Ok();
+    if (!has) {
+      cold[k] = 1;
+      auto started = (*t)->start_candidate(to.service, to.digest, to.version);
+      if (!started) s = started.error().context("starting " + to.version + " (not warm here)");
+    }
+    if (s.ok()) s = (*t)->set_weights(to.service, {{to.digest, 100}});
+    took[k] = std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - t0).count();
+    if (s.ok()) s = (*t)->promote(to.service, to.digest);
+    if (s.ok()) {
+      h.routed = true;
+      // What this host served is what went wrong: stopped, not kept warm.
+      if (prev != h.before.end()) (void)(*t)->stop(to.service, prev->second.digest);
+    }
+    if (!s.ok()) failed[k] = s.error().message;
+  });
+  targets::in_parallel(live.size(), [&](size_t k) {
+    if (failed[k].empty()) failed[k] = check_host(live[k], {to});
+  });
+  swap_ms = took.empty() ? 0 : *std::max_element(took.begin(), took.end());
+  warm = std::count(cold.begin(), cold.end(), 1) == 0;
+  std::vector<std::string> bad;
+  for (size_t k = 0; k < live.size(); ++k) {
+    FleetHost& h = hosts_[live[k]];
+    h.state = failed[k].empty() ? "reverted" : "failed";
+    h.error = failed[k];
+    if (!failed[k].empty()) bad.push_back(h.name + ": " + failed[k]);
+  }
+  for (const auto& h : hosts_)
+    if (h.state == "unreachable") bad.push_back(h.name + ": " + h.error);
+  if (!bad.empty()) return Unavailable(join(bad, "; "));
+  return Ok();
+}
+
 json FleetRollout::hosts_json() const {
   json out = json::array();
   for (const auto& h : hosts_) {

@@ -65,6 +65,12 @@ class FleetRollout {
   // error naming every host that could not be put back (unreachable: with what it last ran).
   Result<std::string> revert(const std::vector<ServiceResult>& results);
 
+  // `villager rollback` on a fleet: every reachable host moved to `to.digest` for `to.service` at once,
+  // each host on its own terms (a host that has it warm swaps its route; one that does not starts it
+  // first; one already serving it is left alone), then each checked serving it. `swap_ms` gets the
+  // slowest host's time from the call to its route swap; `warm` whether every host had it warm.
+  Status return_to(const ServiceResult& to, int64_t& swap_ms, bool& warm);
+
   const std::vector<FleetHost>& hosts() const { return hosts_; }
   nlohmann::json hosts_json() const;
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# e2e-timeout: 600
 # `villager hosts trust` and `villager hosts setup` on 4 namespaced hosts over real sshd: trust writes
 # the fingerprints each host really has, setup puts the binary and config on every host (sha256 equal to
 # ours) and starts an agent that outlives the SSH session, a second setup changes nothing, a changed

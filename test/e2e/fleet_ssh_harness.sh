@@ -22,4 +22,8 @@ ip -o addr show | grep -q "${FLEET_ADDR[1]}/" && fail "host 1's address leaked i
 sed -i "s|^${FLEET_ADDR[2]} .*|${FLEET_ADDR[2]} $(cut -d' ' -f1,2 "$FLEET_DIR/host1/host_key.pub")|" "$FLEET_KNOWN"
 fleet_ssh 2 true 2>"$WORK/changed.txt" && fail "a changed host key must be refused"
 grep -qi "host key" "$WORK/changed.txt" || fail "the refusal should be about the host key: $(cat "$WORK/changed.txt")"
+# Each host's /root is its own: the test machine's dotfiles (and whatever its shell runs at login) stay out.
+touch "$FLEET_DIR/host1/home/host1-only"
+[[ $(fleet_ssh 1 'ls -A /root') == host1-only ]] || fail "host 1 should have its own empty /root: $(fleet_ssh 1 'ls -A /root')"
+[[ -z $(fleet_ssh 2 'ls -A /root') ]] || fail "host 2 should not see host 1's /root"
 echo "ok"

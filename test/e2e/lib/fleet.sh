@@ -116,10 +116,17 @@ fleet_wait_ssh() {
   fail "sshd on host $i (${FLEET_ADDR[$i]}) did not answer"
 }
 
-# fleet_sshd_start I: (re)starts host I's sshd in its namespace.
+# fleet_sshd_start I: (re)starts host I's sshd in its namespace. Each host has its own empty /root (a
+# bind mount in a mount namespace of its own): root's real dotfiles stay out of the hosts, as on a new
+# machine. Without that, every SSH command sourced this machine's ~/.bashrc, whose `pyenv init` rehash
+# takes a lock file: parallel sessions queued on it, and a session killed while holding it left every
+# later login waiting 60 s (what timed the fleet tests out in CI).
 fleet_sshd_start() {
   local i=$1 dir="$FLEET_DIR/host$1"
-  ip netns exec "${FLEET_NS[$i]}" /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >>"$dir/sshd.log" 2>&1 &
+  mkdir -p "$dir/home"
+  ip netns exec "${FLEET_NS[$i]}" unshare --mount --propagation private \
+    sh -c 'mount --bind "$1" /root && exec /usr/sbin/sshd -D -f "$2" -E "$3"' sh "$dir/home" "$dir/sshd_config" "$dir/sshd.log" \
+    </dev/null >>"$dir/sshd.log" 2>&1 &
   FLEET_SSHD_PID[$i]=$!
 }
 # fleet_kill_ssh I: kills every sshd on host I, its listener and the sessions it serves (connections
