@@ -102,7 +102,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read(error_code ec, size_t) {
     if (ec == beast::http::error::body_limit) return reply_error(beast::http::status::payload_too_large);
     if (ec) return do_close();
-    crash_after_write_ = server_.count_request();
+    auto turn = server_.count_request();
+    // Past the crash point the process is about to exit: no request after the Nth gets an answer, however
+    // the threads race to the exit.
+    if (turn == Server::Turn::kPastCrash) return do_close();
+    crash_after_write_ = turn == Server::Turn::kCrashAfter;
     req_ = parser_->release();
     res_ = server_.service().handle(req_, peer_ip_);
     auto latency = server_.config().faults.latency;
@@ -386,9 +390,11 @@ void Server::session_ended() {
     net::post(grace_timer_.get_executor(), [this] { grace_timer_.cancel(); });
 }
 
-bool Server::count_request() {
+Server::Turn Server::count_request() {
   uint64_t n = requests_.fetch_add(1) + 1;
-  return config_.faults.crash_after > 0 && n == config_.faults.crash_after;
+  uint64_t last = config_.faults.crash_after;
+  if (last == 0 || n < last) return Turn::kServe;
+  return n == last ? Turn::kCrashAfter : Turn::kPastCrash;
 }
 
 void Server::begin_shutdown() {

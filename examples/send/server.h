@@ -41,8 +41,9 @@ class Server {
   void session_started(const std::shared_ptr<Session>& s);
   void session_ended();
   bool stopping() const { return stopping_.load(); }
-  // Counts one request; true when it is the one after which crash-after:N must exit.
-  bool count_request();
+  // Counts one request: crash-after:N exits after answering the Nth, and answers none after it.
+  enum class Turn { kServe, kCrashAfter, kPastCrash };
+  Turn count_request();
 
   const Config& config() const { return config_; }
   Service& service() { return service_; }
