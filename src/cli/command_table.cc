@@ -26,6 +26,7 @@ const std::vector<Command>& command_table() {
       kSmokeCommand,
       kLoadCommand,
       kHostsCommand,
+      kFrontCommand,
       kAgentCommand,
       kRunbookCommand,
       kReportCommand,

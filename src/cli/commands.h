@@ -29,6 +29,7 @@ extern const Command kWaiveCommand;
 extern const Command kApprovalsCommand;
 extern const Command kRunbookCommand;
 extern const Command kHostsCommand;
+extern const Command kFrontCommand;
 extern const Command kCiCommand;
 
 }  // namespace villager::cli

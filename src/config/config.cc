@@ -25,6 +25,11 @@ bool ServiceConfig::probe_sends_key() const {
          protected_paths.end();
 }
 
+bool ServiceConfig::health_needs_key() const {
+  return !auth_header.empty() &&
+         std::find(protected_paths.begin(), protected_paths.end(), health_path) != protected_paths.end();
+}
+
 namespace {
 
 const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke", "monitor",
@@ -73,6 +78,7 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "batch_wait",
                                            "bake",
                                            "min_healthy",
+                                           "front",
                                            "ssh_connect_timeout"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",

@@ -70,6 +70,8 @@ struct ServiceConfig {
 
   const std::string& probe_target_path() const { return probe_path.empty() ? health_path : probe_path; }
   bool probe_sends_key() const;
+  // The health path is among protected_paths and the service has a key: a health check must send it.
+  bool health_needs_key() const;
 };
 
 enum class Strategy { kAllAtOnce, kCanary };
@@ -132,8 +134,21 @@ struct HostCount {
   int of(int fleet) const;
 };
 
+// `[environments.NAME.front]` of an ssh environment: villager's own proxy in front of the fleet
+// (`villager front run ENV`), load-balancing each service over every host's listener with health-checked
+// membership, and what `villager front haproxy ENV` writes for HAProxy (docs/targets/ssh.md, "The front").
+struct FrontConfig {
+  std::map<std::string, HostPort> listen;  // service -> where the front serves it; empty = no front
+  Millis check_interval{1000};             // each host's health path, per service, this often
+  Millis check_timeout{1000};
+  int fall = 2;  // failed checks in a row that take a host out of the pool
+  int rise = 2;  // passed checks in a row that bring it back
+  bool configured() const { return !listen.empty(); }
+};
+
 struct SshConfig {
   std::vector<SshHost> hosts;
+  FrontConfig front;
   std::filesystem::path identity;               // private key file; "" = the ssh agent ($SSH_AUTH_SOCK)
   std::filesystem::path known_hosts;            // "" = <state>/ssh/<env>.known_hosts (villager hosts trust)
   std::string remote_root = ".villager-fleet";  // relative: in the remote user's home

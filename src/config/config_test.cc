@@ -332,6 +332,39 @@ steps = [10, 100]
   EXPECT_NE(elsewhere[0].find("only for target \"ssh\""), std::string::npos) << elsewhere[0];
 }
 
+TEST(Config, FleetFrontIsReadAndItsMistakesLocated) {
+  const std::string fleet = std::string(kValid) + R"(
+[environments.fleet]
+target = "ssh"
+listen = { user = "0.0.0.0:8080", admin = "0.0.0.0:8081" }
+hosts = [{ name = "web1", address = "10.0.0.11" }, { name = "web2", address = "10.0.0.12" }]
+)";
+  auto c = parse_config(
+      fleet + "front = { listen = { user = \"127.0.0.1:9080\" }, check_interval = \"250ms\", fall = 3 }\n",
+      "v.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const FrontConfig& f = c->environment("fleet")->ssh.front;
+  ASSERT_TRUE(f.configured());
+  EXPECT_EQ(f.listen.at("user").port, 9080);
+  EXPECT_EQ(f.check_interval.count(), 250);
+  EXPECT_EQ(f.fall, 3);
+  EXPECT_EQ(f.rise, 2);
+  EXPECT_FALSE(c->environment("explorer")->ssh.front.configured());
+
+  std::string all =
+      join(error_lines(parse_config(
+               fleet + "front = { listen = { files = \"127.0.0.1:9\", user = \"nowhere\" }, rise = 0 }\n",
+               "v.toml")),
+           "\n");
+  EXPECT_NE(all.find("'files', which the fleet's 'listen' does not serve"), std::string::npos) << all;
+  EXPECT_NE(all.find("front listen address for 'user'"), std::string::npos) << all;
+  EXPECT_NE(all.find("rise"), std::string::npos) << all;
+  auto empty = error_lines(parse_config(fleet + "front = { fall = 2 }\n", "v.toml"));
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_NE(empty[0].find("front needs 'listen'"), std::string::npos) << empty[0];
+  EXPECT_NE(empty[0].find("v.toml:"), std::string::npos) << empty[0];
+}
+
 TEST(Config, AgentOverloadCapsAreRead) {
   auto def = parse_config(kValid, "v.toml");
   ASSERT_TRUE(def.has_value()) << def.error().message;

@@ -10,8 +10,10 @@ namespace villager::config {
 namespace {
 
 const char* kSshOnlyKeys[] = {"hosts", "ssh_identity", "known_hosts", "remote_root", "agent_port",
-                              "batch", "batch_wait",   "bake",        "min_healthy", "ssh_connect_timeout"};
+                              "batch", "batch_wait",   "bake",        "min_healthy", "ssh_connect_timeout",
+                              "front"};
 const std::vector<std::string> kHostKeys = {"name", "address", "port", "user", "root", "labels"};
+const std::vector<std::string> kFrontKeys = {"listen", "check_interval", "check_timeout", "fall", "rise"};
 
 // `batch = 2` or `batch = "25%"`.
 void get_host_count(TomlReader& r, const toml::table& t, const std::string& key, HostCount& out) {
@@ -84,6 +86,44 @@ void parse_hosts(TomlReader& r, const toml::table& t, const std::string& where, 
   }
 }
 
+// `front = { listen = { user = "127.0.0.1:8080" }, check_interval = "1s", fall = 2, rise = 2 }`.
+void parse_front(TomlReader& r, const toml::table& t, const std::string& where, EnvironmentConfig& e) {
+  const toml::node* n = t.get("front");
+  if (!n) return;
+  const toml::table* ft = n->as_table();
+  if (!ft) {
+    r.error_at(*n, "'front' must be a table such as { listen = { user = \"127.0.0.1:8080\" } }");
+    return;
+  }
+  FrontConfig& f = e.ssh.front;
+  r.check_keys(*ft, where + " front", kFrontKeys);
+  const toml::table* lt = ft->get("listen") ? ft->get("listen")->as_table() : nullptr;
+  if (!lt || lt->empty()) {
+    r.error(ft->source(), where + " front needs 'listen', such as { user = \"127.0.0.1:8080\" }");
+  } else {
+    for (auto&& [sk, sv] : *lt) {
+      std::string svc(sk.str());
+      if (!e.listen.count(svc)) {
+        r.error_at(sv, where + " front listens for '" + svc + "', which the fleet's 'listen' does not serve");
+        continue;
+      }
+      auto hp = sv.is_string()
+                    ? parse_host_port(sv.as_string()->get())
+                    : Result<HostPort>(InvalidArgument("must be a string such as \"127.0.0.1:8080\""));
+      if (!hp)
+        r.error_at(sv, "front listen address for '" + svc + "': " + hp.error().message);
+      else
+        f.listen[svc] = *hp;
+    }
+  }
+  r.get_duration(*ft, "check_interval", f.check_interval);
+  r.get_duration(*ft, "check_timeout", f.check_timeout);
+  r.get(*ft, "fall", f.fall, 1, 100);
+  r.get(*ft, "rise", f.rise, 1, 100);
+  if (f.check_interval.count() < 50)
+    r.error(r.where(*ft, "check_interval"), where + " front: check_interval must be at least 50ms");
+}
+
 }  // namespace
 
 int HostCount::of(int fleet) const {
@@ -129,6 +169,7 @@ void parse_ssh_environment(TomlReader& r, const toml::table& t, EnvironmentConfi
   r.get_duration(t, "batch_wait", s.batch_wait);
   r.get_duration(t, "bake", s.bake);
   r.get_duration(t, "ssh_connect_timeout", s.connect_timeout);
+  parse_front(r, t, where, e);
 }
 
 Status as_fleet_host(Config& c, const std::string& env, const std::filesystem::path& state_dir,

@@ -266,8 +266,7 @@ std::string FleetRollout::check_host(size_t i, const std::vector<ServiceResult>&
     req.url = (*t)->slot_url(*serving) + svc->health_path;
     req.timeout = kHealthTimeout;
     req.direct = true;
-    if (std::find(svc->protected_paths.begin(), svc->protected_paths.end(), svc->health_path) !=
-        svc->protected_paths.end()) {
+    if (svc->health_needs_key()) {
       std::string line = auth_header_line(*svc);
       if (auto colon = line.find(':'); colon != std::string::npos)
         req.headers.emplace_back(line.substr(0, colon), std::string(trim(line.substr(colon + 1))));

@@ -32,9 +32,12 @@ Result<std::vector<SmokeTarget>> environment_targets(const config::Config& confi
       t.base_url = env.urls.at(svc.name);
     } else {
       config::HostPort hp = env.listen.at(svc.name);
-      // A fleet's listeners are on its hosts: the smoke suite reaches the first host's (as
-      // Target::public_url does) until a front edge stands before the fleet.
-      if (env.target == config::TargetKind::kSsh && !env.ssh.hosts.empty())
+      // A fleet's public address is its front (`villager front run`, or HAProxy on the same address)
+      // when it has one for the service; without one the suite reaches the first host's listener.
+      const auto& front = env.ssh.front.listen;
+      if (env.target == config::TargetKind::kSsh && front.count(svc.name))
+        hp = front.at(svc.name);
+      else if (env.target == config::TargetKind::kSsh && !env.ssh.hosts.empty())
         hp.host = env.ssh.hosts.front().address;
       t.base_url = "http://" + hp.to_string();
     }

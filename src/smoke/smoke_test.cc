@@ -167,6 +167,32 @@ urls = { user = "https://send.example" }
   EXPECT_NE(bad.error().message.find("environment live has no service 'admin'"), std::string::npos);
 }
 
+TEST(EnvironmentTargets, AFleetIsReachedThroughItsFrontOrElseItsFirstHost) {
+  auto c = config::parse_config(R"(
+[project]
+name = "t"
+version_file = "version"
+[services.user]
+build_dir = "x"
+command = ["true"]
+[services.admin]
+build_dir = "x"
+command = ["true"]
+[environments.fleet]
+target = "ssh"
+listen = { user = "0.0.0.0:8080", admin = "0.0.0.0:8081" }
+hosts = [{ name = "web1", address = "10.0.0.11" }, { name = "web2", address = "10.0.0.12" }]
+front = { listen = { user = "127.0.0.1:9080" } }
+)",
+                                "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  auto t = environment_targets(*c, *c->environment("fleet"), {});
+  ASSERT_TRUE(t.has_value()) << t.error().message;
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ((*t)[0].base_url, "http://127.0.0.1:9080");  // user: the front
+  EXPECT_EQ((*t)[1].base_url, "http://10.0.0.11:8081");  // admin has no front: the first host
+}
+
 }  // namespace villager::smoke
 
 namespace villager::smoke {
