@@ -632,6 +632,37 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   return Deployer(config, *env, store, target, request, hooks, clock, progress).run();
 }
 
+namespace {
+
+// The rollback's record of one service, opened before anything moves: from the release serving now
+// (digest, version; "" when none) to `to`.
+Result<ServiceResult> record_rollback(store::Store& store, Clock& clock, const std::string& environment,
+                                      const std::string& service, const store::KnownGood& to,
+                                      const std::pair<std::string, std::string>& from,
+                                      const std::string& actor) {
+  ServiceResult r;
+  r.service = service;
+  r.digest = to.digest;
+  r.version = to.version;
+  r.from_digest = from.first;
+  r.from_version = from.second;
+  store::Deployment d;
+  d.environment = environment;
+  d.service = service;
+  d.kind = store::DeploymentKind::kRollback;
+  d.version = r.version;
+  d.digest = r.digest;
+  d.from_digest = r.from_digest;
+  d.actor = actor;
+  d.started_at = unix_millis(clock.now());
+  auto id = store::create_deployment(store, d);
+  if (!id) return id.error().context("recording the rollback");
+  r.deployment_id = *id;
+  return r;
+}
+
+}  // namespace
+
 RollbackOutcome rollback(const config::Config& config, store::Store& store, targets::Target& target,
                          const RollbackRequest& request, const DeployHooks& hooks, Clock& clock,
                          const ProgressFn& progress) {
@@ -680,33 +711,19 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     auto to = rollback_target(store, env->name, service, current, request.to_version);
     if (!to) return done(1, to.error().context(env->name + "/" + service).message);
 
-    ServiceResult r;
-    r.service = service;
-    r.digest = to->digest;
-    r.version = to->version;
-    r.from_digest = current;
-    r.from_version = current_version;
-    store::Deployment d;
-    d.environment = env->name;
-    d.service = service;
-    d.kind = store::DeploymentKind::kRollback;
-    d.version = r.version;
-    d.digest = r.digest;
-    d.from_digest = current;
-    d.actor = request.actor;
-    d.started_at = unix_millis(clock.now());
-    auto id = store::create_deployment(store, d);
-    if (!id) return done(1, id.error().context("recording the rollback").message);
-    r.deployment_id = *id;
-    std::vector<ServiceResult> one{r};
-    run.audit("rollback.started", service, {{"to", r.digest}, {"from", current}, {"reason", request.reason}});
+    auto r =
+        record_rollback(store, clock, env->name, service, *to, {current, current_version}, request.actor);
+    if (!r) return done(1, r.error().message);
+    std::vector<ServiceResult> one{*r};
+    run.audit("rollback.started", service,
+              {{"to", r->digest}, {"from", current}, {"reason", request.reason}});
 
-    bool warm = running.count(r.digest) > 0;
+    bool warm = running.count(r->digest) > 0;
     int64_t swap_ms = -1;  // set once the route moved
     Status s = Ok();
     if (fleet)
       s = run.step(one, step_name(StepKind::kRouteSwap), [&](std::string& detail) -> Status {
-        Status moved = fleet->return_to(r, swap_ms, warm);
+        Status moved = fleet->return_to(*r, swap_ms, warm);
         detail = json{{"warm", warm}, {"hosts", fleet->hosts_json()}}.dump();
         return moved;
       });
@@ -724,7 +741,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
       out.services.push_back(one[0]);
       return done(1, "rollback of " + env->name + "/" + service + " failed: " + s.error().message);
     }
-    run.say("rolled back " + service + " to " + r.version + " in " + std::to_string(out.swap_ms[service]) +
+    run.say("rolled back " + service + " to " + r->version + " in " + std::to_string(out.swap_ms[service]) +
             " ms" + (warm ? " (warm: route swap)" : " (cold start)"));
     out.services.push_back(one[0]);
   }

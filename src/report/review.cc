@@ -184,6 +184,23 @@ void read_watch(const json& detail, ReviewInput& in) {
   }
 }
 
+// A batch or revert step's hosts (pipeline/fleet_rollout.cc, hosts_json): each later step replaces the
+// earlier picture, so the document shows where the rollout left every host.
+void read_hosts(const json& hosts, ReviewInput& in) {
+  std::vector<HostResult> out;
+  for (const auto& h : hosts) {
+    if (!h.is_object()) continue;
+    HostResult r;
+    r.host = json_string(h, "host");
+    r.state = json_string(h, "state");
+    r.error = json_string(h, "error");
+    if (h.contains("before") && h["before"].is_object())
+      r.before = json_string(h["before"], in.deployment.service.c_str());
+    out.push_back(std::move(r));
+  }
+  in.hosts = std::move(out);
+}
+
 // One recorded step into the sections it feeds: rehearsal, smoke rows, traffic steps, the watch.
 void read_step(const store::DeploymentStep& s, ReviewInput& in, std::vector<SmokeResult>& smoke,
                std::vector<TrafficStep>& traffic) {
@@ -223,6 +240,10 @@ void read_step(const store::DeploymentStep& s, ReviewInput& in, std::vector<Smok
   } else if (step.kind == StepKind::kWatch) {
     read_watch(detail, in);
   }
+  // A fleet's batches, its revert and its rollback (route_swap) record every host.
+  bool fleet_step = step.kind == StepKind::kBatch || step.kind == StepKind::kFleetRevert ||
+                    step.kind == StepKind::kRouteSwap;
+  if (fleet_step && detail.contains("hosts") && detail["hosts"].is_array()) read_hosts(detail["hosts"], in);
 }
 
 // The row's end in the timeline, and for a rollback its trigger, detection and restore times.
@@ -462,6 +483,18 @@ void render_traffic(const ReviewInput& in, std::string& out) {
   }
 }
 
+// A fleet's hosts as the rollout left them; one-host targets have no such section.
+void render_hosts(const ReviewInput& in, std::string& out) {
+  if (!in.hosts) return;
+  out += "## Hosts\n\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& h : *in.hosts)
+    rows.push_back(
+        {h.host, h.before.empty() ? "none" : h.before, h.state, h.error.empty() ? "" : cell(h.error)});
+  table(out, {"Host", "Before", "Left as", "Why"}, rows);
+  out += "\n";
+}
+
 // Baseline against candidate, and the alarms that fired.
 void render_monitoring(const ReviewInput& in, std::string& out) {
   out += "## Monitoring\n\n";
@@ -524,8 +557,8 @@ void render_post_mortem(const ReviewInput& in, std::string& out) {
 std::string render_review(const ReviewInput& in) {
   std::string out;
   for (auto* section : {render_header, render_summary, render_rollback_section, render_approvals,
-                        render_build, render_rollback_plan, render_smoke, render_traffic, render_monitoring,
-                        render_timeline, render_issues, render_post_mortem})
+                        render_build, render_rollback_plan, render_smoke, render_traffic, render_hosts,
+                        render_monitoring, render_timeline, render_issues, render_post_mortem})
     section(in, out);
   return out;
 }

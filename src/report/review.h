@@ -50,6 +50,14 @@ struct TrafficStep {
   std::string verdict;  // "healthy" | "failed: ..."
 };
 
+// One host of a fleet (target "ssh") as the rollout left it: the last batch or revert step's record.
+struct HostResult {
+  std::string host;
+  std::string before;  // the version of this service the host served before; "" = none
+  std::string state;   // "switched" | "reverted" | "current" | "failed" | "unreachable" | "pending" ...
+  std::string error;   // why the host failed or could not be reached; "" otherwise
+};
+
 struct MonitoringRow {
   std::string metric;  // "error_rate"
   std::string baseline;
@@ -82,6 +90,7 @@ struct ReviewInput {
   std::optional<RollbackPlan> rollback_plan;
   std::optional<std::vector<SmokeResult>> smoke;
   std::optional<std::vector<TrafficStep>> traffic;
+  std::optional<std::vector<HostResult>> hosts;  // a fleet's hosts; unset for one-host targets
   std::optional<std::vector<MonitoringRow>> monitoring;
   std::optional<std::vector<std::string>> alarms_fired;
   std::vector<TimelineEntry> timeline;  // sorted by time

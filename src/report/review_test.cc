@@ -151,6 +151,36 @@ TEST_F(ReviewDocs, SectionsWithoutDataSayNotRecorded) {
   EXPECT_EQ(doc.find("## Post-mortem"), std::string::npos);
 }
 
+TEST_F(ReviewDocs, AFleetRolloutShowsWhereItLeftEachHost) {
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  // What pipeline/fleet_rollout.cc records: batch 1 switched web1, batch 2 failed on web2, the revert.
+  step(id, "batch:1", 2 * kSec, true,
+       R"({"hosts": [{"host": "web1", "state": "switched", "before": {"user": "v1.0.0", "admin": "v1.0.0"}},
+                     {"host": "web2", "state": "pending", "before": {"user": "v1.0.0"}}]})");
+  step(id, "batch:2", 4 * kSec, false,
+       R"({"hosts": [{"host": "web1", "state": "switched", "before": {"user": "v1.0.0"}},
+                     {"host": "web2", "state": "failed", "before": {"user": "v1.0.0"},
+                      "error": "the user candidate fails the smoke suite: health | 503"}]})");
+  step(id, "fleet_revert", 5 * kSec, true,
+       R"({"hosts": [{"host": "web1", "state": "reverted", "before": {"user": "v1.0.0"}},
+                     {"host": "web2", "state": "failed", "before": {}, "error": "health 503"},
+                     {"host": "web3", "state": "unreachable", "before": {"user": "v1.0.0"}, "error": "ssh: timed out"}]})");
+  auto in = review_input_from_store(*s_, id);
+  ASSERT_TRUE(in) << in.error().message;
+  ASSERT_TRUE(in->hosts.has_value());
+  ASSERT_EQ(in->hosts->size(), 3u);  // the revert's picture, the last one recorded
+  std::string doc = render_review(*in);
+  EXPECT_NE(doc.find("## Hosts"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("| web1 | v1.0.0 | reverted |"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("| web2 | none | failed | health 503 |"), std::string::npos) << doc;
+  EXPECT_NE(doc.find("| web3 | v1.0.0 | unreachable | ssh: timed out |"), std::string::npos) << doc;
+  // A one-host deployment has no Hosts section.
+  int64_t solo = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  auto one = review_input_from_store(*s_, solo);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(render_review(*one).find("## Hosts"), std::string::npos);
+}
+
 TEST_F(ReviewDocs, WaivedFindingsSayWhoWhyAndUntilWhen) {
   int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
   step(id, "post_traffic_smoke", 2 * kSec, true,

@@ -77,6 +77,11 @@ grep -q "batch 3/4 failed: web3: .*health" "$WORK/v3.txt" || fail "the error sho
 grep -q "reverted web1, web2 to .*each verified serving it; stopped the candidate on web3" "$WORK/v3.txt" || fail "web1 and web2 should be reverted and verified: $(tail -20 "$WORK/v3.txt")"
 grep -q "batch 4/4" "$WORK/v3.txt" && fail "the rollout must halt at batch 3: $(cat "$WORK/v3.txt")"
 expect_all v2.0.0 "right after the halted v3 rollout"
+# Its review document says where the rollout left each host, and why web3 failed.
+review=$(grep -o 'review: .*fleet-user.md' "$WORK/v3.txt" | head -1 | cut -d' ' -f2)
+[[ -f $review ]] || fail "no review document for the v3 rollout: $(grep review "$WORK/v3.txt")"
+grep -q "^| web1 | v2.0.0 | reverted |" "$review" || fail "the review should show web1 reverted: $(sed -n '/## Hosts/,/## Monitoring/p' "$review")"
+grep -q "^| web3 | v2.0.0 | failed | .*health" "$review" || fail "the review should show web3 failed on health: $(sed -n '/## Hosts/,/## Monitoring/p' "$review")"
 [[ $(ls "$FLEET_DIR/host4/villager/state/artifacts" | wc -l) -eq $host4_artifacts ]] || fail "web4 should never have received v3"
 
 # Now the hosts differ: web1 and web2 lost their warm v1 when they took v3, web3 and web4 keep it. A
