@@ -114,15 +114,20 @@ class SshFleetTarget : public Target, public Fleet {
       h.error = s.error();
       return;
     }
+    // One round trip for the root's absolute path and the agent's token: a rollback's time is mostly
+    // these per-host exchanges.
     std::string root = host_root(env_, h.cfg);
-    auto abs = h.ssh->run_ok("mkdir -p " + shell_quote(root) + " && cd " + shell_quote(root) + " && pwd");
-    if (!abs) {
-      h.error = abs.error();
+    auto got =
+        h.ssh->run_ok("mkdir -p " + shell_quote(root) + " && cd " + shell_quote(root) + " && pwd && (cat " +
+                      shell_quote(token_path("state", kAgentTokenName).string()) + " 2>/dev/null || true)");
+    if (!got) {
+      h.error = got.error();
       return;
     }
-    h.root = std::string(trim(*abs));
-    auto token = h.ssh->run_ok("cat " + shell_quote(token_path(state(h), kAgentTokenName).string()));
-    if (!token) {
+    auto nl = got->find('\n');
+    h.root = std::string(trim(got->substr(0, nl)));
+    std::string token = nl == std::string::npos ? "" : std::string(trim(got->substr(nl + 1)));
+    if (token.empty()) {
       h.error = FailedPrecondition(h.ssh->label() + " has no villager agent for " + env_.name +
                                    " (no control token): run `villager hosts setup " + env_.name + "`");
       return;
@@ -134,7 +139,7 @@ class SshFleetTarget : public Target, public Fleet {
     }
     AgentEndpoint ep;
     ep.control = {"127.0.0.1", static_cast<uint16_t>(*port)};
-    ep.token = std::string(trim(*token));
+    ep.token = token;
     ep.public_host = h.cfg.address;
     ep.slot_url = [&h](int slot_port) -> Result<std::string> {
       // One forward per slot port, kept for the session (a bake asks for the same slot many times).
