@@ -14,8 +14,7 @@ using json = nlohmann::json;
 namespace {
 
 std::string member_url(const Member& m, const std::string& path) {
-  bool v6 = m.address.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + m.address + "]" : m.address) + ":" + std::to_string(m.port) + path;
+  return "http://" + config::HostPort{m.address, m.port}.to_string() + path;
 }
 
 // "" when the host answered its health path as healthy; otherwise why not.
@@ -209,15 +208,16 @@ json Front::state() const {
     json members = json::array();
     for (const auto& m : s->members)
       members.push_back({{"host", m->member.host},
-                         {"address", m->member.address + ":" + std::to_string(m->member.port)},
+                         {"address", config::HostPort{m->member.address, m->member.port}.to_string()},
                          {"in_pool", m->in_pool},
                          {"why", m->why},
                          {"requests", m->requests.load(std::memory_order_relaxed)}});
-    services.push_back({{"service", s->spec.service},
-                        {"listen", s->proxy ? s->spec.listen.host + ":" + std::to_string(s->proxy->port())
-                                            : s->spec.listen.to_string()},
-                        {"members", members},
-                        {"answered_by_front", s->unrouted.load(std::memory_order_relaxed)}});
+    services.push_back(
+        {{"service", s->spec.service},
+         {"listen", s->proxy ? config::HostPort{s->spec.listen.host, s->proxy->port()}.to_string()
+                             : s->spec.listen.to_string()},
+         {"members", members},
+         {"answered_by_front", s->unrouted.load(std::memory_order_relaxed)}});
   }
   return {{"services", services}};
 }

@@ -11,11 +11,6 @@ std::string ms(config::Millis d) {
   return std::to_string(d.count()) + "ms";
 }
 
-std::string server_address(const std::string& address, uint16_t port) {
-  bool v6 = address.find(':') != std::string::npos;
-  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
-}
-
 }  // namespace
 
 std::string haproxy_key_variable(const std::string& service) {
@@ -66,7 +61,8 @@ std::string haproxy_config(const config::Config& config, const config::Environme
       << "    default-server inter " << ms(f.check_interval) << " fall " << f.fall << " rise " << f.rise
       << "\n";
     for (const auto& h : env.ssh.hosts)
-      o << "    server " << h.name << " " << server_address(h.address, env.listen.at(svc).port) << " check\n";
+      o << "    server " << h.name << " " << config::HostPort{h.address, env.listen.at(svc).port}.to_string()
+        << " check\n";
   }
   return o.str();
 }
