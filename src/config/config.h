@@ -158,6 +158,9 @@ struct SshConfig {
   Millis bake{5000};                            // each batch is watched this long before the next
   HostCount min_healthy{100, true};             // hosts that must stay healthy through a rollout
   Millis connect_timeout{5000};
+  // How long each host's SSH master outlives the command that opened it, so the next command (a
+  // rollback after a deploy) needs no login; 0 = off (docs/targets/ssh.md, "Connections").
+  Millis persist{60000};
 };
 
 // The engine an environment deploys with (`target = "..."`), parsed once; every decision that depends

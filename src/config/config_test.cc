@@ -295,6 +295,7 @@ min_healthy = 1
   EXPECT_EQ(e->ssh.batch.of(5), 3);
   EXPECT_EQ(e->ssh.min_healthy.of(2), 1);
   EXPECT_EQ(e->ssh.bake.count(), 2000);
+  EXPECT_EQ(e->ssh.persist.count(), 60000);  // the default: a rollback after a deploy needs no login
   // The fleet's listen addresses are on its hosts: they do not clash with this host's.
   auto host = *c;
   ASSERT_TRUE(as_fleet_host(host, "fleet", "/srv/state", {"127.0.0.1", 7170}).ok());
@@ -311,11 +312,13 @@ target = "ssh"
 listen = { user = "0.0.0.0:8080" }
 hosts = [{ address = "10.0.0.11" }, { address = "10.0.0.11" }]
 batch = "150%"
+ssh_persist = "1500ms"
 strategy = "canary"
 steps = [10, 100]
 )",
                                         "v.toml"));
   std::string all = join(lines, "\n");
+  EXPECT_NE(all.find("ssh_persist must be whole seconds"), std::string::npos) << all;
   EXPECT_NE(all.find("listed twice"), std::string::npos) << all;
   EXPECT_NE(all.find("'batch' must be"), std::string::npos) << all;
   EXPECT_NE(all.find("switches whole hosts in batches"), std::string::npos) << all;

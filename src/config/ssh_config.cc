@@ -9,9 +9,9 @@ namespace villager::config {
 
 namespace {
 
-const char* kSshOnlyKeys[] = {"hosts", "ssh_identity", "known_hosts", "remote_root", "agent_port",
-                              "batch", "batch_wait",   "bake",        "min_healthy", "ssh_connect_timeout",
-                              "front"};
+const char* kSshOnlyKeys[] = {
+    "hosts",      "ssh_identity", "known_hosts", "remote_root",         "agent_port",  "batch",
+    "batch_wait", "bake",         "min_healthy", "ssh_connect_timeout", "ssh_persist", "front"};
 const std::vector<std::string> kHostKeys = {"name", "address", "port", "user", "root", "labels"};
 const std::vector<std::string> kFrontKeys = {"listen", "check_interval", "check_timeout", "fall", "rise"};
 
@@ -169,6 +169,9 @@ void parse_ssh_environment(TomlReader& r, const toml::table& t, EnvironmentConfi
   r.get_duration(t, "batch_wait", s.batch_wait);
   r.get_duration(t, "bake", s.bake);
   r.get_duration(t, "ssh_connect_timeout", s.connect_timeout);
+  r.get_duration(t, "ssh_persist", s.persist);
+  if (s.persist.count() % 1000 != 0 || s.persist > std::chrono::hours(24))
+    r.error(r.where(t, "ssh_persist"), "ssh_persist must be whole seconds, at most 24h (0 = off)");
   parse_front(r, t, where, e);
 }
 

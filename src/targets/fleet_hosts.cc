@@ -1,5 +1,7 @@
 #include "targets/fleet_hosts.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -8,6 +10,7 @@
 #include "base/fs.h"
 #include "base/hash.h"
 #include "base/strings.h"
+#include "base/subprocess.h"
 #include "targets/control_client.h"
 #include "targets/ssh.h"
 #include "targets/ssh_target.h"
@@ -228,9 +231,39 @@ Status setup_one(const config::Config& config, const config::EnvironmentConfig& 
 
 }  // namespace
 
+fs::path binary_to_ship(const fs::path& self, const fs::path& cache_dir) {
+  std::error_code ec;
+  auto size = fs::file_size(self, ec);
+  auto mtime = fs::last_write_time(self, ec);
+  if (ec) return self;
+  std::string key =
+      self.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime.time_since_epoch().count());
+  fs::path out = cache_dir / ("villager-" + sha256_hex(key).substr(0, 16));
+  if (fs::exists(out, ec)) return out;
+  if (!ensure_dir(cache_dir, fs::perms(0700)).ok()) return self;
+  fs::path part = out.string() + ".part." + std::to_string(getpid());
+  RunOptions ro;
+  ro.timeout = std::chrono::minutes(2);
+  auto r = run_process({"objcopy", "--strip-debug", self.string(), part.string()}, ro);
+  if (!r || r->exit_code != 0) {  // no binutils here: the binary travels as it is
+    fs::remove(part, ec);
+    return self;
+  }
+  fs::rename(part, out, ec);
+  if (ec) {
+    fs::remove(part, ec);
+    return self;
+  }
+  // Older stripped copies of earlier builds are not needed again.
+  for (const auto& e : fs::directory_iterator(cache_dir, ec))
+    if (e.path() != out && e.path().filename().string().starts_with("villager-")) fs::remove(e.path(), ec);
+  return out;
+}
+
 std::vector<HostSetup> setup_hosts(const config::Config& config, const config::EnvironmentConfig& env,
-                                   const fs::path& self) {
+                                   const fs::path& running) {
   const auto& hosts = env.ssh.hosts;
+  const fs::path self = binary_to_ship(running, config.state_dir() / "ssh" / "bin");
   std::vector<HostSetup> out(hosts.size());
   in_parallel(hosts.size(), [&](size_t i) {
     out[i].host = hosts[i].name;

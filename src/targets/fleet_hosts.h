@@ -41,12 +41,18 @@ struct HostSetup {
   std::string error;   // "" when the host is ready
 };
 
-// Sets up every host: <root>/bin/villager (the running binary, `self`), <root>/villager.toml (the loaded
-// config file), <root>/state, and the agent (`villager agent --fleet-host ENV`) started under setsid
-// with its log in <root>/agent.log and its pid in <root>/agent.pid. A host whose agent runs the same
-// binary and config is left alone; a changed binary or config restarts the agent (its releases keep
-// running and are adopted again). A host is ready when its agent answers its control API.
+// What setup copies to the hosts: `self` without its debug sections (objcopy --strip-debug; the
+// RelWithDebInfo build is ~10x larger with them), kept in `cache_dir` for the next setup; `self` itself
+// when objcopy is missing or fails.
+std::filesystem::path binary_to_ship(const std::filesystem::path& self,
+                                     const std::filesystem::path& cache_dir);
+
+// Sets up every host: <root>/bin/villager (the running binary without debug sections, binary_to_ship),
+// <root>/villager.toml (the loaded config file), <root>/state, and the agent (`villager agent --fleet-host
+// ENV`) started under setsid with its log in <root>/agent.log and its pid in <root>/agent.pid. A host whose
+// agent runs the same binary and config is left alone; a changed binary or config restarts the agent (its
+// releases keep running and are adopted again). A host is ready when its agent answers its control API.
 std::vector<HostSetup> setup_hosts(const config::Config& config, const config::EnvironmentConfig& env,
-                                   const std::filesystem::path& self);
+                                   const std::filesystem::path& running);
 
 }  // namespace villager::targets

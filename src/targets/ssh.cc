@@ -1,11 +1,15 @@
 #include "targets/ssh.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "base/fs.h"
@@ -62,6 +66,12 @@ SshSession::SshSession(SshEndpoint host, SshOptions options)
   static std::atomic<int> next{0};
   fs::path dir = control_dir();
   std::string base = std::to_string(getpid()) + "-" + std::to_string(next++);
+  if (options_.persist.count() > 0) {
+    // Named by everything that decides who we talk to and how we check it: same name, same trust.
+    std::string who = destination() + ":" + std::to_string(host_.port) + "\n" + options_.identity.string() +
+                      "\n" + read_file(options_.known_hosts).value_or("");
+    base = "p-" + sha256_hex(who).substr(0, 24);
+  }
   control_path_ = dir / (base + ".sock");
   master_log_ = dir / (base + ".log");
 }
@@ -113,6 +123,7 @@ Status SshSession::connect() {
   if (!fs::exists(options_.known_hosts))
     return FailedPrecondition("no known_hosts file " + options_.known_hosts.string() + " for " + label() +
                               ": run `villager hosts trust ENV` first");
+  if (options_.persist.count() > 0) return connect_persistent();
   std::error_code ec;
   fs::remove(control_path_, ec);
   fs::remove(master_log_, ec);
@@ -150,6 +161,70 @@ Status SshSession::connect() {
                      ssh_said(read_file(master_log_).value_or("")) + ")");
 }
 
+std::optional<pid_t> SshSession::running_master() {
+  if (!fs::exists(control_path_)) return std::nullopt;
+  auto check = ssh_args();
+  check.insert(check.end(), {"-O", "check", destination()});
+  RunOptions ro;
+  ro.timeout = std::chrono::seconds(5);
+  auto r = run_process(check, ro);
+  if (!r || r->exit_code != 0) return std::nullopt;
+  // "Master running (pid=1234)"
+  auto at = r->err.find("pid=");
+  if (at == std::string::npos) return std::nullopt;
+  pid_t pid = static_cast<pid_t>(std::atol(r->err.c_str() + at + 4));
+  if (!process_alive(pid)) return std::nullopt;
+  return pid;
+}
+
+Status SshSession::connect_persistent() {
+  // One master per host for every villager command of this user: the lock keeps two commands that
+  // connect at once from both logging in.
+  std::string lock_path = control_path_.string() + ".lock";
+  int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("opening " + lock_path + ": " + std::strerror(errno));
+  (void)::flock(fd, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{fd};
+  if (auto pid = running_master()) {
+    master_pid_ = *pid;
+    reused_ = true;
+    return Ok();
+  }
+  std::error_code ec;
+  fs::remove(control_path_, ec);
+  fs::remove(master_log_, ec);
+  auto args = ssh_args();
+  args.insert(args.begin() + 1, {"-M", "-N", "-o", "ControlMaster=yes", "-o",
+                                 "ControlPersist=" + std::to_string(options_.persist.count()), "-o",
+                                 "ExitOnForwardFailure=yes"});
+  args.push_back(destination());
+  // With ControlPersist the ssh we start exits once it is connected, leaving the master behind it.
+  SpawnOptions so;
+  so.stderr_path = master_log_.string();
+  auto started = spawn_process(args, so);
+  if (!started) return started.error().context("starting ssh to " + label());
+  auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout + std::chrono::seconds(2);
+  int status = 0;
+  while (!reap_if_exited(*started, &status)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(-*started, SIGKILL);
+      kill(*started, SIGKILL);
+      (void)reap_if_exited(*started);
+      return Unavailable(label() + " is unreachable: no answer within " +
+                         format_duration(options_.connect_timeout) + " (" +
+                         ssh_said(read_file(master_log_).value_or("")) + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto pid = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? running_master() : std::nullopt;
+  if (!pid) return Unavailable(label() + " is unreachable: " + ssh_said(read_file(master_log_).value_or("")));
+  master_pid_ = *pid;
+  return Ok();
+}
+
 bool SshSession::alive() {
   std::lock_guard lock(mu_);
   if (!master_pid_) return false;
@@ -163,6 +238,19 @@ bool SshSession::alive() {
 void SshSession::close() {
   std::lock_guard lock(mu_);
   if (!master_pid_) return;
+  if (options_.persist.count() > 0) {
+    // The master stays for the next command; the local ports this session forwarded do not.
+    for (const auto& spec : forwards_) {
+      auto args = ssh_args();
+      args.insert(args.end(), {"-O", "cancel", "-L", spec, destination()});
+      RunOptions ro;
+      ro.timeout = std::chrono::seconds(3);
+      (void)run_process(args, ro);
+    }
+    forwards_.clear();
+    master_pid_ = 0;
+    return;
+  }
   auto args = ssh_args();
   args.insert(args.end(), {"-O", "exit", destination()});
   RunOptions ro;
@@ -239,14 +327,16 @@ Result<int> SshSession::forward(int remote_port) {
     int port = free_loopback_port();
     if (!port) continue;
     auto args = ssh_args();
-    args.insert(
-        args.end(),
-        {"-O", "forward", "-L",
-         "127.0.0.1:" + std::to_string(port) + ":127.0.0.1:" + std::to_string(remote_port), destination()});
+    std::string spec = "127.0.0.1:" + std::to_string(port) + ":127.0.0.1:" + std::to_string(remote_port);
+    args.insert(args.end(), {"-O", "forward", "-L", spec, destination()});
     RunOptions ro;
     ro.timeout = std::chrono::seconds(5);
     auto r = run_process(args, ro);
-    if (r && r->exit_code == 0) return port;
+    if (r && r->exit_code == 0) {
+      std::lock_guard lock(mu_);
+      forwards_.push_back(spec);
+      return port;
+    }
     last = r ? ssh_said(r->err) : r.error().message;
   }
   return Unavailable(label() + ": could not forward a local port to its port " + std::to_string(remote_port) +

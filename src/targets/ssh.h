@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,11 @@ struct SshOptions {
   std::filesystem::path identity;     // private key; "" = ssh-agent
   std::filesystem::path known_hosts;  // must exist: `villager hosts trust ENV` writes it
   std::chrono::milliseconds connect_timeout{5000};
+  // How long a master outlives the command that opened it (OpenSSH's ControlPersist): the next villager
+  // command for the same host reuses it without a login (a rollback right after a deploy). 0 = the
+  // master ends with its session. The socket's name covers user, address, port, identity and the
+  // known_hosts file's bytes, so a re-trusted host key never rides an old connection.
+  std::chrono::seconds persist{0};
 };
 
 class SshSession {
@@ -36,11 +42,14 @@ class SshSession {
   SshSession(const SshSession&) = delete;
   SshSession& operator=(const SshSession&) = delete;
 
-  // Opens the master connection, within connect_timeout. Unavailable names the host and what ssh said
-  // (refused, timed out, "host key verification failed").
+  // Opens the master connection, within connect_timeout, or joins a persisting one (persist > 0).
+  // Unavailable names the host and what ssh said (refused, timed out, "host key verification failed").
   Status connect();
+  // Whether connect() found a master left by an earlier command (no new login).
+  bool reused() const { return reused_; }
   // Whether the master is still up (a dropped host's master exits within ~3 s of keepalives).
   bool alive();
+  // Ends the master; a persisting one is left for the next command, only this session's forwards go.
   void close();
 
   // Runs a shell command line on the host (callers quote; never put a secret in it), feeding `stdin_data`.
@@ -64,12 +73,16 @@ class SshSession {
  private:
   std::vector<std::string> ssh_args() const;  // options shared by every call, ending with the destination
   std::string destination() const;
+  Status connect_persistent();
+  std::optional<pid_t> running_master();  // `ssh -O check`: the pid of the master behind control_path_
 
   SshEndpoint host_;
   SshOptions options_;
   std::filesystem::path control_path_;
   std::filesystem::path master_log_;
-  pid_t master_pid_ = 0;
+  pid_t master_pid_ = 0;  // ours, or (persist > 0) whichever command's master we joined
+  bool reused_ = false;
+  std::vector<std::string> forwards_;  // "-L" specs this session added to a persisting master
   std::mutex mu_;
 };
 

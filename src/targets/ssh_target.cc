@@ -242,6 +242,7 @@ SshOptions ssh_options(const config::Config& config, const config::EnvironmentCo
     o.identity = env.ssh.identity.is_absolute() ? env.ssh.identity : config.root / env.ssh.identity;
   o.known_hosts = known_hosts_path(config, env);
   o.connect_timeout = env.ssh.connect_timeout;
+  o.persist = std::chrono::duration_cast<std::chrono::seconds>(env.ssh.persist);
   return o;
 }
 
