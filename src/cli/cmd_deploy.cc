@@ -131,6 +131,7 @@ int run_deploy(const std::vector<std::string>& argv) {
   auto progress = stderr_progress("deploy " + env);
   add_monitor_hooks(hooks, *cfg, env, {args->has("accept-inconclusive"), args->has("no-wait"), progress},
                     real_clock());
+  if (auto* fleet = (*target)->fleet()) add_fleet_watch(hooks, *cfg, env, *fleet, progress, real_clock());
   auto outcome = pipeline::deploy(*cfg, **st, **target, req, hooks, real_clock(), progress);
   // Every deployment leaves a review document, whatever its outcome.
   auto reviews =

@@ -32,7 +32,9 @@ options:
   -c, --config FILE  the config file (default ./villager.toml)
   --json             print JSON: {"environments": [{"name", "target", "services": [...]}]}; a fleet
                      adds "hosts": [{"host", "address", "services": {svc: {"version", ...}}, "error"?}]
-                     and "mixed": {svc: {version: [hosts]}}
+                     and "mixed": {svc: {version: [hosts]}}, and "alarms": [{"alarm":
+                     "fleet_mixed_versions", "service", "severity", "since"}] while a change left
+                     the hosts on more than one release (raised when that deploy or rollback ended)
   --markdown         print the status update as posted to the [[notify]] channels: the known-good
                      version per environment and service, ending with the open issues (issues-fs list)
 )";
@@ -72,6 +74,12 @@ void print_fleet_grid(const json& je) {
       parts.push_back(version + " on " + join(hosts.get<std::vector<std::string>>(), ", "));
     std::cout << "  MIXED " << service << ": " << join(parts, "; ") << "\n";
   }
+  for (const auto& a : je.value("alarms", json::array()))
+    std::cout << "  ALARM " << a["alarm"].get<std::string>() << " (" << a["severity"].get<std::string>()
+              << "): " << a["service"].get<std::string>()
+              << " left on more than one release by a change, since " << a["since"].get<std::string>()
+              << ": `villager deploy " << je["name"].get<std::string>()
+              << "` brings every host to one release\n";
 }
 
 // The status update, from the store: no agent or cloud call is needed.

@@ -5,12 +5,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "monitor/canary.h"
 #include "monitor/synthetic.h"
 #include "pipeline/held.h"
 #include "secrets/resolve.h"
 #include "targets/control_api.h"
 #include "targets/control_client.h"
+#include "targets/ssh.h"
 #include "targets/tokens.h"
 
 namespace villager::cli {
@@ -293,6 +295,118 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
     }
     say("watch passed: no critical alarm fired");
     return Ok();
+  };
+}
+
+namespace {
+
+// One host's reading during a fleet watch.
+struct HostWatch {
+  std::string error;                                 // why it could not be read
+  std::vector<std::string> critical;                 // "5xx on user"
+  std::map<std::string, std::string> version;        // service -> the version it serves
+  std::map<std::string, monitor::WindowStats> seen;  // service -> its serving release since the watch began
+};
+
+HostWatch read_host(targets::Fleet& fleet, size_t i, const std::string& env,
+                    std::chrono::milliseconds since) {
+  HostWatch w;
+  auto t = fleet.host_target(i);
+  targets::ControlClient* client = t ? (*t)->control() : nullptr;
+  if (!client) {
+    w.error = t ? "no agent" : t.error().message;
+    return w;
+  }
+  if (auto body = client->call_ok("GET", "/v1/env/" + env + "/alarms"); !body) {
+    w.error = body.error().message;
+    return w;
+  } else if (json j = json::parse(*body, nullptr, false); j.is_object() && j.contains("firing_critical")) {
+    for (auto& [service, names] : j["firing_critical"].items())
+      for (const auto& n : names) w.critical.push_back(n.get<std::string>() + " on " + service);
+  }
+  auto slots = (*t)->slots();
+  if (!slots) {
+    w.error = slots.error().message;
+    return w;
+  }
+  for (const auto& s : *slots) {
+    if (s.role != "serving") continue;
+    w.version[s.service] = s.version;
+    if (auto win = fetch_window(*client, env, s.service, s.digest, since)) w.seen[s.service] = *win;
+  }
+  return w;
+}
+
+// Per service and release: the hosts' windows summed, and each host's share.
+json fleet_summary(targets::Fleet& fleet, const std::vector<HostWatch>& hosts, std::chrono::milliseconds span,
+                   std::string& line) {
+  std::map<std::pair<std::string, std::string>, monitor::WindowStats> total;  // (service, version)
+  std::map<std::pair<std::string, std::string>, json> per_host;
+  for (size_t i = 0; i < hosts.size(); ++i)
+    for (const auto& [service, w] : hosts[i].seen) {
+      auto key = std::make_pair(service, hosts[i].version.at(service));
+      total[key].counts.add(w.counts);
+      per_host[key][fleet.host(i).name] = {{"requests", w.counts.requests}, {"errors_5xx", w.errors_5xx()}};
+    }
+  json out = json::array();
+  std::vector<std::string> parts;
+  for (const auto& [key, w] : total) {
+    json j = side_json(w, span);
+    j["service"] = key.first;
+    j["version"] = key.second;
+    j["hosts"] = per_host[key];
+    out.push_back(j);
+    char p99[32];
+    snprintf(p99, sizeof p99, "%.1f", w.latency_quantile(0.99) * 1000);
+    parts.push_back(key.first + " " + key.second + " on " + std::to_string(per_host[key].size()) +
+                    " hosts: " + std::to_string(w.counts.requests) + " requests, " +
+                    std::to_string(w.errors_5xx()) + " 5xx, p99 " + p99 + " ms");
+  }
+  line = join(parts, "; ");
+  return out;
+}
+
+}  // namespace
+
+void add_fleet_watch(pipeline::DeployHooks& hooks, const config::Config& config, const std::string& env_name,
+                     targets::Fleet& fleet, const pipeline::ProgressFn& progress, Clock& clock) {
+  const config::EnvironmentConfig* env = config.environment(env_name);
+  if (!env || env->target != config::TargetKind::kSsh || env->watch.count() <= 0) return;
+  bool has_critical = false;
+  for (const auto& a : config.monitor.alarms) has_critical |= a.severity == "critical";
+  if (!has_critical) return;
+  auto previous = hooks.watch;
+  hooks.watch = [=, &fleet, &clock](std::string& detail) -> Status {
+    if (previous) VILLAGER_RETURN_IF_ERROR(previous(detail));
+    auto start = clock.steady_now();
+    std::vector<HostWatch> hosts(fleet.size());
+    for (;;) {
+      auto since = std::max<std::chrono::milliseconds>(
+          std::chrono::milliseconds(1000),
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - start));
+      targets::in_parallel(fleet.size(), [&](size_t i) { hosts[i] = read_host(fleet, i, env_name, since); });
+      std::vector<std::string> firing, unread;
+      for (size_t i = 0; i < hosts.size(); ++i) {
+        for (const auto& c : hosts[i].critical) firing.push_back(c + " (" + fleet.host(i).name + ")");
+        if (!hosts[i].error.empty()) unread.push_back(fleet.host(i).name + ": " + hosts[i].error);
+      }
+      std::string line;
+      json d = {{"fleet", fleet_summary(fleet, hosts, since, line)}, {"unread", unread}};
+      if (!firing.empty()) {
+        d["alarms"] = firing;
+        detail = d.dump();
+        return FailedPrecondition("critical alarm firing during the watch: " + join(firing, ", "));
+      }
+      if (clock.steady_now() >= start + env->watch) {
+        detail = d.dump();
+        if (progress)
+          progress("watch passed on " + std::to_string(fleet.size() - unread.size()) + " of " +
+                   std::to_string(fleet.size()) + " hosts, no critical alarm fired: " + line +
+                   (unread.empty() ? "" : "; not read: " + join(unread, "; ")));
+        return Ok();
+      }
+      clock.sleep_for(kPollInterval);
+    }
   };
 }
 

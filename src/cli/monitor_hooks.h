@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "pipeline/deploy.h"
+#include "targets/target.h"
 
 namespace villager::cli {
 
@@ -22,5 +23,14 @@ struct MonitorHookOptions {
 // roll back), for the environment's `watch` duration.
 void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& config, const std::string& env,
                        const MonitorHookOptions& options, Clock& clock);
+
+// The watch of a fleet (target "ssh"): every host's agent is read in parallel every 500 ms for its
+// critical alarms (each host's agent runs the environment's monitor) and for the requests of the release
+// it serves since the watch began. A critical alarm on any host fails the watch naming host, alarm and
+// service (deploy then reverts the whole fleet). The step's detail holds each service's release summed
+// over the hosts (requests, 5xx, p50/p99) and each host's share. Runs when a critical alarm applies.
+// `fleet` must outlive the deploy.
+void add_fleet_watch(pipeline::DeployHooks& hooks, const config::Config& config, const std::string& env,
+                     targets::Fleet& fleet, const pipeline::ProgressFn& progress, Clock& clock);
 
 }  // namespace villager::cli

@@ -2,7 +2,9 @@
 
 #include "base/clock.h"
 #include "cli/pipeline_hooks.h"
+#include "pipeline/fleet_rollout.h"
 #include "pipeline/held.h"
+#include "store/monitor_events.h"
 #include "store/step_kinds.h"
 #include "targets/ssh.h"
 
@@ -109,6 +111,24 @@ json environment_status_json(const config::Config& config, const config::Environ
                       {"reason", (*h)->reason},
                       {"next", "villager promote " + env.name + " | villager rollback " + env.name}};
     je["services"].push_back(js);
+  }
+  // A fleet a change left on more than one release: the alarm that change raised (fleet_rollout.h).
+  if (store && env.target == config::TargetKind::kSsh) {
+    json alarms = json::array();
+    for (const auto& service : config.services_of(env)) {
+      auto events = store::list_alarm_events(**store, env.name, service);
+      const store::AlarmEventRow* newest = nullptr;
+      if (events)
+        for (const auto& e : *events)
+          if (e.alarm == pipeline::kFleetMixedAlarm) newest = &e;
+      if (newest && newest->to_state == "firing")
+        alarms.push_back({{"alarm", newest->alarm},
+                          {"service", service},
+                          {"severity", newest->severity},
+                          {"since", format_rfc3339(from_unix_millis(newest->ts))},
+                          {"since_ms", newest->ts}});
+    }
+    je["alarms"] = alarms;
   }
   return je;
 }

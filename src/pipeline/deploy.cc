@@ -130,9 +130,18 @@ class Deployer {
     else
       stages.insert(stages.end(), {&Deployer::start_candidates, &Deployer::shift_traffic});
     stages.push_back(&Deployer::promote_and_verify);
-    for (Stage stage : stages)
-      if (auto stop = (this->*stage)()) return *stop;
-    return mark_known_good();
+    DeployOutcome out = [&] {
+      for (Stage stage : stages)
+        if (auto stop = (this->*stage)()) return *stop;
+      return mark_known_good();
+    }();
+    // Versions a fleet is left mixed on, whatever the outcome, are an alarm until a change ends them.
+    if (fleet_ && !results_.empty()) {
+      std::vector<std::string> services;
+      for (const auto& r : results_) services.push_back(r.service);
+      fleet_->note_mixed(services);
+    }
+    return out;
   }
 
  private:
@@ -668,7 +677,10 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
                          const ProgressFn& progress) {
   RollbackOutcome out;
   auto started = clock.steady_now();
+  std::optional<FleetRollout> fleet;
+  std::vector<std::string> services;
   auto done = [&](int code, std::string message) {
+    if (fleet) fleet->note_mixed(services);
     out.exit_code = code;
     out.message = std::move(message);
     out.duration_ms =
@@ -678,10 +690,9 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   const auto* env = config.environment(request.environment);
   if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
-  std::vector<std::string> services = request.services.empty() ? config.services_of(*env) : request.services;
+  services = request.services.empty() ? config.services_of(*env) : request.services;
 
   // A fleet is read host by host: each host goes back on its own terms (fleet_rollout.h, return_to).
-  std::optional<FleetRollout> fleet;
   std::vector<targets::SlotInfo> slots;
   if (auto* f = target.fleet()) {
     fleet.emplace(config, *env, *f, run, hooks, clock);

@@ -7,6 +7,7 @@
 #include "net/health.h"
 #include "net/http.h"
 #include "secrets/resolve.h"
+#include "store/monitor_events.h"
 #include "store/step_kinds.h"
 #include "targets/ssh.h"
 
@@ -115,6 +116,7 @@ Status FleetRollout::roll_out(std::vector<ServiceResult>& results) {
   auto batches = plan_batches(hosts_.size(), env_.ssh.batch);
   std::vector<size_t> switched;
   for (size_t b = 0; b < batches.size(); ++b) {
+    Status healthy = check_min_healthy();
     std::vector<size_t> batch;
     for (size_t i : batches[b]) {
       bool current = std::all_of(results.begin(), results.end(), [&](const ServiceResult& r) {
@@ -128,14 +130,14 @@ Status FleetRollout::roll_out(std::vector<ServiceResult>& results) {
       }
       batch.push_back(i);
     }
-    if (batch.empty()) continue;
+    if (batch.empty() && healthy.ok()) continue;
     if (b > 0 && env_.ssh.batch_wait.count() > 0) clock_.sleep_for(env_.ssh.batch_wait);
     std::string label = std::to_string(b + 1) + "/" + std::to_string(batches.size());
     run_.say("batch " + label + ": " + join(names(hosts_, batch), ", "));
     Status s = run_.step(
         results, step_name(StepKind::kBatch, std::to_string(b + 1)),
         [&](std::string& detail) -> Status {
-          Status r = run_batch(results, batch);
+          Status r = healthy.ok() ? run_batch(results, batch) : healthy;
           for (size_t i : batch)
             if (hosts_[i].state == "switched") switched.push_back(i);
           if (r.ok()) r = bake(results, switched);
@@ -156,6 +158,34 @@ Status FleetRollout::roll_out(std::vector<ServiceResult>& results) {
     });
     return Unavailable(halted + "; " + (r.ok() ? reverted : r.error().message));
   }
+  return Ok();
+}
+
+Status FleetRollout::check_min_healthy() {
+  std::vector<size_t> lost;
+  for (auto& h : hosts_) {
+    if (h.touched || h.state == "unreachable") continue;  // a touched host that drops fails its batch
+    auto t = fleet_.host_target(h.index);                 // no network: whether its SSH master still lives
+    if (t) continue;
+    h.state = "unreachable";
+    std::string last;
+    for (const auto& [service, slot] : h.before)
+      last += (last.empty() ? "" : ", ") + service + " " + slot.version;
+    h.error = t.error().message + (last.empty() ? "" : "; last known serving: " + last);
+    lost.push_back(h.index);
+  }
+  std::vector<size_t> down;
+  for (const auto& h : hosts_)
+    if (h.state == "unreachable" || h.state == "failed") down.push_back(h.index);
+  int need = env_.ssh.min_healthy.of(static_cast<int>(hosts_.size()));
+  int healthy = static_cast<int>(hosts_.size() - down.size());
+  if (healthy < need)
+    return Unavailable("only " + std::to_string(healthy) + " of " + std::to_string(hosts_.size()) +
+                       " hosts are healthy and min_healthy needs " + std::to_string(need) + ": " +
+                       host_errors(hosts_, down));
+  if (!lost.empty())
+    run_.say("  lost " + host_errors(hosts_, lost) + "; left out (min_healthy " + std::to_string(need) +
+             " still met), a later deploy brings it up to date");
   return Ok();
 }
 
@@ -236,6 +266,7 @@ Status FleetRollout::bake(const std::vector<ServiceResult>& results, const std::
         h.error = why[k];
         return Unavailable(h.name + ": " + why[k]);
       }
+    VILLAGER_RETURN_IF_ERROR(check_min_healthy());
     if (clock_.steady_now() >= deadline) return Ok();
     clock_.sleep_for(std::min<std::chrono::milliseconds>(
         kBakePoll, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.steady_now()) +
@@ -428,6 +459,64 @@ Status FleetRollout::return_to(const ServiceResult& to, int64_t& swap_ms, bool& 
     if (h.state == "unreachable") bad.push_back(h.name + ": " + h.error);
   if (!bad.empty()) return Unavailable(join(bad, "; "));
   return Ok();
+}
+
+std::map<std::string, std::string> FleetRollout::note_mixed(const std::vector<std::string>& services) {
+  std::vector<std::map<std::string, std::string>> now(hosts_.size());  // host -> service -> version
+  std::vector<bool> lost(hosts_.size(), false);
+  targets::in_parallel(hosts_.size(), [&](size_t i) {
+    auto t = fleet_.host_target(i);
+    auto slots = t ? (*t)->slots() : Result<std::vector<targets::SlotInfo>>(t.error());
+    if (!slots) {
+      lost[i] = true;
+      for (const auto& [service, slot] : hosts_[i].before) now[i][service] = slot.version;
+      return;
+    }
+    for (const auto& s : *slots)
+      if (s.role == "serving") now[i][s.service] = s.version;
+  });
+  std::map<std::string, std::string> mixed;
+  for (const auto& service : services) {
+    std::map<std::string, std::vector<std::string>> on;  // version -> hosts
+    bool unreachable = false;
+    for (size_t i = 0; i < hosts_.size(); ++i) {
+      auto it = now[i].find(service);
+      std::string version = it == now[i].end() ? "nothing known" : it->second;
+      on[version].push_back(hosts_[i].name + (lost[i] ? " (unreachable)" : ""));
+      unreachable |= lost[i];
+    }
+    std::vector<std::string> parts;
+    for (const auto& [version, hosts] : on) parts.push_back(version + " on " + join(hosts, ", "));
+    bool is_mixed = on.size() > 1 || unreachable;
+    if (is_mixed) mixed[service] = join(parts, "; ");
+
+    auto events = store::list_alarm_events(run_.store(), env_.name, service);
+    std::string was = "ok";
+    if (events)
+      for (const auto& e : *events)
+        if (e.alarm == kFleetMixedAlarm) was = e.to_state;
+    if (is_mixed == (was == "firing")) continue;
+    store::AlarmEventRow row;
+    row.environment = env_.name;
+    row.service = service;
+    row.alarm = kFleetMixedAlarm;
+    row.metric = "releases_served";
+    row.severity = "warning";
+    row.from_state = was;
+    row.to_state = is_mixed ? "firing" : "resolved";
+    row.value = static_cast<double>(on.size());
+    row.threshold = 1;
+    (void)store::insert_alarm_event(run_.store(), row);
+    if (is_mixed)
+      run_.say("ALARM " + std::string(kFleetMixedAlarm) + ": " + service +
+               (on.size() > 1 ? " is left MIXED after this change: "
+                              : " cannot be checked on every host after this change: ") +
+               mixed[service] + "; `villager deploy " + env_.name + "` brings every host to one release");
+    else
+      run_.say(std::string(kFleetMixedAlarm) + " resolved: every host serves " + service + " " +
+               on.begin()->first);
+  }
+  return mixed;
 }
 
 json FleetRollout::hosts_json() const {

@@ -24,6 +24,11 @@
 
 namespace villager::pipeline {
 
+// The alarm a fleet left on more than one release by a change raises (store alarm_events, severity
+// warning): firing from the end of that deploy or rollback, resolved by the change that brings every host
+// to one release. `villager status` and the dashboard show it.
+inline constexpr const char* kFleetMixedAlarm = "fleet_mixed_versions";
+
 // Host indexes of each batch in the fleet's order: `batch` hosts at a time (a percentage of the fleet
 // rounds up, at least 1), the last batch what remains.
 std::vector<std::vector<size_t>> plan_batches(size_t hosts, const config::HostCount& batch);
@@ -71,10 +76,19 @@ class FleetRollout {
   // slowest host's time from the call to its route swap; `warm` whether every host had it warm.
   Status return_to(const ServiceResult& to, int64_t& swap_ms, bool& warm);
 
+  // After a change: reads what every host serves now (an unreachable host counts with what it last
+  // served) and raises or resolves kFleetMixedAlarm per service; says so when it fires. Returns, per
+  // service left mixed, "v2.0.0 on web1, web2; v1.0.0 on web4 (unreachable)".
+  std::map<std::string, std::string> note_mixed(const std::vector<std::string>& services);
+
   const std::vector<FleetHost>& hosts() const { return hosts_; }
   nlohmann::json hosts_json() const;
 
  private:
+  // min_healthy through the rollout: every host not yet touched whose SSH connection dropped is marked
+  // unreachable (named, with what it last served); an error when fewer than min_healthy hosts are left
+  // healthy. A host lost this way is brought up to date by a later deploy.
+  Status check_min_healthy();
   Status run_batch(const std::vector<ServiceResult>& results, const std::vector<size_t>& batch);
   Status bake(const std::vector<ServiceResult>& results, const std::vector<size_t>& switched);
   // "" when host i serves each of `releases` alive and healthy (and, for its candidates, never restarted

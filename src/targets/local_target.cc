@@ -94,6 +94,7 @@ class LocalTarget : public Target {
     if (abort) return int64_t{0};
     return api::parse_swap_ms(*body);
   }
+  ControlClient* control() override { return &client_; }
 
  private:
   std::string path(const std::string& service, const std::string& action) const {

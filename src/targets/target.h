@@ -30,6 +30,7 @@ struct SlotInfo {
 };
 
 class Fleet;
+class ControlClient;
 
 class Target {
  public:
@@ -70,6 +71,9 @@ class Target {
   // A fleet of hosts (target "ssh"), for the batched rollout; nullptr on one-host targets. The Target
   // methods above then act on every host at once, in parallel.
   virtual Fleet* fleet() { return nullptr; }
+  // The villager agent behind this target (local, and each host of a fleet), for the monitor's reads
+  // (windows, alarms); nullptr where no agent runs (lambda, url).
+  virtual ControlClient* control() { return nullptr; }
 };
 
 // The hosts of a fleet, each its own one-host Target (the host's agent, reached over SSH).

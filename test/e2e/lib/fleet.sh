@@ -36,6 +36,9 @@ fleet_cleanup() {
     ip netns del "${FLEET_NS[$i]}" 2>/dev/null
     ip link del "vlh${FLEET_TAG}x$i" 2>/dev/null
   done
+  # SSH masters that villager left persisting (ssh_persist) for this test's hosts: their known_hosts
+  # file is under $WORK, so no other test's masters match.
+  pkill -f "UserKnownHostsFile=$WORK/" 2>/dev/null
   return 0
 }
 fleet_exit() {
@@ -164,5 +167,22 @@ ${1:-}
 "
   for s in SGRAPH_SEND__ACCESS_TOKEN FAST_API__AUTH__API_KEY__VALUE; do
     printf '%s' "${!s}" | "$V" secrets set fleet "$s" >/dev/null
+  done
+}
+
+# fleet_host_faults: each service's start script reads a fault for one host only,
+# <host root>/fault-<version> (every release runs under <host root>/state/), besides the release's own
+# dist fault file. Call after fleet_project.
+fleet_host_faults() {
+  local svc
+  for svc in user admin; do
+    cat > "dist/$svc/bin/start" <<'SH'
+#!/bin/sh
+here=$(cd "$(dirname "$0")" && pwd)
+[ -f "$here/../fault" ] && export SEND_FAULT="$(cat "$here/../fault")"
+f="${here%%/state/*}/fault-$(cat "$here/../version")"
+[ -f "$f" ] && export SEND_FAULT="$(cat "$f")"
+exec "$here/send-server" "$@"
+SH
   done
 }
