@@ -30,6 +30,13 @@ std::string host_errors(const std::vector<FleetHost>& hosts, const std::vector<s
   return join(out, "; ");
 }
 
+// "admin v1.0.0, user v1.0.0": what a host served before the rollout, for "last known serving".
+std::string served(const std::map<std::string, targets::SlotInfo>& before) {
+  std::string out;
+  for (const auto& [service, slot] : before) out += (out.empty() ? "" : ", ") + service + " " + slot.version;
+  return out;
+}
+
 std::vector<std::string> names(const std::vector<FleetHost>& hosts, const std::vector<size_t>& which) {
   std::vector<std::string> out;
   for (size_t i : which) out.push_back(hosts[i].name);
@@ -168,9 +175,7 @@ Status FleetRollout::check_min_healthy() {
     auto t = fleet_.host_target(h.index);                 // no network: whether its SSH master still lives
     if (t) continue;
     h.state = "unreachable";
-    std::string last;
-    for (const auto& [service, slot] : h.before)
-      last += (last.empty() ? "" : ", ") + service + " " + slot.version;
+    std::string last = served(h.before);
     h.error = t.error().message + (last.empty() ? "" : "; last known serving: " + last);
     lost.push_back(h.index);
   }
@@ -381,8 +386,7 @@ Result<std::string> FleetRollout::revert(const std::vector<ServiceResult>& resul
     if (h.routed)
       for (const auto& r : results) last += (last.empty() ? "" : ", ") + r.service + " " + r.version;
     else
-      for (const auto& [service, slot] : h.before)
-        last += (last.empty() ? "" : ", ") + service + " " + slot.version;
+      last = served(h.before);
     bad.push_back(h.name + " (" + failed[k] + (last.empty() ? "" : "; last known serving: " + last) + ")");
   }
   std::string to;
