@@ -13,6 +13,8 @@
 
 namespace villager::agent {
 
+class ControlServer;
+
 // A rollback the agent made on its own: a critical alarm fired during the watch `deploy --no-wait` handed
 // it. Traffic is already back on `digest`; the `rollback` deployment row is still running.
 struct WatchRollback {
@@ -35,6 +37,10 @@ struct AgentOptions {
   // finish the deployment row. The agent waits for it before exiting. Unset: the agent marks the restored
   // release known-good and finishes the row itself.
   std::function<void(const WatchRollback&)> after_watch_rollback;
+  // Adds routes of the caller's own to the control address before it starts listening; they do their
+  // own authentication. `villager agent` mounts the dashboard under /ui with it (docs/dashboard.md), so
+  // this module never links the CLI's. Its routes must not collide with /v1/... and /metrics.
+  std::function<void(ControlServer&)> extra_routes;
 };
 
 Status run_agent(const config::Config& config, const AgentOptions& options);

@@ -93,6 +93,7 @@ void Agent::register_routes() {
   for (const auto& r : kRoutes)
     control_.route(r.method, r.pattern,
                    [this, h = r.handler](const ControlRequest& req) { return (this->*h)(req); });
+  if (options_.extra_routes) options_.extra_routes(control_);
 }
 
 ControlResponse Agent::on_health(const ControlRequest&) {

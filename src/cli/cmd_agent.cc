@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "cli/commands.h"
+#include "cli/dashboard_server.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 #include "cli/release_channel.h"
@@ -14,6 +15,8 @@ namespace villager::cli {
 
 namespace {
 
+constexpr const char* kAgentUiPrefix = "/ui";
+
 constexpr std::string_view kHelp = R"(usage: villager agent [-c FILE] [--stop-releases-on-exit] [--threads N]
        villager agent --fleet-host ENV --state-dir DIR [--control ADDR] [-c FILE]
        villager agent stop [-c FILE] [--releases]
@@ -21,7 +24,8 @@ constexpr std::string_view kHelp = R"(usage: villager agent [-c FILE] [--stop-re
 Runs the agent in the foreground: an edge proxy on every service's listen address of every
 `local` environment, the supervisor of the release processes, and the control API (on
 [agent] control, default 127.0.0.1:7070) that deploy, rollback and status use. Logs go to
-stderr, one line per event.
+stderr, one line per event. The control address also serves the dashboard under /ui (its UI and
+API, docs/dashboard.md; the same tokens as `villager dashboard`) when it is a loopback address.
 
 On SIGTERM or SIGINT it stops accepting, lets in-flight requests finish, and exits. Releases
 keep running (each in its own process group) and the next agent re-adopts them, unless
@@ -123,6 +127,21 @@ int run_agent_cmd(const std::vector<std::string>& argv) {
   if (opts.proxy_threads < 1 || opts.proxy_threads > 64)
     return report_error("--threads must be 1..64", kExitUsage);
   opts.after_watch_rollback = [&cfg](const agent::WatchRollback& r) { follow_up_watch_rollback(*cfg, r); };
+  // The dashboard under /ui: this host's own agent only (a fleet host's state is its own, reached
+  // through a forward), and only on loopback, as `villager dashboard` refuses other binds without TLS.
+  std::unique_ptr<DashboardServer> dashboard;
+  if (!args->has("fleet-host")) {
+    if (!is_loopback_host(cfg->agent.control.host)) {
+      log_event(LogLevel::kWarn, "agent", "ui.disabled",
+                {{"reason", "the control address is not loopback and this build serves no TLS"},
+                 {"control", cfg->agent.control.to_string()}});
+    } else {
+      auto auth = DashboardAuth::load(cfg->state_dir());
+      if (!auth) return report_error(auth.error().context("the dashboard under /ui"), kExitFailed);
+      dashboard = std::make_unique<DashboardServer>(*cfg, std::move(*auth), kAgentUiPrefix);
+      opts.extra_routes = [&dashboard](agent::ControlServer& server) { dashboard->add_routes(server); };
+    }
+  }
   auto s = agent::run_agent(*cfg, opts);
   if (!s.ok()) return report_error(s.error(), kExitFailed);
   return kExitOk;

@@ -65,8 +65,8 @@ class DashboardAuth {
   // sent by a browser on its own, so it needs neither).
   std::string action_refusal(const Principal& p, const AuthRequest& req) const;
 
-  // The Set-Cookie value for a session ("" = the clearing cookie).
-  static std::string session_cookie(const std::string& session);
+  // The Set-Cookie value for a session ("" = the clearing cookie), sent only to paths under `path`.
+  static std::string session_cookie(const std::string& session, const std::string& path = "/");
 
  private:
   struct Session {

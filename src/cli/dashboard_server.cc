@@ -124,8 +124,10 @@ std::string query_param(const std::string& query, const std::string& key) {
   return "";
 }
 
-DashboardServer::DashboardServer(config::Config config, DashboardAuth auth)
-    : config_(std::move(config)), auth_(std::move(auth)) {
+DashboardServer::DashboardServer(config::Config config, DashboardAuth auth, std::string prefix)
+    : config_(std::move(config)), auth_(std::move(auth)), prefix_(std::move(prefix)) {}
+
+void DashboardServer::add_routes(agent::ControlServer& server) {
   auto wrap = [this](Response (DashboardServer::*h)(const Request&)) {
     return [this, h](const Request& req) {
       Response r = (this->*h)(req);
@@ -133,30 +135,38 @@ DashboardServer::DashboardServer(config::Config config, DashboardAuth auth)
       return r;
     };
   };
+  const std::string& p = prefix_;
+  // The page's relative paths resolve against its folder: "/ui" must become "/ui/" first.
+  if (!p.empty())
+    server.route("GET", p, [p](const Request&) {
+      Response r{308, "", "text/plain"};
+      r.headers.push_back({"Location", p + "/"});
+      return r;
+    });
   for (const char* path : {"/", "/assets/{file}"})
-    server_.route("GET", path, wrap(&DashboardServer::on_asset));
-  server_.route("POST", "/api/v1/session", wrap(&DashboardServer::on_session_open));
-  server_.route("GET", "/api/v1/session", wrap(&DashboardServer::on_session_get));
-  server_.route("DELETE", "/api/v1/session", wrap(&DashboardServer::on_session_close));
-  server_.route("POST", "/api/v1/actions/rollback", wrap(&DashboardServer::on_rollback_action));
-  server_.route("POST", "/api/v1/actions/promote",
-                [this](const Request& r) { return on_held_action(r, true); });
-  server_.route("POST", "/api/v1/actions/abort",
-                [this](const Request& r) { return on_held_action(r, false); });
-  server_.route("GET", "/api/v1/events", wrap(&DashboardServer::on_events));
-  add_read_route("/api/v1/environments", &DashboardServer::on_environments);
-  add_read_route("/api/v1/deployments", &DashboardServer::on_deployments);
-  add_read_route("/api/v1/deployments/{id}", &DashboardServer::on_deployment);
-  add_read_route("/api/v1/rollbacks", &DashboardServer::on_rollbacks);
-  add_read_route("/api/v1/uptime", &DashboardServer::on_uptime);
-  add_read_route("/api/v1/report", &DashboardServer::on_report);
-  add_read_route("/api/v1/review", &DashboardServer::on_review);
-  add_read_route("/api/v1/audit", &DashboardServer::on_audit);
+    server.route("GET", p + path, wrap(&DashboardServer::on_asset));
+  server.route("POST", p + "/api/v1/session", wrap(&DashboardServer::on_session_open));
+  server.route("GET", p + "/api/v1/session", wrap(&DashboardServer::on_session_get));
+  server.route("DELETE", p + "/api/v1/session", wrap(&DashboardServer::on_session_close));
+  server.route("POST", p + "/api/v1/actions/rollback", wrap(&DashboardServer::on_rollback_action));
+  server.route("POST", p + "/api/v1/actions/promote",
+               [this](const Request& r) { return on_held_action(r, true); });
+  server.route("POST", p + "/api/v1/actions/abort",
+               [this](const Request& r) { return on_held_action(r, false); });
+  server.route("GET", p + "/api/v1/events", wrap(&DashboardServer::on_events));
+  add_read_route(server, p + "/api/v1/environments", &DashboardServer::on_environments);
+  add_read_route(server, p + "/api/v1/deployments", &DashboardServer::on_deployments);
+  add_read_route(server, p + "/api/v1/deployments/{id}", &DashboardServer::on_deployment);
+  add_read_route(server, p + "/api/v1/rollbacks", &DashboardServer::on_rollbacks);
+  add_read_route(server, p + "/api/v1/uptime", &DashboardServer::on_uptime);
+  add_read_route(server, p + "/api/v1/report", &DashboardServer::on_report);
+  add_read_route(server, p + "/api/v1/review", &DashboardServer::on_review);
+  add_read_route(server, p + "/api/v1/audit", &DashboardServer::on_audit);
 }
 
-void DashboardServer::add_read_route(const std::string& path,
+void DashboardServer::add_read_route(agent::ControlServer& server, const std::string& path,
                                      Response (DashboardServer::*handler)(const Request&)) {
-  server_.route("GET", path, [this, handler](const Request& req) {
+  server.route("GET", path, [this, handler](const Request& req) {
     Response r;
     if (principal(req, r)) r = (this->*handler)(req);
     add_security_headers(r);
@@ -165,6 +175,7 @@ void DashboardServer::add_read_route(const std::string& path,
 }
 
 Status DashboardServer::start(const std::string& host, uint16_t port) {
+  add_routes(server_);
   return server_.start(host, port);
 }
 
@@ -178,7 +189,7 @@ std::optional<Principal> DashboardServer::principal(const Request& req, Response
 }
 
 DashboardServer::Response DashboardServer::on_asset(const Request& req) {
-  const DashboardAsset* a = find_dashboard_asset(req.target);
+  const DashboardAsset* a = find_dashboard_asset(std::string_view(req.target).substr(prefix_.size()));
   if (!a) return error_response(404, "no such file: " + req.target);
   Response r{200, std::string(a->body), std::string(a->content_type)};
   r.headers.push_back({"Cache-Control", "no-cache"});
@@ -192,7 +203,7 @@ DashboardServer::Response DashboardServer::on_session_open(const Request& req) {
   auto p = auth_.open_session(body["token"].get<std::string>());
   if (!p) return error_response(401, "unknown dashboard token");
   Response r = json_response(200, session_json(*p));
-  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie(p->session)});
+  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie(p->session, cookie_path())});
   return r;
 }
 
@@ -208,7 +219,7 @@ DashboardServer::Response DashboardServer::on_session_get(const Request& req) {
 DashboardServer::Response DashboardServer::on_session_close(const Request& req) {
   auth_.close_session(cookie_value(auth_request(req).cookie, DashboardAuth::kCookieName));
   Response r = json_response(200, json{{"status", "signed out"}});
-  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie("")});
+  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie("", cookie_path())});
   return r;
 }
 

@@ -2,8 +2,9 @@
 // DashboardServer: `villager dashboard`'s HTTP server. Serves the embedded UI (no token needed: it holds
 // no data), the JSON API under /api/v1 (a token or a session), the event stream /api/v1/events, and the
 // operator actions (POST, CSRF-checked, through the CLI's own code path, audited with who). Runs on the
-// agent's ControlServer: a thread per connection up to its cap, a deadline on every read and write.
-// docs/dashboard.md.
+// agent's ControlServer: a thread per connection up to its cap, a deadline on every read and write;
+// its own one (`villager dashboard`, at "/") or the agent's control address (`villager agent`, under
+// "/ui"). The page uses relative paths only, so it works under either. docs/dashboard.md.
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,7 +23,12 @@ class DashboardServer {
   static constexpr std::chrono::milliseconds kEventPoll{1000};
   static constexpr int kKeepAliveEvery = 15;  // polls
 
-  DashboardServer(config::Config config, DashboardAuth auth);
+  // `prefix` is where the UI and its API are mounted: "" (the page at "/", the API at "/api/v1") or a
+  // path such as "/ui" (the page at "/ui/", the API at "/ui/api/v1").
+  DashboardServer(config::Config config, DashboardAuth auth, std::string prefix = "");
+  // Registers the UI and API routes under the prefix on `server`, which must not be started yet.
+  void add_routes(agent::ControlServer& server);
+  // Serves on a server of its own (`villager dashboard`).
   Status start(const std::string& host, uint16_t port);
   uint16_t port() const { return server_.port(); }
   void stop() { server_.stop(); }
@@ -32,7 +38,8 @@ class DashboardServer {
   using Response = agent::ControlResponse;
   // The principal of the request, or the 401 to send.
   std::optional<Principal> principal(const Request& req, Response& denied);
-  void add_read_route(const std::string& path, Response (DashboardServer::*handler)(const Request&));
+  void add_read_route(agent::ControlServer& server, const std::string& path,
+                      Response (DashboardServer::*handler)(const Request&));
 
   Response on_asset(const Request& req);
   Response on_session_open(const Request& req);
@@ -61,11 +68,14 @@ class DashboardServer {
   void audit_action(const Action& a, const std::string& verb, const nlohmann::json& result);
   // A held canary (on_inconclusive = "hold") promoted or aborted, as `villager promote` / `rollback` do.
   Response on_held_action(const Request& req, bool promote);
+  // The session cookie's Path: the mount, so the agent's /ui session is not sent to other paths.
+  std::string cookie_path() const { return prefix_.empty() ? "/" : prefix_; }
 
   config::Config config_;
   DashboardAuth auth_;
-  agent::ControlServer server_;
-  std::mutex action_mu_;  // one action at a time: two rollbacks of one environment must not interleave
+  std::string prefix_;
+  agent::ControlServer server_;  // used by start() only
+  std::mutex action_mu_;         // one action at a time: two rollbacks of one environment must not interleave
 };
 
 // Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost).

@@ -1,5 +1,6 @@
 // villager dashboard: one page, plain JavaScript, uPlot for the plots. Every figure comes from
-// /api/v1 (docs/dashboard.md); the page keeps no token, only the session's CSRF token.
+// api/v1 (docs/dashboard.md); the page keeps no token, only the session's CSRF token. Paths are relative
+// to the page: `villager dashboard` serves it at "/", the agent under "/ui/".
 "use strict";
 (function () {
   const state = { view: "environments", session: null, plots: {}, canaryId: null, charts: [] };
@@ -48,7 +49,7 @@
 
   // ---- views ----------------------------------------------------------------------------------
   async function environments(view) {
-    const d = await api("/api/v1/environments");
+    const d = await api("api/v1/environments");
     view.append(el("h2", { text: "Environments" }), el("p", { class: "muted", text: "Open issues: " + (d.open_issues < 0 ? "unreadable" : d.open_issues) }));
     const cards = el("div", { class: "cards" });
     const operator = state.session && state.session.role === "operator";
@@ -101,7 +102,7 @@
     const note = el("p", { class: "warn", id: "action-result", text: action + " " + env + "/" + service + " ..." });
     document.getElementById("view").prepend(note);
     try {
-      const r = await api("/api/v1/actions/" + action, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
+      const r = await api("api/v1/actions/" + action, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
         body: JSON.stringify({ environment: env, service }) });
       note.className = "good";
       note.textContent = r.message;
@@ -122,7 +123,7 @@
     const note = el("p", { class: "warn", id: "action-result", text: "rolling back " + env + "/" + service + " ..." });
     document.getElementById("view").prepend(note);
     try {
-      const r = await api("/api/v1/actions/rollback", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
+      const r = await api("api/v1/actions/rollback", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
         body: JSON.stringify({ environment: env, service, reason: "rolled back from the dashboard" }) });
       note.className = "good";
       note.textContent = r.message + " (" + dur(r.duration_ms) + ")";
@@ -134,7 +135,7 @@
   }
 
   async function timeline(view) {
-    const d = await api("/api/v1/deployments?limit=30");
+    const d = await api("api/v1/deployments?limit=30");
     view.append(el("h2", { text: "Release timeline" }));
     if (!d.deployments.length) return view.append(el("p", { class: "muted", text: "no deployments yet" }));
     const t = el("table", {}, el("tr", {}, ["#", "when", "env/service", "kind", "version", "status", "steps (time axis)", "took"].map((h) => el("th", { text: h }))));
@@ -160,7 +161,7 @@
   }
 
   async function canary(view) {
-    const list = await api("/api/v1/deployments?limit=50");
+    const list = await api("api/v1/deployments?limit=50");
     const judged = list.deployments.filter((d) => d.steps.some((s) => s.kind === "shift" && s.detail && s.detail.metrics));
     view.append(el("h2", { text: "Canary analysis" }));
     if (!judged.length) return view.append(el("p", { class: "muted", text: "no canary step has been judged yet" }));
@@ -168,7 +169,7 @@
     const pick = el("select", { id: "canary-pick", onchange: (e) => { state.canaryId = Number(e.target.value); render(); } },
       judged.map((d) => el("option", { value: d.id, selected: d.id === id, text: "#" + d.id + " " + d.environment + "/" + d.service + " " + d.version + " (" + d.status + ")" })));
     view.append(el("p", {}, "Deployment ", pick));
-    const d = await api("/api/v1/deployments/" + id);
+    const d = await api("api/v1/deployments/" + id);
     const steps = d.canary.filter((c) => c.analysis.sides);
     const xs = steps.map((c) => (c.finished_at_ms || c.started_at_ms) / 1000);
     const side = (k, f) => steps.map((c) => f(c.analysis.sides[k]));
@@ -212,7 +213,7 @@
   }
 
   async function rollbacks(view) {
-    const d = await api("/api/v1/rollbacks?since=90d");
+    const d = await api("api/v1/rollbacks?since=90d");
     view.append(el("h2", { text: "Rollbacks: detection to restored, against the 5-minute target" }));
     if (!d.rollbacks.length) return view.append(el("p", { class: "muted", text: "no rollback in the window" }));
     const host = el("div", { class: "plot", id: "plot-rollbacks" });
@@ -228,7 +229,7 @@
   }
 
   async function uptime(view) {
-    const d = await api("/api/v1/uptime?since=1h");
+    const d = await api("api/v1/uptime?since=1h");
     view.append(el("h2", { text: "Uptime strip: public probes per " + dur(d.bucket_ms) + ", last hour" }),
       el("p", { class: "muted", text: "green all up, amber some down, red all down, grey no counted probe (pending or none); outlined: a deploy started" }));
     for (const s of d.services) {
@@ -259,7 +260,7 @@
   }
 
   async function report(view) {
-    const d = await api("/api/v1/report");
+    const d = await api("api/v1/report");
     view.append(el("h2", { text: "Report" + (d.environment ? " for " + d.environment : "") }));
     const table = (figs, withTarget) => el("table", {}, el("tr", {}, ["figure", "value", withTarget ? "target" : null, withTarget ? "met" : null, "samples", "how"].filter(Boolean).map((h) => el("th", { text: h }))),
       figs.map((f) => el("tr", { "data-key": f.key }, el("td", { text: f.name }), el("td", { text: f.display }), withTarget ? el("td", { text: f.target }) : null,
@@ -269,14 +270,14 @@
     view.append(el("h3", { text: "Review documents" }));
     if (!d.reviews.length) return view.append(el("p", { class: "muted", text: "none yet" }));
     const body = el("div");
-    const pick = el("select", { onchange: async (e) => { body.replaceChildren(markdown(await api("/api/v1/review?path=" + encodeURIComponent(e.target.value)))); } },
+    const pick = el("select", { onchange: async (e) => { body.replaceChildren(markdown(await api("api/v1/review?path=" + encodeURIComponent(e.target.value)))); } },
       d.reviews.map((r) => el("option", { value: r.path, text: r.path })));
     view.append(pick, body);
-    body.append(markdown(await api("/api/v1/review?path=" + encodeURIComponent(d.reviews[0].path))));
+    body.append(markdown(await api("api/v1/review?path=" + encodeURIComponent(d.reviews[0].path))));
   }
 
   async function audit(view) {
-    const d = await api("/api/v1/audit?limit=300");
+    const d = await api("api/v1/audit?limit=300");
     const v = d.verification;
     view.append(el("h2", { text: "Audit log" }),
       el("p", { id: "audit-verify", class: v.ok ? "good" : "bad", text: v.ok ? "chain verified: " + v.events + " events, head " + (v.head_hash || "–").slice(0, 16) : "CHAIN BROKEN: " + v.message }));
@@ -320,7 +321,7 @@
   let events = null;
   function live() {
     if (events) return;
-    events = new EventSource("/api/v1/events");
+    events = new EventSource("api/v1/events");
     const dot = document.getElementById("live");
     events.addEventListener("hello", () => dot.classList.add("on"));
     let timer = null;
@@ -349,19 +350,19 @@
     };
     document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => { location.hash = b.dataset.view; }));
     window.addEventListener("hashchange", route);
-    document.getElementById("signout").onclick = async () => { await api("/api/v1/session", { method: "DELETE" }); location.reload(); };
+    document.getElementById("signout").onclick = async () => { await api("api/v1/session", { method: "DELETE" }); location.reload(); };
     document.getElementById("login-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       const input = document.getElementById("token");
       try {
-        const s = await api("/api/v1/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: input.value.trim() }) });
+        const s = await api("api/v1/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token: input.value.trim() }) });
         input.value = "";
         signedIn(s);
       } catch (err) {
         document.getElementById("login-error").textContent = err.message;
       }
     });
-    const s = await api("/api/v1/session");
+    const s = await api("api/v1/session");
     if (s.signed_in) return signedIn(s);
     document.getElementById("login").hidden = false;
     document.getElementById("view").replaceChildren();
