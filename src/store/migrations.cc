@@ -150,6 +150,20 @@ ALTER TABLE probe_samples ADD COLUMN state TEXT NOT NULL DEFAULT '';
 ALTER TABLE probe_samples ADD COLUMN during_deploy INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Abort requests (store/abort_requests.h): who asked a running deploy to stop its canary, and when the
+// deploy acted on it. Its own list entry, like the monitor tables.
+constexpr std::string_view kAbortRequests = R"sql(
+CREATE TABLE abort_requests (
+  id             INTEGER PRIMARY KEY,
+  deployment_id  INTEGER NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+  actor          TEXT NOT NULL,
+  reason         TEXT NOT NULL DEFAULT '',
+  requested_at   INTEGER NOT NULL,
+  handled_at     INTEGER                          -- NULL until the deploy acted on it
+);
+CREATE INDEX abort_requests_by_deployment ON abort_requests (deployment_id, handled_at);
+)sql";
+
 Error newer_schema_error(int found);
 
 }  // namespace
@@ -160,6 +174,7 @@ const std::vector<Migration>& migrations() {
       {2, "releases.commit_time", kV2CommitTime},
       {3, "monitor: alarm_events, probe_samples", kMonitorTables},
       {4, "probe_samples.state, probe_samples.during_deploy", kV4ProbeState},
+      {5, "abort_requests", kAbortRequests},
   };
   return list;
 }

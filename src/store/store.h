@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "store/abort_requests.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/deployments.h"
