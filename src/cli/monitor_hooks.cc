@@ -175,8 +175,8 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
     }
     auto previous = hooks.canary_check;
     auto judge = [=, &clock](const std::string& service, const std::string& digest,
-                             const std::string& slot_url, int weight, std::string& detail,
-                             SyntheticFill& fill) -> Status {
+                             const std::string& slot_url, int weight, const std::function<Status()>& aborted,
+                             std::string& detail, SyntheticFill& fill) -> Status {
       monitor::WindowStats base =
           state->baseline.count(service) ? state->baseline.at(service) : monitor::WindowStats{};
       // Inconclusive holds this weight, re-judging a growing window, until the step's deadline; then the
@@ -185,6 +185,7 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       auto window = env->step_interval;
       auto deadline = clock.steady_now() + (env->step_deadline() - env->step_interval);
       for (;;) {
+        VILLAGER_RETURN_IF_ERROR(aborted());
         VILLAGER_RETURN_IF_ERROR(fill.flush());
         auto cand = fetch_window(*state->client, env_name, service, digest, window);
         if (!cand) return cand.error();
@@ -236,10 +237,11 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
       }
     };
     hooks.canary_check = [=](const std::string& service, const std::string& digest,
-                             const std::string& slot_url, int weight, std::string& detail) -> Status {
-      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, slot_url, weight, detail));
+                             const std::string& slot_url, int weight, const std::function<Status()>& aborted,
+                             std::string& detail) -> Status {
+      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, slot_url, weight, aborted, detail));
       SyntheticFill fill(*state->client, env_name, service, digest);
-      Status judged = judge(service, digest, slot_url, weight, detail, fill);
+      Status judged = judge(service, digest, slot_url, weight, aborted, detail, fill);
       if (!fill.started()) return judged;
       fill.stop();
       Status flushed = fill.flush();

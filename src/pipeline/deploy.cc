@@ -7,6 +7,7 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "gate/gate.h"
+#include "pipeline/abort.h"
 #include "pipeline/fleet_rollout.h"
 #include "pipeline/held.h"
 #include "pipeline/history.h"
@@ -178,6 +179,10 @@ class Deployer {
   Stop shift_traffic();
   Stop roll_out_batches();
   void note_approval_to_deployed();
+  // An error once someone asked to abort this deploy (pipeline/abort.h); remembers the request.
+  Status check_abort();
+  // Waits `interval`, looking for an abort request every kAbortPoll.
+  Status wait_for_abort(config::Millis interval);
   DeployOutcome hold_at(int weight, const std::string& reason);
   Stop promote_and_verify();
   DeployOutcome mark_known_good();
@@ -196,6 +201,7 @@ class Deployer {
   std::map<std::string, std::string> slot_urls_;  // service -> its candidate slot's direct URL
   std::optional<SystemTime> last_approval_;
   std::optional<FleetRollout> fleet_;  // target "ssh": what each host serves, and the batches' progress
+  std::optional<store::AbortRequest> abort_;  // the abort request acted on, once one was seen
 };
 
 // 1. Which services, and what serves each now: without a serving release nothing could be rolled back
@@ -425,14 +431,17 @@ std::optional<DeployOutcome> Deployer::start_candidates() {
   return std::nullopt;
 }
 
-// 8. Shift traffic by the environment's strategy, judging the canary at each weight under 100%.
+// 8. Shift traffic by the environment's strategy, judging the canary at each weight under 100%. An
+// abort request seen before a step or while it waits ends it like a failed canary.
 std::optional<DeployOutcome> Deployer::shift_traffic() {
   std::vector<int> steps = env_.strategy == config::Strategy::kCanary ? env_.steps : std::vector<int>{100};
+  const std::function<Status()> aborted = [this] { return check_abort(); };
   for (int w : steps) {
     std::string held;  // set when a canary check holds this weight (on_inconclusive = "hold")
     Status s = run_.step(
         results_, step_name(StepKind::kShift, std::to_string(w)),
         [&](std::string& detail) -> Status {
+          VILLAGER_RETURN_IF_ERROR(check_abort());
           for (const auto& r : results_) {
             std::map<std::string, int> weights = {{r.digest, w}};
             if (!r.from_digest.empty() && w < 100) weights[r.from_digest] = 100 - w;
@@ -440,11 +449,12 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
           }
           run_.say("traffic at " + std::to_string(w) + "%");
           if (w < 100) {
-            clock_.sleep_for(env_.step_interval);
+            VILLAGER_RETURN_IF_ERROR(wait_for_abort(env_.step_interval));
             if (hooks_.canary_check)
               for (const auto& r : results_) {
                 // A hold is not a failure: the other services are still judged, and any fail wins.
-                Status c = hooks_.canary_check(r.service, r.digest, slot_urls_[r.service], w, detail);
+                Status c =
+                    hooks_.canary_check(r.service, r.digest, slot_urls_[r.service], w, aborted, detail);
                 if (!c.ok() && is_canary_hold(c.error()))
                   held = c.error().message;
                 else
@@ -458,20 +468,55 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
         json{{"weight", w}});
     if (s.ok() && !held.empty()) return hold_at(w, held);
     if (!s.ok()) {
+      if (abort_)
+        run_.record()["aborted_by"] = {
+            {"actor", abort_->actor}, {"reason", abort_->reason}, {"requested_at_ms", abort_->requested_at}};
       restore_previous(target_, results_, run_);
       run_.finish(results_, store::DeploymentStatus::kRolledBack, s.error().message);
-      for (auto& x : results_)
-        run_.audit("deploy.rolled_back", x.service, {{"reason", s.error().message}, {"weight", w}});
+      for (auto& x : results_) {
+        json data = {{"reason", s.error().message}, {"weight", w}};
+        if (abort_) data["aborted_by"] = abort_->actor;
+        run_.audit("deploy.rolled_back", x.service, data);
+        if (abort_) (void)store::mark_abort_handled(store_, x.deployment_id);
+      }
       for (auto& x : results_) emit(notify::kCanaryStep, x, "failed", {s.error().message}, {}, w);
       for (auto& x : results_)
         emit(notify::kRolledBack, x, "rolled_back", {},
              "canary at " + std::to_string(w) + "%: " + s.error().message);
       out_.services = results_;
+      if (abort_)
+        return done(4, "canary at " + std::to_string(w) + "% " + s.error().message + "; rolled back");
       return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
   }
   note_approval_to_deployed();
   return std::nullopt;
+}
+
+Status Deployer::check_abort() {
+  if (!abort_) {
+    std::vector<int64_t> ids;
+    for (const auto& r : results_) ids.push_back(r.deployment_id);
+    auto pending = store::pending_abort(store_, ids);
+    if (!pending) {
+      run_.say("could not read abort requests: " + pending.error().message);
+      return Ok();  // an unreadable request must not fail a canary that is passing
+    }
+    if (!*pending) return Ok();
+    abort_ = **pending;
+    run_.say("abort requested by " + abort_->actor + (abort_->reason.empty() ? "" : ": " + abort_->reason));
+  }
+  return FailedPrecondition(abort_reason(*abort_));
+}
+
+Status Deployer::wait_for_abort(config::Millis interval) {
+  auto end = clock_.steady_now() + interval;
+  for (;;) {
+    VILLAGER_RETURN_IF_ERROR(check_abort());
+    auto left = std::chrono::duration_cast<config::Millis>(end - clock_.steady_now());
+    if (left.count() <= 0) return Ok();
+    clock_.sleep_for(std::min<config::Millis>(left, kAbortPoll));
+  }
 }
 
 // Approval to deployed: the last required approval to 100% traffic.

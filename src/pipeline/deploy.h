@@ -26,9 +26,10 @@ struct DeployHooks {
       pre_traffic_smoke;
   // At each canary weight, after the step's interval; `slot_url` reaches the candidate slot directly
   // (synthetic canary traffic). An error made by canary_hold() (pipeline/held.h) holds the deploy at
-  // this weight instead of rolling it back.
+  // this weight instead of rolling it back. A check that waits calls `aborted` between its waits and
+  // returns its error at once: someone asked to abort the deploy (pipeline/abort.h).
   std::function<Status(const std::string& service, const std::string& digest, const std::string& slot_url,
-                       int weight, std::string& detail)>
+                       int weight, const std::function<Status()>& aborted, std::string& detail)>
       canary_check;
   // After every deployed service reached 100%, against their public endpoints.
   std::function<Status(const std::vector<std::string>& services, const std::string& version,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fs.h"
+#include "pipeline/abort.h"
 #include "pipeline/held.h"
 #include "store/store.h"
 #include "testutil/fake_clock.h"
@@ -143,7 +144,7 @@ TEST_F(DeployTest, FailedCanaryCheckRollsBack) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int weight,
-                          std::string& detail) -> Status {
+                          const std::function<Status()>&, std::string& detail) -> Status {
     detail = R"({"verdict":"fail"})";
     if (weight == 50) return FailedPrecondition("error rate 20% against 0% for the baseline");
     return Ok();
@@ -263,7 +264,7 @@ TEST_F(DeployTest, NotifiesAFailedCanaryStepAndTheAutomaticRollback) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int weight,
-                          std::string&) -> Status {
+                          const std::function<Status()>&, std::string&) -> Status {
     return weight == 50 ? Status(FailedPrecondition("error rate 20%")) : Ok();
   };
   EventLog log;
@@ -331,7 +332,7 @@ TEST_F(DeployTest, AHeldCanaryKeepsTheTrafficSplitUntilPromoted) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
-                          std::string&) -> Status {
+                          const std::function<Status()>&, std::string&) -> Status {
     return canary_hold("inconclusive at the step's deadline");
   };
   auto o = run_deploy(false, hooks);
@@ -372,6 +373,7 @@ TEST_F(DeployTest, RollingBackAHeldCanaryRestoresTheServingRelease) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
+                          const std::function<Status()>&,
                           std::string&) -> Status { return canary_hold("inconclusive"); };
   auto o = run_deploy(false, hooks);
   ASSERT_EQ(o.exit_code, 5) << o.message;
@@ -384,6 +386,80 @@ TEST_F(DeployTest, RollingBackAHeldCanaryRestoresTheServingRelease) {
   auto d = store::get_deployment(*store_, o.services[0].deployment_id);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->status, store::DeploymentStatus::kRolledBack);
+}
+
+namespace {
+
+// A fake clock whose `n`th sleep runs `then`: another process acting while the deploy waits.
+class ActingClock : public FakeClock {
+ public:
+  void sleep_for(std::chrono::milliseconds d) override {
+    FakeClock::sleep_for(d);
+    if (++sleeps_ == n && then) then();
+  }
+  int n = 0;
+  std::function<void()> then;
+
+ private:
+  int sleeps_ = 0;
+};
+
+}  // namespace
+
+// `villager abort` records a request in the store from its own process; the deploy sees it within one
+// poll of its step wait, and rolls back as a failed canary does, naming who asked.
+TEST_F(DeployTest, AnAbortRequestDuringACanaryStepRollsBackWithoutWaitingItOut) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  std::string v1 = target_.serving("user");
+  set_version("v2.0.0");
+  ActingClock clock;
+  clock.n = 3;
+  clock.then = [&] {
+    auto other = store::Store::open(config_.state_dir());
+    ASSERT_TRUE(other.has_value());
+    auto asked = request_canary_abort(**other, {"explorer", {"user"}, "alice", "too slow"});
+    ASSERT_TRUE(asked.has_value()) << asked.error().message;
+    EXPECT_EQ(asked->size(), 1u);
+  };
+  DeployRequest req;
+  req.environment = "explorer";
+  req.actor = "ci";
+  auto before = clock.steady_now();
+  auto o = deploy(config_, *store_, target_, req, {}, clock, nullptr);
+  ASSERT_EQ(o.exit_code, 4) << o.message;
+  EXPECT_NE(o.message.find("aborted by alice: too slow"), std::string::npos) << o.message;
+  EXPECT_LT(clock.steady_now() - before, std::chrono::seconds(30)) << "the 30 s step was cut short";
+  EXPECT_EQ(target_.weight("user", v1), 100);
+  EXPECT_EQ(target_.serving("user"), v1);
+  auto d = store::get_deployment(*store_, o.services.at(0).deployment_id);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->status, store::DeploymentStatus::kRolledBack);
+  EXPECT_NE(d->detail.find("\"aborted_by\""), std::string::npos) << d->detail;
+  EXPECT_FALSE(store::pending_abort(*store_, {d->id}).value()) << "the request is handled";
+  EXPECT_FALSE(find_running(*store_, "explorer", "user").value());
+}
+
+// A canary check that waits (the judge re-reading the agent) returns the abort as soon as it asks.
+TEST_F(DeployTest, ACanaryCheckThatWaitsEndsOnAnAbort) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  std::string v1 = target_.serving("user");
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.canary_check = [this](const std::string&, const std::string&, const std::string&, int weight,
+                              const std::function<Status()>& aborted, std::string&) -> Status {
+    auto running = find_running(*store_, "explorer", "user");
+    EXPECT_TRUE(running.has_value() && running->has_value());
+    EXPECT_EQ((*running)->weight, weight);
+    EXPECT_TRUE(aborted().ok());
+    EXPECT_TRUE(request_canary_abort(*store_, {"explorer", {"user"}, "bob", ""}).has_value());
+    return aborted();
+  };
+  auto o = run_deploy(false, hooks);
+  ASSERT_EQ(o.exit_code, 4) << o.message;
+  EXPECT_NE(o.message.find("canary at 10% aborted by bob; rolled back"), std::string::npos) << o.message;
+  EXPECT_EQ(target_.weight("user", v1), 100);
+  EXPECT_EQ(request_canary_abort(*store_, {"explorer", {"user"}, "bob", ""}).error().code, Code::kNotFound)
+      << "nothing runs any more";
 }
 
 }  // namespace villager::pipeline
