@@ -26,6 +26,8 @@ std::string sql_context(std::string_view sql) {
 Error make_error(sqlite3* db, int rc, std::string_view sql) {
   std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string text = "sql '" + sql_context(sql) + "': " + msg;
+  // "disk I/O error" alone does not say which call failed; the extended code does (SQLITE_IOERR_*).
+  if ((rc & 0xff) == SQLITE_IOERR) text += " (sqlite extended code " + std::to_string(rc) + ")";
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
