@@ -7,6 +7,7 @@
 #include "cli/actor.h"
 #include "cli/commands.h"
 #include "cli/held_action.h"
+#include "cli/outcome_output.h"
 #include "cli/pipeline_hooks.h"
 #include "cli/project.h"
 
@@ -48,30 +49,7 @@ int run_promote(const std::vector<std::string>& argv) {
   pipeline::ResolveHeldRequest req{env, args->get_all("service"), true, current_actor()};
   auto o = finish_held(*cfg, req, stderr_progress("promote " + env));
   if (!o) return report_error(o.error(), exit_code_for(o.error()));
-  if (args->has("json")) {
-    json services = json::array();
-    for (const auto& s : o->services)
-      services.push_back({{"service", s.service},
-                          {"version", s.version},
-                          {"digest", s.digest},
-                          {"deployment_id", s.deployment_id},
-                          {"status", s.status}});
-    std::cout << redact(json{{"environment", env},
-                             {"exit_code", o->exit_code},
-                             {"message", o->message},
-                             {"services", services}}
-                            .dump(2))
-              << "\n";
-  } else {
-    for (const auto& s : o->services)
-      std::cout << env << "/" << s.service << "  " << s.version << "  " << short_digest(s.digest) << "  "
-                << s.status << "\n";
-    if (o->exit_code != 0)
-      report_error(o->message, o->exit_code);
-    else
-      std::cout << o->message << "\n";
-  }
-  return o->exit_code;
+  return print_change_outcome(env, o->exit_code, o->message, o->services, args->has("json"));
 }
 
 }  // namespace

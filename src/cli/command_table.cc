@@ -21,6 +21,7 @@ const std::vector<Command>& command_table() {
       kDeployCommand,
       kRollbackCommand,
       kPromoteCommand,
+      kAbortCommand,
       kStatusCommand,
       kHistoryCommand,
       kSmokeCommand,

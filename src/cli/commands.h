@@ -11,6 +11,7 @@ extern const Command kConfigCommand;
 extern const Command kDeployCommand;
 extern const Command kRollbackCommand;
 extern const Command kPromoteCommand;
+extern const Command kAbortCommand;
 extern const Command kStatusCommand;
 extern const Command kHistoryCommand;
 extern const Command kAgentCommand;

@@ -7,8 +7,10 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/redact.h"
 #include "base/strings.h"
+#include "cli/abort_action.h"
 #include "cli/dashboard_api.h"
 #include "cli/dashboard_assets.h"
 #include "cli/held_action.h"
@@ -63,6 +65,20 @@ AuthRequest auth_request(const agent::ControlRequest& req) {
   return {req.authorization, header("cookie"), header("origin"), header("host"), header("x-csrf-token")};
 }
 
+void add_security_headers(agent::ControlResponse& r);
+
+// Every answer leaves through here: the security headers, and a log line for a server-side failure
+// (the page shows only "500"; under the agent this goes to agent.log).
+void finish_response(const agent::ControlRequest& req, agent::ControlResponse& r) {
+  if (r.status >= 500)
+    log_event(LogLevel::kWarn, "dashboard", "request.failed",
+              {{"method", req.method},
+               {"path", req.target},
+               {"status", std::to_string(r.status)},
+               {"answer", r.body.substr(0, 300)}});
+  add_security_headers(r);
+}
+
 void add_security_headers(agent::ControlResponse& r) {
   r.headers.push_back({"X-Content-Type-Options", "nosniff"});
   r.headers.push_back({"Referrer-Policy", "no-referrer"});
@@ -88,6 +104,13 @@ Result<ApiWindow> window_of(const agent::ControlRequest& req, const config::Conf
   if (w.limit <= 0 || w.limit > kMaxLimit)
     return InvalidArgument("limit must be 1.." + std::to_string(kMaxLimit));
   return w;
+}
+
+json services_json(const std::vector<pipeline::ServiceResult>& services) {
+  json out = json::array();
+  for (const auto& s : services)
+    out.push_back({{"service", s.service}, {"version", s.version}, {"status", s.status}});
+  return out;
 }
 
 json session_json(const Principal& p) {
@@ -131,7 +154,7 @@ void DashboardServer::add_routes(agent::ControlServer& server) {
   auto wrap = [this](Response (DashboardServer::*h)(const Request&)) {
     return [this, h](const Request& req) {
       Response r = (this->*h)(req);
-      add_security_headers(r);
+      finish_response(req, r);
       return r;
     };
   };
@@ -149,10 +172,8 @@ void DashboardServer::add_routes(agent::ControlServer& server) {
   server.route("GET", p + "/api/v1/session", wrap(&DashboardServer::on_session_get));
   server.route("DELETE", p + "/api/v1/session", wrap(&DashboardServer::on_session_close));
   server.route("POST", p + "/api/v1/actions/rollback", wrap(&DashboardServer::on_rollback_action));
-  server.route("POST", p + "/api/v1/actions/promote",
-               [this](const Request& r) { return on_held_action(r, true); });
-  server.route("POST", p + "/api/v1/actions/abort",
-               [this](const Request& r) { return on_held_action(r, false); });
+  server.route("POST", p + "/api/v1/actions/promote", wrap(&DashboardServer::on_promote_action));
+  server.route("POST", p + "/api/v1/actions/abort", wrap(&DashboardServer::on_abort_action));
   server.route("GET", p + "/api/v1/events", wrap(&DashboardServer::on_events));
   add_read_route(server, p + "/api/v1/environments", &DashboardServer::on_environments);
   add_read_route(server, p + "/api/v1/deployments", &DashboardServer::on_deployments);
@@ -169,7 +190,7 @@ void DashboardServer::add_read_route(agent::ControlServer& server, const std::st
   server.route("GET", path, [this, handler](const Request& req) {
     Response r;
     if (principal(req, r)) r = (this->*handler)(req);
-    add_security_headers(r);
+    finish_response(req, r);
     return r;
   });
 }
@@ -379,31 +400,49 @@ DashboardServer::Response DashboardServer::on_rollback_action(const Request& req
   return json_response(o->exit_code == 0 ? 200 : 500, result);
 }
 
-DashboardServer::Response DashboardServer::on_held_action(const Request& req, bool promote) {
-  const std::string verb = promote ? "promote" : "abort";
+DashboardServer::Response DashboardServer::on_promote_action(const Request& req) {
   Response refused;
-  auto a = action(req, verb, refused);
+  auto a = action(req, "promote", refused);
   if (!a) return refused;
-  pipeline::ResolveHeldRequest hr{a->environment, a->services, promote, a->principal.name + " (dashboard)"};
+  pipeline::ResolveHeldRequest hr{a->environment, a->services, true, a->principal.name + " (dashboard)"};
   std::lock_guard lock(action_mu_);
   // Checked under the lock: two clicks must not both act on one hold.
   if (!environment_held(config_, hr.environment, hr.services))
     return error_response(409, "nothing is held in " + hr.environment +
                                    (hr.services.empty() ? "" : "/" + hr.services.front()) +
-                                   ": only a canary held by on_inconclusive = \"hold\" can be " +
-                                   (promote ? "promoted" : "aborted") + " here");
-  std::cerr << "villager: dashboard: " << verb << " " << hr.environment << " by " << hr.actor << "\n";
-  auto o = finish_held(config_, hr, stderr_progress("dashboard " + verb + " " + hr.environment));
+                                   ": only a canary held by on_inconclusive = \"hold\" can be promoted here");
+  std::cerr << "villager: dashboard: promote " << hr.environment << " by " << hr.actor << "\n";
+  auto o = finish_held(config_, hr, stderr_progress("dashboard promote " + hr.environment));
   if (!o) return error_response(status_for(o.error()), o.error().message);
-  json services = json::array();
-  for (const auto& s : o->services)
-    services.push_back({{"service", s.service}, {"version", s.version}, {"status", s.status}});
   json result = {{"environment", hr.environment},
-                 {"action", verb},
+                 {"action", "promote"},
                  {"exit_code", o->exit_code},
                  {"message", o->message},
-                 {"services", services}};
-  audit_action(*a, verb, result);
+                 {"services", services_json(o->services)}};
+  audit_action(*a, "promote", result);
+  return json_response(o->exit_code == 0 ? 200 : 500, result);
+}
+
+// A canary aborted, held or still running, through `villager abort`'s code (cli/abort_action.h).
+DashboardServer::Response DashboardServer::on_abort_action(const Request& req) {
+  Response refused;
+  auto a = action(req, "abort", refused);
+  if (!a) return refused;
+  AbortCanaryAction ar{a->environment, a->services, a->principal.name + " (dashboard)",
+                       a->body.value("reason", std::string())};
+  std::lock_guard lock(action_mu_);
+  std::cerr << "villager: dashboard: abort " << ar.environment << " by " << ar.actor << "\n";
+  auto o = abort_canary(config_, ar, stderr_progress("dashboard abort " + ar.environment));
+  if (!o) return error_response(status_for(o.error()), o.error().message);
+  json result = {{"environment", ar.environment},
+                 {"action", "abort"},
+                 {"held", o->held},
+                 {"exit_code", o->exit_code},
+                 {"message", o->message},
+                 {"duration_ms", o->duration_ms},
+                 {"services", services_json(o->services)}};
+  if (o->exit_code == 2) return error_response(409, o->message);
+  audit_action(*a, "abort", result);
   return json_response(o->exit_code == 0 ? 200 : 500, result);
 }
 

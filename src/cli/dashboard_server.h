@@ -66,8 +66,10 @@ class DashboardServer {
   std::optional<Action> action(const Request& req, const std::string& verb, Response& refused);
   // The dashboard's own audit event of an action ("dashboard.<verb>"), with its outcome.
   void audit_action(const Action& a, const std::string& verb, const nlohmann::json& result);
-  // A held canary (on_inconclusive = "hold") promoted or aborted, as `villager promote` / `rollback` do.
-  Response on_held_action(const Request& req, bool promote);
+  // A held canary (on_inconclusive = "hold") promoted, as `villager promote` does.
+  Response on_promote_action(const Request& req);
+  // A canary aborted, held or running, as `villager abort` does.
+  Response on_abort_action(const Request& req);
   // The session cookie's Path: the mount, so the agent's /ui session is not sent to other paths.
   std::string cookie_path() const { return prefix_.empty() ? "/" : prefix_; }
 

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "cli/pipeline_hooks.h"
+#include "pipeline/abort.h"
 #include "pipeline/fleet_rollout.h"
 #include "pipeline/held.h"
 #include "store/monitor_events.h"
@@ -101,7 +102,7 @@ json environment_status_json(const config::Config& config, const config::Environ
       js[role] = slot_json(s, now);
     }
     js["weights"] = weights;
-    if (store)
+    if (store) {
       if (auto h = pipeline::find_held(**store, env.name, service); h && *h)
         js["held"] = {{"version", (*h)->deployment.version},
                       {"digest", (*h)->deployment.digest},
@@ -110,6 +111,16 @@ json environment_status_json(const config::Config& config, const config::Environ
                       {"since", format_rfc3339(from_unix_millis((*h)->held_at))},
                       {"reason", (*h)->reason},
                       {"next", "villager promote " + env.name + " | villager rollback " + env.name}};
+      else if (auto c = pipeline::find_running(**store, env.name, service); c && *c)
+        js["canary"] = {
+            {"version", (*c)->deployment.version},
+            {"digest", (*c)->deployment.digest},
+            {"weight", (*c)->weight},
+            {"deployment_id", (*c)->deployment.id},
+            {"since", format_rfc3339(from_unix_millis((*c)->weight_since ? (*c)->weight_since
+                                                                         : (*c)->deployment.started_at))},
+            {"next", "villager abort " + env.name}};
+    }
     je["services"].push_back(js);
   }
   // A fleet a change left on more than one release: the alarm that change raised (fleet_rollout.h).
@@ -134,20 +145,25 @@ json environment_status_json(const config::Config& config, const config::Environ
 }
 
 json deployment_json(const store::Deployment& d) {
-  return {{"id", d.id},
-          {"environment", d.environment},
-          {"service", d.service},
-          {"kind", std::string(store::to_string(d.kind))},
-          {"version", d.version},
-          {"digest", d.digest},
-          {"from_digest", d.from_digest},
-          {"status", std::string(store::to_string(d.status))},
-          {"actor", d.actor},
-          {"started_at", format_rfc3339(from_unix_millis(d.started_at))},
-          {"finished_at", time_or_null(d.finished_at)},
-          {"started_at_ms", d.started_at},
-          {"finished_at_ms", d.finished_at ? json(*d.finished_at) : json(nullptr)},
-          {"duration_ms", d.finished_at ? json(*d.finished_at - d.started_at) : json(nullptr)}};
+  json detail = json::parse(d.detail, nullptr, false);
+  json out = {{"id", d.id},
+              {"environment", d.environment},
+              {"service", d.service},
+              {"kind", std::string(store::to_string(d.kind))},
+              {"version", d.version},
+              {"digest", d.digest},
+              {"from_digest", d.from_digest},
+              {"status", std::string(store::to_string(d.status))},
+              {"actor", d.actor},
+              {"started_at", format_rfc3339(from_unix_millis(d.started_at))},
+              {"finished_at", time_or_null(d.finished_at)},
+              {"started_at_ms", d.started_at},
+              {"finished_at_ms", d.finished_at ? json(*d.finished_at) : json(nullptr)},
+              {"duration_ms", d.finished_at ? json(*d.finished_at - d.started_at) : json(nullptr)}};
+  if (detail.is_object() && detail.contains("message")) out["message"] = detail["message"];
+  // Who aborted its canary (villager abort, the dashboard): {actor, reason, requested_at_ms}.
+  if (detail.is_object() && detail.contains("aborted_by")) out["aborted_by"] = detail["aborted_by"];
+  return out;
 }
 
 Result<json> steps_json(store::Store& store, int64_t deployment_id) {

@@ -12,13 +12,14 @@
 namespace villager::cli {
 
 // One environment of `villager status --json`: {"name", "target", "services": [{"service", "url",
-// "serving", "warm", "starting", "weights", "held"?}], "error"?}; "held" (version, digest,
-// weight, deployment_id, since, reason, next) when a canary is held (pipeline/held.h). Asks the environment's
+// "serving", "warm", "starting", "weights", "held"?, "canary"?}], "error"?}; "held" (version, digest,
+// weight, deployment_id, since, reason, next) when a canary is held (pipeline/held.h), "canary" (version,
+// digest, weight, deployment_id, since, next) while a deploy runs (pipeline/abort.h). Asks the environment's
 // target for its slots; sets `failed` when it could not answer (the entry then carries "error").
 nlohmann::json environment_status_json(const config::Config& config, const config::EnvironmentConfig& env,
                                        bool& failed);
 
-// One deployment row of `villager history --json`.
+// One deployment row of `villager history --json`, with its outcome's "message" and "aborted_by" when set.
 nlohmann::json deployment_json(const store::Deployment& d);
 // Its steps, in order: {"seq", "name", "kind", "arg", "status", "started_at", "finished_at",
 // "duration_ms", "detail"} with detail parsed (a canary step's detail is the canary analysis).

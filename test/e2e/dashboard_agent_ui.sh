@@ -6,11 +6,8 @@
 # agent's process through the CLI's code path. Then headless Chromium drives /ui with the read token:
 # every view loads with no console error and shows what `villager status` reports. No secret in answers.
 source "$(dirname "$0")/lib/project.sh"
-command -v chromium >/dev/null || fail "chromium is not installed (scripts/bootstrap installs it)"
-CRI="${VILLAGER_SOURCE_DIR:?}/tools/npm/node_modules/chrome-remote-interface"
-[[ -d $CRI ]] || fail "chrome-remote-interface is not installed in tools/npm (run scripts/bootstrap)"
-ART="${VILLAGER_ARTIFACTS:-$(cd "$(dirname "$V")/../.." && pwd)/test-artifacts}/dashboard_agent_ui"
-rm -rf "$ART"; mkdir -p "$ART"
+source "$(dirname "$0")/lib/dashboard.sh"
+require_browser dashboard_agent_ui
 
 make_project
 start_agent
@@ -88,14 +85,9 @@ done
 # The same page in a browser, under the prefix.
 "$V" history explorer --json --steps > "$WORK/history.json"
 v2=$(python3 -c 'import json,sys; print([d["id"] for d in json.load(open(sys.argv[1]))["deployments"] if d["version"]=="v2.0.0"][0])' "$WORK/history.json")
-DPORT=$(free_port)
-chromium --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
-  --remote-debugging-port="$DPORT" --user-data-dir="$WORK/chrome" about:blank >"$WORK/chromium.log" 2>&1 &
-CHROME_PID=$!; EXTRA_PIDS+=($CHROME_PID)
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$DPORT/json/version" >/dev/null && break; sleep 0.1; done
-CRI_MODULE="$CRI" node "$E2E_DIR/lib/dashboard_browser.js" "$DPORT" "$UI" "$READ" "$ART" read "$v2" > "$WORK/ui.json" \
-  || fail "browser run under /ui: $(cat "$WORK/ui.json")"
-kill "$CHROME_PID"; wait "$CHROME_PID" 2>/dev/null || true  # before the trap removes its profile
+start_chromium
+browse_dashboard "$UI" "$READ" read "$v2" > "$WORK/ui.json" || fail "browser run under /ui: $(cat "$WORK/ui.json")"
+stop_chromium
 python3 - "$WORK/ui.json" <<'PY' || fail "the UI under /ui (above)"
 import json, sys
 ui = json.load(open(sys.argv[1]))

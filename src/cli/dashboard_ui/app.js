@@ -69,8 +69,8 @@
           el("td", {}, el("span", { class: "pill " + cls(s.probe.state), text: s.probe.state })),
           el("td", { class: s.alarms_firing.length ? "bad" : "muted", text: s.alarms_firing.length ? s.alarms_firing.map((a) => a.alarm + " (" + a.severity + ")").join(", ") : "none firing" }),
           el("td", {}, last ? el("span", {}, last.kind + " " + last.version + " ", el("span", { class: cls(last.status), text: last.status }), el("br"), el("span", { class: "muted", text: when(last.started_at_ms) })) : "–"),
-          el("td", {}, el("button", { class: "danger rollback", "data-env": env.name, "data-service": s.service, disabled: !operator || env.target === "url" || !s.serving,
-            title: operator ? "route " + env.name + "/" + s.service + " back to its previous known-good release" : "needs an operator token",
+          el("td", {}, el("button", { class: "danger rollback", "data-env": env.name, "data-service": s.service, disabled: !operator || env.target === "url" || !s.serving || !!s.canary,
+            title: !operator ? "needs an operator token" : s.canary ? "a deploy is running: abort its canary instead" : "route " + env.name + "/" + s.service + " back to its previous known-good release",
             onclick: () => rollback(env.name, s.service) }, "Roll back"),
             ...(s.held ? [
               el("button", { class: "promote", "data-env": env.name, "data-service": s.service, disabled: !operator,
@@ -78,7 +78,14 @@
                 onclick: () => heldAction("promote", env.name, s.service, s.held) }, "Promote"),
               el("button", { class: "danger abort", "data-env": env.name, "data-service": s.service, disabled: !operator,
                 title: operator ? "held at " + s.held.weight + "%: route everything back to the serving release" : "needs an operator token",
-                onclick: () => heldAction("abort", env.name, s.service, s.held) }, "Abort canary")] : []))));
+                onclick: () => heldAction("abort", env.name, s.service, s.held) }, "Abort canary")] : []),
+            ...(s.canary ? [
+              el("button", { class: "danger abort", "data-env": env.name, "data-service": s.service, disabled: !operator,
+                title: operator ? "canary at " + s.canary.weight + "%: stop it and route everything back to the serving release" : "needs an operator token",
+                onclick: () => heldAction("abort", env.name, s.service, s.canary) }, "Abort canary")] : []))));
+        if (s.canary)
+          t.append(el("tr", { class: "canary" }, el("td", { colspan: 8, class: "warn",
+            text: "CANARY: " + s.canary.version + " at " + s.canary.weight + "% since " + when(Date.parse(s.canary.since)) + " (deploy #" + s.canary.deployment_id + " running)" })));
         if (s.held)
           t.append(el("tr", { class: "held" }, el("td", { colspan: 8, class: "warn",
             text: "HELD: " + s.held.version + " at " + s.held.weight + "% since " + when(Date.parse(s.held.since)) + " (" + s.held.reason + ")" })));
@@ -89,7 +96,8 @@
     view.append(cards);
   }
 
-  // Ends a held canary: promote (the candidate to 100%) or abort (back to the serving release).
+  // Ends a held canary (promote: the candidate to 100%; abort: back to the serving release), or aborts
+  // a running one (its deploy rolls back; `canary` is the status's held or canary entry).
   async function heldAction(action, env, service, held) {
     const dlg = document.getElementById("confirm");
     document.getElementById("confirm-text").textContent = action === "promote"
@@ -100,7 +108,7 @@
     await new Promise((res) => dlg.addEventListener("close", res, { once: true }));
     if (dlg.returnValue !== "ok") return;
     const note = el("p", { class: "warn", id: "action-result", text: action + " " + env + "/" + service + " ..." });
-    document.getElementById("view").prepend(note);
+    document.getElementById("notes").replaceChildren(note);  // outside #view: a live redraw keeps it
     try {
       const r = await api("api/v1/actions/" + action, { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
         body: JSON.stringify({ environment: env, service }) });
@@ -121,7 +129,7 @@
     await new Promise((res) => dlg.addEventListener("close", res, { once: true }));
     if (dlg.returnValue !== "ok") return;
     const note = el("p", { class: "warn", id: "action-result", text: "rolling back " + env + "/" + service + " ..." });
-    document.getElementById("view").prepend(note);
+    document.getElementById("notes").replaceChildren(note);  // outside #view: a live redraw keeps it
     try {
       const r = await api("api/v1/actions/rollback", { method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": state.session.csrf },
         body: JSON.stringify({ environment: env, service, reason: "rolled back from the dashboard" }) });

@@ -1,7 +1,7 @@
 // Drives the dashboard in headless Chromium over the DevTools protocol (chrome-remote-interface from
 // tools/npm). usage: node dashboard_browser.js PORT URL TOKEN OUT_DIR STEP
-// STEP: "read" (sign in, visit every view, report what each shows, screenshots) or "rollback ENV"
-// (sign in, click ENV/user's rollback button, confirm, report the result).
+// STEP: "read" (sign in, visit every view, report what each shows, screenshots), "rollback ENV" or
+// "abort ENV" (sign in, click ENV/user's Roll back or Abort canary button, confirm, report the result).
 // Prints one JSON object on stdout; console errors and exceptions are part of it.
 "use strict";
 const CDP = require(process.env.CRI_MODULE || "chrome-remote-interface");
@@ -65,17 +65,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     await visit("audit"); out.audit_verified = await js(`document.getElementById("audit-verify").className`); await shot("audit");
   } else {
     await visit("environments");
-    out.button_disabled = await js(`document.querySelector('button.rollback[data-env="${env}"][data-service="user"]').disabled`);
+    const button = `document.querySelector('button.${step}[data-env="${env}"][data-service="user"]')`;
+    out.button_disabled = await js(`${button} === null || ${button}.disabled`);
     if (!out.button_disabled) {
-      await js(`document.querySelector('button.rollback[data-env="${env}"][data-service="user"]').click(); true`);
+      await js(`${button}.click(); true`);
       await until(`document.getElementById("confirm").open`, "the confirmation dialog");
-      await shot("rollback-confirm");
+      out.confirm_text = await js(`document.getElementById("confirm-text").textContent`);
+      await shot(step + "-confirm");
       await js(`document.getElementById("confirm-ok").click(); true`);
-      await until(`document.querySelector("#action-result[data-done]") !== null`, "the rollback's result", 60000);
+      await until(`document.querySelector("#action-result[data-done]") !== null`, "the " + step + "'s result", 60000);
       out.result = await js(`document.getElementById("action-result").textContent`);
       out.result_class = await js(`document.getElementById("action-result").className`);
       await sleep(1500);  // the event stream redraws the view
-      await shot("rollback-done");
+      await shot(step + "-done");
     }
   }
   await sleep(500);
