@@ -90,7 +90,7 @@ int run_smoke(const std::vector<std::string>& argv) {
   // from CI); the suite registers every value it reads for masking.
   opts.secret = environment_secret_lookup(*cfg, env_name);
   opts.extra_scan_paths = smoke::local_scan_paths(*cfg, *env, *targets);
-  opts.extra_scan_paths.push_back(cfg->state_dir() / "state.db");  // villager's own state too
+  scan_own_state(*cfg, opts);  // no secret or canary may reach villager's store either
   opts.version = read_version(*cfg);
   // Signed waivers of this environment let known findings through, still reported (docs/smoke.md).
   opts.waivers = environment_waiver_lookup(*cfg, env_name);

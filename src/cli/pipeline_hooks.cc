@@ -48,6 +48,21 @@ smoke::SecretLookup environment_secret_lookup(const config::Config& config, cons
   };
 }
 
+void scan_own_state(const config::Config& config, smoke::SmokeOptions& opts) {
+  // The -wal file holds no SQLite locks (those are on state.db and state.db-shm): a plain read is safe.
+  opts.extra_scan_paths.push_back(config.state_dir() / (std::string(store::kStateDbName) + "-wal"));
+  opts.extra_scan_sources = [dir = config.state_dir()]() -> Result<std::vector<smoke::ScanSource>> {
+    auto st = store::Store::open(dir, store::OpenOptions{nullptr, /*create_if_missing=*/false});
+    if (!st) {
+      if (st.error().code == Code::kNotFound) return std::vector<smoke::ScanSource>{};
+      return st.error();
+    }
+    auto bytes = (*st)->image();
+    if (!bytes) return bytes.error();
+    return std::vector<smoke::ScanSource>{{(*st)->db_path().string(), std::move(*bytes)}};
+  };
+}
+
 smoke::WaiverLookup environment_waiver_lookup(const config::Config& config, const std::string& env) {
   auto stored = std::make_shared<std::optional<Result<std::vector<gate::StoredWaiver>>>>();
   return [&config, env, stored](const std::string& check, const std::string& service,
@@ -93,8 +108,7 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   opts.waivers = environment_waiver_lookup(config, env.name);
   opts.version = version;
   opts.extra_scan_paths = smoke::local_scan_paths(config, env, targets);
-  // villager's own state: no secret or canary may reach the store either.
-  opts.extra_scan_paths.push_back(config.state_dir() / "state.db");
+  scan_own_state(config, opts);  // no secret or canary may reach villager's store either
   // A lambda environment keeps its storage and logs in S3 and CloudWatch Logs.
   if (env.target == config::TargetKind::kLambda) opts.remote_sources = lambda_remote_sources(config, env);
   auto report = smoke::run_smoke(config, targets, opts);

@@ -24,6 +24,9 @@ smoke::SecretLookup environment_secret_lookup(const config::Config& config, cons
 // The waivers of `env` as the gate accepts them (gate/waiver.h), read once from <state_dir>/waivers when
 // first asked; a folder that cannot be read waives nothing and says why in each verdict.
 smoke::WaiverLookup environment_waiver_lookup(const config::Config& config, const std::string& env);
+// Adds villager's own state to what the plaintext check scans: state.db read through SQLite when the
+// scan runs (a plain open and close would drop this process's SQLite locks on it) and its -wal file.
+void scan_own_state(const config::Config& config, smoke::SmokeOptions& opts);
 // Writes the review document of each deployment row (whatever its outcome) and returns their paths;
 // a failure to write one is reported on stderr and does not change the command's outcome.
 std::vector<std::string> write_reviews(const config::Config& config, store::Store& store,

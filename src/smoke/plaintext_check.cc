@@ -201,6 +201,13 @@ std::string round_trip(SmokeContext& ctx, const SmokeTarget& t, const std::strin
   return id;
 }
 
+void merge_into(ScanSummary& into, ScanSummary more) {
+  into.hits.insert(into.hits.end(), more.hits.begin(), more.hits.end());
+  into.files += more.files;
+  into.bytes += more.bytes;
+  into.truncated.insert(into.truncated.end(), more.truncated.begin(), more.truncated.end());
+}
+
 // Storage and logs on this host ([smoke] storage/logs and the caller's extra paths): what the server
 // wrote must hold none of the canaries.
 void scan_local(SmokeContext& ctx, const std::vector<Canary>& canaries, CheckResult& r) {
@@ -214,6 +221,14 @@ void scan_local(SmokeContext& ctx, const std::vector<Canary>& canaries, CheckRes
   if (!scan) {
     r.failures.push_back({"scanning storage and logs", "readable files", scan.error().message});
     return;
+  }
+  if (ctx.options.extra_scan_sources) {
+    auto sources = ctx.options.extra_scan_sources();
+    if (!sources) {
+      r.failures.push_back({"scanning villager's state", "readable", sources.error().message});
+      return;
+    }
+    merge_into(*scan, scan_sources_for_canaries(*sources, canaries));
   }
   for (const auto& h : scan->hits)
     r.failures.push_back(

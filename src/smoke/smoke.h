@@ -65,6 +65,10 @@ struct SmokeOptions {
   // Folders or files scanned by the plaintext check besides [smoke] storage/logs (absolute): the
   // agent's data and log folders for a local environment. A missing one is noted, not failed.
   std::vector<std::filesystem::path> extra_scan_paths;
+  // Bytes the plaintext check scans that must not be opened as files here, read when the scan runs:
+  // villager's own state.db, which this process holds through SQLite (opening and closing the file
+  // would drop SQLite's locks on it). Unset: none. An error fails the check.
+  std::function<Result<std::vector<ScanSource>>()> extra_scan_sources;
   // Remote storage and logs scanned by the plaintext check (a lambda environment's S3 transfers and
   // CloudWatch Logs, set up by the CLI so smoke does not link AWS); empty: none.
   RemoteSources remote_sources;

@@ -148,6 +148,15 @@ std::optional<int64_t> Statement::column_optional_int(int col) const {
 
 // ---- Db ----
 
+Result<std::string> Db::image() {
+  sqlite3_int64 size = 0;
+  unsigned char* bytes = sqlite3_serialize(db_, "main", &size, 0);
+  if (!bytes) return make_error(db_, sqlite3_errcode(db_), "serialize").context("reading " + path_.string());
+  std::string out(reinterpret_cast<const char*>(bytes), static_cast<size_t>(size));
+  sqlite3_free(bytes);
+  return out;
+}
+
 Result<Db> Db::open(const std::filesystem::path& path, bool create) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);

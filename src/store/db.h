@@ -90,6 +90,10 @@ class Db {
   int changes() const;
   // True while a transaction is open on this connection.
   bool in_transaction() const;
+  // The database's pages as SQLite reads them (committed WAL frames included), through this connection.
+  // How to read a database file this process may hold open: open() and close() of the file by anyone
+  // else in the process would drop every POSIX lock SQLite holds on it.
+  Result<std::string> image();
   const std::filesystem::path& path() const { return path_; }
   sqlite3* raw() const { return db_; }
 

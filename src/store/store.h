@@ -54,6 +54,9 @@ class Store {
 
   // Runs SQLite's own consistency check; Ok when it reports "ok".
   Status integrity_check();
+  // state.db's bytes read through this connection (Db::image), for scanning the store for leaks
+  // without opening the file outside SQLite.
+  Result<std::string> image() { return db_.image(); }
 
  private:
   Store(Db db, std::filesystem::path dir, Clock* clock)

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
+#include "base/subprocess.h"
 #include "store/migrations.h"
 #include "store/test_helpers.h"
 
@@ -82,6 +85,47 @@ TEST(Store, ExistingDirectoryKeepsItsMode) {
   auto s = Store::open(dir / "shared");
   ASSERT_TRUE(s);
   EXPECT_EQ(mode_of(dir / "shared"), 0755);
+}
+
+// Another process's last connection closing: SQLite then takes an exclusive lock on state.db if it can,
+// checkpoints, and deletes the -wal file. It can only when no connection in this process still holds
+// its shared lock on the file.
+void close_last_connection_elsewhere(const std::filesystem::path& db) {
+  auto r = run_process({"python3", "-c",
+                        "import sqlite3, sys\n"
+                        "c = sqlite3.connect(sys.argv[1])\n"
+                        "c.execute('SELECT count(*) FROM sqlite_master').fetchall()\n"
+                        "c.close()\n",
+                        db.string()});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->exit_code, 0) << r->err;
+}
+
+// The plaintext scan reads state.db in a process that has the store open. Opening and closing the file
+// there drops every POSIX lock the process holds on it, and the next process to close its connection
+// deletes the WAL under the open store (reads then fail "disk I/O error", SHORT_READ). image() reads
+// the same bytes through SQLite and leaves the locks alone.
+TEST(Store, ImageReadsCommittedRowsWithoutDroppingTheOpenStoresLocks) {
+  TestStore s;
+  ASSERT_TRUE(s.store);
+  ASSERT_TRUE(s->db().exec("CREATE TABLE probe(v TEXT); INSERT INTO probe VALUES('canary-7f3a91')").ok());
+  const auto db = s->db_path();
+  const auto wal = db.string() + "-wal";
+  {
+    auto other = Store::open(s->state_dir(), OpenOptions{&s.clock, false});
+    ASSERT_TRUE(other) << other.error().message;
+    auto bytes = (*other)->image();
+    ASSERT_TRUE(bytes) << bytes.error().message;
+    EXPECT_NE(bytes->find("canary-7f3a91"), std::string::npos) << "a committed row still in the WAL";
+  }
+  close_last_connection_elsewhere(db);
+  EXPECT_TRUE(std::filesystem::exists(wal)) << "the store's shared lock was lost: the WAL went";
+  EXPECT_EQ(s->db().query_text("SELECT v FROM probe").value_or("?"), "canary-7f3a91");
+
+  // The way it used to be read, for contrast: after a plain open and close the lock is gone.
+  { std::ifstream(db, std::ios::binary).get(); }
+  close_last_connection_elsewhere(db);
+  EXPECT_FALSE(std::filesystem::exists(wal)) << "SQLite kept the WAL although this process lost its lock";
 }
 
 }  // namespace

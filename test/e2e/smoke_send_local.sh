@@ -64,4 +64,17 @@ smoke_run
 grep -q "logs/explorer/user/access.log:[0-9]*\"" "$SMOKE_TMP/report.json" || fail "the hit does not name the agent's log file"
 smoke_expect_no_secrets() { ! grep -q -e "$SGRAPH_SEND__ACCESS_TOKEN" "$SMOKE_TMP/report.json" || fail "token printed"; }
 smoke_expect_no_secrets
+
+# villager's own store is scanned too, read through SQLite (a plain open and close of state.db would
+# drop the locks of a process that holds the store): a token planted there fails plaintext.
+kill -TERM "${SMOKE_PIDS[-1]}"; wait "${SMOKE_PIDS[-1]}" 2>/dev/null || true
+: > "$state/logs/explorer/user/access.log"  # the leaks above, gone
+start_local ""
+smoke_run
+[[ "$SMOKE_RC" == 0 ]] || { cat "$SMOKE_TMP/report.json"; fail "clean again: exit $SMOKE_RC, want 0"; }
+sqlite3 "$state/state.db" "CREATE TABLE IF NOT EXISTS leak_probe(v TEXT); INSERT INTO leak_probe VALUES('$SGRAPH_SEND__ACCESS_TOKEN')"
+smoke_run
+[[ "$SMOKE_RC" == 1 ]] || fail "a token in state.db: exit $SMOKE_RC, want 1"
+grep -q "\.villager/state\.db:[0-9]*\"" "$SMOKE_TMP/report.json" || fail "the hit does not name state.db: $(cat "$SMOKE_TMP/report.json")"
+smoke_expect_no_secrets
 echo PASS
