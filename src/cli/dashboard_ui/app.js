@@ -3,7 +3,7 @@
 // to the page: `villager dashboard` serves it at "/", the agent under "/ui/".
 "use strict";
 (function () {
-  const state = { view: "environments", session: null, plots: {}, canaryId: null, charts: [] };
+  const state = { view: "environments", session: null, plots: {}, drawing: {}, canaryId: null, charts: [] };
   window.villagerState = state;  // read by the browser test: which plots were drawn with what
 
   function el(tag, attrs, ...kids) {
@@ -41,7 +41,7 @@
     opts.axes = (opts.axes || [{}, {}]).map((a) => Object.assign({}, axis, a));
     const chart = new uPlot(opts, data, host);
     state.charts.push(chart);
-    state.plots[name] = { series: opts.series.slice(1).map((s) => s.label), points: data.slice(1).map((ys) => ys.filter((v) => v !== null && v !== undefined).length) };
+    state.drawing[name] = { series: opts.series.slice(1).map((s) => s.label), points: data.slice(1).map((ys) => ys.filter((v) => v !== null && v !== undefined).length) };
     return chart;
   }
   const line = (label, color, extra) => Object.assign({ label, stroke: color, width: 2, points: { show: true, size: 6 } }, extra || {});
@@ -299,22 +299,36 @@
   const views = { environments, timeline, canary, rollbacks, uptime, report, audit };
 
   // ---- shell ----------------------------------------------------------------------------------
+  // One render at a time. A render asked for while one runs (a tab click during a live redraw) runs
+  // right after it, so the view asked for last is the one shown; only that one is marked ready.
+  // state.plots always describes a finished render: plots drawn so far sit in state.drawing.
   let rendering = null;
+  let again = false;
+  async function renderOnce() {
+    const view = el("section", { id: "view", "data-view": state.view });
+    state.charts.forEach((c) => c.destroy());
+    state.charts = [];
+    state.drawing = {};
+    document.getElementById("view").replaceWith(view);
+    document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.view === state.view));
+    try {
+      await views[state.view](view);
+    } catch (e) {
+      view.append(el("p", { class: "bad", text: "could not load: " + e.message }));
+    }
+    state.plots = state.drawing;
+    if (!again) view.setAttribute("data-ready", "1");
+  }
   async function render() {
-    if (rendering) return rendering;
+    if (rendering) {
+      again = true;
+      return rendering;
+    }
     rendering = (async () => {
-      const view = el("section", { id: "view", "data-view": state.view });
-      state.charts.forEach((c) => c.destroy());
-      state.charts = [];
-      state.plots = {};
-      document.getElementById("view").replaceWith(view);
-      document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.view === state.view));
-      try {
-        await views[state.view](view);
-      } catch (e) {
-        view.append(el("p", { class: "bad", text: "could not load: " + e.message }));
-      }
-      view.setAttribute("data-ready", "1");
+      do {
+        again = false;
+        await renderOnce();
+      } while (again);
     })();
     try { await rendering; } finally { rendering = null; }
   }
