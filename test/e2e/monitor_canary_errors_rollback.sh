@@ -10,7 +10,7 @@ watch = \"1s\"
 # One curl loop gives the 10% step about 3 requests a second: fewer than the default 50 by the deadline.
 canary_min_samples = 20
 # On a busy machine the loop is slower; the step waits for its samples instead of deciding on too few.
-max_step_duration = \"20s\"
+max_step_duration = \"45s\"
 
 [[monitor.alarm]]
 name = \"5xx\"
