@@ -153,6 +153,166 @@ struct State {
   std::map<std::string, monitor::WindowStats> baseline;  // service -> serving release before the deploy
 };
 
+using Say = std::function<void(const std::string&)>;
+
+// What an inconclusive verdict at the step's deadline becomes: --accept-inconclusive or on_inconclusive
+// = promote continue, hold parks the deploy at this weight, anything else fails the step.
+Status inconclusive_at_deadline(const config::EnvironmentConfig& env, const MonitorHookOptions& options,
+                                const std::string& service, int weight, const monitor::CanaryResult& r,
+                                const Say& say) {
+  if (options.accept_inconclusive || env.promote_inconclusive()) {
+    say(service + " canary inconclusive at its deadline; continuing (" +
+        (options.accept_inconclusive ? "--accept-inconclusive" : "on_inconclusive = promote") + ")");
+    return Ok();
+  }
+  if (env.hold_inconclusive()) {
+    say(service + " canary inconclusive at its deadline; holding at " + std::to_string(weight) +
+        "% (on_inconclusive = hold)");
+    return pipeline::canary_hold("inconclusive at the step's deadline (on_inconclusive = hold): " +
+                                 r.summary());
+  }
+  return FailedPrecondition(
+      "canary analysis inconclusive at the step's deadline (on_inconclusive = rollback): " + r.summary());
+}
+
+// One canary step of one service, judged against the baseline captured before the deploy. Inconclusive
+// holds this weight, re-judging a growing window, until the step's deadline. With synthetic traffic on,
+// a candidate short of samples gets them from its slot, once per step.
+struct StepJudge {
+  const config::Config* config;
+  const config::EnvironmentConfig* env;
+  std::string env_name;
+  MonitorHookOptions options;
+  Clock* clock;
+  std::shared_ptr<State> state;
+  Say say;
+
+  struct Step {
+    const std::string& service;
+    const std::string& digest;
+    const std::string& slot_url;
+    int weight;
+  };
+
+  Status judge(const Step& step, const std::function<Status()>& aborted, std::string& detail,
+               SyntheticFill& fill) const {
+    monitor::WindowStats base =
+        state->baseline.count(step.service) ? state->baseline.at(step.service) : monitor::WindowStats{};
+    monitor::CanaryPolicy policy = canary_policy(*env);
+    auto window = env->step_interval;
+    auto deadline = clock->steady_now() + (env->step_deadline() - env->step_interval);
+    const std::string at = step.service + " canary at " + std::to_string(step.weight) + "%: ";
+    for (;; clock->sleep_for(kPollInterval), window += kPollInterval) {
+      VILLAGER_RETURN_IF_ERROR(aborted());
+      VILLAGER_RETURN_IF_ERROR(fill.flush());
+      auto cand = fetch_window(*state->client, env_name, step.service, step.digest, window);
+      if (!cand) return cand.error();
+      monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
+      bool at_deadline = clock->steady_now() >= deadline;
+      size_t samples = cand->counts.requests;
+      if (!fill.started() && env->canary_synthetic.enabled() && !step.slot_url.empty() &&
+          samples < env->canary_min_samples && !at_deadline) {
+        auto plan = synthetic_plan(*config, *env, step.service, step.slot_url, samples);
+        say(at + std::to_string(samples) + " of " + std::to_string(env->canary_min_samples) +
+            " samples; sending up to " + std::to_string(plan.budget) +
+            " synthetic requests to the candidate slot " + step.slot_url);
+        fill.start(std::move(plan));
+      }
+      if (fill.started() && samples >= env->canary_min_samples) fill.stop();
+      // While synthetic samples are still coming, a pass on too few samples (no baseline) waits for them.
+      if (r.verdict == monitor::Verdict::kPass && fill.filling() && samples < env->canary_min_samples &&
+          !at_deadline)
+        continue;
+      if (r.verdict != monitor::Verdict::kInconclusive || at_deadline) say(at + r.summary());
+      detail = with_sides(r.to_json(), base, *cand, env->step_interval, window);
+      if (r.verdict == monitor::Verdict::kPass) return Ok();
+      if (r.verdict == monitor::Verdict::kFail)
+        return FailedPrecondition("canary analysis failed: " + r.summary());
+      if (at_deadline) return inconclusive_at_deadline(*env, options, step.service, step.weight, r, say);
+    }
+  }
+
+  // judge(), then the synthetic traffic's summary into the step's detail and the progress lines.
+  Status operator()(const Step& step, const std::function<Status()>& aborted, std::string& detail) const {
+    SyntheticFill fill(*state->client, env_name, step.service, step.digest);
+    Status judged = judge(step, aborted, detail, fill);
+    if (!fill.started()) return judged;
+    fill.stop();
+    Status flushed = fill.flush();
+    json summary = fill.summary();
+    json d = json::parse(detail, nullptr, false);
+    if (d.is_object()) {
+      d["synthetic"] = summary;
+      detail = d.dump();
+    }
+    say(step.service + " canary at " + std::to_string(step.weight) + "%: " +
+        std::to_string(summary["sent"].get<size_t>()) + " synthetic requests sent to the candidate slot (" +
+        std::to_string(summary["recorded"].get<size_t>()) + " recorded)");
+    if (!judged.ok()) return judged;
+    return flushed;
+  }
+};
+
+void add_canary_check(pipeline::DeployHooks& hooks, StepJudge judge) {
+  // The baseline: each service's serving release over one step's length, before anything moves.
+  for (const auto& [service, hp] : judge.env->listen) {
+    auto w = fetch_window(*judge.state->client, judge.env_name, service, "", judge.env->step_interval);
+    if (w) judge.state->baseline[service] = *w;
+  }
+  hooks.canary_check = [previous = hooks.canary_check, judge](
+                           const std::string& service, const std::string& digest, const std::string& slot_url,
+                           int weight, const std::function<Status()>& aborted,
+                           std::string& detail) -> Status {
+    if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, slot_url, weight, aborted, detail));
+    return judge({service, digest, slot_url, weight}, aborted, detail);
+  };
+}
+
+// --no-wait: the agent watches and rolls back on its own; the deploy only hands the watch over.
+void add_agent_watch(pipeline::DeployHooks& hooks, const std::shared_ptr<State>& state,
+                     const std::string& env_name, std::chrono::milliseconds watch, const Say& say) {
+  hooks.watch = [previous = hooks.watch, state, env_name, watch, say](std::string& detail) -> Status {
+    if (previous) VILLAGER_RETURN_IF_ERROR(previous(detail));
+    json req = {{"watch_ms", watch.count()}};
+    auto body = state->client->call_ok("POST", "/v1/env/" + env_name + "/watch", req.dump());
+    if (!body) return body.error().context("handing the watch to the agent");
+    say("the agent watches for " + std::to_string(watch.count()) + " ms and rolls back on a critical alarm");
+    return Ok();
+  };
+}
+
+// The names of the critical alarms firing in an agent's /alarms answer ("5xx on user, ..."); "" = none.
+std::string firing_critical(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  std::string what;
+  if (j.is_discarded() || !j.contains("firing_critical")) return what;
+  for (auto& [service, names] : j["firing_critical"].items())
+    for (const auto& n : names) what += (what.empty() ? "" : ", ") + n.get<std::string>() + " on " + service;
+  return what;
+}
+
+// The deploy watches itself: the agent's alarms every poll until the environment's `watch` ends.
+void add_local_watch(pipeline::DeployHooks& hooks, const std::shared_ptr<State>& state,
+                     const std::string& env_name, std::chrono::milliseconds watch, Clock& clock,
+                     const Say& say) {
+  hooks.watch = [previous = hooks.watch, state, env_name, watch, &clock, say](std::string& detail) -> Status {
+    if (previous) VILLAGER_RETURN_IF_ERROR(previous(detail));
+    for (auto end = clock.steady_now() + watch; clock.steady_now() < end; clock.sleep_for(kPollInterval)) {
+      auto body = state->client->call_ok("GET", "/v1/env/" + env_name + "/alarms");
+      if (!body) {
+        say("watch: " + body.error().message);
+        continue;
+      }
+      if (std::string what = firing_critical(*body); !what.empty()) {
+        detail = json{{"alarms", json::array({what})}}.dump();
+        return FailedPrecondition("critical alarm firing during the watch: " + what);
+      }
+    }
+    say("watch passed: no critical alarm fired");
+    return Ok();
+  };
+}
+
 }  // namespace
 
 void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& config,
@@ -163,141 +323,19 @@ void add_monitor_hooks(pipeline::DeployHooks& hooks, const config::Config& confi
   if (!token) return;  // no agent yet: deploy itself reports that
   auto state = std::make_shared<State>();
   state->client = std::make_unique<targets::ControlClient>(config.agent.control, *token);
-  auto say = [p = options.progress](const std::string& line) {
+  Say say = [p = options.progress](const std::string& line) {
     if (p) p(line);
   };
-
-  if (env->strategy == config::Strategy::kCanary) {
-    // The baseline: each service's serving release over one step's length, before anything moves.
-    for (const auto& [service, hp] : env->listen) {
-      auto w = fetch_window(*state->client, env_name, service, "", env->step_interval);
-      if (w) state->baseline[service] = *w;
-    }
-    auto previous = hooks.canary_check;
-    auto judge = [=, &clock](const std::string& service, const std::string& digest,
-                             const std::string& slot_url, int weight, const std::function<Status()>& aborted,
-                             std::string& detail, SyntheticFill& fill) -> Status {
-      monitor::WindowStats base =
-          state->baseline.count(service) ? state->baseline.at(service) : monitor::WindowStats{};
-      // Inconclusive holds this weight, re-judging a growing window, until the step's deadline; then the
-      // environment's on_inconclusive policy (or --accept-inconclusive) decides.
-      monitor::CanaryPolicy policy = canary_policy(*env);
-      auto window = env->step_interval;
-      auto deadline = clock.steady_now() + (env->step_deadline() - env->step_interval);
-      for (;;) {
-        VILLAGER_RETURN_IF_ERROR(aborted());
-        VILLAGER_RETURN_IF_ERROR(fill.flush());
-        auto cand = fetch_window(*state->client, env_name, service, digest, window);
-        if (!cand) return cand.error();
-        monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
-        bool at_deadline = clock.steady_now() >= deadline;
-        // Too little real traffic: fill the candidate's side from its slot, once per step.
-        if (!fill.started() && env->canary_synthetic.enabled() && !slot_url.empty() &&
-            cand->counts.requests < env->canary_min_samples && !at_deadline) {
-          auto plan = synthetic_plan(config, *env, service, slot_url, cand->counts.requests);
-          say(service + " canary at " + std::to_string(weight) +
-              "%: " + std::to_string(cand->counts.requests) + " of " +
-              std::to_string(env->canary_min_samples) + " samples; sending up to " +
-              std::to_string(plan.budget) + " synthetic requests to the candidate slot " + slot_url);
-          fill.start(std::move(plan));
-        }
-        if (fill.started() && cand->counts.requests >= env->canary_min_samples) fill.stop();
-        // While synthetic samples are still coming, a pass on too few samples (no baseline) waits for them.
-        if (r.verdict == monitor::Verdict::kPass && fill.filling() &&
-            cand->counts.requests < env->canary_min_samples && !at_deadline) {
-          clock.sleep_for(kPollInterval);
-          window += kPollInterval;
-          continue;
-        }
-        if (r.verdict != monitor::Verdict::kInconclusive || at_deadline)
-          say(service + " canary at " + std::to_string(weight) + "%: " + r.summary());
-        detail = with_sides(r.to_json(), base, *cand, env->step_interval, window);
-        if (r.verdict == monitor::Verdict::kPass) return Ok();
-        if (r.verdict == monitor::Verdict::kFail)
-          return FailedPrecondition("canary analysis failed: " + r.summary());
-        if (at_deadline) {
-          if (options.accept_inconclusive || env->promote_inconclusive()) {
-            say(service + " canary inconclusive at its deadline; continuing (" +
-                (options.accept_inconclusive ? "--accept-inconclusive" : "on_inconclusive = promote") + ")");
-            return Ok();
-          }
-          if (env->hold_inconclusive()) {
-            say(service + " canary inconclusive at its deadline; holding at " + std::to_string(weight) +
-                "% (on_inconclusive = hold)");
-            return pipeline::canary_hold("inconclusive at the step's deadline (on_inconclusive = hold): " +
-                                         r.summary());
-          }
-          return FailedPrecondition(
-              "canary analysis inconclusive at the step's deadline (on_inconclusive = "
-              "rollback): " +
-              r.summary());
-        }
-        clock.sleep_for(kPollInterval);
-        window += kPollInterval;
-      }
-    };
-    hooks.canary_check = [=](const std::string& service, const std::string& digest,
-                             const std::string& slot_url, int weight, const std::function<Status()>& aborted,
-                             std::string& detail) -> Status {
-      if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, slot_url, weight, aborted, detail));
-      SyntheticFill fill(*state->client, env_name, service, digest);
-      Status judged = judge(service, digest, slot_url, weight, aborted, detail, fill);
-      if (!fill.started()) return judged;
-      fill.stop();
-      Status flushed = fill.flush();
-      json summary = fill.summary();
-      json d = json::parse(detail, nullptr, false);
-      if (d.is_object()) {
-        d["synthetic"] = summary;
-        detail = d.dump();
-      }
-      say(service + " canary at " + std::to_string(weight) + "%: " +
-          std::to_string(summary["sent"].get<size_t>()) + " synthetic requests sent to the candidate slot (" +
-          std::to_string(summary["recorded"].get<size_t>()) + " recorded)");
-      if (!judged.ok()) return judged;
-      return flushed;
-    };
-  }
+  if (env->strategy == config::Strategy::kCanary)
+    add_canary_check(hooks, StepJudge{&config, env, env_name, options, &clock, state, say});
 
   bool has_critical = false;
   for (const auto& a : config.monitor.alarms) has_critical |= a.severity == "critical";
   if (!has_critical) return;
-  auto previous_watch = hooks.watch;
-  if (options.no_wait) {
-    hooks.watch = [=](std::string& detail) -> Status {
-      if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch(detail));
-      json req = {{"watch_ms", env->watch.count()}};
-      auto body = state->client->call_ok("POST", "/v1/env/" + env_name + "/watch", req.dump());
-      if (!body) return body.error().context("handing the watch to the agent");
-      say("the agent watches for " + std::to_string(env->watch.count()) +
-          " ms and rolls back on a critical alarm");
-      return Ok();
-    };
-    return;
-  }
-  hooks.watch = [=, &clock](std::string& detail) -> Status {
-    if (previous_watch) VILLAGER_RETURN_IF_ERROR(previous_watch(detail));
-    auto end = clock.steady_now() + env->watch;
-    while (clock.steady_now() < end) {
-      auto body = state->client->call_ok("GET", "/v1/env/" + env_name + "/alarms");
-      if (body) {
-        json j = json::parse(*body, nullptr, false);
-        if (!j.is_discarded() && j.contains("firing_critical") && !j["firing_critical"].empty()) {
-          std::string what;
-          for (auto& [service, names] : j["firing_critical"].items())
-            for (const auto& n : names)
-              what += (what.empty() ? "" : ", ") + n.get<std::string>() + " on " + service;
-          detail = json{{"alarms", json::array({what})}}.dump();
-          return FailedPrecondition("critical alarm firing during the watch: " + what);
-        }
-      } else {
-        say("watch: " + body.error().message);
-      }
-      clock.sleep_for(kPollInterval);
-    }
-    say("watch passed: no critical alarm fired");
-    return Ok();
-  };
+  if (options.no_wait)
+    add_agent_watch(hooks, state, env_name, env->watch, say);
+  else
+    add_local_watch(hooks, state, env_name, env->watch, clock, say);
 }
 
 namespace {
@@ -332,7 +370,7 @@ HostWatch read_host(targets::Fleet& fleet, size_t i, const std::string& env,
     return w;
   }
   for (const auto& s : *slots) {
-    if (s.role != "serving") continue;
+    if (s.role != targets::SlotRole::kServing) continue;
     w.version[s.service] = s.version;
     if (auto win = fetch_window(*client, env, s.service, s.digest, since)) w.seen[s.service] = *win;
   }

@@ -211,6 +211,34 @@ std::string serialize(const SecretFile& f, const Key& key) {
   return body + "mac " + b64(compute_mac(key, body)) + "\n";
 }
 
+namespace {
+
+// Order and continuity: sorted by (name, version), versions of a name 1, 2, ... with no gap. `numbers`
+// holds each line's number in the file.
+void check_order(const std::vector<SecretLine>& lines, const std::vector<size_t>& numbers,
+                 std::vector<std::string>& problems) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& l = lines[i];
+    std::string at = "line " + std::to_string(numbers[i]) + " (" + describe(l) + ")";
+    if (i == 0 || lines[i - 1].name != l.name) {
+      if (i > 0 && lines[i - 1].name > l.name)
+        problems.push_back(at + ": out of order after line " + std::to_string(numbers[i - 1]) + " (" +
+                           describe(lines[i - 1]) + "): lines were reordered");
+      else if (l.version != 1)
+        problems.push_back(at + ": the versions before it are missing: a line was deleted or reordered");
+    } else if (l.version != lines[i - 1].version + 1) {
+      const auto& p = lines[i - 1];
+      problems.push_back(at + (l.version <= p.version
+                                   ? ": out of order after line " + std::to_string(numbers[i - 1]) + " (" +
+                                         describe(p) + "): lines were reordered or copied"
+                                   : ": follows v" + std::to_string(p.version) + " on line " +
+                                         std::to_string(numbers[i - 1]) + ": a line was deleted"));
+    }
+  }
+}
+
+}  // namespace
+
 Result<OpenedFile> parse_and_verify(std::string_view text, const std::string& env, const Key& key,
                                     const std::string& label) {
   auto fail = [&](const std::string& msg, Code code = Code::kUnauthenticated) -> Error {
@@ -282,25 +310,7 @@ Result<OpenedFile> parse_and_verify(std::string_view text, const std::string& en
                            key.origin() + ")");
   problems.insert(problems.end(), seal_problems.begin(), seal_problems.end());
 
-  // Order and continuity: sorted by (name, version), versions of a name 1, 2, ... with no gap.
-  for (size_t i = 0; i < out.file.lines.size(); ++i) {
-    const auto& l = out.file.lines[i];
-    std::string at = "line " + std::to_string(numbers[i]) + " (" + describe(l) + ")";
-    if (i == 0 || out.file.lines[i - 1].name != l.name) {
-      if (i > 0 && out.file.lines[i - 1].name > l.name)
-        problems.push_back(at + ": out of order after line " + std::to_string(numbers[i - 1]) + " (" +
-                           describe(out.file.lines[i - 1]) + "): lines were reordered");
-      else if (l.version != 1)
-        problems.push_back(at + ": the versions before it are missing: a line was deleted or reordered");
-    } else if (l.version != out.file.lines[i - 1].version + 1) {
-      const auto& p = out.file.lines[i - 1];
-      problems.push_back(at + (l.version <= p.version
-                                   ? ": out of order after line " + std::to_string(numbers[i - 1]) + " (" +
-                                         describe(p) + "): lines were reordered or copied"
-                                   : ": follows v" + std::to_string(p.version) + " on line " +
-                                         std::to_string(numbers[i - 1]) + ": a line was deleted"));
-    }
-  }
+  check_order(out.file.lines, numbers, problems);
   if (mac_index < raw.size() && header->lines != out.file.lines.size())
     problems.push_back("the header counts " + std::to_string(header->lines) +
                        " secret lines but the file has " + std::to_string(out.file.lines.size()) +
