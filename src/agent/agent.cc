@@ -14,6 +14,7 @@ store::SlotState to_store(SlotRole r) {
       return store::SlotState::kServing;
     case SlotRole::kWarm:
       return store::SlotState::kWarm;
+    case SlotRole::kCanary:  // a Lambda version's role; no local slot has it
     case SlotRole::kStopped:
       return store::SlotState::kStopped;
   }

@@ -47,12 +47,9 @@ namespace api = targets::control_api;
 
 // A slot in the control API's words (targets/control_api.h, the local target reads it back).
 inline json slot_json(const SlotStatus& s) {
-  targets::SlotInfo info{s.key.service, s.key.digest,
-                         s.version,     std::string(to_string(s.role)),
-                         s.port,        static_cast<int>(s.pid),
-                         s.weight,      s.restarts,
-                         s.healthy,     s.started_at_ms,
-                         std::string()};
+  targets::SlotInfo info{
+      s.key.service, s.key.digest, s.version, s.role,          s.port,       static_cast<int>(s.pid),
+      s.weight,      s.restarts,   s.healthy, s.started_at_ms, std::string()};
   return api::slot_to_json(info);
 }
 

@@ -66,20 +66,6 @@ std::string auth_header(const config::ServiceConfig& svc, const std::map<std::st
   return it == secrets.end() ? "" : svc.auth_header + ": " + it->second;
 }
 
-std::string_view to_string(SlotRole role) {
-  switch (role) {
-    case SlotRole::kStarting:
-      return "starting";
-    case SlotRole::kServing:
-      return "serving";
-    case SlotRole::kWarm:
-      return "warm";
-    case SlotRole::kStopped:
-      return "stopped";
-  }
-  return "stopped";
-}
-
 SlotPaths slot_paths(const fs::path& state_dir, const std::string& env, const std::string& service,
                      const std::string& digest) {
   return {state_dir / "releases" / service / digest_hex(digest), state_dir / "data" / env / service,
@@ -147,7 +133,7 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
   }
   auto paths = slot_paths(config_.state_dir(), key.env, key.service, key.digest);
   if (!fs::exists(paths.release_dir)) {
-    auto hex = artifact::parse_digest(key.digest);
+    auto hex = parse_digest(key.digest);
     if (!hex) return hex.error();
     fs::path store_dir = config_.state_dir() / "artifacts";
     VILLAGER_RETURN_IF_ERROR(artifact::verify_artifact(store_dir, key.digest));

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/hash.h"
 #include "config/config.h"
+#include "targets/target.h"
 
 namespace villager::agent {
 
@@ -27,10 +29,10 @@ struct SlotKey {
   bool operator<(const SlotKey& o) const {
     return std::tie(env, service, digest) < std::tie(o.env, o.service, o.digest);
   }
-  std::string to_string() const { return env + "/" + service + "@" + digest.substr(0, 19); }
+  std::string to_string() const { return env + "/" + service + "@" + short_digest(digest); }
 };
 
-enum class SlotRole { kStarting, kServing, kWarm, kStopped };
+using targets::SlotRole;  // kCanary is never a local slot
 
 struct SlotStatus {
   SlotKey key;
@@ -125,7 +127,5 @@ class Supervisor {
   mutable std::mutex mu_;
   std::map<SlotKey, Slot> slots_;  // Guarded by mu_.
 };
-
-std::string_view to_string(SlotRole role);
 
 }  // namespace villager::agent

@@ -7,22 +7,6 @@
 
 namespace villager::artifact {
 
-namespace {
-constexpr std::string_view kDigestPrefix = "sha256:";
-constexpr size_t kHexDigits = 64;
-}  // namespace
-
-Result<std::string> parse_digest(const std::string& digest) {
-  if (digest.compare(0, kDigestPrefix.size(), kDigestPrefix) != 0)
-    return InvalidArgument("digest '" + digest + "' does not start with 'sha256:'");
-  std::string hex = digest.substr(kDigestPrefix.size());
-  if (hex.size() != kHexDigits) return InvalidArgument("digest '" + digest + "' must have 64 hex digits");
-  for (char c : hex)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return InvalidArgument("digest '" + digest + "' has a character that is not lowercase hex");
-  return hex;
-}
-
 std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const std::string& hex) {
   return store_dir / "sha256" / (hex + ".zip");
 }

@@ -52,8 +52,6 @@ struct Manifest {
   std::optional<BuildRecord> build;  // when the service has a build step and this release ran it
 };
 
-// Accepts "sha256:<64 lowercase hex>" and returns the hex part.
-Result<std::string> parse_digest(const std::string& digest);
 std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const std::string& hex);
 std::filesystem::path artifact_manifest_path(const std::filesystem::path& store_dir, const std::string& hex);
 

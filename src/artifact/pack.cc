@@ -169,7 +169,7 @@ Result<PackedZip> zip_files(const std::vector<SourceFile>& files, int64_t mtime)
     out.files.push_back({f.rel, sha256_hex(*content), content->size(), mode});
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("finishing zip");
-  out.digest = "sha256:" + sha256_hex(out.bytes);
+  out.digest = sha256_digest(out.bytes);
   return out;
 }
 

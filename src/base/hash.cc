@@ -51,6 +51,22 @@ std::string digest_hex(std::string_view digest) {
   return std::string(digest);
 }
 
+Result<std::string> parse_digest(std::string_view digest) {
+  const std::string quoted = "digest '" + std::string(digest) + "'";
+  if (digest.substr(0, kDigestPrefix.size()) != kDigestPrefix)
+    return InvalidArgument(quoted + " does not start with 'sha256:'");
+  std::string hex(digest.substr(kDigestPrefix.size()));
+  if (hex.size() != 64) return InvalidArgument(quoted + " must have 64 hex digits");
+  for (char c : hex)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return InvalidArgument(quoted + " has a character that is not lowercase hex");
+  return hex;
+}
+
+bool is_digest(std::string_view text) {
+  return static_cast<bool>(parse_digest(text));
+}
+
 std::string short_digest(std::string_view digest) {
   return std::string(digest.substr(0, kDigestPrefix.size() + 12));
 }

@@ -20,6 +20,10 @@ std::string sha256_digest(std::string_view data);  // "sha256:" + sha256_hex(dat
 std::string digest_hex(std::string_view digest);
 // The short form people read: "sha256:" and the first 12 hex digits.
 std::string short_digest(std::string_view digest);
+// The hex part of a digest spelled exactly as above ("sha256:" and 64 lowercase hex digits), else
+// InvalidArgument saying what is wrong with it.
+Result<std::string> parse_digest(std::string_view digest);
+bool is_digest(std::string_view text);
 // Constant-time comparison for secrets and MACs.
 bool constant_time_equal(std::string_view a, std::string_view b);
 

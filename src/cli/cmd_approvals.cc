@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/manifest.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/project.h"
@@ -64,8 +65,7 @@ int run_approvals(const std::vector<std::string>& argv) {
     return report_error("approvals: takes at most one ARTIFACT", kExitUsage);
   std::string digest = args->positionals().empty() ? "" : args->positionals()[0];
   if (!digest.empty())
-    if (auto d = artifact::parse_digest(digest); !d)
-      return report_error(d.error().context("approvals"), kExitUsage);
+    if (auto d = parse_digest(digest); !d) return report_error(d.error().context("approvals"), kExitUsage);
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
   std::string env_filter = args->get("env");

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "artifact/manifest.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "cli/actor.h"
 #include "cli/commands.h"
@@ -112,8 +113,7 @@ int run_approve(const std::vector<std::string>& argv) {
       return report_error(std::string("approve: --") + f + " is required", kExitUsage);
   const std::string digest = args->positionals()[0];
   const std::string env = args->get("env"), role = args->get("role");
-  if (auto d = artifact::parse_digest(digest); !d)
-    return report_error(d.error().context("approve"), kExitUsage);
+  if (auto d = parse_digest(digest); !d) return report_error(d.error().context("approve"), kExitUsage);
   if (!gate::valid_name(role))
     return report_error("approve: role '" + role + "' may hold only letters, digits, - and _", kExitUsage);
   auto expires = parse_duration(args->get("expires", "24h"));

@@ -39,7 +39,7 @@ json fleet_grid(targets::Fleet& fleet, std::vector<targets::SlotInfo>& slots, bo
       row["error"] = got.error().message;
     } else {
       for (const auto& sl : *got)
-        if (sl.role == "serving")
+        if (sl.role == targets::SlotRole::kServing)
           row["services"][sl.service] = {
               {"version", sl.version}, {"digest", sl.digest}, {"healthy", sl.healthy}};
       per[i] = std::move(*got);
@@ -98,8 +98,8 @@ json environment_status_json(const config::Config& config, const config::Environ
     for (const auto& s : slots) {
       if (s.service != service) continue;
       if (s.weight > 0) weights[s.version.empty() ? s.digest : s.version] = s.weight;
-      const char* role = s.role == "serving" ? "serving" : s.role == "warm" ? "warm" : "starting";
-      js[role] = slot_json(s, now);
+      bool routed_role = s.role == targets::SlotRole::kServing || s.role == targets::SlotRole::kWarm;
+      js[std::string(routed_role ? to_string(s.role) : "starting")] = slot_json(s, now);
     }
     js["weights"] = weights;
     if (store) {

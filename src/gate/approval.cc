@@ -8,6 +8,7 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "gate/names.h"
+#include "gate/signed_file.h"
 
 namespace villager::gate {
 
@@ -18,16 +19,8 @@ using json = nlohmann::json;
 constexpr std::string_view kMinYear = "1970";
 constexpr std::string_view kMaxYear = "2200";
 
-const std::set<std::string> kFileFields = {"format", "key", "payload", "payload_sha256", "signature"};
 const std::set<std::string> kPayloadFields = {"digest", "environment", "expires_at", "issued_at", "note",
                                               "role",   "service",     "signer",     "version"};
-
-bool is_lower_hex(std::string_view s, size_t len) {
-  if (s.size() != len) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
 
 // Only the exact form format_rfc3339 writes is accepted, so one instant has one spelling. The shape and
 // year are checked first: system_clock counts nanoseconds and overflows after 2262 (found by fuzzing).
@@ -74,64 +67,21 @@ std::string signing_message(const std::string& canonical) {
 }
 
 std::string approval_file_text(const SignedApproval& s, const std::string& canonical) {
-  nlohmann::ordered_json j;
-  j["format"] = kApprovalFormat;
-  // Parsed back from the canonical text so the file shows the same (sorted) field order.
-  j["payload"] = nlohmann::ordered_json::parse(canonical);
-  j["payload_sha256"] = s.payload_sha256;
-  j["signature"] = base64_encode(s.signature);
-  j["key"] = s.key_fingerprint;
-  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::strict) + "\n";
+  return signed_envelope_text(kApprovalFormat, canonical, s.payload_sha256, s.signature, s.key_fingerprint);
 }
 
 Result<SignedApproval> parse_approval(std::string_view text, const std::string& source) {
   auto fail = [&](const std::string& why) { return InvalidArgument("approval " + source + ": " + why); };
   if (text.size() > kMaxApprovalBytes)
     return fail("larger than " + std::to_string(kMaxApprovalBytes) + " bytes");
-  // Duplicate keys would let two readers see two different records; the callback spots them while parsing.
-  std::vector<std::set<std::string>> seen;
-  std::string duplicate;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) {
-      seen.emplace_back();
-    } else if (ev == json::parse_event_t::object_end) {
-      if (!seen.empty()) seen.pop_back();
-    } else if (ev == json::parse_event_t::key && !seen.empty()) {
-      if (parsed.is_string() && !seen.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-        duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end(), cb);
-  } catch (const json::exception& e) {
-    return fail(std::string("not valid JSON: ") + e.what());
-  }
-  if (!duplicate.empty()) return fail("field '" + duplicate + "' appears twice");
-  if (!j.is_object()) return fail("must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!kFileFields.count(it.key())) return fail("unknown field '" + it.key() + "'");
-  for (const auto& f : kFileFields)
-    if (!j.contains(f)) return fail("missing field '" + f + "'");
-  for (const auto& f : {"format", "key", "payload_sha256", "signature"})
-    if (!j[f].is_string()) return fail("field '" + std::string(f) + "' must be a string");
-  if (j["format"].get<std::string>() != kApprovalFormat)
-    return fail("format must be \"" + std::string(kApprovalFormat) + "\"");
-
+  auto envelope = parse_signed_envelope(text, kApprovalFormat);
+  if (!envelope) return fail(envelope.error().message);
   SignedApproval s;
-  s.key_fingerprint = j["key"].get<std::string>();
-  if (!starts_with(s.key_fingerprint, "sha256:") || !is_lower_hex(s.key_fingerprint.substr(7), 64))
-    return fail("'key' must be \"sha256:\" and 64 lowercase hex digits");
-  s.payload_sha256 = j["payload_sha256"].get<std::string>();
-  if (!is_lower_hex(s.payload_sha256, 64)) return fail("'payload_sha256' must be 64 lowercase hex digits");
-  std::string sig_text = j["signature"].get<std::string>();
-  auto sig = base64_decode(sig_text);
-  if (!sig || base64_encode(*sig) != sig_text) return fail("'signature' is not canonical base64");
-  if (sig->size() != kApprovalSignatureBytes) return fail("'signature' must be 64 bytes");
-  s.signature = *sig;
+  s.key_fingerprint = std::move(envelope->key_fingerprint);
+  s.payload_sha256 = std::move(envelope->payload_sha256);
+  s.signature = std::move(envelope->signature);
 
-  const json& p = j["payload"];
+  const json& p = envelope->payload;
   if (!p.is_object()) return fail("'payload' must be an object");
   for (auto it = p.begin(); it != p.end(); ++it)
     if (!kPayloadFields.count(it.key())) return fail("unknown payload field '" + it.key() + "'");
@@ -141,7 +91,7 @@ Result<SignedApproval> parse_approval(std::string_view text, const std::string& 
   }
   Approval& a = s.approval;
   a.digest = p["digest"].get<std::string>();
-  if (!starts_with(a.digest, "sha256:") || !is_lower_hex(a.digest.substr(7), 64))
+  if (!is_digest(a.digest))
     return fail("payload field 'digest' must be \"sha256:\" and 64 lowercase hex digits");
   a.service = p["service"].get<std::string>();
   a.environment = p["environment"].get<std::string>();

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "gate/approval.h"
 #include "gate/names.h"
+#include "gate/signed_file.h"
 #include "gate/signers.h"
 
 namespace villager::gate {
@@ -19,43 +20,11 @@ namespace {
 using json = nlohmann::json;
 
 constexpr size_t kFingerprintHex = 20;
-const std::set<std::string> kFileFields = {"format", "key", "payload", "payload_sha256", "signature"};
 const std::set<std::string> kPayloadFields = {"check", "environment", "expires_at", "finding", "issued_at",
                                               "note",  "role",        "service",    "signer"};
 
-bool is_lower_hex(std::string_view s, size_t len) {
-  return s.size() == len && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 WaiverCheck refuse(std::string code, std::string message) {
   return WaiverCheck{false, std::move(code), std::move(message)};
-}
-
-// Duplicate keys would let two readers see two different records: spotted while parsing.
-Result<json> parse_unique(std::string_view text) {
-  std::vector<std::set<std::string>> seen;
-  std::string duplicate;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) {
-      seen.emplace_back();
-    } else if (ev == json::parse_event_t::object_end) {
-      if (!seen.empty()) seen.pop_back();
-    } else if (ev == json::parse_event_t::key && !seen.empty() && parsed.is_string()) {
-      if (!seen.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-        duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end(), cb);
-  } catch (const json::exception& e) {
-    return InvalidArgument(std::string("not valid JSON: ") + e.what());
-  }
-  if (!duplicate.empty()) return InvalidArgument("field '" + duplicate + "' appears twice");
-  return j;
 }
 
 Status parse_payload(const json& p, Waiver& w) {
@@ -136,30 +105,13 @@ Result<SignedWaiver> sign_waiver(const Waiver& w, const KeyPair& key) {
 Result<SignedWaiver> parse_waiver(std::string_view text, const std::string& source) {
   auto fail = [&](const std::string& why) { return InvalidArgument("waiver " + source + ": " + why); };
   if (text.size() > kMaxWaiverBytes) return fail("larger than " + std::to_string(kMaxWaiverBytes) + " bytes");
-  auto parsed = parse_unique(text);
-  if (!parsed) return fail(parsed.error().message);
-  const json& j = *parsed;
-  if (!j.is_object()) return fail("must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it)
-    if (!kFileFields.count(it.key())) return fail("unknown field '" + it.key() + "'");
-  for (const auto& f : kFileFields)
-    if (!j.contains(f)) return fail("missing field '" + f + "'");
-  for (const auto& f : {"format", "key", "payload_sha256", "signature"})
-    if (!j[f].is_string()) return fail("field '" + std::string(f) + "' must be a string");
-  if (j["format"].get<std::string>() != kWaiverFormat)
-    return fail("format must be \"" + std::string(kWaiverFormat) + "\"");
+  auto envelope = parse_signed_envelope(text, kWaiverFormat);
+  if (!envelope) return fail(envelope.error().message);
   SignedWaiver s;
-  s.key_fingerprint = j["key"].get<std::string>();
-  if (!starts_with(s.key_fingerprint, "sha256:") || !is_lower_hex(s.key_fingerprint.substr(7), 64))
-    return fail("'key' must be \"sha256:\" and 64 lowercase hex digits");
-  s.payload_sha256 = j["payload_sha256"].get<std::string>();
-  if (!is_lower_hex(s.payload_sha256, 64)) return fail("'payload_sha256' must be 64 lowercase hex digits");
-  std::string sig_text = j["signature"].get<std::string>();
-  auto sig = base64_decode(sig_text);
-  if (!sig || base64_encode(*sig) != sig_text || sig->size() != kSignatureBytes)
-    return fail("'signature' must be 64 bytes of canonical base64");
-  s.signature = *sig;
-  if (auto st = parse_payload(j["payload"], s.waiver); !st.ok()) return fail(st.error().message);
+  s.key_fingerprint = std::move(envelope->key_fingerprint);
+  s.payload_sha256 = std::move(envelope->payload_sha256);
+  s.signature = std::move(envelope->signature);
+  if (auto st = parse_payload(envelope->payload, s.waiver); !st.ok()) return fail(st.error().message);
   return s;
 }
 
@@ -168,14 +120,10 @@ Result<std::filesystem::path> write_waiver(const std::filesystem::path& waivers_
   if (!canonical) return canonical.error();
   const Waiver& w = s.waiver;
   auto path = waivers_dir / fp_hex(w.finding) / (w.environment + "__" + w.role + "__" + w.signer + ".json");
-  nlohmann::ordered_json j;
-  j["format"] = kWaiverFormat;
-  j["payload"] = nlohmann::ordered_json::parse(*canonical);
-  j["payload_sha256"] = s.payload_sha256;
-  j["signature"] = base64_encode(s.signature);
-  j["key"] = s.key_fingerprint;
+  std::string text =
+      signed_envelope_text(kWaiverFormat, *canonical, s.payload_sha256, s.signature, s.key_fingerprint);
   if (auto st = ensure_dir(path.parent_path()); !st.ok()) return st.error().context("writing waiver");
-  if (auto st = write_file_atomic(path, j.dump(2) + "\n", fs::perms(0644)); !st.ok())
+  if (auto st = write_file_atomic(path, text, fs::perms(0644)); !st.ok())
     return st.error().context("writing waiver " + path.string());
   return path;
 }

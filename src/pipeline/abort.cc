@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pipeline/held.h"
 #include "store/step_kinds.h"
 
 namespace villager::pipeline {
@@ -10,21 +11,12 @@ using json = nlohmann::json;
 
 Result<std::optional<RunningCanary>> find_running(store::Store& store, const std::string& environment,
                                                   const std::string& service) {
-  store::DeploymentFilter f;
-  f.environment = environment;
-  f.service = service;
-  f.limit = 1;
-  auto newest = store::list_deployments(store, f);
-  if (!newest) return newest.error();
-  if (newest->empty()) return std::optional<RunningCanary>{};
-  const auto& d = newest->front();
-  if (d.kind != store::DeploymentKind::kDeploy || d.status != store::DeploymentStatus::kRunning)
-    return std::optional<RunningCanary>{};
-  auto steps = store::list_steps(store, d.id);
-  if (!steps) return steps.error();
+  auto running = newest_running_deploy(store, environment, service);
+  if (!running) return running.error();
+  if (!*running) return std::optional<RunningCanary>{};
   RunningCanary c;
-  c.deployment = d;
-  for (const auto& s : *steps) {
+  c.deployment = (*running)->deployment;
+  for (const auto& s : (*running)->steps) {
     auto parsed = store::parse_step(s.name);
     if (parsed.kind == store::StepKind::kHold) return std::optional<RunningCanary>{};
     if (parsed.kind == store::StepKind::kShift) {

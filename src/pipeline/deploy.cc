@@ -36,7 +36,7 @@ Result<std::map<std::string, targets::SlotInfo>> serving_slots(targets::Target& 
   if (!slots) return slots.error();
   std::map<std::string, targets::SlotInfo> out;
   for (const auto& s : *slots)
-    if (s.role == "serving") out[s.service] = s;
+    if (s.role == targets::SlotRole::kServing) out[s.service] = s;
   return out;
 }
 
@@ -754,7 +754,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     for (const auto& s : slots) {
       if (s.service != service) continue;
       running[s.digest] = s;
-      if (s.role == "serving") {
+      if (s.role == targets::SlotRole::kServing) {
         current = s.digest;
         current_version = s.version;
       }

@@ -77,7 +77,8 @@ Status FleetRollout::survey(const std::vector<std::string>& services) {
       return;
     }
     for (const auto& s : *slots)
-      if (s.role == "serving" && std::find(services.begin(), services.end(), s.service) != services.end())
+      if (s.role == targets::SlotRole::kServing &&
+          std::find(services.begin(), services.end(), s.service) != services.end())
         h.before[s.service] = s;
   });
   std::vector<size_t> down;
@@ -287,7 +288,7 @@ std::string FleetRollout::check_host(size_t i, const std::vector<ServiceResult>&
   for (const auto& r : results) {
     const targets::SlotInfo* serving = nullptr;
     for (const auto& s : *slots)
-      if (s.service == r.service && s.role == "serving") serving = &s;
+      if (s.service == r.service && s.role == targets::SlotRole::kServing) serving = &s;
     if (!serving) return r.service + " has no serving release";
     if (serving->digest != r.digest) return r.service + " serves " + serving->version + ", not " + r.version;
     if (!serving->healthy) return r.service + " " + r.version + " is down (its process exited)";
@@ -429,7 +430,7 @@ Status FleetRollout::return_to(const ServiceResult& to, int64_t& swap_ms, bool& 
     }
     bool has = std::any_of(slots->begin(), slots->end(), [&](const targets::SlotInfo& sl) {
       return sl.service == to.service && sl.digest == to.digest &&
-             (sl.role == "warm" || sl.role == "serving");
+             (sl.role == targets::SlotRole::kWarm || sl.role == targets::SlotRole::kServing);
     });
     Status s = Ok();
     if (!has) {
@@ -477,7 +478,7 @@ std::map<std::string, std::string> FleetRollout::note_mixed(const std::vector<st
       return;
     }
     for (const auto& s : *slots)
-      if (s.role == "serving") now[i][s.service] = s.version;
+      if (s.role == targets::SlotRole::kServing) now[i][s.service] = s.version;
   });
   std::map<std::string, std::string> mixed;
   for (const auto& service : services) {

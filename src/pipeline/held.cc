@@ -89,22 +89,31 @@ bool is_canary_hold(const Error& error) {
   return error.code == Code::kTimeout && error.message.starts_with(kHoldPrefix);
 }
 
-Result<std::optional<HeldDeploy>> find_held(store::Store& store, const std::string& environment,
-                                            const std::string& service) {
+Result<std::optional<RunningDeploy>> newest_running_deploy(store::Store& store,
+                                                           const std::string& environment,
+                                                           const std::string& service) {
   store::DeploymentFilter f;
   f.environment = environment;
   f.service = service;
   f.limit = 1;
   auto newest = store::list_deployments(store, f);
   if (!newest) return newest.error();
-  if (newest->empty()) return std::optional<HeldDeploy>{};
+  if (newest->empty()) return std::optional<RunningDeploy>{};
   const auto& d = newest->front();
   if (d.kind != store::DeploymentKind::kDeploy || d.status != store::DeploymentStatus::kRunning)
-    return std::optional<HeldDeploy>{};
+    return std::optional<RunningDeploy>{};
   auto steps = store::list_steps(store, d.id);
   if (!steps) return steps.error();
-  if (steps->empty()) return std::optional<HeldDeploy>{};
-  const auto& last = steps->back();
+  return std::optional<RunningDeploy>{RunningDeploy{d, std::move(*steps)}};
+}
+
+Result<std::optional<HeldDeploy>> find_held(store::Store& store, const std::string& environment,
+                                            const std::string& service) {
+  auto running = newest_running_deploy(store, environment, service);
+  if (!running) return running.error();
+  if (!*running || (*running)->steps.empty()) return std::optional<HeldDeploy>{};
+  const store::Deployment& d = (*running)->deployment;
+  const auto& last = (*running)->steps.back();
   auto parsed = store::parse_step(last.name);
   if (parsed.kind != StepKind::kHold) return std::optional<HeldDeploy>{};
   HeldDeploy h;

@@ -12,6 +12,8 @@
 #include "base/error.h"
 #include "config/config.h"
 #include "pipeline/deploy.h"
+#include "store/deployment_steps.h"
+#include "store/deployments.h"
 #include "store/store.h"
 #include "targets/target.h"
 
@@ -28,6 +30,15 @@ struct HeldDeploy {
   int64_t held_at = 0;           // unix ms
 };
 
+// The newest deployment of `service` in `environment` while it is a deploy still running, with its steps;
+// nullopt otherwise. Where finding a held canary and finding a running one to abort both begin.
+struct RunningDeploy {
+  store::Deployment deployment;
+  std::vector<store::DeploymentStep> steps;
+};
+Result<std::optional<RunningDeploy>> newest_running_deploy(store::Store& store,
+                                                           const std::string& environment,
+                                                           const std::string& service);
 // The held deploy of env/service: its newest deployment, when that is a running deploy whose last step
 // is a hold. std::nullopt when nothing is held.
 Result<std::optional<HeldDeploy>> find_held(store::Store& store, const std::string& environment,

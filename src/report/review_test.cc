@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/redact.h"
 #include "store/test_helpers.h"
 
@@ -255,7 +256,7 @@ TEST_F(ReviewDocs, TheReleaseManifestsBuildIsShownRedacted) {
   b.output_tail = "copied 14 files\nkey was " + secret;
   b.tools = {{"python3 --version", "Python 3.11.2"}};
   m.build = b;
-  auto hex = artifact::parse_digest(m.digest);
+  auto hex = parse_digest(m.digest);
   ASSERT_TRUE(hex);
   ASSERT_TRUE(ensure_dir(cfg.state_dir() / "artifacts" / "sha256").ok());
   ASSERT_TRUE(write_file_atomic(artifact::artifact_manifest_path(cfg.state_dir() / "artifacts", *hex),

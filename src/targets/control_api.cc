@@ -28,7 +28,7 @@ Result<std::string> string_field(const json& j, const char* name, bool required)
 json slot_object(const SlotInfo& s) {
   return {{"service", s.service}, {"digest", s.digest},
           {"version", s.version}, {"port", s.port},
-          {"pid", s.pid},         {"role", s.role},
+          {"pid", s.pid},         {"role", to_string(s.role)},
           {"weight", s.weight},   {"restarts", s.restarts},
           {"healthy", s.healthy}, {"started_at_ms", s.started_at_ms}};
 }
@@ -41,7 +41,9 @@ Result<SlotInfo> slot_from(const json& j) {
     s.service = j.value("service", "");
     s.digest = j.value("digest", "");
     s.version = j.value("version", "");
-    s.role = j.value("role", "");
+    auto role = parse_slot_role(j.value("role", ""));
+    if (!role) return Internal("agent answered with unexpected JSON: " + role.error().message);
+    s.role = *role;
     s.port = j.value("port", 0);
     s.pid = j.value("pid", 0);
     s.weight = j.value("weight", 0);

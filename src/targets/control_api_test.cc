@@ -55,7 +55,7 @@ TEST(ControlApi, ABadBodyNamesTheFieldInsteadOfThrowing) {
 }
 
 TEST(ControlApi, SlotsRoundTripAndAStatusWithoutSlotsIsRefused) {
-  SlotInfo slot{"user", kDigest, "v1", "serving", 40001, 1234, 100, 2, true, 1700000000000, ""};
+  SlotInfo slot{"user", kDigest, "v1", SlotRole::kServing, 40001, 1234, 100, 2, true, 1700000000000, ""};
   nlohmann::json status = {{"environment", "prod"}, {"slots", {slot_to_json(slot)}}};
   auto slots = parse_status_slots(status.dump());
   ASSERT_TRUE(slots.has_value()) << slots.error().message;
@@ -63,7 +63,7 @@ TEST(ControlApi, SlotsRoundTripAndAStatusWithoutSlotsIsRefused) {
   const SlotInfo& s = slots->front();
   EXPECT_EQ(s.service, "user");
   EXPECT_EQ(s.digest, kDigest);
-  EXPECT_EQ(s.role, "serving");
+  EXPECT_EQ(s.role, SlotRole::kServing);
   EXPECT_EQ(s.port, 40001);
   EXPECT_EQ(s.pid, 1234);
   EXPECT_EQ(s.weight, 100);
@@ -73,6 +73,11 @@ TEST(ControlApi, SlotsRoundTripAndAStatusWithoutSlotsIsRefused) {
 
   EXPECT_FALSE(parse_status_slots(R"({"environment":"prod"})").has_value());
   EXPECT_FALSE(parse_slot(R"({"port": 1})").has_value());
+  // A role this build does not know (a newer agent) is named, not read as "starting".
+  auto newer = parse_slot(R"({"digest": "sha256:00", "role": "hibernating"})");
+  ASSERT_FALSE(newer.has_value());
+  EXPECT_NE(newer.error().message.find("unknown slot role 'hibernating'"), std::string::npos)
+      << newer.error().message;
   EXPECT_FALSE(parse_slot(R"({"digest":"d","port":"x"})").has_value());
   EXPECT_EQ(*parse_swap_ms(R"({"swap_ms": 3})"), 3);
   EXPECT_FALSE(parse_swap_ms("{}").has_value());

@@ -8,6 +8,7 @@
 #include "aws/lambda_client.h"
 #include "aws/s3_client.h"
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
 #include "net/health.h"
@@ -37,7 +38,7 @@ Result<std::string> digest_from_code_sha256(const std::string& code_sha256) {
   auto raw = base64_decode(code_sha256);
   if (!raw || raw->size() != 32)
     return Internal("Lambda reported a CodeSha256 that is not base64 SHA-256: " + code_sha256);
-  return "sha256:" + hex_encode(*raw);
+  return std::string(kDigestPrefix) + hex_encode(*raw);
 }
 
 VersionInfo version_info(const aws::FunctionConfig& f) {
@@ -204,8 +205,9 @@ class LambdaTarget : public Target {
         s.digest = v.digest;
         s.version = v.version.empty() ? "lambda:" + v.number : v.version;
         s.weight = routed ? weight[v.number] : 0;
-        s.role =
-            alias && alias->function_version == v.number ? "serving" : (s.weight > 0 ? "canary" : "warm");
+        s.role = alias && alias->function_version == v.number ? SlotRole::kServing
+                 : s.weight > 0                               ? SlotRole::kCanary
+                                                              : SlotRole::kWarm;
         s.healthy = true;
         s.port = std::atoi(v.number.c_str());  // the version number: the closest thing to a port a slot has
         out.push_back(s);
@@ -303,7 +305,7 @@ class LambdaTarget : public Target {
         number = f.version;
 
     if (number.empty()) {
-      auto hex = artifact::parse_digest(digest);
+      auto hex = parse_digest(digest);
       if (!hex) return hex.error();
       auto zip = read_file(artifact::artifact_zip_path(config_.state_dir() / "artifacts", *hex));
       if (!zip) return zip.error().context("reading the artifact");
@@ -356,7 +358,7 @@ class LambdaTarget : public Target {
     s.service = service;
     s.digest = digest;
     s.version = version;
-    s.role = "starting";
+    s.role = targets::SlotRole::kStarting;
     s.healthy = true;
     s.port = std::atoi(number.c_str());
     return s;

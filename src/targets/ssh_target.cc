@@ -161,7 +161,7 @@ class SshFleetTarget : public Target, public Fleet {
   // with their key, both over the SSH channel's stdin and mode 0600 there.
   Status prepare(HostLink& h, const std::string& digest) {
     std::lock_guard lock(h.mu);
-    auto hex = artifact::parse_digest(digest);
+    auto hex = parse_digest(digest);
     if (!hex) return hex.error();
     if (!h.has_artifact.count(digest)) {
       fs::path local_store = config_.state_dir() / "artifacts";

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -15,11 +16,19 @@
 
 namespace villager::targets {
 
+// What a release process is to its service, one spelling for the agent, the control API, the targets,
+// deploy and the views: starting (started, not yet taking traffic by default), serving (the release the
+// route sends traffic to), warm (kept running at weight 0 for an instant rollback), canary (a Lambda
+// version the alias gives part of the traffic), stopped. Parsed once, where it crosses the control API.
+enum class SlotRole { kStarting, kServing, kWarm, kCanary, kStopped };
+std::string_view to_string(SlotRole role);  // "starting" | "serving" | "warm" | "canary" | "stopped"
+Result<SlotRole> parse_slot_role(std::string_view text);
+
 struct SlotInfo {
   std::string service;
   std::string digest;
   std::string version;
-  std::string role;  // starting | serving | warm
+  SlotRole role = SlotRole::kStarting;
   int port = 0;
   int pid = 0;
   int weight = 0;

@@ -10,7 +10,7 @@ Result<targets::SlotInfo> FakeTarget::start_candidate(const std::string& service
   s.service = service;
   s.digest = digest;
   s.version = version;
-  s.role = "starting";
+  s.role = targets::SlotRole::kStarting;
   s.port = next_port_++;
   s.healthy = true;
   return s;
@@ -34,10 +34,10 @@ Status FakeTarget::promote(const std::string& service, const std::string& digest
   for (auto& [k, s] : slots_) {
     if (k.first != service) continue;
     if (k.second == digest) {
-      s.role = "serving";
+      s.role = targets::SlotRole::kServing;
       s.weight = 100;
-    } else if (s.role == "serving") {
-      s.role = "warm";
+    } else if (s.role == targets::SlotRole::kServing) {
+      s.role = targets::SlotRole::kWarm;
       s.weight = 0;
     } else {
       older.push_back(k.second);
@@ -66,7 +66,7 @@ int FakeTarget::weight(const std::string& service, const std::string& digest) co
 
 std::string FakeTarget::serving(const std::string& service) const {
   for (const auto& [k, s] : slots_)
-    if (k.first == service && s.role == "serving") return k.second;
+    if (k.first == service && s.role == targets::SlotRole::kServing) return k.second;
   return "";
 }
 
