@@ -23,6 +23,7 @@ Runs the agent in the foreground: an edge proxy on every service's listen addres
 [agent] control, default 127.0.0.1:7070) that deploy, rollback and status use. Logs go to
 stderr, one line per event.
 
+On SIGHUP it reads the TLS certificates again ([agent] tls_cert; new handshakes get them).
 On SIGTERM or SIGINT it stops accepting, lets in-flight requests finish, and exits. Releases
 keep running (each in its own process group) and the next agent re-adopts them, unless
 --stop-releases-on-exit is given. `kill -9` of the agent never stops a release.
