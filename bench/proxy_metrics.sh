@@ -11,10 +11,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-bench_bin=$build/bench/proxy_bench
-duration=${BENCH_DURATION:-5s}
-conns=${BENCH_CONNECTIONS:-50}
+source "$here/lib/proxy_peers.sh"
 rounds=${BENCH_ROUNDS:-2}  # each round is off,on,on,off
 
 for tool in nginx wrk curl python3; do
@@ -22,42 +19,7 @@ for tool in nginx wrk curl python3; do
 done
 [[ -x $bench_bin ]] || { echo "proxy_metrics: $bench_bin missing (cmake --build $build --target proxy_bench)" >&2; exit 2; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 100); do
-    if curl -s -o /dev/null "http://127.0.0.1:$1/"; then return 0; fi
-    sleep 0.05
-  done
-  echo "proxy_metrics: nothing answers on port $1" >&2
-  return 1
-}
-
-origin_port=$(free_port)
-mkdir -p "$work/origin/logs"
-cat > "$work/origin/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $work/origin/nginx.pid;
-error_log $work/origin/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/origin/body;
-  proxy_temp_path $work/origin/proxy;
-  server { listen 127.0.0.1:$origin_port; keepalive_requests 1000000; location / { return 200 'ok\n'; } }
-}
-CONF
-nginx -p "$work/origin" -c "$work/origin/nginx.conf" & pids+=($!)
+start_origin
 wait_port "$origin_port"
 
 start_proxy() {  # $1 = name, $2.. = extra flags -> sets proxy_port, proxy_pid

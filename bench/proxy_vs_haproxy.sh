@@ -11,79 +11,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-bench_bin=$build/bench/proxy_bench
-duration=${BENCH_DURATION:-5s}
-conns=${BENCH_CONNECTIONS:-50}
+source "$here/lib/proxy_peers.sh"
 
 for tool in nginx haproxy wrk; do
   command -v "$tool" >/dev/null || { echo "proxy_vs_haproxy: $tool not found (scripts/bootstrap)" >&2; exit 2; }
 done
 [[ -x $bench_bin ]] || { echo "proxy_vs_haproxy: $bench_bin missing (cmake --build $build --target proxy_bench)" >&2; exit 2; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
-# A free loopback port (the kernel picks; a tiny race with other users of the machine is acceptable here).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_port() {
-  for _ in $(seq 1 100); do
-    if curl -s -o /dev/null "http://127.0.0.1:$1/"; then return 0; fi
-    sleep 0.05
-  done
-  echo "proxy_vs_haproxy: nothing answers on port $1" >&2
-  return 1
-}
-
-nginx_conf() {  # $1 = dir, $2 = server block
-  mkdir -p "$1/logs"
-  cat > "$1/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-master_process off;
-pid $1/nginx.pid;
-error_log $1/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $1/body;
-  proxy_temp_path $1/proxy;
-  $2
-}
-CONF
-}
-
-origin_port=$(free_port)
-nginx_conf "$work/origin" "server { listen 127.0.0.1:$origin_port; keepalive_requests 1000000; location / { return 200 'ok\n'; } }"
-nginx -p "$work/origin" -c "$work/origin/nginx.conf" & pids+=($!)
-wait_port "$origin_port"
+start_origin
 
 haproxy_port=$(free_port)
-cat > "$work/haproxy.cfg" <<CONF
-global
-  nbthread 1
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-  option forwardfor
-frontend bench
-  bind 127.0.0.1:$haproxy_port
-  default_backend origin
-backend origin
-  http-reuse always
-  server o1 127.0.0.1:$origin_port
-CONF
+haproxy_conf "$work/haproxy.cfg" "127.0.0.1:$haproxy_port" ""
 haproxy -f "$work/haproxy.cfg" -db & haproxy_pid=$!
 pids+=($haproxy_pid)
 wait_port "$haproxy_port"
@@ -109,9 +48,6 @@ pids+=($observed_pid)
 wait_port "$observed_port"
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-# CPU time (user+system) of a process in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-ticks_per_s=$(getconf CLK_TCK)
 
 # One wrk run against a port: "rps p99_us cpu_us_per_request" (CPU of the process `pid`, when given). The
 # CPU cost per request is the figure least disturbed by other load on a shared machine.
@@ -134,7 +70,6 @@ run_wrk() {  # $1 = port, $2 = pid or ""
     END { printf "%.0f %.0f %.1f\n", rps, p99, (n > 0 ? ticks * 1000000 / hz / n : 0) }' "$work/wrk.out"
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # Rounds interleave the proxies so a burst of load from elsewhere hits them alike; medians are reported.
 rounds=${BENCH_ROUNDS:-3}

@@ -5,6 +5,7 @@
 #include <array>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -19,6 +20,10 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 using beast::error_code;
+namespace websocket = beast::websocket;
+
+// The WebSocket echo endpoint (docs/send-server.md): every message comes back as it was sent.
+constexpr std::string_view kWebSocketEcho = "/ws/echo";
 
 // One connection: read header (deadline) -> read body (deadline, limit) -> handle -> [latency] -> write.
 class Session : public std::enable_shared_from_this<Session> {
@@ -71,6 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     started_ = std::chrono::steady_clock::now();
     auto& h = parser_->get();
+    if (h.target() == kWebSocketEcho && websocket::is_upgrade(h)) return start_websocket();
     stream_kind_ = stream_kind(h.target());
     if (stream_kind_ == StreamKind::kNone) {
       // A Content-Length over the body limit is refused before the body is read.
@@ -178,6 +184,41 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!ec && linger_) return linger_close();
     if (!keep) return do_close();
     do_read();
+  }
+
+  // ---- /ws/echo: a WebSocket that sends every message back; its 101 names the version ----
+
+  void start_websocket() {
+    req_ = parser_->get();
+    // The WebSocket keeps its own timeouts (pings, the close handshake) instead of the stream's.
+    stream_.expires_never();
+    ws_.emplace(stream_);
+    ws_->set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_->set_option(websocket::stream_base::decorator(
+        [version = server_.config().version](websocket::response_type& res) {
+          res.set("x-service-version", version);
+        }));
+    // Not busy: a graceful stop closes it at once (a WebSocket client reconnects).
+    busy_ = false;
+    ws_->async_accept(req_, [self = shared_from_this()](error_code ec) {
+      if (ec) return self->do_close();
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - self->started_)
+                      .count();
+      self->server_.log().record(self->req_, 101, ms);
+      self->ws_echo();
+    });
+  }
+
+  void ws_echo() {
+    ws_->async_read(ws_buffer_, [self = shared_from_this()](error_code ec, size_t) {
+      if (ec) return self->do_close();  // closed by the client (or a stop)
+      self->ws_->text(self->ws_->got_text());
+      self->ws_->async_write(self->ws_buffer_.data(), [self](error_code ec, size_t) {
+        if (ec) return self->do_close();
+        self->ws_buffer_.consume(self->ws_buffer_.size());
+        self->ws_echo();
+      });
+    });
   }
 
   // ---- /stream/: bodies relayed in kStreamChunkBytes pieces, never held whole (docs/send-server.md) ----
@@ -326,6 +367,9 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t left_ = 0;
   EventStream events_{};
   std::string wire_;
+  // /ws/echo's state.
+  std::optional<websocket::stream<beast::tcp_stream&>> ws_;
+  beast::flat_buffer ws_buffer_;
 };
 
 Server::Server(const Config& config, Service& service, AccessLog& log)

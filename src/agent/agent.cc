@@ -100,6 +100,15 @@ Listener* Agent::listener(const std::string& env, const std::string& service) {
 }
 
 Status Agent::start_listeners() {
+  const config::AgentConfig& ac = config_.agent;
+  if (!ac.tls_cert.empty()) {
+    std::vector<proxy::CertFiles> files;
+    for (size_t i = 0; i < ac.tls_cert.size() && i < ac.tls_key.size(); ++i)
+      files.push_back({ac.tls_cert[i].string(), ac.tls_key[i].string()});
+    auto store = proxy::open_cert_files(std::move(files));
+    if (!store) return store.error().context("[agent] tls_cert/tls_key");
+    certs_ = std::move(*store);
+  }
   for (const auto& env : config_.environments) {
     if (env.target != config::TargetKind::kLocal) continue;
     for (const auto& [service, hp] : env.listen) {
@@ -119,6 +128,14 @@ Status Agent::start_listeners() {
       opts.limits.upstream_timeout = config_.agent.upstream_timeout;
       opts.client_forwarded = config_.agent.forwarded == "append" ? proxy::ClientForwarded::kAppend
                                                                   : proxy::ClientForwarded::kDrop;
+      opts.limits.upgraded_idle_timeout = ac.upgraded_idle_timeout;
+      opts.limits.upgrade_drain_timeout = ac.upgrade_drain_timeout;
+      const auto& tls_envs = ac.tls_environments;
+      if (certs_ &&
+          (tls_envs.empty() || std::find(tls_envs.begin(), tls_envs.end(), env.name) != tls_envs.end())) {
+        opts.tls = certs_;
+        opts.tls_reload_interval = ac.tls_reload_interval;
+      }
       l->recorder = metrics_.recorder(env.name, service);
       opts.observer = [rec = l->recorder.get()](const proxy::RequestRecord& r) {
         rec->record(r.release_id, r.status, r.latency_us, r.bytes_in, r.bytes_out);
@@ -127,11 +144,40 @@ Status Agent::start_listeners() {
       if (auto s = l->proxy->start(); !s.ok())
         return s.error().context(env.name + "." + service + " listener");
       log_event(LogLevel::kInfo, "agent", "listener.started",
-                {{"env", env.name}, {"service", service}, {"listen", l->address}});
+                {{"env", env.name},
+                 {"service", service},
+                 {"listen", l->address},
+                 {"tls", opts.tls ? "yes" : "no"}});
       listeners_.push_back(std::move(l));
     }
   }
+  return start_redirect();
+}
+
+Status Agent::start_redirect() {
+  if (!config_.agent.redirect_http) return Ok();
+  proxy::ProxyOptions opts;
+  opts.listen = config_.agent.redirect_http->to_string();
+  opts.limits.max_header_bytes = config_.agent.max_header_bytes;
+  opts.limits.max_connections = config_.agent.max_connections;
+  opts.limits.max_connections_per_ip = config_.agent.max_connections_per_ip;
+  opts.limits.idle_timeout = config_.agent.idle_timeout;
+  opts.redirect_https_port = static_cast<uint16_t>(config_.agent.redirect_https_port);
+  redirect_ = std::make_unique<proxy::Proxy>(opts, redirect_routes_);
+  if (auto s = redirect_->start(); !s.ok()) return s.error().context("[agent] redirect_http listener");
+  log_event(LogLevel::kInfo, "agent", "redirect.started",
+            {{"listen", opts.listen}, {"https_port", std::to_string(opts.redirect_https_port)}});
   return Ok();
+}
+
+void Agent::reload_certificates() {
+  if (!certs_) return;
+  if (auto s = certs_->reload(); !s.ok()) {
+    log_event(LogLevel::kWarn, "agent", "tls.reload_failed",
+              {{"error", s.error().message}, {"kept", "previous"}});
+    return;
+  }
+  log_event(LogLevel::kInfo, "agent", "tls.reloaded", {{"by", "SIGHUP"}});
 }
 
 // The secrets a release gets: from the environment's secret store, at the versions this release was first
@@ -277,6 +323,7 @@ Status Agent::run() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   std::atomic<int> got_signal{0};
   std::thread signals([&] {
     int sig = 0;
@@ -284,7 +331,9 @@ Status Agent::run() {
     while (!shutdown_) {
       siginfo_t info;
       sig = sigtimedwait(&set, &info, &tick);
-      if (sig > 0) {
+      if (sig == SIGHUP) {
+        reload_certificates();
+      } else if (sig > 0) {
         got_signal = sig;
         shutdown_ = true;
       }
@@ -307,6 +356,7 @@ Status Agent::run() {
   // Drain: stop accepting, let in-flight requests finish, then close.
   std::vector<std::thread> stops;
   for (auto& l : listeners_) stops.emplace_back([&l] { l->proxy->stop(); });
+  if (redirect_) stops.emplace_back([this] { redirect_->stop(); });
   for (auto& t : stops) t.join();
   if (options_.stop_releases_on_exit || stop_releases_) supervisor_.stop_all();
   // A last resolved alert gets a moment to leave; a dead channel costs the exit at most that.
@@ -325,6 +375,7 @@ Status run_agent(const config::Config& config, const AgentOptions& options) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);  // reloads the TLS certificates
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
   // The agent's log goes to stderr and to <state>/logs/agent.log, where the smoke suite's plaintext

@@ -113,6 +113,9 @@ class Agent {
   Status open_store();
   Status restore_slots();
   Status start_listeners();
+  Status start_redirect();
+  // SIGHUP: the certificates are read again; on failure the ones in use stay (logged).
+  void reload_certificates();
   void register_routes();
   // The control API, one handler per route (control_routes.cc).
   ControlResponse on_health(const ControlRequest& req);
@@ -166,6 +169,9 @@ class Agent {
   std::map<std::string, std::string> tokens_;  // env -> token; read-only after start
   std::string agent_token_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::shared_ptr<proxy::CertStore> certs_;  // [agent] tls_cert/tls_key, shared by the HTTPS listeners
+  proxy::Routes redirect_routes_;            // empty: the redirect listener routes nothing
+  std::unique_ptr<proxy::Proxy> redirect_;   // [agent] redirect_http
   std::mutex routes_mu_;  // serialises route changes so weights and the table never disagree
   ControlServer control_;
   monitor::MetricsRegistry metrics_;

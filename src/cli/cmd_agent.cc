@@ -27,6 +27,7 @@ Runs the agent in the foreground: an edge proxy on every service's listen addres
 stderr, one line per event. The control address also serves the dashboard under /ui (its UI and
 API, docs/dashboard.md; the same tokens as `villager dashboard`) when it is a loopback address.
 
+On SIGHUP it reads the TLS certificates again ([agent] tls_cert; new handshakes get them).
 On SIGTERM or SIGINT it stops accepting, lets in-flight requests finish, and exits. Releases
 keep running (each in its own process group) and the next agent re-adopts them, unless
 --stop-releases-on-exit is given. `kill -9` of the agent never stops a release.

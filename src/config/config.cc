@@ -107,10 +107,23 @@ const std::vector<std::string> kMetrics = {"error_rate", "p50",          "p90", 
                                            "errors_5xx", "availability", "restarts"};
 const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
 const std::vector<std::string> kSignerKeys = {"role", "name", "public_key"};
-const std::vector<std::string> kAgentKeys = {
-    "control",         "max_header_bytes",       "max_body_bytes",
-    "max_connections", "max_connections_per_ip", "max_inflight_per_release",
-    "idle_timeout",    "upstream_timeout",       "forwarded"};
+const std::vector<std::string> kAgentKeys = {"control",
+                                             "max_header_bytes",
+                                             "max_body_bytes",
+                                             "max_connections",
+                                             "max_connections_per_ip",
+                                             "max_inflight_per_release",
+                                             "idle_timeout",
+                                             "upstream_timeout",
+                                             "forwarded",
+                                             "tls_cert",
+                                             "tls_key",
+                                             "tls_environments",
+                                             "tls_reload_interval",
+                                             "redirect_http",
+                                             "redirect_https_port",
+                                             "upgraded_idle_timeout",
+                                             "upgrade_drain_timeout"};
 
 // toml++ keeps keys sorted; services and environments keep the order the file gives them.
 struct Entry {
@@ -607,6 +620,37 @@ void parse_signers(TomlReader& r, const toml::table& root, Config& c) {
   });
 }
 
+// The HTTPS keys of [agent]. Files are only named here; the agent reads them (and checks the keys'
+// permissions) when it starts its listeners.
+void parse_agent_tls(TomlReader& r, const toml::table& t, Config& c) {
+  std::vector<std::string> certs, keys;
+  r.get(t, "tls_cert", certs);
+  r.get(t, "tls_key", keys);
+  if (certs.size() != keys.size())
+    r.error(r.where(t, certs.size() < keys.size() ? "tls_key" : "tls_cert"),
+            "[agent] tls_cert and tls_key pair by position: " + std::to_string(certs.size()) +
+                " certificate(s), " + std::to_string(keys.size()) + " key(s)");
+  auto resolve = [&](const std::string& p) {
+    std::filesystem::path path(p);
+    return path.is_absolute() ? path : c.root / path;
+  };
+  for (const auto& p : certs) c.agent.tls_cert.push_back(resolve(p));
+  for (const auto& p : keys) c.agent.tls_key.push_back(resolve(p));
+  r.get(t, "tls_environments", c.agent.tls_environments);
+  if (!c.agent.tls_environments.empty() && certs.empty())
+    r.error(r.where(t, "tls_environments"), "[agent] tls_environments needs tls_cert and tls_key");
+  r.get_duration(t, "tls_reload_interval", c.agent.tls_reload_interval);
+  if (t.get("redirect_http")) {
+    HostPort hp;
+    r.get_host_port(t, "redirect_http", hp);
+    c.agent.redirect_http = hp;
+    if (certs.empty())
+      r.error(r.where(t, "redirect_http"),
+              "[agent] redirect_http redirects to HTTPS: it needs tls_cert and tls_key");
+  }
+  r.get(t, "redirect_https_port", c.agent.redirect_https_port, 1, 65535);
+}
+
 void parse_agent(TomlReader& r, const toml::table& root, Config& c) {
   const toml::node* n = root.get("agent");
   if (!n) return;
@@ -628,6 +672,25 @@ void parse_agent(TomlReader& r, const toml::table& root, Config& c) {
   if (c.agent.forwarded != "drop" && c.agent.forwarded != "append") {
     if (const toml::node* f = t->get("forwarded"))
       r.error_at(*f, "[agent] forwarded must be \"drop\" or \"append\", not \"" + c.agent.forwarded + "\"");
+  }
+  parse_agent_tls(r, *t, c);
+  r.get_duration(*t, "upgraded_idle_timeout", c.agent.upgraded_idle_timeout);
+  r.get_duration(*t, "upgrade_drain_timeout", c.agent.upgrade_drain_timeout);
+}
+
+// tls_environments names environments, which are parsed after [agent]: checked here, once they are.
+void check_agent_tls(TomlReader& r, const toml::table& root, const Config& c) {
+  const toml::table* t = root.get("agent") ? root.get("agent")->as_table() : nullptr;
+  if (!t) return;
+  for (const std::string& name : c.agent.tls_environments) {
+    const EnvironmentConfig* env = c.environment(name);
+    if (!env) {
+      r.error(r.where(*t, "tls_environments"), "[agent] tls_environments: no environment '" + name + "'");
+    } else if (env->target != TargetKind::kLocal) {
+      r.error(r.where(*t, "tls_environments"),
+              "[agent] tls_environments: '" + name +
+                  "' is not a local environment (the agent serves only those)");
+    }
   }
 }
 
@@ -721,6 +784,7 @@ Result<Config> parse_config(const std::string& text, const std::filesystem::path
   parse_agent(r, root, c);
   parse_services(r, root, c);
   parse_environments(r, root, c);
+  check_agent_tls(r, root, c);
   check_deployable(r, root, c);
   parse_smoke(r, root, c);
   parse_monitor(r, root, c);

@@ -363,6 +363,22 @@ struct AgentConfig {
   // X-Forwarded-* headers a client sent: "drop" (default: anyone can write them) or "append" (the
   // agent sits behind a trusted proxy whose headers it extends).
   std::string forwarded = "drop";
+  // HTTPS (docs/proxy.md, "TLS"): certificate files (PEM, leaf then chain) and their keys (mode 0600),
+  // paired by position, absolute or relative to villager.toml's folder; the first is the default, SNI picks
+  // the others by the names in them. Empty: plain HTTP.
+  std::vector<std::filesystem::path> tls_cert;
+  std::vector<std::filesystem::path> tls_key;
+  // The environments whose listeners serve HTTPS; empty = every local environment.
+  std::vector<std::string> tls_environments;
+  // How often the certificate files are checked for a change (then reloaded, as on SIGHUP); 0 = never.
+  Millis tls_reload_interval{2000};
+  // A plain listener answering every request 308 to https://<host>:<redirect_https_port><path>.
+  std::optional<HostPort> redirect_http;
+  int redirect_https_port = 443;
+  // Upgraded (WebSocket) connections: closed after this long without a byte either way, and at most
+  // upgrade_drain_timeout after a route swap took their release out of traffic.
+  Millis upgraded_idle_timeout{600000};
+  Millis upgrade_drain_timeout{30000};
 };
 
 struct Config {

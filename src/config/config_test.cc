@@ -269,6 +269,42 @@ TEST(Config, AgentForwardedIsDropOrAppend) {
   EXPECT_NE(lines[0].find("forwarded must be \"drop\" or \"append\""), std::string::npos) << lines[0];
 }
 
+TEST(Config, AgentTlsFilesPairByPositionAndResolveFromTheFilesFolder) {
+  auto ok =
+      parse_config(std::string(kValid) +
+                       "\n[agent]\ntls_cert = [\"certs/a.pem\", \"/etc/b.pem\"]\n"
+                       "tls_key = [\"certs/a.key\", \"/etc/b.key\"]\ntls_environments = [\"explorer\"]\n"
+                       "redirect_http = \"127.0.0.1:8088\"\nredirect_https_port = 8443\n"
+                       "upgrade_drain_timeout = \"5s\"\n",
+                   "/srv/app/v.toml");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message;
+  ASSERT_EQ(ok->agent.tls_cert.size(), 2u);
+  EXPECT_EQ(ok->agent.tls_cert[0], "/srv/app/certs/a.pem");
+  EXPECT_EQ(ok->agent.tls_key[1], "/etc/b.key");
+  EXPECT_EQ(ok->agent.tls_environments, std::vector<std::string>{"explorer"});
+  ASSERT_TRUE(ok->agent.redirect_http);
+  EXPECT_EQ(ok->agent.redirect_http->port, 8088);
+  EXPECT_EQ(ok->agent.redirect_https_port, 8443);
+  EXPECT_EQ(ok->agent.upgrade_drain_timeout, Millis(5000));
+  EXPECT_EQ(ok->agent.tls_reload_interval, Millis(2000));
+}
+
+TEST(Config, AgentTlsMistakesAreLocated) {
+  auto lines = error_lines(
+      parse_config(std::string(kValid) + "\n[agent]\ntls_cert = [\"a.pem\", \"b.pem\"]\n"
+                                         "tls_key = [\"a.key\"]\ntls_environments = [\"live\", \"nope\"]\n",
+                   "v.toml"));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_NE(lines[0].find("v.toml:29:"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("pair by position: 2 certificate(s), 1 key(s)"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find("'live' is not a local environment"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[2].find("no environment 'nope'"), std::string::npos) << lines[2];
+  auto redirect = error_lines(
+      parse_config(std::string(kValid) + "\n[agent]\nredirect_http = \"127.0.0.1:80\"\n", "v.toml"));
+  ASSERT_EQ(redirect.size(), 1u);
+  EXPECT_NE(redirect[0].find("redirect_http redirects to HTTPS: it needs tls_cert"), std::string::npos);
+}
+
 TEST(Config, SshEnvironmentIsReadWithHostsAndBatches) {
   std::string text = std::string(kValid) + R"(
 [environments.fleet]

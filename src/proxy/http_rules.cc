@@ -1,5 +1,6 @@
 #include "proxy/http_rules.h"
 
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,7 @@
 
 namespace villager::proxy {
 
+namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
 namespace {
@@ -111,6 +113,50 @@ bool is_idempotent(http::verb method) {
     default:
       return false;
   }
+}
+
+bool wants_upgrade(const http::request_header<>& req) {
+  if (req.version() < 11 || req.count(http::field::upgrade) == 0) return false;
+  for (const auto& token : http::token_list{req[http::field::connection]}) {
+    if (beast::iequals(token, "upgrade")) return true;
+  }
+  return false;
+}
+
+std::string https_location(const http::request_header<>& req, uint16_t port) {
+  std::string_view host(req[http::field::host]);
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') == std::string_view::npos ? 0 : host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  if (host.empty()) return {};
+  for (char c : host) {
+    // A name or an address, nothing that could end the authority ("/", "@", "?") or the header.
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '[' && c != ']' &&
+        c != ':')
+      return {};
+  }
+  std::string_view target(req.target());
+  if (target.empty() || target.front() != '/') {
+    // absolute-form ("http://host/path") keeps its path; anything else ("*") becomes "/".
+    const size_t scheme = target.find("://");
+    const size_t slash = scheme == std::string_view::npos ? scheme : target.find('/', scheme + 3);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  std::string location = "https://" + std::string(host);
+  if (port != 443) location += ":" + std::to_string(port);
+  location += target;
+  return location;
+}
+
+Response redirect_response(std::string_view location, unsigned version, bool keep_alive) {
+  Response res{http::status::permanent_redirect, version};
+  res.set(http::field::location, location);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
 }
 
 Response error_response(http::status status, std::string_view message, unsigned version, bool keep_alive) {

@@ -30,12 +30,23 @@ void strip_hop_by_hop(boost::beast::http::fields& fields);
 void add_forwarded(boost::beast::http::request_header<>& req, std::string_view peer, std::string_view proto,
                    ClientForwarded mode);
 
+// An HTTP/1.1 request asking to switch protocols: an Upgrade header and "upgrade" among the Connection
+// tokens (RFC 9110 7.8), as a WebSocket handshake sends.
+bool wants_upgrade(const boost::beast::http::request_header<>& req);
+
+// Where a plain request goes on HTTPS: "https://<Host without its port>[:port]<target>", the port left
+// out when 443. Empty when the Host header is missing or is not a plain host name or address.
+std::string https_location(const boost::beast::http::request_header<>& req, uint16_t port);
+
 // GET, HEAD, OPTIONS, TRACE, PUT, DELETE: safe to send twice (RFC 9110 9.2.2).
 bool is_idempotent(boost::beast::http::verb method);
 
 // {"status":"error","message":...} with the given status, HTTP version and keep-alive.
 Response error_response(boost::beast::http::status status, std::string_view message, unsigned version,
                         bool keep_alive);
+
+// 308 Permanent Redirect to `location` (method and body kept by the client, unlike 301), empty body.
+Response redirect_response(std::string_view location, unsigned version, bool keep_alive);
 
 // Writes the start line and the fields of a message as they go on the wire, ending with the blank line,
 // into `out` (replacing what it held). The body is not written: the caller appends it or sends it as a

@@ -82,5 +82,34 @@ TEST(HttpRules, HopByHopHeadersAndTheOnesConnectionNamesAreStripped) {
   EXPECT_EQ(left, "Host;X-Keep;");
 }
 
+TEST(HttpRules, WantsUpgradeNeedsTheHeaderAndTheConnectionToken) {
+  Request req{http::verb::get, "/ws", 11};
+  req.set(http::field::upgrade, "websocket");
+  EXPECT_FALSE(wants_upgrade(req));  // no Connection: upgrade
+  req.set(http::field::connection, "keep-alive, Upgrade");
+  EXPECT_TRUE(wants_upgrade(req));
+  req.version(10);
+  EXPECT_FALSE(wants_upgrade(req));  // HTTP/1.0 has no Upgrade
+  Request bare{http::verb::get, "/", 11};
+  bare.set(http::field::connection, "upgrade");
+  EXPECT_FALSE(wants_upgrade(bare));  // no Upgrade header
+}
+
+TEST(HttpRules, HttpsLocationKeepsHostAndTargetAndDropsThePort) {
+  Request req{http::verb::get, "/a?b=1", 11};
+  req.set(http::field::host, "example.com:8080");
+  EXPECT_EQ(https_location(req, 443), "https://example.com/a?b=1");
+  EXPECT_EQ(https_location(req, 8443), "https://example.com:8443/a?b=1");
+  req.set(http::field::host, "[2001:db8::1]:80");
+  EXPECT_EQ(https_location(req, 443), "https://[2001:db8::1]/a?b=1");
+  Request absolute{http::verb::get, "http://example.com/p", 11};
+  absolute.set(http::field::host, "example.com");
+  EXPECT_EQ(https_location(absolute, 443), "https://example.com/p");
+  for (const char* bad : {"", "evil.test/x", "a@b", "a b"}) {
+    req.set(http::field::host, bad);
+    EXPECT_EQ(https_location(req, 443), "") << bad;
+  }
+}
+
 }  // namespace
 }  // namespace villager::proxy

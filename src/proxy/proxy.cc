@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "proxy/cert_store.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
 
@@ -48,6 +49,7 @@ struct Proxy::Impl {
 
   void accept_next();
   void run_worker(Worker& w);
+  void watch_certificates();
 
   ProxyOptions options;
   Routes& routes;
@@ -55,6 +57,7 @@ struct Proxy::Impl {
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<tcp::acceptor> acceptor;  // Only touched on workers[0]'s thread once started.
   std::unique_ptr<asio::steady_timer> backoff;
+  std::unique_ptr<asio::steady_timer> cert_watch;  // on workers[0]; only with options.tls
   std::vector<std::thread> threads;
   size_t next_worker = 0;
   uint16_t port = 0;
@@ -86,6 +89,24 @@ void Proxy::Impl::accept_next() {
   });
 }
 
+// Asks the certificate store every tls_reload_interval whether its files changed. Runs on thread 0: a stat
+// per file per interval, and a reload (milliseconds) only when something moved.
+void Proxy::Impl::watch_certificates() {
+  cert_watch->expires_after(options.tls_reload_interval);
+  cert_watch->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    auto changed = options.tls->reload_if_changed();
+    if (!changed) {
+      log_event(LogLevel::kWarn, "proxy", "tls.reload_failed",
+                {{"listen", options.listen}, {"error", changed.error().message}, {"kept", "previous"}});
+    } else if (*changed) {
+      log_event(LogLevel::kInfo, "proxy", "tls.reloaded",
+                {{"listen", options.listen}, {"by", "file change"}});
+    }
+    watch_certificates();
+  });
+}
+
 void Proxy::Impl::run_worker(Worker& w) {
   // A handler that throws (allocation failure) must not end the proxy: log and keep running.
   for (;;) {
@@ -114,6 +135,9 @@ Status Proxy::start() {
   if (m.options.limits.stream_buffer_bytes < ProxyLimits::kMinStreamBufferBytes)
     return InvalidArgument("proxy on " + m.options.listen + ": stream_buffer_bytes must be >= " +
                            std::to_string(ProxyLimits::kMinStreamBufferBytes));
+  if (m.options.tls && m.options.redirect_https_port != 0)
+    return InvalidArgument("proxy on " + m.options.listen +
+                           ": a listener either serves TLS or redirects to it");
   auto hp = split_host_port(m.options.listen);
   if (!hp) return hp.error().context("proxy listen address");
   boost::system::error_code ec;
@@ -127,6 +151,7 @@ Status Proxy::start() {
     m.workers.push_back(std::make_unique<Worker>(m.options, m.routes, *m.connection_limits));
   m.acceptor = std::make_unique<tcp::acceptor>(m.workers[0]->ioc());
   m.backoff = std::make_unique<asio::steady_timer>(m.workers[0]->ioc());
+  m.cert_watch = std::make_unique<asio::steady_timer>(m.workers[0]->ioc());
   tcp::endpoint endpoint(address, hp->second);
   auto fail = [&](std::string_view step) {
     std::string msg = "listening on " + m.options.listen + ": " + std::string(step) + ": " + ec.message();
@@ -148,6 +173,7 @@ Status Proxy::start() {
 
   for (auto& w : m.workers) w->hold_open();
   m.accept_next();
+  if (m.options.tls && m.options.tls_reload_interval.count() > 0) m.watch_certificates();
   for (auto& w : m.workers) m.threads.emplace_back([&m, wp = w.get()] { m.run_worker(*wp); });
   m.started = true;
   log_event(LogLevel::kInfo, "proxy", "listening",
@@ -169,12 +195,14 @@ void Proxy::stop() {
     boost::system::error_code ignored;
     m.acceptor->close(ignored);
     m.backoff->cancel();
+    m.cert_watch->cancel();
   });
   for (auto& w : m.workers) asio::post(w->ioc(), [wp = w.get()] { wp->begin_stop(); });
   for (auto& t : m.threads) t.join();
   m.threads.clear();
   m.acceptor.reset();
   m.backoff.reset();
+  m.cert_watch.reset();
   m.workers.clear();
   log_event(LogLevel::kInfo, "proxy", "stopped", {{"listen", m.options.listen}});
 }
@@ -190,6 +218,18 @@ void Proxy::drain(const std::string& release_id) {
   }
 }
 
+Status Proxy::reload_certificates() {
+  Impl& m = *impl_;
+  if (!m.options.tls) return Ok();
+  if (auto s = m.options.tls->reload(); !s.ok()) {
+    log_event(LogLevel::kWarn, "proxy", "tls.reload_failed",
+              {{"listen", m.options.listen}, {"error", s.error().message}, {"kept", "previous"}});
+    return s.error().context("reloading certificates of " + m.options.listen);
+  }
+  log_event(LogLevel::kInfo, "proxy", "tls.reloaded", {{"listen", m.options.listen}, {"by", "request"}});
+  return Ok();
+}
+
 Proxy::Stats Proxy::stats() const {
   Stats s;
   for (const auto& w : impl_->workers) {
@@ -199,6 +239,14 @@ Proxy::Stats Proxy::stats() const {
     s.stale_retries += c.stale_retries.load(std::memory_order_relaxed);
     s.pooled_idle += c.pooled_idle.load(std::memory_order_relaxed);
     s.shed += c.shed.load(std::memory_order_relaxed);
+    s.tls_handshakes += c.tls_handshakes.load(std::memory_order_relaxed);
+    s.tls_failures += c.tls_failures.load(std::memory_order_relaxed);
+    s.redirects += c.redirects.load(std::memory_order_relaxed);
+    s.upgrades += c.upgrades.load(std::memory_order_relaxed);
+    for (const auto& [release, open] : w->upgraded_by_release()) {
+      s.upgraded_by_release[release] += open;
+      s.upgraded_open += open;
+    }
   }
   return s;
 }

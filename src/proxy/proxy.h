@@ -7,14 +7,43 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "proxy/route_table.h"
 
 namespace villager::proxy {
+
+// One certificate (PEM: the leaf first, then its chain) and its private key (PEM, mode 0600 or stricter).
+struct CertFiles {
+  std::string cert_file;
+  std::string key_file;
+};
+
+class CertSet;  // proxy/cert_store.h: loaded SSL contexts
+
+// What a TLS listener takes its certificates from. A handshake asks current() and keeps that set until its
+// connection closes, so installing a new set (a reload, later an ACME renewal) changes new handshakes
+// only. Thread-safe. FileCertStore (cert_store.h) reads PEM files; an ACME store would implement it too.
+class CertStore {
+ public:
+  virtual ~CertStore() = default;
+  // The set new handshakes use.
+  virtual std::shared_ptr<const CertSet> current() const = 0;
+  // Reads the certificates again now (SIGHUP). On failure the set in use stays and the error says why.
+  virtual Status reload() = 0;
+  // Called periodically by the proxy: reloads when the source changed since the last attempt. True when
+  // a new set was installed.
+  virtual Result<bool> reload_if_changed() = 0;
+};
+
+// A CertStore over PEM files, loaded now: errors name the file (a key readable by group or others, a
+// key that does not match its certificate, a certificate naming no host), never key content.
+Result<std::shared_ptr<CertStore>> open_cert_files(std::vector<CertFiles> files);
 
 // Every limit the proxy enforces, each a named value with its default.
 struct ProxyLimits {
@@ -33,6 +62,9 @@ struct ProxyLimits {
   static constexpr size_t kDefaultMaxConnectionsPerIp = 0;
   static constexpr size_t kDefaultMaxInflightPerRelease = 1'000;
   static constexpr std::chrono::seconds kDefaultRetryAfter{1};
+  static constexpr std::chrono::milliseconds kDefaultTlsHandshakeTimeout{10'000};
+  static constexpr std::chrono::milliseconds kDefaultUpgradedIdleTimeout{600'000};
+  static constexpr std::chrono::milliseconds kDefaultUpgradeDrainTimeout{30'000};
 
   size_t max_header_bytes = kDefaultMaxHeaderBytes;      // request line + headers; over -> 431
   size_t max_body_bytes = kDefaultMaxBodyBytes;          // request body; over -> 413
@@ -59,6 +91,13 @@ struct ProxyLimits {
   // proxy sheds instead of piling requests onto a saturated release.
   size_t max_inflight_per_release = kDefaultMaxInflightPerRelease;
   std::chrono::seconds retry_after = kDefaultRetryAfter;  // the Retry-After of those 503s
+  // A TLS handshake not finished within this: connection closed.
+  std::chrono::milliseconds tls_handshake_timeout = kDefaultTlsHandshakeTimeout;
+  // An upgraded connection (WebSocket) with no byte either way for this long: closed.
+  std::chrono::milliseconds upgraded_idle_timeout = kDefaultUpgradedIdleTimeout;
+  // After a route swap takes its release out of traffic, an upgraded connection lives at most this much
+  // longer (it stays on its release meanwhile); back in traffic before then, it is kept.
+  std::chrono::milliseconds upgrade_drain_timeout = kDefaultUpgradeDrainTimeout;
 };
 
 // One completed request, handed to the observer. The string_view lives only during the call.
@@ -68,6 +107,7 @@ struct RequestRecord {
   uint64_t latency_us = 0;  // first request byte parsed to last response byte written
   uint64_t bytes_in = 0;    // request body bytes
   uint64_t bytes_out = 0;   // response body bytes
+  bool upgraded = false;    // a 101: the connection became a tunnel to release_id (recorded once, at 101)
 };
 
 // Called on a proxy thread after each response is written; must be thread-safe when threads > 1 and
@@ -86,6 +126,13 @@ struct ProxyOptions {
   ProxyLimits limits{};
   RequestObserver observer{};
   ClientForwarded client_forwarded = ClientForwarded::kDrop;
+  // Non-null: the listener speaks HTTPS with these certificates (docs/proxy.md, "TLS").
+  std::shared_ptr<CertStore> tls{};
+  // With tls: how often the store is asked whether its files changed; 0 = only reload_certificates().
+  std::chrono::milliseconds tls_reload_interval{2'000};
+  // Non-zero: a plain listener that answers every request 308 to https://<host>:<this port><target>
+  // (the port left out when 443) and routes nothing.
+  uint16_t redirect_https_port = 0;
 };
 
 class Proxy {
@@ -107,6 +154,9 @@ class Proxy {
   // Closes the idle pooled upstream connections to `release_id` on every thread now; ones in use are
   // closed when their request ends if the release no longer takes traffic. Call after a route swap.
   void drain(const std::string& release_id);
+  // Re-reads the TLS certificates now (SIGHUP); open connections keep theirs, new handshakes get the new
+  // ones. On failure the old certificates stay in use. Ok() on a plain listener.
+  Status reload_certificates();
 
   struct Stats {
     uint64_t requests = 0;           // responses written
@@ -114,6 +164,12 @@ class Proxy {
     uint64_t stale_retries = 0;      // requests retried after a pooled connection turned out closed
     uint64_t pooled_idle = 0;        // idle upstream connections held now
     uint64_t shed = 0;               // requests answered 503 by a connection or in-flight cap
+    uint64_t tls_handshakes = 0;     // completed
+    uint64_t tls_failures = 0;       // refused or broken handshakes (a TLS 1.0 client, a plain client)
+    uint64_t redirects = 0;          // 308s to HTTPS
+    uint64_t upgrades = 0;           // connections upgraded (101) so far
+    uint64_t upgraded_open = 0;      // upgraded connections open now
+    std::map<std::string, uint64_t> upgraded_by_release{};  // open now, per release
   };
   // Counters summed over all threads (a consistent snapshot per thread, not across threads).
   Stats stats() const;

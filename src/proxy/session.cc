@@ -27,8 +27,11 @@ constexpr size_t kInlineBodyBytes = 16 * 1024;
 // retryable); larger ones and chunked or close-delimited ones are relayed.
 constexpr size_t kSmallBodyBytes = kInlineBodyBytes;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-// How long a refused request's remaining bytes are read and discarded before the connection is closed.
+// How long a refused request's remaining bytes are read and discarded before the connection is closed;
+// on TLS, how long the peer's close_notify is waited for.
 constexpr std::chrono::milliseconds kLingerTime{2'000};
+// Bytes moved per read on an upgraded connection, each way: bounds a tunnel's memory (2 x this).
+constexpr size_t kTunnelPieceBytes = 16 * 1024;
 
 bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category();
@@ -76,10 +79,11 @@ error_code feed(Parser& parser, beast::flat_buffer& in) {
 }  // namespace
 
 Session::Session(Worker& worker, TcpSocket socket)
-    : worker_(worker), socket_(std::move(socket)), timer_(worker.ioc()) {}
+    : worker_(worker), stream_(std::move(socket)), timer_(worker.ioc()) {}
 
 Session::~Session() {
   end_inflight();
+  if (tunnel_registered_) worker_.remove_tunnel(tunnel_registration_, tunnel_release_);
   if (admitted_) worker_.connection_limits().release(peer_);
   if (registered_) worker_.remove_session(registration_);
 }
@@ -88,7 +92,7 @@ void Session::start() {
   registration_ = worker_.add_session(this);
   registered_ = true;
   error_code ec;
-  auto remote = socket_.remote_endpoint(ec);
+  auto remote = stream_.tcp().remote_endpoint(ec);
   if (ec) {
     close();
     return;
@@ -97,12 +101,30 @@ void Session::start() {
   // Over a cap the connection is still read up to its request header, to answer 503 rather than reset.
   admit_ = worker_.connection_limits().admit(peer_);
   admitted_ = admit_ == ConnectionLimits::Admit::kOk;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.tcp().set_option(asio::ip::tcp::no_delay(true), ec);
+  CertStore* tls = worker_.tls();
+  if (tls == nullptr) return read_header();
+  // The certificates of this moment: a reload later changes new handshakes only.
+  certs_ = tls->current();
+  stream_.use_tls(certs_->default_context());
+  phase_ = Phase::kHandshake;
+  set_deadline(worker_.limits().tls_handshake_timeout);
+  stream_.async_handshake([self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
+}
+
+void Session::on_handshake(error_code ec) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) {
+    // A TLS 1.0 client, a plain-HTTP client, a scanner: counted, not logged per connection.
+    WorkerCounters::bump(worker_.counters().tls_failures);
+    return close();
+  }
+  WorkerCounters::bump(worker_.counters().tls_handshakes);
   read_header();
 }
 
 bool Session::idle() const {
-  return phase_ == Phase::kReadingHeader && buffer_.size() == 0;
+  return (phase_ == Phase::kReadingHeader && buffer_.size() == 0) || phase_ == Phase::kHandshake;
 }
 
 void Session::close() {
@@ -110,11 +132,15 @@ void Session::close() {
   phase_ = Phase::kClosed;
   end_inflight();
   error_code ignored;
-  socket_.close(ignored);
+  stream_.tcp().close(ignored);
   // The upstream connection is only closed here, not freed: a pending operation may still use its
   // buffer; its handler sees kClosed and lets go of it.
   if (upstream_) upstream_->socket.close(ignored);
   timer_.cancel();
+  if (tunnel_registered_) {
+    tunnel_registered_ = false;
+    worker_.remove_tunnel(tunnel_registration_, tunnel_release_);
+  }
 }
 
 // ---- client side: reading a request ----
@@ -160,6 +186,7 @@ void Session::on_read_header(error_code ec) {
          false);
     return;
   }
+  if (worker_.redirect_https_port() != 0) return redirect_to_https();
   if (parser_->is_done()) {
     route();
     return;
@@ -168,12 +195,12 @@ void Session::on_read_header(error_code ec) {
     // The client waits for this before sending the body; the limits were already checked on the header.
     phase_ = Phase::kWriting;
     set_deadline(worker_.limits().request_timeout);
-    asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
-                      [self = shared_from_this()](error_code ec, size_t) {
-                        if (self->phase_ == Phase::kClosed) return;
-                        if (ec) return self->close();
-                        self->start_body();
-                      });
+    stream_.async_write(asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](error_code ec, size_t) {
+                          if (self->phase_ == Phase::kClosed) return;
+                          if (ec) return self->close();
+                          self->start_body();
+                        });
     return;
   }
   start_body();
@@ -212,6 +239,29 @@ void Session::on_read_body(error_code ec) {
   }
   body_ = small_;
   route();
+}
+
+// A plain listener in front of an HTTPS one: every request is answered 308 to the same URL on HTTPS.
+void Session::redirect_to_https() {
+  auto& req = parser_->get();
+  routes_.reset();
+  client_version_ = req.version();
+  head_request_ = req.method() == http::verb::head;
+  // A request body is never read here, so the connection cannot carry another request after one.
+  const bool whole = parser_->is_done();
+  unread_request_ = !whole;
+  const std::string location = https_location(req, worker_.redirect_https_port());
+  if (location.empty()) {
+    answer_error(http::status::bad_request, "a redirect to HTTPS needs a Host header naming a host", false);
+    return;
+  }
+  WorkerCounters::bump(worker_.counters().redirects);
+  error_ = redirect_response(location, client_version_, whole && req.keep_alive() && !worker_.stopping());
+  res_parser_.reset();
+  status_ = error_.result_int();
+  answer_keep_alive_ = error_.keep_alive();
+  body_ = error_.body();
+  write_answer();
 }
 
 void Session::fail_framing(std::string_view problem) {
@@ -269,10 +319,12 @@ void Session::pump(Reading what) {
   if (satisfied(what)) return finish_read(what, {});
   // Room for what is likely to come: at least 512 bytes, at most 64 KiB per read.
   const size_t room = std::clamp<size_t>(buffer.capacity() - buffer.size(), 512, 64 * 1024);
-  TcpSocket& socket = upstream ? upstream_->socket : socket_;
-  socket.async_read_some(buffer.prepare(room), [self = shared_from_this(), what](error_code ec, size_t n) {
-    self->on_pump(what, ec, n);
-  });
+  auto on_read = [self = shared_from_this(), what](error_code ec, size_t n) { self->on_pump(what, ec, n); };
+  if (upstream) {
+    upstream_->socket.async_read_some(buffer.prepare(room), std::move(on_read));
+  } else {
+    stream_.async_read_some(buffer.prepare(room), std::move(on_read));
+  }
 }
 
 void Session::on_pump(Reading what, error_code ec, size_t n) {
@@ -365,9 +417,16 @@ void Session::route() {
   ++inflight;
   inflight_ = &inflight;
 
+  // Only a request without a body may switch protocols: its connection is the tunnel's from the 101.
+  upgrade_ = wants_upgrade(req) && parser_->is_done();
+  if (upgrade_) upgrade_protocol_ = std::string(req[http::field::upgrade]);
   strip_hop_by_hop(req);
+  if (upgrade_) {
+    req.set(http::field::connection, "upgrade");
+    req.set(http::field::upgrade, upgrade_protocol_);
+  }
   req.erase(http::field::expect);
-  add_forwarded(req, peer_, "http", worker_.client_forwarded());
+  add_forwarded(req, peer_, stream_.tls() ? "https" : "http", worker_.client_forwarded());
   req.version(11);
   // The framing the release sees is one the proxy chose: a length, or (a relayed chunked body) chunked.
   if (streamed_request_ && parser_->chunked()) {
@@ -465,6 +524,15 @@ void Session::on_response_header(error_code ec) {
     read_response_header();
     return;
   }
+  if (status_ == 101 && !upgrade_) {
+    drop_upstream();
+    const Upstream& target = routes_->table->upstreams[upstream_index_];
+    answer_error(http::status::bad_gateway,
+                 "upstream " + target.release_id + " switched protocols for a request that asked for none",
+                 client_keep_alive_ && !streamed_request_);
+    return;
+  }
+  const std::string upgraded_to = status_ == 101 ? std::string(res[http::field::upgrade]) : std::string();
   // The parser knows a close-delimited body too: such a connection never goes back to the pool.
   upstream_keep_alive_ = res_parser_->keep_alive();
   strip_hop_by_hop(res);
@@ -474,6 +542,11 @@ void Session::on_response_header(error_code ec) {
     res.insert(http::field::set_cookie, table.sticky_cookie + "=" +
                                             table.upstreams[upstream_index_].release_id +
                                             "; Path=/; HttpOnly; SameSite=Lax");
+  }
+  if (status_ == 101) {
+    res.set(http::field::connection, "upgrade");
+    if (!upgraded_to.empty()) res.set(http::field::upgrade, upgraded_to);
+    return start_tunnel();
   }
   answer_keep_alive_ = client_keep_alive_ && !worker_.stopping();
   if (res_parser_->is_done()) {  // no body: HEAD, 1xx, 204, 304 or a length of 0
@@ -637,7 +710,7 @@ void Session::write_answer() {
   }
   bytes_out_ = body_.size();
   // A response to HEAD carries the length of a body it does not send (our own error answers too).
-  async_write_message(socket_, head_request_ ? std::string_view() : body_,
+  async_write_message(stream_, head_request_ ? std::string_view() : body_,
                       [self = shared_from_this()](error_code ec, size_t) { self->on_write(ec); });
 }
 
@@ -648,14 +721,22 @@ void Session::on_write(error_code ec) {
     close();
     return;
   }
-  if (!answer_keep_alive_) {
-    error_code ignored;
-    socket_.shutdown(TcpSocket::shutdown_send, ignored);
-    if (unread_request_) return linger();
-    close();
+  if (!answer_keep_alive_) return end_connection();
+  read_header();
+}
+
+void Session::end_connection() {
+  if (stream_.tls()) {
+    // close_notify tells the client the answer is complete (a close-delimited body's end included).
+    phase_ = Phase::kLingering;
+    set_deadline(kLingerTime);
+    stream_.async_shutdown([self = shared_from_this()](error_code) { self->close(); });
     return;
   }
-  read_header();
+  error_code ignored;
+  stream_.tcp().shutdown(TcpSocket::shutdown_send, ignored);
+  if (unread_request_) return linger();
+  close();
 }
 
 // Closing with unread request bytes makes the kernel send a reset, and a reset can make the client's
@@ -665,7 +746,7 @@ void Session::linger() {
   phase_ = Phase::kLingering;
   set_deadline(kLingerTime);
   buffer_.clear();
-  socket_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](error_code ec, size_t) {
+  stream_.async_read_some(buffer_.prepare(16 * 1024), [self = shared_from_this()](error_code ec, size_t) {
     if (self->phase_ == Phase::kClosed) return;
     if (ec) return self->close();
     self->linger();
@@ -681,6 +762,7 @@ void Session::record() {
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count());
     record.bytes_in = bytes_in_;
     record.bytes_out = bytes_out_;
+    record.upgraded = phase_ == Phase::kTunnel;
     observer(record);
   }
   WorkerCounters::bump(worker_.counters().requests);
@@ -688,16 +770,16 @@ void Session::record() {
   routes_.reset();
 }
 
-template <class Handler>
-void Session::async_write_message(TcpSocket& socket, std::string_view body, Handler&& handler) {
+template <class Out, class Handler>
+void Session::async_write_message(Out& to, std::string_view body, Handler&& handler) {
   // wire_ holds the head. A small body joins it, so the message leaves in one send() of one buffer.
   if (body.size() <= kInlineBodyBytes) {
     wire_.append(body);
-    asio::async_write(socket, asio::buffer(wire_), std::forward<Handler>(handler));
+    async_write_all(to, asio::buffer(wire_), std::forward<Handler>(handler));
     return;
   }
   std::array<asio::const_buffer, 2> buffers{asio::buffer(wire_), asio::buffer(body)};
-  asio::async_write(socket, buffers, std::forward<Handler>(handler));
+  async_write_all(to, buffers, std::forward<Handler>(handler));
 }
 
 // ---- the relay ----
@@ -746,10 +828,12 @@ void Session::read_stream(Stream s) {
   const bool request = s == Stream::kRequest;
   set_deadline(request ? worker_.limits().request_timeout : worker_.limits().upstream_timeout);
   beast::flat_buffer& in = request ? buffer_ : upstream_->buffer;
-  TcpSocket& from = request ? socket_ : upstream_->socket;
-  from.async_read_some(
-      in.prepare(worker_.limits().stream_buffer_bytes),
-      [self = shared_from_this(), s](error_code ec, size_t n) { self->on_stream_read(s, ec, n); });
+  auto on_read = [self = shared_from_this(), s](error_code ec, size_t n) { self->on_stream_read(s, ec, n); };
+  if (request) {
+    stream_.async_read_some(in.prepare(worker_.limits().stream_buffer_bytes), std::move(on_read));
+  } else {
+    upstream_->socket.async_read_some(in.prepare(worker_.limits().stream_buffer_bytes), std::move(on_read));
+  }
 }
 
 void Session::on_stream_read(Stream s, error_code ec, size_t n) {
@@ -791,10 +875,14 @@ void Session::write_stream(Stream s, size_t n, bool last) {
   const std::string_view after = frame(request ? request_out_ : response_out_, n, last);
   std::array<asio::const_buffer, 3> buffers{asio::buffer(wire_), asio::buffer(chunk_.get(), n),
                                             asio::buffer(after.data(), after.size())};
-  TcpSocket& to = request ? upstream_->socket : socket_;
-  asio::async_write(to, buffers, [self = shared_from_this(), s, last](error_code ec, size_t) {
+  auto on_written = [self = shared_from_this(), s, last](error_code ec, size_t) {
     self->on_stream_write(s, ec, last);
-  });
+  };
+  if (request) {
+    asio::async_write(upstream_->socket, buffers, std::move(on_written));
+  } else {
+    stream_.async_write(buffers, std::move(on_written));
+  }
 }
 
 void Session::on_stream_write(Stream s, error_code ec, bool last) {
@@ -817,10 +905,110 @@ void Session::request_stream_failed(error_code ec) {
   fail_read(ec);
 }
 
+// ---- the tunnel ----
+//
+// After a 101 the connection is a byte pipe to the release that answered, each way: read a piece (at most
+// kTunnelPieceBytes), write it, read the next, so a slow side holds the other back. It is counted per
+// release by the worker and stays on that release whatever the routes say, until a side closes, it idles
+// for upgraded_idle_timeout, or its release has been out of the routes for upgrade_drain_timeout.
+
+void Session::start_tunnel() {
+  phase_ = Phase::kTunnel;
+  answer_keep_alive_ = false;
+  tunnel_release_ = routes_->table->upstreams[upstream_index_].release_id;
+  tunnel_registration_ = worker_.add_tunnel(this, tunnel_release_);
+  tunnel_registered_ = true;
+  serialize_head(res_parser_->get(), wire_);
+  bytes_in_ = 0;
+  bytes_out_ = 0;
+  set_deadline(worker_.limits().upgraded_idle_timeout);
+  stream_.async_write(asio::buffer(wire_), [self = shared_from_this()](error_code ec, size_t) {
+    if (self->phase_ == Phase::kClosed) return;
+    if (ec) return self->end_tunnel();
+    self->record();  // the 101, once; the tunnel no longer counts as a request in flight
+    self->wire_.clear();
+    // What either side sent after the handshake (a first frame) is already buffered: it goes first.
+    self->tunnel_read(Stream::kRequest);
+    self->tunnel_read(Stream::kResponse);
+  });
+}
+
+void Session::tunnel_read(Stream s) {
+  beast::flat_buffer& in = s == Stream::kRequest ? buffer_ : upstream_->buffer;
+  if (in.size() > 0) return on_tunnel_read(s, {}, 0);
+  auto on_read = [self = shared_from_this(), s](error_code ec, size_t n) { self->on_tunnel_read(s, ec, n); };
+  if (s == Stream::kRequest) {
+    stream_.async_read_some(in.prepare(kTunnelPieceBytes), std::move(on_read));
+  } else {
+    upstream_->socket.async_read_some(in.prepare(kTunnelPieceBytes), std::move(on_read));
+  }
+}
+
+void Session::on_tunnel_read(Stream s, error_code ec, size_t n) {
+  if (phase_ == Phase::kClosed) return;
+  // A TLS client that closes without close_notify reads as stream_truncated: the same end here.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return tunnel_eof(s);
+  if (ec) return end_tunnel();
+  beast::flat_buffer& in = s == Stream::kRequest ? buffer_ : upstream_->buffer;
+  in.commit(n);
+  set_deadline(worker_.limits().upgraded_idle_timeout);
+  auto on_written = [self = shared_from_this(), s](error_code ec, size_t n) {
+    self->on_tunnel_write(s, ec, n);
+  };
+  if (s == Stream::kRequest) {
+    async_write_all(upstream_->socket, in.data(), std::move(on_written));
+  } else {
+    stream_.async_write(in.data(), std::move(on_written));
+  }
+}
+
+void Session::on_tunnel_write(Stream s, error_code ec, size_t n) {
+  if (phase_ == Phase::kClosed) return;
+  if (ec) return end_tunnel();
+  (s == Stream::kRequest ? buffer_ : upstream_->buffer).consume(n);
+  (s == Stream::kRequest ? bytes_in_ : bytes_out_) += n;
+  set_deadline(worker_.limits().upgraded_idle_timeout);
+  tunnel_read(s);
+}
+
+// One side finished sending: the other side is told (a half-close), and the tunnel ends when both did.
+void Session::tunnel_eof(Stream s) {
+  error_code ignored;
+  if (s == Stream::kRequest) {
+    client_done_ = true;
+    upstream_->socket.shutdown(TcpSocket::shutdown_send, ignored);
+  } else {
+    upstream_done_ = true;
+    // TLS has no half-close to pass on (close_notify ends the stream): the release's end is the end.
+    if (stream_.tls()) return end_tunnel();
+    stream_.tcp().shutdown(TcpSocket::shutdown_send, ignored);
+  }
+  if (client_done_ && upstream_done_) end_tunnel();
+}
+
+void Session::end_tunnel() {
+  drop_upstream();
+  close();
+}
+
+void Session::check_drain() {
+  if (phase_ != Phase::kTunnel || !upstream_) return;
+  const std::chrono::milliseconds idle = worker_.limits().upgraded_idle_timeout;
+  if (worker_.routable(*upstream_)) {
+    if (drain_at_ == Clock::time_point::max()) return;
+    drain_at_ = Clock::time_point::max();  // back in the routes (a rollback): kept
+    set_deadline(idle);
+    return;
+  }
+  if (drain_at_ != Clock::time_point::max()) return;
+  drain_at_ = Clock::now() + worker_.limits().upgrade_drain_timeout;
+  set_deadline(idle);  // clamped to drain_at_
+}
+
 // ---- the deadline ----
 
 void Session::set_deadline(std::chrono::milliseconds d) {
-  deadline_ = Clock::now() + d;
+  deadline_ = std::min(Clock::now() + d, drain_at_);
   if (!timer_waiting_) {
     wait_timer();
   } else if (deadline_ < timer_.expiry()) {

@@ -3,8 +3,11 @@
 // route snapshot, forwards it over a pooled upstream connection and writes the answer back. Small bodies
 // travel whole, with the head in one send; larger ones and bodies of unknown length are relayed in
 // chunks of at most limits.stream_buffer_bytes, reading the next chunk only once the last one was
-// written (backpressure), so memory per connection is bounded whatever the body size. Lives on its
-// worker's thread only, so it needs no strand. A deadline guards every read and write.
+// written (backpressure), so memory per connection is bounded whatever the body size. On an HTTPS
+// listener the client side is TLS (handshake first, under its own deadline). An Upgrade request answered
+// 101 turns the connection into a byte pipe to its release (a tunnel) until either side closes, it idles,
+// or its release left the routes longer than upgrade_drain_timeout ago. Lives on its worker's thread
+// only, so it needs no strand. A deadline guards every read and write.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +19,8 @@
 #include <optional>
 #include <string>
 
+#include "proxy/cert_store.h"
+#include "proxy/client_stream.h"
 #include "proxy/connection_limits.h"
 #include "proxy/http_rules.h"
 #include "proxy/upstream_pool.h"
@@ -34,9 +39,13 @@ class Session : public std::enable_shared_from_this<Session> {
   bool idle() const;
   // Closes the client socket (and the upstream one in use); pending operations end with an error.
   void close();
+  // On a tunnel: starts the drain deadline when its release no longer takes traffic, lifts it when the
+  // release is back. Called by the worker after it noticed a route swap.
+  void check_drain();
 
  private:
   enum class Phase {
+    kHandshake,
     kReadingHeader,
     kReadingBody,
     kConnecting,
@@ -45,6 +54,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kStreamingResponse,
     kWriting,
     kLingering,
+    kTunnel,
     kClosed
   };
   // What pump() reads whole: a request's header or small body, the upstream's header or small body.
@@ -57,7 +67,9 @@ class Session : public std::enable_shared_from_this<Session> {
   using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
   using ResponseParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
 
+  void on_handshake(boost::beast::error_code ec);
   void read_header();
+  void redirect_to_https();
   void on_read_header(boost::beast::error_code ec);
   void start_body();
   void on_read_body(boost::beast::error_code ec);
@@ -84,12 +96,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void end_inflight();
   void write_answer();
   void on_write(boost::beast::error_code ec);
+  // After an answer with Connection: close: close_notify (TLS), or shutdown and linger() (TCP).
+  void end_connection();
   void linger();
   void record();
   void drop_upstream();
-  // Writes wire_ (the serialized head) and `body` to `socket`.
-  template <class Handler>
-  void async_write_message(TcpSocket& socket, std::string_view body, Handler&& handler);
+  // Writes wire_ (the serialized head) and `body` to `to` (the client or the upstream).
+  template <class Out, class Handler>
+  void async_write_message(Out& to, std::string_view body, Handler&& handler);
 
   // ---- the relay of a body too large (or too long-lived) to hold whole ----
   char* chunk();
@@ -105,6 +119,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // Appends the chunk-size line to wire_ and returns what follows the data (chunked framing only).
   std::string_view frame(Framing out, size_t n, bool last);
 
+  // ---- an upgraded connection: bytes both ways, Stream::kRequest = client to upstream ----
+  void start_tunnel();
+  void tunnel_read(Stream s);
+  void on_tunnel_read(Stream s, boost::beast::error_code ec, size_t n);
+  void on_tunnel_write(Stream s, boost::beast::error_code ec, size_t n);
+  void tunnel_eof(Stream s);
+  void end_tunnel();
+
+  // Never later than drain_at_ (an upgraded connection whose release left the routes).
   void set_deadline(std::chrono::milliseconds d);
   void wait_timer();
   void on_timer();
@@ -112,7 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Worker& worker_;
   std::list<Session*>::iterator registration_;
   bool registered_ = false;
-  TcpSocket socket_;
+  ClientStream stream_;
+  std::shared_ptr<const CertSet> certs_;  // the certificates this connection's handshake used
   boost::beast::flat_buffer buffer_;
   std::string peer_;
   Phase phase_ = Phase::kReadingHeader;
@@ -138,6 +162,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t* inflight_ = nullptr;     // the release's in-flight counter while this request counts in it
   bool unread_request_ = false;    // refused before its end: linger() before closing
   bool streamed_request_ = false;  // its body is relayed, so it cannot be sent twice
+  bool upgrade_ = false;           // an Upgrade request: a 101 makes the connection a tunnel
+  std::string upgrade_protocol_;   // its Upgrade header ("websocket")
   Framing request_out_ = Framing::kLength;
   std::shared_ptr<const RouteSnapshot> routes_;  // the one snapshot this request is routed by
   size_t upstream_index_ = 0;
@@ -160,6 +186,14 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point started_;
   uint64_t bytes_in_ = 0;
   uint64_t bytes_out_ = 0;
+
+  // The tunnel, once upgraded. Registered with the worker while open.
+  std::list<Session*>::iterator tunnel_registration_;
+  bool tunnel_registered_ = false;
+  std::string tunnel_release_;
+  bool client_done_ = false;    // the client half-closed its sending side
+  bool upstream_done_ = false;  // the upstream did
+  Clock::time_point drain_at_ = Clock::time_point::max();
 };
 
 }  // namespace villager::proxy

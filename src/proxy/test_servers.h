@@ -42,6 +42,22 @@ inline uint16_t unused_port() {
   return ntohs(a.sin_port);
 }
 
+// A listening socket on 127.0.0.1:<ephemeral>; its port goes to `port`.
+inline int listen_on_loopback(uint16_t& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::listen(fd, 128);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 // Polls `cond` up to `limit`; for waiting on another thread's effect, never for asserting on time.
 template <class F>
 bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
@@ -59,17 +75,7 @@ bool eventually(F cond, std::chrono::milliseconds limit = std::chrono::seconds(1
 class TestUpstream {
  public:
   explicit TestUpstream(std::string release_id) : release_(std::move(release_id)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listen_fd_, 128);
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = listen_on_loopback(port_);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
   ~TestUpstream() { stop(); }

@@ -23,6 +23,8 @@ Worker::Worker(const ProxyOptions& options, Routes& routes, ConnectionLimits& co
     : limits_(options.limits),
       observer_(options.observer),
       client_forwarded_(options.client_forwarded),
+      tls_(options.tls.get()),
+      redirect_https_port_(options.redirect_https_port),
       source_(routes),
       connection_limits_(connection_limits),
       rng_(random_seed()),
@@ -96,6 +98,48 @@ void Worker::remove_session(std::list<Session*>::iterator it) {
   if (stopping_ && sessions_.empty()) drain_timer_.cancel();
 }
 
+std::list<Session*>::iterator Worker::add_tunnel(Session* s, const std::string& release_id) {
+  {
+    std::lock_guard lock(tunnels_mu_);
+    ++upgraded_by_release_[release_id];
+  }
+  WorkerCounters::bump(counters_.upgrades);
+  auto it = tunnels_.insert(tunnels_.end(), s);
+  arm_tunnel_check();
+  return it;
+}
+
+void Worker::remove_tunnel(std::list<Session*>::iterator it, const std::string& release_id) {
+  tunnels_.erase(it);
+  std::lock_guard lock(tunnels_mu_);
+  if (auto found = upgraded_by_release_.find(release_id); found != upgraded_by_release_.end()) {
+    if (--found->second == 0) upgraded_by_release_.erase(found);
+  }
+}
+
+std::map<std::string, uint64_t> Worker::upgraded_by_release() const {
+  std::lock_guard lock(tunnels_mu_);
+  return upgraded_by_release_;
+}
+
+void Worker::arm_tunnel_check() {
+  if (tunnel_check_armed_ || stopping_) return;
+  tunnel_check_armed_ = true;
+  tunnel_timer_.expires_after(kTunnelCheckInterval);
+  tunnel_timer_.async_wait([this](boost::system::error_code ec) {
+    tunnel_check_armed_ = false;
+    if (!ec) check_tunnels();
+  });
+}
+
+void Worker::check_tunnels() {
+  if (tunnels_.empty() || stopping_) return;
+  routes();  // refreshes the snapshot when a swap happened since the last request
+  std::vector<Session*> open(tunnels_.begin(), tunnels_.end());
+  for (Session* s : open) s->check_drain();
+  arm_tunnel_check();
+}
+
 void Worker::hold_open() {
   work_.emplace(ioc_.get_executor());
 }
@@ -103,6 +147,7 @@ void Worker::hold_open() {
 void Worker::begin_stop() {
   stopping_ = true;
   work_.reset();
+  tunnel_timer_.cancel();
   pool_.close_all();
   counters_.pooled_idle.store(0, std::memory_order_relaxed);
   // Idle keep-alive connections close now; the others close after the response they are working on

@@ -8,7 +8,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <list>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,6 +39,10 @@ struct WorkerCounters {
   std::atomic<uint64_t> stale_retries{0};
   std::atomic<uint64_t> pooled_idle{0};
   std::atomic<uint64_t> shed{0};
+  std::atomic<uint64_t> tls_handshakes{0};
+  std::atomic<uint64_t> tls_failures{0};
+  std::atomic<uint64_t> redirects{0};
+  std::atomic<uint64_t> upgrades{0};
   static void bump(std::atomic<uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
@@ -49,6 +55,8 @@ class Worker {
   boost::asio::io_context& ioc() { return ioc_; }
   const ProxyLimits& limits() const { return limits_; }
   ClientForwarded client_forwarded() const { return client_forwarded_; }
+  CertStore* tls() const { return tls_; }  // null on a plain listener
+  uint16_t redirect_https_port() const { return redirect_https_port_; }
   const RequestObserver& observer() const { return observer_; }
   UpstreamPool& pool() { return pool_; }
   WorkerCounters& counters() { return counters_; }
@@ -68,6 +76,12 @@ class Worker {
 
   std::list<Session*>::iterator add_session(Session* s);
   void remove_session(std::list<Session*>::iterator it);
+  // Upgraded connections: counted per release, and checked against the routes every
+  // kTunnelCheckInterval while any is open (a swap is noticed even when no request arrives).
+  std::list<Session*>::iterator add_tunnel(Session* s, const std::string& release_id);
+  void remove_tunnel(std::list<Session*>::iterator it, const std::string& release_id);
+  // Open upgraded connections per release; from any thread.
+  std::map<std::string, uint64_t> upgraded_by_release() const;
 
   // Keeps run() going while there are no sessions; dropped by begin_stop().
   void hold_open();
@@ -79,11 +93,17 @@ class Worker {
   void refresh_routes();
   static bool routable_in(const RouteSnapshot& snap, const UpstreamConnection& conn);
   void force_close_all();
+  void arm_tunnel_check();
+  void check_tunnels();
+
+  static constexpr std::chrono::milliseconds kTunnelCheckInterval{500};
 
   boost::asio::io_context ioc_{1};
   const ProxyLimits& limits_;
   const RequestObserver& observer_;
   const ClientForwarded client_forwarded_;
+  CertStore* const tls_;
+  const uint16_t redirect_https_port_;
   Routes& source_;
   ConnectionLimits& connection_limits_;
   std::unordered_map<std::string, size_t> inflight_;  // release id -> requests in flight (never erased)
@@ -96,6 +116,11 @@ class Worker {
   bool stopping_ = false;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   boost::asio::steady_timer drain_timer_{ioc_};
+  std::list<Session*> tunnels_;
+  boost::asio::steady_timer tunnel_timer_{ioc_};
+  bool tunnel_check_armed_ = false;
+  mutable std::mutex tunnels_mu_;
+  std::map<std::string, uint64_t> upgraded_by_release_;  // Guarded by tunnels_mu_; erased at 0.
 };
 
 }  // namespace villager::proxy
