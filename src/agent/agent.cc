@@ -99,6 +99,11 @@ Listener* Agent::listener(const std::string& env, const std::string& service) {
   return nullptr;
 }
 
+bool Agent::serves_tls(const std::string& env) const {
+  const auto& envs = config_.agent.tls_environments;
+  return certs_ && (envs.empty() || std::find(envs.begin(), envs.end(), env) != envs.end());
+}
+
 Status Agent::start_listeners() {
   const config::AgentConfig& ac = config_.agent;
   if (!ac.tls_cert.empty()) {
@@ -130,9 +135,7 @@ Status Agent::start_listeners() {
                                                                   : proxy::ClientForwarded::kDrop;
       opts.limits.upgraded_idle_timeout = ac.upgraded_idle_timeout;
       opts.limits.upgrade_drain_timeout = ac.upgrade_drain_timeout;
-      const auto& tls_envs = ac.tls_environments;
-      if (certs_ &&
-          (tls_envs.empty() || std::find(tls_envs.begin(), tls_envs.end(), env.name) != tls_envs.end())) {
+      if (serves_tls(env.name)) {
         opts.tls = certs_;
         opts.tls_reload_interval = ac.tls_reload_interval;
       }

@@ -114,6 +114,8 @@ class Agent {
   Status restore_slots();
   Status start_listeners();
   Status start_redirect();
+  // True when `env`'s listeners serve HTTPS ([agent] tls_cert and tls_environments).
+  bool serves_tls(const std::string& env) const;
   // SIGHUP: the certificates are read again; on failure the ones in use stay (logged).
   void reload_certificates();
   void register_routes();
@@ -151,6 +153,7 @@ class Agent {
                                     std::string kind, std::string release, const std::string& base);
   std::string serving_release(const std::string& env, const std::string& service);
   std::string metrics_text();
+  std::string proxy_metrics_text();  // per-listener proxy counters: upgraded connections, TLS failures
   // deploy --no-wait hands its watch to the agent: a critical alarm firing before `until` routes the
   // service back to the release that served before, records a rollback and stops the candidate.
   struct Watch {

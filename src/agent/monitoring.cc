@@ -78,14 +78,13 @@ std::vector<monitor::ProbeTarget> Agent::probe_targets(const config::Environment
       // downtime. A pending probe needs no key.
       if (!serving.empty()) ever_served_.insert({env.name, svc.name});
       bool pending = !ever_served_.count({env.name, svc.name});
-      auto t = pending ? monitor::ProbeTarget{env.name,
-                                              svc.name,
-                                              "public",
-                                              "",
-                                              "http://" + it->second.to_string() + svc.probe_target_path(),
-                                              ""}
-                       : probe_target(env, svc, "public", serving, "http://" + it->second.to_string());
+      // An HTTPS listener is probed over TLS, without checking a certificate made out to the public name.
+      const std::string base = (serves_tls(env.name) ? "https://" : "http://") + it->second.to_string();
+      auto t =
+          pending ? monitor::ProbeTarget{env.name, svc.name, "public", "", base + svc.probe_target_path(), ""}
+                  : probe_target(env, svc, "public", serving, base);
       t.pending = pending;
+      t.verify_tls = !serves_tls(env.name);
       int weighted = 0;
       for (const auto& s : slots)
         if (s.key.env == env.name && s.key.service == svc.name) {
@@ -253,6 +252,27 @@ void Agent::monitor_loop() {
   }
 }
 
+// What each listener's proxy counts itself: upgraded (WebSocket) connections open per release (a tunnel
+// is one request in villager_requests_total, at its 101), and TLS handshakes that failed.
+std::string Agent::proxy_metrics_text() {
+  std::string upgraded =
+      "# HELP villager_upgraded_connections Upgraded (WebSocket) connections open now, per release.\n"
+      "# TYPE villager_upgraded_connections gauge\n";
+  std::string tls =
+      "# HELP villager_tls_handshake_failures_total TLS handshakes refused or broken (an old protocol "
+      "version, a plain-HTTP client, a timeout).\n# TYPE villager_tls_handshake_failures_total counter\n";
+  for (const auto& l : listeners_) {
+    const proxy::Proxy::Stats s = l->proxy->stats();
+    const std::string labels = "environment=\"" + monitor::escape_label_value(l->env) + "\",service=\"" +
+                               monitor::escape_label_value(l->service) + "\"";
+    for (const auto& [release, open] : s.upgraded_by_release)
+      upgraded += "villager_upgraded_connections{" + labels + ",release=\"" +
+                  monitor::escape_label_value(release) + "\"} " + std::to_string(open) + "\n";
+    tls += "villager_tls_handshake_failures_total{" + labels + "} " + std::to_string(s.tls_failures) + "\n";
+  }
+  return upgraded + tls;
+}
+
 std::string Agent::metrics_text() {
   monitor::Exposition e;
   e.series = metrics_.collect();
@@ -264,7 +284,7 @@ std::string Agent::metrics_text() {
   std::lock_guard lock(monitor_mu_);
   for (const auto& [env, ev] : evaluators_)
     for (auto& g : ev->gauges()) e.alarms.push_back(std::move(g));
-  std::string out = monitor::write_prometheus(e);
+  std::string out = monitor::write_prometheus(e) + proxy_metrics_text();
   std::lock_guard synthetic_lock(synthetic_mu_);
   if (synthetic_.empty()) return out;
   out +=

@@ -66,6 +66,7 @@ ProbeResult http_probe(const ProbeTarget& target, Millis timeout) {
   req.headers = std::move(headers);
   req.timeout = timeout;
   req.direct = true;
+  req.verify_tls = target.verify_tls;
   req.max_body = kMaxProbeBody;
   req.truncate_body = true;
   auto res = net::http_send(req);

@@ -46,6 +46,7 @@ struct ProbeTarget {
   std::string auth_value{};          // a secret: never logged, never in a result's detail
   bool pending = false;              // nothing serves yet: the answer is recorded as pending
   bool during_deploy = false;        // villager's own deploy is moving this service's traffic
+  bool verify_tls = true;            // false: the agent's own HTTPS listener (HttpRequest::verify_tls)
 };
 
 struct ProbeResult {

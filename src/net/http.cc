@@ -138,6 +138,10 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   }
 
   curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  if (!req.verify_tls) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

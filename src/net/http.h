@@ -54,6 +54,9 @@ struct HttpRequest {
   bool truncate_body = false;
   // Ignore any proxy named in the environment (probes and alerts must reach the address itself).
   bool direct = false;
+  // false: an https:// certificate is not checked (the agent probing its own TLS listener on loopback,
+  // where the question is whether it answers, and its certificate names the public host, not 127.0.0.1).
+  bool verify_tls = true;
   // When set and true, the transfer stops at its next progress tick with Timeout("gave up: the process
   // is exiting"), so a shutting-down process never waits out a slow peer.
   const std::atomic<bool>* abort = nullptr;

@@ -157,6 +157,7 @@ Status Proxy::start() {
     std::string msg = "listening on " + m.options.listen + ": " + std::string(step) + ": " + ec.message();
     m.acceptor.reset();
     m.backoff.reset();
+    m.cert_watch.reset();  // timers go before the io_contexts they live on
     m.workers.clear();
     return Unavailable(msg);
   };

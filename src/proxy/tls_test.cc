@@ -178,6 +178,17 @@ TEST(Tls, AFailedReloadKeepsTheCertificatesInUse) {
   ASSERT_TRUE(c.get("/x"));
 }
 
+TEST(Tls, AnAddressInUseFailsTheStartCleanly) {
+  HttpsSetup setup;
+  ProxyOptions o;
+  o.listen = "127.0.0.1:" + std::to_string(setup.proxy.port());
+  o.tls = *open_cert_files({{setup.certs.a_cert(), setup.certs.a_key()}});
+  Proxy second(o, setup.routes);
+  Status s = second.start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find(": bind: "), std::string::npos) << s.error().message;
+}
+
 TEST(CertStore, RefusesAKeyReadableByGroupOrOthersNamingTheFile) {
   TestCerts certs;
   ASSERT_TRUE(write_test_cert({"a.test"}, certs.a_cert(), certs.a_key(), 0640));

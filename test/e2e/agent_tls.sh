@@ -2,8 +2,8 @@
 # `villager agent` with [agent] tls_cert/tls_key: a group-readable key stops the start with the file
 # named (and none of the key printed); then the production listeners serve HTTPS with the certificate
 # (verified against a test CA made here by openssl) while explorer's stay plain HTTP (tls_environments);
-# redirect_http answers 308 to https://host:redirect_https_port/path; SIGHUP reloads the certificate and
-# the agent keeps running.
+# redirect_http answers 308 to https://host:redirect_https_port/path; a TLS 1.0 client is refused and
+# counted on /metrics; SIGHUP reloads the certificate and the agent keeps running.
 source "$(dirname "$0")/lib/project.sh"
 make_project
 REDIRECT_PORT=$(free_port)
@@ -43,6 +43,16 @@ code=$(curl -s -o body.json -w '%{http_code}' --cacert ca.pem --resolve "a.test:
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$USER_PORT/info/health")
 [[ $code == 503 ]] || fail "plain http on explorer: $code"
 echo "production serves HTTPS (verified against the test CA), explorer plain HTTP"
+# A TLS 1.0 client is refused, and the agent's /metrics counts it for that listener (promtool-valid).
+# Exactly 1: the agent's own probes of its HTTPS listeners speak TLS (a plain-HTTP probe would count too).
+! openssl s_client -connect "127.0.0.1:$PROD_USER_PORT" -servername a.test -tls1 -cipher 'DEFAULT:@SECLEVEL=0' \
+  </dev/null > tls1.out 2>&1 || fail "a TLS 1.0 client got in"
+grep -q "alert protocol version" tls1.out || fail "TLS 1.0: $(tail -2 tls1.out)"
+curl -fsS "http://127.0.0.1:$CONTROL_PORT/metrics" > metrics.txt || fail "GET /metrics"
+grep -q '^villager_tls_handshake_failures_total{environment="production",service="user"} 1$' metrics.txt ||
+  fail "/metrics: $(grep "^villager_tls_handshake" metrics.txt)"
+if command -v promtool >/dev/null; then promtool check metrics < metrics.txt > /dev/null 2> promtool.err || fail "promtool: $(cat promtool.err)"; fi
+echo "TLS 1.0 refused; /metrics: villager_tls_handshake_failures_total{environment=\"production\",service=\"user\"} 1"
 
 headers=$(curl -s -o /dev/null -D - -H "Host: a.test" "http://127.0.0.1:$REDIRECT_PORT/a/b?c=1" | tr -d '\r')
 grep -q '^HTTP/1.1 308 ' <<<"$headers" || fail "redirect: $headers"
