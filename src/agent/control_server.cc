@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -14,6 +15,7 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "proxy/cert_store.h"
 
 namespace villager::agent {
 
@@ -38,8 +40,10 @@ namespace {
 class DeadlineStream {
  public:
   using executor_type = asio::ip::tcp::socket::executor_type;
+  using lowest_layer_type = asio::ip::tcp::socket::lowest_layer_type;  // for ssl::stream on top
   DeadlineStream(asio::ip::tcp::socket& sock, int seconds) : sock_(sock), millis_(seconds * 1000) {}
   executor_type get_executor() { return sock_.get_executor(); }
+  lowest_layer_type& lowest_layer() { return sock_.lowest_layer(); }
 
   template <class Buffers>
   size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
@@ -165,7 +169,26 @@ ControlServer::~ControlServer() {
 }
 
 void ControlServer::serve(asio::ip::tcp::socket& sock) {
-  DeadlineStream stream(sock, read_timeout_seconds_);
+  DeadlineStream plain(sock, read_timeout_seconds_);
+  boost::system::error_code ec;
+  if (!tls_) {
+    serve_requests(plain);
+  } else {
+    // The certificates of this moment stay with the connection: a reload changes new handshakes only.
+    std::shared_ptr<const proxy::CertSet> certs = tls_->current();
+    asio::ssl::stream<DeadlineStream&> stream(plain, certs->default_context());
+    stream.handshake(asio::ssl::stream_base::server, ec);  // a plain-HTTP or TLS 1.0 client ends here
+    if (!ec) {
+      serve_requests(stream);
+      stream.shutdown(ec);
+    }
+  }
+  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  sock.close(ec);
+}
+
+template <class Stream>
+void ControlServer::serve_requests(Stream& stream) {
   boost::system::error_code ec;
   beast::flat_buffer buf;
   for (;;) {
@@ -191,7 +214,7 @@ void ControlServer::serve(asio::ip::tcp::socket& sock) {
       resp = json_error(500, std::string("internal error: ") + e.what());
     }
     if (resp.stream) {
-      stream_response(sock, resp);
+      stream_response(stream, resp);
       break;
     }
     http::response<http::string_body> out{static_cast<http::status>(resp.status), msg.version()};
@@ -204,11 +227,10 @@ void ControlServer::serve(asio::ip::tcp::socket& sock) {
     http::write(stream, out, ec);
     if (ec || !msg.keep_alive()) break;
   }
-  sock.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  sock.close(ec);
 }
 
-void ControlServer::stream_response(asio::ip::tcp::socket& sock, const ControlResponse& resp) {
+template <class Stream>
+void ControlServer::stream_response(Stream& stream, const ControlResponse& resp) {
   // Written by hand: Beast's serializer wants the whole body, a stream has none yet.
   std::ostringstream text;
   text << "HTTP/1.1 " << resp.status << " "
@@ -216,7 +238,7 @@ void ControlServer::stream_response(asio::ip::tcp::socket& sock, const ControlRe
        << "Content-Type: " << resp.content_type << "\r\nCache-Control: no-store\r\nConnection: close\r\n";
   for (const auto& [name, value] : resp.headers) text << name << ": " << value << "\r\n";
   text << "\r\n";
-  DeadlineStream stream(sock, read_timeout_seconds_);  // a reader that stops reading is let go
+  // Every write has the stream's deadline: a reader that stops reading is let go.
   boost::system::error_code ec;
   asio::write(stream, asio::buffer(text.str()), ec);
   while (!ec && !stopping_) {

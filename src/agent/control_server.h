@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "proxy/proxy.h"
 
 namespace villager::agent {
 
@@ -58,6 +59,11 @@ class ControlServer {
   // `pattern` is a path whose `{x}` segments match one segment each: "/v1/env/{env}/status".
   void route(const std::string& method, const std::string& pattern, Handler handler);
 
+  // Serves HTTPS with the store's certificates (TLS 1.2+, SNI, the proxy's CertStore) instead of plain
+  // HTTP. Before start(). A handshake takes the store's current set, so a reload changes new connections.
+  void use_tls(std::shared_ptr<proxy::CertStore> certs) { tls_ = std::move(certs); }
+  bool tls() const { return tls_ != nullptr; }
+
   // Binds (an IPv4 or IPv6 literal) and starts accepting on its own thread. A bind error names the
   // address.
   Status start(const std::string& host, uint16_t port);
@@ -82,7 +88,10 @@ class ControlServer {
   void admit(boost::asio::ip::tcp::socket sock);
   void reap_finished();  // joins the threads of connections that ended; holds mutex_
   void serve(boost::asio::ip::tcp::socket& sock);
-  void stream_response(boost::asio::ip::tcp::socket& sock, const ControlResponse& resp);
+  template <class Stream>
+  void serve_requests(Stream& stream);
+  template <class Stream>
+  void stream_response(Stream& stream, const ControlResponse& resp);
   ControlResponse dispatch(ControlRequest& req);
 
   struct Route {
@@ -93,6 +102,7 @@ class ControlServer {
   std::vector<Route> routes_;  // set before start(), read-only after
   const int max_connections_;
   const int read_timeout_seconds_;
+  std::shared_ptr<proxy::CertStore> tls_;  // set before start(); null = plain HTTP
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_{ioc_};
   uint16_t port_ = 0;

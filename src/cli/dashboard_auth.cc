@@ -104,8 +104,9 @@ std::string DashboardAuth::action_refusal(const Principal& p, const AuthRequest&
   return "";
 }
 
-std::string DashboardAuth::session_cookie(const std::string& session, const std::string& path) {
-  std::string attributes = "; Path=" + path + "; HttpOnly; SameSite=Strict; Max-Age=";
+std::string DashboardAuth::session_cookie(const std::string& session, const std::string& path, bool secure) {
+  std::string attributes =
+      "; Path=" + path + (secure ? "; Secure" : "") + "; HttpOnly; SameSite=Strict; Max-Age=";
   if (session.empty()) return std::string(kCookieName) + "=" + attributes + "0";
   return std::string(kCookieName) + "=" + session + attributes +
          std::to_string(std::chrono::seconds(kSessionLifetime).count());

@@ -66,7 +66,9 @@ class DashboardAuth {
   std::string action_refusal(const Principal& p, const AuthRequest& req) const;
 
   // The Set-Cookie value for a session ("" = the clearing cookie), sent only to paths under `path`.
-  static std::string session_cookie(const std::string& session, const std::string& path = "/");
+  // `secure`: the dashboard serves HTTPS, and the cookie is never sent over plain HTTP.
+  static std::string session_cookie(const std::string& session, const std::string& path = "/",
+                                    bool secure = false);
 
  private:
   struct Session {

@@ -195,7 +195,9 @@ void DashboardServer::add_read_route(agent::ControlServer& server, const std::st
   });
 }
 
-Status DashboardServer::start(const std::string& host, uint16_t port) {
+Status DashboardServer::start(const std::string& host, uint16_t port, std::shared_ptr<proxy::CertStore> tls) {
+  secure_ = tls != nullptr;
+  if (tls) server_.use_tls(std::move(tls));
   add_routes(server_);
   return server_.start(host, port);
 }
@@ -224,7 +226,7 @@ DashboardServer::Response DashboardServer::on_session_open(const Request& req) {
   auto p = auth_.open_session(body["token"].get<std::string>());
   if (!p) return error_response(401, "unknown dashboard token");
   Response r = json_response(200, session_json(*p));
-  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie(p->session, cookie_path())});
+  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie(p->session, cookie_path(), secure_)});
   return r;
 }
 
@@ -240,7 +242,7 @@ DashboardServer::Response DashboardServer::on_session_get(const Request& req) {
 DashboardServer::Response DashboardServer::on_session_close(const Request& req) {
   auth_.close_session(cookie_value(auth_request(req).cookie, DashboardAuth::kCookieName));
   Response r = json_response(200, json{{"status", "signed out"}});
-  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie("", cookie_path())});
+  r.headers.push_back({"Set-Cookie", DashboardAuth::session_cookie("", cookie_path(), secure_)});
   return r;
 }
 

@@ -28,8 +28,9 @@ class DashboardServer {
   DashboardServer(config::Config config, DashboardAuth auth, std::string prefix = "");
   // Registers the UI and API routes under the prefix on `server`, which must not be started yet.
   void add_routes(agent::ControlServer& server);
-  // Serves on a server of its own (`villager dashboard`).
-  Status start(const std::string& host, uint16_t port);
+  // Serves on a server of its own (`villager dashboard`): HTTPS with `tls`'s certificates when given
+  // (the session cookie is then Secure), else plain HTTP.
+  Status start(const std::string& host, uint16_t port, std::shared_ptr<proxy::CertStore> tls = nullptr);
   uint16_t port() const { return server_.port(); }
   void stop() { server_.stop(); }
 
@@ -77,6 +78,7 @@ class DashboardServer {
   DashboardAuth auth_;
   std::string prefix_;
   agent::ControlServer server_;  // used by start() only
+  bool secure_ = false;          // served over TLS: Secure cookies
   std::mutex action_mu_;         // one action at a time: two rollbacks of one environment must not interleave
 };
 
