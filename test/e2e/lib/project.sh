@@ -24,6 +24,9 @@ e2e_cleanup() {
   exit $rc
 }
 trap e2e_cleanup EXIT
+# A command that ends the test through `set -e` says which one and where: without this, such a test fails
+# with no line of its own in the output.
+trap 'echo "FAIL: exit $? at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
 # A test killed by a timeout still stops what it started.
 trap "exit 143" TERM INT
 
@@ -31,14 +34,21 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # A free TCP port on 127.0.0.1 (the kernel's choice).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# free_ports N: N different free ports on one line. Bound all at once, so the kernel cannot hand out one
+# port twice, as separate free_port calls may (seen: explorer and production given the same port).
+free_ports() {
+  python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 
 # make_project [extra toml appended]: villager.toml with user+admin on free ports, explorer (canary,
 # short steps) and production, and a dist/ whose bin/start runs send-server with the fault named in
 # dist/<svc>/fault (so a "bad build" is a build whose files say so).
 make_project() {
   cd "$WORK"
-  USER_PORT=$(free_port); ADMIN_PORT=$(free_port); PROD_USER_PORT=$(free_port); PROD_ADMIN_PORT=$(free_port)
-  CONTROL_PORT=$(free_port)
+  read -r USER_PORT ADMIN_PORT PROD_USER_PORT PROD_ADMIN_PORT CONTROL_PORT < <(free_ports 5)
   mkdir -p app
   echo v1.0.0 > app/version
   for svc in user admin; do mkdir -p "dist/$svc"; echo v1.0.0 > "dist/$svc/version"; echo "$svc" > "dist/$svc/service"; done
