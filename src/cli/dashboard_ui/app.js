@@ -3,7 +3,7 @@
 // to the page: `villager dashboard` serves it at "/", the agent under "/ui/".
 "use strict";
 (function () {
-  const state = { view: "environments", session: null, plots: {}, drawing: {}, canaryId: null, charts: [] };
+  const state = { view: "environments", session: null, plots: {}, drawing: {}, canaryId: null, charts: [], building: [], viewWidth: 0 };
   window.villagerState = state;  // read by the browser test: which plots were drawn with what
 
   function el(tag, attrs, ...kids) {
@@ -31,7 +31,8 @@
   }
 
   function plot(name, host, opts, data) {
-    const width = Math.max(320, Math.min(host.clientWidth || 900, 1200));
+    // The view is built off the page: its width is the shown view's, measured when the render began.
+    const width = Math.max(320, Math.min(host.clientWidth || state.viewWidth || 900, 1200));
     const axis = { stroke: css("--muted"), grid: { stroke: css("--line") }, ticks: { stroke: css("--line") } };
     opts.width = width;
     opts.scales = opts.scales || {};
@@ -40,7 +41,7 @@
     opts.height = opts.height || 260;
     opts.axes = (opts.axes || [{}, {}]).map((a) => Object.assign({}, axis, a));
     const chart = new uPlot(opts, data, host);
-    state.charts.push(chart);
+    state.building.push(chart);
     state.drawing[name] = { series: opts.series.slice(1).map((s) => s.label), points: data.slice(1).map((ys) => ys.filter((v) => v !== null && v !== undefined).length) };
     return chart;
   }
@@ -300,24 +301,32 @@
 
   // ---- shell ----------------------------------------------------------------------------------
   // One render at a time. A render asked for while one runs (a tab click during a live redraw) runs
-  // right after it, so the view asked for last is the one shown; only that one is marked ready.
-  // state.plots always describes a finished render: plots drawn so far sit in state.drawing.
+  // right after it, so the view asked for last is the one shown. A view is built off the page and swapped
+  // in whole when complete, so what is shown (and what a reader of the page sees) is always a finished
+  // render, marked data-ready; state.plots describes it (plots being drawn sit in state.drawing).
   let rendering = null;
   let again = false;
   async function renderOnce() {
-    const view = el("section", { id: "view", "data-view": state.view });
-    state.charts.forEach((c) => c.destroy());
-    state.charts = [];
+    const view = el("section", { "data-view": state.view });
+    state.viewWidth = document.getElementById("view").clientWidth;
+    state.building = [];
     state.drawing = {};
-    document.getElementById("view").replaceWith(view);
     document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.dataset.view === state.view));
     try {
       await views[state.view](view);
     } catch (e) {
       view.append(el("p", { class: "bad", text: "could not load: " + e.message }));
     }
+    if (again) {  // superseded before it was shown
+      state.building.forEach((c) => c.destroy());
+      return;
+    }
+    state.charts.forEach((c) => c.destroy());
+    state.charts = state.building;
+    view.id = "view";
+    document.getElementById("view").replaceWith(view);
     state.plots = state.drawing;
-    if (!again) view.setAttribute("data-ready", "1");
+    view.setAttribute("data-ready", "1");
   }
   async function render() {
     if (rendering) {
