@@ -100,8 +100,8 @@ Listener* Agent::listener(const std::string& env, const std::string& service) {
 }
 
 bool Agent::serves_tls(const std::string& env) const {
-  const auto& envs = config_.agent.tls_environments;
-  return certs_ && (envs.empty() || std::find(envs.begin(), envs.end(), env) != envs.end());
+  const config::EnvironmentConfig* e = config_.environment(env);
+  return certs_ && e && config::serves_tls(config_, *e);
 }
 
 Status Agent::start_listeners() {

@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <sstream>
 
@@ -37,6 +38,8 @@ namespace {
 // The connection's socket with a deadline on every read and write. A blocking asio socket has none
 // (SO_RCVTIMEO ends a recv with EAGAIN, and asio then waits on poll() without a limit), so each call
 // waits with poll() for at most `seconds` first.
+constexpr std::chrono::milliseconds kCloseNotifyWait{1000};
+
 class DeadlineStream {
  public:
   using executor_type = asio::ip::tcp::socket::executor_type;
@@ -44,6 +47,7 @@ class DeadlineStream {
   DeadlineStream(asio::ip::tcp::socket& sock, int seconds) : sock_(sock), millis_(seconds * 1000) {}
   executor_type get_executor() { return sock_.get_executor(); }
   lowest_layer_type& lowest_layer() { return sock_.lowest_layer(); }
+  void set_deadline(std::chrono::milliseconds d) { millis_ = static_cast<int>(d.count()); }
 
   template <class Buffers>
   size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
@@ -180,6 +184,9 @@ void ControlServer::serve(asio::ip::tcp::socket& sock) {
     stream.handshake(asio::ssl::stream_base::server, ec);  // a plain-HTTP or TLS 1.0 client ends here
     if (!ec) {
       serve_requests(stream);
+      // close_notify out, then at most a short wait for the peer's: a browser that keeps its side
+      // open must not hold this thread (and stop()) for another read deadline.
+      plain.set_deadline(kCloseNotifyWait);
       stream.shutdown(ec);
     }
   }

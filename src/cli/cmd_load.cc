@@ -21,8 +21,9 @@ constexpr std::string_view kHelp = R"(usage: villager load URL [options]
 
 Sends HTTP/1.1 keep-alive requests to URL (http:// only) and reports latency percentiles, throughput,
 status codes and socket errors, in wrk's layout (or JSON with --json). The ENV form loads an
-environment's public endpoint from villager.toml: a `local` target's listen address of service S, or a
-`url` target's URL for S, with path P (default /).
+environment's public endpoint from villager.toml: a `local` target's listen address of service S (not
+one the agent serves over HTTPS: the generator speaks plain HTTP), or a `url` target's URL for S, with
+path P (default /).
 
 With --rate the run is an open model: each connection sends on a fixed schedule and latency is measured
 from the time a request was due, so a stalled server shows in the percentiles (coordinated-omission
@@ -98,11 +99,15 @@ Result<std::string> environment_url(const Args& a, const std::string& env_name) 
   if (path.empty() || path[0] != '/') path.insert(path.begin(), '/');
   std::string base;
   if (env->target == config::TargetKind::kLocal) {
-    auto it = env->listen.find(service);
-    if (it == env->listen.end())
+    auto a = config::public_address(*cfg, *env, service);
+    if (!a)
       return InvalidArgument("environment '" + env_name + "' has no listen address for service '" + service +
                              "'");
-    base = "http://" + it->second.to_string();
+    if (a->tls())
+      return InvalidArgument(
+          "environment '" + env_name + "' serves HTTPS ([agent] tls_environments) and the " +
+          "load generator speaks plain HTTP: load a plain environment, such as one for QA");
+    base = a->connect_to.empty() ? a->base_url : "http://" + a->connect_to;
   } else if (env->target == config::TargetKind::kUrl) {
     auto it = env->urls.find(service);
     if (it == env->urls.end())

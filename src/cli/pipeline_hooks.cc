@@ -91,7 +91,7 @@ Result<std::vector<smoke::SmokeTarget>> smoke_targets(const config::Config& conf
   std::vector<smoke::SmokeTarget> out;
   for (const auto& [svc, fn] : env.lambda.functions) {
     if (!services.empty() && std::find(services.begin(), services.end(), svc) == services.end()) continue;
-    out.push_back({svc, (*target)->public_url(svc), ""});
+    out.push_back({svc, (*target)->public_url(svc), "", ""});
   }
   return out;
 }
@@ -144,7 +144,7 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
   hooks.pre_traffic_smoke = [&config, env, lookup, junit_path](
                                 const std::string& service, const std::string& slot_url,
                                 const std::string& version, std::string& detail) {
-    return run_suite(config, *env, {{service, slot_url, ""}}, version, lookup, junit_path, detail);
+    return run_suite(config, *env, {{service, slot_url, "", ""}}, version, lookup, junit_path, detail);
   };
   hooks.post_traffic_smoke = [&config, env, lookup, junit_path](const std::vector<std::string>& services,
                                                                 const std::string& version,

@@ -65,6 +65,7 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "s3_key_prefix",
                                            "aws_profile",
                                            "cors_origins",
+                                           "public_names",
                                            "url_template",
                                            "storage_bucket",
                                            "storage_prefix",
@@ -119,6 +120,7 @@ const std::vector<std::string> kAgentKeys = {"control",
                                              "tls_cert",
                                              "tls_key",
                                              "tls_environments",
+                                             "tls_ca",
                                              "tls_reload_interval",
                                              "redirect_http",
                                              "redirect_https_port",
@@ -367,6 +369,16 @@ void parse_addresses(TomlReader& r, const toml::table& t, const std::string& whe
       r.error_at(*ln, "'listen' must be a table such as { user = \"127.0.0.1:8080\" }");
     }
   }
+  r.get(t, "public_names", e.public_names);
+  for (const auto& [svc, name] : e.public_names) {
+    check_service(r.where(t, "public_names"), svc, where + " public_names");
+    if (name.empty() || name.find_first_of(":/ ") != std::string::npos)
+      r.error(r.where(t, "public_names"), "public name for '" + svc +
+                                              "' must be a host name such as \"send.example.com\", not '" +
+                                              name + "'");
+  }
+  if (!e.public_names.empty() && e.target != TargetKind::kLocal)
+    r.error(r.where(t, "public_names"), where + ": 'public_names' is only for target \"local\"");
   std::map<std::string, std::string> urls;
   r.get(t, "urls", urls);
   for (const auto& [svc, url] : urls) {
@@ -639,6 +651,13 @@ void parse_agent_tls(TomlReader& r, const toml::table& t, Config& c) {
   r.get(t, "tls_environments", c.agent.tls_environments);
   if (!c.agent.tls_environments.empty() && certs.empty())
     r.error(r.where(t, "tls_environments"), "[agent] tls_environments needs tls_cert and tls_key");
+  std::string ca;
+  r.get(t, "tls_ca", ca);
+  if (!ca.empty()) c.agent.tls_ca = resolve(ca);
+  if (!ca.empty() && certs.empty())
+    r.error(
+        r.where(t, "tls_ca"),
+        "[agent] tls_ca is the trust root for the agent's HTTPS listeners: it needs tls_cert and tls_key");
   r.get_duration(t, "tls_reload_interval", c.agent.tls_reload_interval);
   if (t.get("redirect_http")) {
     HostPort hp;

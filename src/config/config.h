@@ -197,8 +197,12 @@ struct EnvironmentConfig {
   size_t canary_gross_5xx = 10;
   double canary_gross_latency_ratio = 4;   // candidate p50 over this many times its limit fails; 0 = off
   CanarySyntheticConfig canary_synthetic;  // off by default
-  LambdaConfig lambda;                     // target "lambda" only
-  SshConfig ssh;                           // target "ssh" only
+  // service -> the name it is reached as (the URL's host: Host header, SNI, the name its certificate
+  // must hold); villager's own requests still connect to the listen address. Local targets only; a
+  // service without one is reached as its listen host.
+  std::map<std::string, std::string> public_names;
+  LambdaConfig lambda;  // target "lambda" only
+  SshConfig ssh;        // target "ssh" only
 
   // Whether this environment serves `service`: a listen address (local), a URL (url) or a function
   // (lambda).
@@ -370,6 +374,9 @@ struct AgentConfig {
   std::vector<std::filesystem::path> tls_key;
   // The environments whose listeners serve HTTPS; empty = every local environment.
   std::vector<std::string> tls_environments;
+  // The trust root villager's own requests to those listeners check the certificate against (the smoke
+  // suite, `villager smoke`, the dashboard's links): a private CA's PEM file. Empty: the system's store.
+  std::filesystem::path tls_ca;
   // How often the certificate files are checked for a change (then reloaded, as on SIGHUP); 0 = never.
   Millis tls_reload_interval{2000};
   // A plain listener answering every request 308 to https://<host>:<redirect_https_port><path>.
@@ -405,6 +412,23 @@ struct Config {
   std::vector<std::string> services_of(const EnvironmentConfig& env) const;
   std::filesystem::path state_dir() const;  // absolute
 };
+
+// How villager itself reaches one service of an environment at its public address: the URL (scheme,
+// public name, port), where to connect instead of resolving that name, and the CA to check an HTTPS
+// certificate against. The one answer the smoke suite, `villager load`, `villager status` and the local
+// target share.
+struct PublicAddress {
+  std::string base_url;           // "https://send.example.com:8443", no trailing slash
+  std::string connect_to;         // "127.0.0.1:8443", or "" when the URL's host is the address
+  std::filesystem::path ca_file;  // HTTPS with [agent] tls_ca; empty: the system store
+  bool tls() const { return base_url.rfind("https://", 0) == 0; }
+};
+
+// Whether the agent serves `env`'s listeners over HTTPS ([agent] tls_cert, and tls_environments when set).
+bool serves_tls(const Config& c, const EnvironmentConfig& env);
+// `service`'s public address in a local environment; nullopt when it has no listen address there.
+std::optional<PublicAddress> public_address(const Config& c, const EnvironmentConfig& env,
+                                            const std::string& service);
 
 // On a fleet host (`villager agent --fleet-host ENV`): the agent serves `env`, a target "ssh" environment
 // of `c`, as a local one with its state under `state_dir` and its control API on `control`; every other

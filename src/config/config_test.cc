@@ -305,6 +305,52 @@ TEST(Config, AgentTlsMistakesAreLocated) {
   EXPECT_NE(redirect[0].find("redirect_http redirects to HTTPS: it needs tls_cert"), std::string::npos);
 }
 
+// The one answer to "how does villager reach this service": scheme from the agent's TLS, the public
+// name from public_names, the listen address to connect to, and the trust root.
+TEST(Config, PublicAddressFollowsTheAgentsTlsAndThePublicNames) {
+  auto plain = parse_config(kValid, "/srv/app/v.toml");
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  auto a = public_address(*plain, *plain->environment("explorer"), "user");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->base_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(a->connect_to, "");
+  EXPECT_FALSE(a->tls());
+  EXPECT_FALSE(public_address(*plain, *plain->environment("explorer"), "nope"));
+
+  std::string text = std::string(kValid);
+  text.replace(text.find("[environments.live]"), 0, "public_names = { user = \"send.example.com\" }\n\n");
+  text += "\n[agent]\ntls_cert = [\"certs/a.pem\"]\ntls_key = [\"certs/a.key\"]\ntls_ca = \"certs/ca.pem\"\n";
+  auto tls = parse_config(text, "/srv/app/v.toml");
+  ASSERT_TRUE(tls.has_value()) << tls.error().message;
+  const EnvironmentConfig& env = *tls->environment("explorer");
+  EXPECT_TRUE(serves_tls(*tls, env));
+  EXPECT_FALSE(serves_tls(*tls, *tls->environment("live")));  // not a local environment
+  auto user = public_address(*tls, env, "user");
+  ASSERT_TRUE(user);
+  EXPECT_EQ(user->base_url, "https://send.example.com:8080");
+  EXPECT_EQ(user->connect_to, "127.0.0.1:8080");
+  EXPECT_EQ(user->ca_file, "/srv/app/certs/ca.pem");
+  auto admin = public_address(*tls, env, "admin");  // no public name: its listen address
+  ASSERT_TRUE(admin);
+  EXPECT_EQ(admin->base_url, "https://127.0.0.1:8081");
+  EXPECT_EQ(admin->connect_to, "");
+}
+
+TEST(Config, PublicNamesAndTlsCaMistakesAreLocated) {
+  std::string text = std::string(kValid);
+  text.replace(text.find("[environments.live]"), 0,
+               "public_names = { user = \"send.example.com:443\", nope = \"x\" }\n\n");
+  text += "\n[agent]\ntls_ca = \"ca.pem\"\n";
+  auto lines = error_lines(parse_config(text, "v.toml"));
+  ASSERT_EQ(lines.size(), 3u) << testing::PrintToString(lines);
+  std::string all = lines[0] + lines[1] + lines[2];
+  EXPECT_NE(all.find("public name for 'user' must be a host name"), std::string::npos) << all;
+  EXPECT_NE(all.find("nope"), std::string::npos) << all;
+  EXPECT_NE(all.find("tls_ca is the trust root for the agent's HTTPS listeners: it needs tls_cert"),
+            std::string::npos)
+      << all;
+}
+
 TEST(Config, SshEnvironmentIsReadWithHostsAndBatches) {
   std::string text = std::string(kValid) + R"(
 [environments.fleet]

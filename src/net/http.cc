@@ -138,6 +138,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   }
 
   curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+  if (!req.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, req.ca_file.c_str());
   if (!req.verify_tls) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -187,6 +188,9 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& req) {
   if (rc != CURLE_OK) {
     std::string why = redact(describe(rc, os_errno, errbuf));
     if (rc == CURLE_OPERATION_TIMEDOUT) return Timeout(line + ": " + why);
+    // A certificate this client does not trust stays untrusted: no retry changes it.
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+      return FailedPrecondition(line + ": " + why);
     return Unavailable(line + ": " + why);
   }
   resp.status = static_cast<int>(status);

@@ -57,6 +57,10 @@ struct HttpRequest {
   // false: an https:// certificate is not checked (the agent probing its own TLS listener on loopback,
   // where the question is whether it answers, and its certificate names the public host, not 127.0.0.1).
   bool verify_tls = true;
+  // A PEM file of the certificate authorities an https:// certificate is checked against
+  // (CURLOPT_CAINFO); empty: the system's store. A certificate that fails the check (or a CA file that
+  // cannot be read) is FailedPrecondition, not Unavailable: retrying does not change it.
+  std::string ca_file;
   // When set and true, the transfer stops at its next progress tick with Timeout("gave up: the process
   // is exiting"), so a shutting-down process never waits out a slow peer.
   const std::atomic<bool>* abort = nullptr;

@@ -7,6 +7,10 @@
 // clicks that control, and the file the browser saves must be the one uploaded. Config: [smoke.browser]
 // (docs/smoke.md).
 
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
 #include <thread>
 
 #include "base/fs.h"
@@ -261,15 +265,66 @@ void check_sent(Chromium& c, const std::string& marker, const std::string& key, 
                     " body bytes, none with the file's plaintext or the key" + note);
 }
 
+// base64(SHA-256(SubjectPublicKeyInfo)) of every certificate in a PEM file, as Chromium's
+// --ignore-certificate-errors-spki-list takes them.
+Result<std::vector<std::string>> spki_hashes(const std::string& pem_file) {
+  BIO* bio = BIO_new_file(pem_file.c_str(), "r");
+  if (!bio) return NotFound("cannot read certificate file " + pem_file);
+  std::vector<std::string> out;
+  while (X509* x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    unsigned char* der = nullptr;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    if (len > 0) {
+      unsigned char md[SHA256_DIGEST_LENGTH];
+      SHA256(der, static_cast<size_t>(len), md);
+      out.push_back(base64_encode(std::string_view(reinterpret_cast<const char*>(md), sizeof md)));
+    }
+    OPENSSL_free(der);
+    X509_free(x);
+  }
+  BIO_free(bio);
+  if (out.empty()) return InvalidArgument(pem_file + " holds no PEM certificate");
+  return out;
+}
+
+// Where the page is opened and the flags that let it load. A candidate slot is browsed at its own
+// address, so the page's same-origin requests reach it too. An HTTPS public address keeps its name
+// (the certificate's): Chromium resolves it to the connect address, and since it reads no CA file, a
+// private CA's certificates and the agent's own are trusted by their public keys.
+Result<std::vector<std::string>> browser_flags(const SmokeContext& ctx, const SmokeTarget& target,
+                                               std::string& origin) {
+  std::vector<std::string> flags;
+  const bool tls = starts_with(target.base_url, "https://");
+  origin = target.connect_to.empty() || tls ? target.base_url : "http://" + target.connect_to;
+  if (!tls) return flags;
+  auto url = net::parse_url(target.base_url);
+  if (url && !target.connect_to.empty()) {
+    std::string host = target.connect_to.substr(0, target.connect_to.rfind(':'));
+    flags.push_back("--host-resolver-rules=MAP " + url->host + " " + host);
+  }
+  if (target.ca_file.empty()) return flags;
+  std::vector<std::string> keys;
+  std::vector<std::string> files{target.ca_file};
+  for (const auto& cert : ctx.config.agent.tls_cert) files.push_back(cert.string());
+  for (const auto& f : files) {
+    auto h = spki_hashes(f);
+    if (!h) return h.error();
+    keys.insert(keys.end(), h->begin(), h->end());
+  }
+  flags.push_back("--ignore-certificate-errors-spki-list=" + join(keys, ","));
+  return flags;
+}
+
 void drive(SmokeContext& ctx, const SmokeTarget& target, CheckResult& r) {
   const config::SmokeBrowserConfig& b = ctx.config.smoke.browser;
-  // A candidate slot is browsed at its own address: the page's same-origin requests then reach it too.
-  const std::string origin = target.connect_to.empty() ? target.base_url : "http://" + target.connect_to;
+  std::string origin;
+  auto flags = browser_flags(ctx, target, origin);
   const std::string url = net::join_url(origin, b.page);
   const Browse w{b, std::chrono::steady_clock::now() + b.timeout, "browser " + url,
                  format_duration(b.timeout), r};
+  if (!flags) return w.fail("the certificates to trust", flags.error().message);
 
-  auto browser = Chromium::launch(b.chromium, w.deadline);
+  auto browser = Chromium::launch(b.chromium, w.deadline, *flags);
   if (!browser) return w.fail("a headless browser", browser.error().message);
   Chromium& c = **browser;
   if (!open_page(ctx, c, url, w)) return;

@@ -57,7 +57,8 @@ std::string stderr_tail(const fs::path& log) {
 
 }  // namespace
 
-Result<std::unique_ptr<Chromium>> Chromium::launch(const std::string& binary, Deadline deadline) {
+Result<std::unique_ptr<Chromium>> Chromium::launch(const std::string& binary, Deadline deadline,
+                                                   const std::vector<std::string>& flags) {
   if (!on_path(binary))
     return NotFound("browser '" + binary +
                     "' not found (install the Debian package chromium, or set "
@@ -69,12 +70,23 @@ Result<std::unique_ptr<Chromium>> Chromium::launch(const std::string& binary, De
   SpawnOptions opts;
   opts.stderr_path = (c->dir_ / "chromium.log").string();
   // Loopback only, a fresh profile, nothing that reaches out on its own.
-  auto pid = spawn_process(
-      {binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-       "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
-       "--disable-sync", "--disable-component-update", "--user-data-dir=" + (c->dir_ / "profile").string(),
-       "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1", "about:blank"},
-      opts);
+  std::vector<std::string> argv = {binary,
+                                   "--headless=new",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--disable-dev-shm-usage",
+                                   "--no-first-run",
+                                   "--no-default-browser-check",
+                                   "--disable-extensions",
+                                   "--disable-background-networking",
+                                   "--disable-sync",
+                                   "--disable-component-update",
+                                   "--user-data-dir=" + (c->dir_ / "profile").string(),
+                                   "--remote-debugging-port=0",
+                                   "--remote-debugging-address=127.0.0.1"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back("about:blank");
+  auto pid = spawn_process(argv, opts);
   if (!pid) return pid.error().context("starting " + binary);
   c->pid_ = *pid;
 

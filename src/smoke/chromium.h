@@ -27,7 +27,9 @@ class Chromium {
   // Starts `binary` (a name on PATH or a path) headless on about:blank and attaches to its page.
   // NotFound when the binary is not there; Unavailable (with the end of its stderr) when it exits or
   // does not open its debugging port before `deadline`.
-  static Result<std::unique_ptr<Chromium>> launch(const std::string& binary, Deadline deadline);
+  // `flags` are added to the command line (how the page's host is resolved, which keys are trusted).
+  static Result<std::unique_ptr<Chromium>> launch(const std::string& binary, Deadline deadline,
+                                                  const std::vector<std::string>& flags = {});
   ~Chromium();
   Chromium(const Chromium&) = delete;
   Chromium& operator=(const Chromium&) = delete;

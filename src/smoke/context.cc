@@ -23,14 +23,24 @@ Result<net::HttpResponse> SmokeContext::send(const SmokeTarget& target, net::Htt
                                              const std::string& path) {
   req.url = net::join_url(target.base_url, path);
   req.connect_to = target.connect_to;
-  return http_.send(req);
+  return send_to(target, std::move(req));
+}
+
+// The target's trust root, and a hint when a certificate from a private CA fails the system's store.
+Result<net::HttpResponse> SmokeContext::send_to(const SmokeTarget& target, net::HttpRequest req) {
+  req.ca_file = target.ca_file;
+  auto r = http_.send(req);
+  if (!r && r.error().code == Code::kFailedPrecondition && target.ca_file.empty())
+    return Error{r.error().code,
+                 r.error().message + " (a certificate from a private CA: name it in [agent] tls_ca)"};
+  return r;
 }
 
 Result<net::HttpResponse> SmokeContext::send_url(const SmokeTarget& target, net::HttpRequest req) {
   auto base = net::parse_url(target.base_url);
   auto url = net::parse_url(req.url);
   if (base && url && base->host == url->host && base->port == url->port) req.connect_to = target.connect_to;
-  return http_.send(req);
+  return send_to(target, std::move(req));
 }
 
 const AppPaths& SmokeContext::paths() {

@@ -40,6 +40,8 @@ class SmokeContext {
   std::vector<std::filesystem::path> configured(const std::vector<std::string>& rel) const;
 
  private:
+  Result<net::HttpResponse> send_to(const SmokeTarget& target, net::HttpRequest req);
+
   net::HttpClient http_;
   std::optional<AppPaths> paths_;
 };

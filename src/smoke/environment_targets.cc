@@ -30,6 +30,13 @@ Result<std::vector<SmokeTarget>> environment_targets(const config::Config& confi
     t.service = svc.name;
     if (env.target == config::TargetKind::kUrl) {
       t.base_url = env.urls.at(svc.name);
+    } else if (env.target == config::TargetKind::kLocal) {
+      // The public name and scheme the agent serves, connected at the listen address.
+      auto a = config::public_address(config, env, svc.name);
+      if (!a) continue;
+      t.base_url = a->base_url;
+      t.connect_to = a->connect_to;
+      t.ca_file = a->ca_file.string();
     } else {
       config::HostPort hp = env.listen.at(svc.name);
       // A fleet's public address is its front (`villager front run`, or HAProxy on the same address)

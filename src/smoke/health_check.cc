@@ -25,10 +25,14 @@ std::vector<CheckResult> check_health(SmokeContext& ctx) {
     auto ok = [&](const Attempt& a) {
       return a.has_value() && net::health_failure(a->status, a->body, svc->health_body).empty();
     };
+    // An untrusted certificate ends the retries: a cold start fixes a refused connection, not that.
+    auto settled = [&](const Attempt& a) {
+      return ok(a) || (!a && a.error().code == Code::kFailedPrecondition);
+    };
     int attempts = 0;
     Attempt last = net::retry<Attempt>(
         ctx.clock, net::every_until(sc.health_interval, sc.health_deadline),
-        [&] { return ctx.send(t, req, svc->health_path); }, ok, &attempts);
+        [&] { return ctx.send(t, req, svc->health_path); }, settled, &attempts);
     if (!ok(last)) {
       std::string actual = last.has_value() ? describe(*last) : last.error().message;
       r.failures.push_back({line, "200 with a body containing " + svc->health_body,

@@ -22,11 +22,13 @@
 namespace villager::smoke {
 
 // Where one service is reached: `base_url` gives scheme, Host and path prefix; `connect_to`
-// ("host:port", optional) sends the connection elsewhere (a candidate slot behind its public name).
+// ("host:port", optional) sends the connection elsewhere (a candidate slot behind its public name);
+// `ca_file` (optional) is the trust root for an https:// base URL, as config::PublicAddress gives them.
 struct SmokeTarget {
   std::string service;
   std::string base_url;
   std::string connect_to;
+  std::string ca_file;
 };
 
 using SecretLookup = std::function<std::optional<std::string>(const std::string& name)>;

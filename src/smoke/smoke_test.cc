@@ -41,7 +41,7 @@ TEST(RunSmoke, HealthRetriesAtTheIntervalUntilTheDeadline) {
   SmokeOptions opts;
   opts.only = {"health"};
   opts.clock = &clock;
-  auto report = run_smoke(config_for(), {{"web", (*nginx)->url(), ""}}, opts);
+  auto report = run_smoke(config_for(), {{"web", (*nginx)->url(), "", ""}}, opts);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   ASSERT_EQ(report->checks.size(), 1u);
   const auto& c = report->checks[0];
@@ -60,7 +60,7 @@ TEST(RunSmoke, HealthPassesOnAHealthyAnswer) {
   SmokeOptions opts;
   opts.only = {"health"};
   opts.clock = &clock;
-  auto report = run_smoke(config_for(), {{"web", (*nginx)->url(), ""}}, opts);
+  auto report = run_smoke(config_for(), {{"web", (*nginx)->url(), "", ""}}, opts);
   ASSERT_TRUE(report.has_value());
   EXPECT_TRUE(report->passed);
 }
@@ -74,8 +74,9 @@ TEST(RunSmoke, ConnectToReachesASlotUnderThePublicName) {
   SmokeOptions opts;
   opts.only = {"health"};
   opts.clock = &clock;
-  auto report = run_smoke(
-      config_for(), {{"web", "http://send.example", "127.0.0.1:" + std::to_string((*nginx)->port())}}, opts);
+  auto report =
+      run_smoke(config_for(),
+                {{"web", "http://send.example", "127.0.0.1:" + std::to_string((*nginx)->port()), ""}}, opts);
   ASSERT_TRUE(report.has_value());
   EXPECT_TRUE(report->passed) << to_json(*report);
 }
@@ -97,7 +98,7 @@ expect = { headers = { x-service-version = "${VERSION}" } }
   opts.clock = &clock;
   opts.version = "v2.0.0";
   auto t0 = clock.steady_now();
-  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), ""}}, opts);
+  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), "", ""}}, opts);
   ASSERT_TRUE(report.has_value());
   ASSERT_EQ(report->checks.size(), 1u);
   EXPECT_FALSE(report->checks[0].passed);
@@ -106,7 +107,7 @@ expect = { headers = { x-service-version = "${VERSION}" } }
   EXPECT_EQ(clock.steady_now() - t0, std::chrono::seconds(2));  // two waits of retry_interval
 
   opts.version = "v1.0.0";
-  report = run_smoke(cfg, {{"web", (*nginx)->url(), ""}}, opts);
+  report = run_smoke(cfg, {{"web", (*nginx)->url(), "", ""}}, opts);
   ASSERT_TRUE(report.has_value());
   EXPECT_TRUE(report->passed);
 }
@@ -114,12 +115,12 @@ expect = { headers = { x-service-version = "${VERSION}" } }
 TEST(RunSmoke, UnknownCheckOrServiceIsAUsageError) {
   SmokeOptions opts;
   opts.only = {"helth"};
-  auto r = run_smoke(config_for(), {{"web", "http://127.0.0.1:1", ""}}, opts);
+  auto r = run_smoke(config_for(), {{"web", "http://127.0.0.1:1", "", ""}}, opts);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Code::kInvalidArgument);
   EXPECT_NE(r.error().message.find("did you mean 'health'"), std::string::npos);
   opts.only.clear();
-  EXPECT_FALSE(run_smoke(config_for(), {{"nope", "http://127.0.0.1:1", ""}}, opts).has_value());
+  EXPECT_FALSE(run_smoke(config_for(), {{"nope", "http://127.0.0.1:1", "", ""}}, opts).has_value());
 }
 
 }  // namespace villager::smoke
@@ -207,7 +208,7 @@ TEST(RunSmoke, FrontendFollowsSameOriginRedirectsToTheFinalPage) {
   cfg.smoke.frontend_text["/"] = "final";
   SmokeOptions opts;
   opts.only = {"frontend"};
-  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), ""}}, opts);
+  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), "", ""}}, opts);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   ASSERT_EQ(report->checks.size(), 1u);
   const auto& c = report->checks[0];
@@ -229,7 +230,7 @@ TEST(RunSmoke, FrontendFailsAfterMaxRedirects) {
   cfg.smoke.max_redirects = 1;
   SmokeOptions opts;
   opts.only = {"frontend"};
-  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), ""}}, opts);
+  auto report = run_smoke(cfg, {{"web", (*nginx)->url(), "", ""}}, opts);
   ASSERT_TRUE(report.has_value()) << report.error().message;
   const auto& c = report->checks[0];
   ASSERT_FALSE(c.passed);

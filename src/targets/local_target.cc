@@ -60,11 +60,13 @@ class LocalTarget : public Target {
   }
 
   std::string public_url(const std::string& service) const override {
-    auto it = env_.listen.find(service);
+    if (endpoint_.public_host.empty()) {
+      auto a = config::public_address(config_, env_, service);
+      return a ? a->base_url : "";
+    }
+    auto it = env_.listen.find(service);  // a fleet host: its own address, where its agent listens
     if (it == env_.listen.end()) return "";
-    config::HostPort hp = it->second;
-    if (!endpoint_.public_host.empty()) hp.host = endpoint_.public_host;
-    return "http://" + hp.to_string();
+    return "http://" + config::HostPort{endpoint_.public_host, it->second.port}.to_string();
   }
 
   std::string slot_url(const SlotInfo& slot) const override {
