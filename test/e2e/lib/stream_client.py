@@ -1,12 +1,10 @@
 #!/usr/bin/env python3
-"""Streaming clients for the proxy's e2e tests (test/e2e/proxy_stream_*.sh); stdlib only.
+"""Streaming clients for the proxy's e2e tests (test/e2e/proxy_*.sh); stdlib only.
 
   stream_client.py upload HOST PORT BYTES [--chunked]   POST /stream/upload, BYTES of generated content;
                                                         prints "sent=<sha256> bytes=N answer=<json>"
   stream_client.py download HOST PORT BYTES             GET /stream/download/BYTES; prints
                                                         "got=<sha256> expected=<sha256> bytes=N"
-  stream_client.py sse HOST PORT [ROUNDS]               GET /stream/events; prints the median and max ms
-                                                        from the request to the first event byte
   stream_client.py many HOST PORT UPLOADS DOWNLOADS BYTES
                                                         UPLOADS + DOWNLOADS transfers of about BYTES each at
                                                         once, one connection each (upload i sends BYTES + i
@@ -16,7 +14,8 @@
                                                         16 MiB when the first ended) and
                                                         "ok=N failed=M seconds=S"; exits 1 if any failed
   stream_client.py sse-compare HOST DIRECT PROXIED ROUNDS
-                                                        ROUNDS pairs of first-event times, direct port and
+                                                        ROUNDS pairs of times from a GET /stream/events to
+                                                        its first event byte, direct port and
                                                         proxied port alternating which goes first; prints
                                                         the raw times, both medians and the median of the
                                                         per-pair differences (proxied - direct)
@@ -124,11 +123,6 @@ def first_event_ms(host, port):
     ms = (time.monotonic() - start) * 1000
     sock.close()
     return ms
-
-
-def sse(host, port, rounds):
-    times = [first_event_ms(host, port) for _ in range(rounds)]
-    print(f"median_ms={statistics.median(times):.2f} max_ms={max(times):.2f}")
 
 
 def status_kb(pid, field):
@@ -290,8 +284,6 @@ def main(argv):
         upload(argv[2], int(argv[3]), int(argv[4]), "--chunked" in argv)
     elif cmd == "download":
         download(argv[2], int(argv[3]), int(argv[4]))
-    elif cmd == "sse":
-        sse(argv[2], int(argv[3]), int(argv[4]) if len(argv) > 4 else 5)
     elif cmd == "many":
         sys.exit(many(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), int(argv[6])))
     elif cmd == "sse-compare":
