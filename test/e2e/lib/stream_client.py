@@ -32,6 +32,9 @@ import threading
 import time
 
 BLOCK = 1 << 20
+# Every socket operation waits at most this long: a stalled transfer fails with a message of its own
+# instead of hanging until the test's timeout.
+IO_TIMEOUT_S = 60
 
 
 def generated_blocks(total, seed=b""):
@@ -63,7 +66,7 @@ def read_response(sock):
 
 
 def upload(host, port, total, chunked):
-    sock = socket.create_connection((host, port))
+    sock = socket.create_connection((host, port), timeout=IO_TIMEOUT_S)
     framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}"
     sock.sendall(f"POST /stream/upload HTTP/1.1\r\nHost: {host}\r\n{framing}\r\n\r\n".encode())
     digest = hashlib.sha256()
@@ -95,7 +98,7 @@ def expected_download(total):
 
 
 def download(host, port, total):
-    sock = socket.create_connection((host, port))
+    sock = socket.create_connection((host, port), timeout=IO_TIMEOUT_S)
     sock.sendall(f"GET /stream/download/{total} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
     status, fields, body = read_response(sock)
     digest = hashlib.sha256(body)
@@ -110,7 +113,7 @@ def download(host, port, total):
 
 
 def first_event_ms(host, port):
-    sock = socket.create_connection((host, port))
+    sock = socket.create_connection((host, port), timeout=IO_TIMEOUT_S)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     start = time.monotonic()
     sock.sendall(f"GET /stream/events?count=2&interval_ms=2000 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
@@ -152,7 +155,7 @@ MARK_BYTES = 16 << 20
 def upload_digest(host, port, total, seed, marks=None):
     """One Content-Length upload; returns (sent sha256, the server's answer as a dict). Appends the time
     it had sent MARK_BYTES to marks."""
-    sock = socket.create_connection((host, port))
+    sock = socket.create_connection((host, port), timeout=IO_TIMEOUT_S)
     sock.sendall(f"POST /stream/upload HTTP/1.1\r\nHost: {host}\r\nContent-Length: {total}\r\n\r\n".encode())
     digest = hashlib.sha256()
     sent = 0
@@ -176,7 +179,7 @@ def upload_digest(host, port, total, seed, marks=None):
 def download_digest(host, port, total, marks=None):
     """One download; returns (sha256 of the body, body bytes, status). Appends the time it had received
     MARK_BYTES to marks."""
-    sock = socket.create_connection((host, port))
+    sock = socket.create_connection((host, port), timeout=IO_TIMEOUT_S)
     sock.sendall(f"GET /stream/download/{total} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
     status, _, body = read_response(sock)
     digest = hashlib.sha256(body)
