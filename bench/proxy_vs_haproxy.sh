@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Proxy throughput and added latency: the villager proxy versus HAProxy and nginx as reverse proxies, each
-# with one worker/thread, in front of the same nginx origin (`return 200`, one worker), driven by the same
-# `wrk -t1 -c50 -d5s --latency`. Prints requests/s, p99 and CPU per request for each proxy (median of
-# BENCH_ROUNDS interleaved rounds, default 3), the villager/haproxy ratio, and the villager proxy's RSS idle
-# and under load.
+# Proxy throughput and added latency: the villager proxy versus HAProxy, nginx and Caddy as reverse
+# proxies, each with one worker/thread (BENCH_THREADS), in front of the same nginx origin (`return 200`,
+# one worker), driven by the same `wrk -t1 -c50 -d5s --latency`. Prints requests/s, p99 and CPU per
+# request for each proxy (median of BENCH_ROUNDS interleaved rounds, default 3), the villager/haproxy,
+# villager/nginx and villager/caddy ratios, and the villager proxy's RSS idle and under load.
 #   bench/proxy_vs_haproxy.sh [BUILD_DIR]     (default: build; bench/run passes it)
 # Target: villager >= 1.0x HAProxy's requests/s.
-# Env: BENCH_DURATION (5s), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_VILLAGER_THREADS (1; the
-# peers stay at one worker, so other values are for the threading experiment in docs/proxy.md only).
+# Env: BENCH_DURATION (5s), BENCH_CONNECTIONS (50), BENCH_ROUNDS (3), BENCH_THREADS (1: every proxy's
+# threads, i.e. villager --threads, HAProxy nbthread, nginx worker_processes, Caddy GOMAXPROCS;
+# bench/proxy_2threads.sh runs this with 2), BENCH_VILLAGER_THREADS (villager's alone, default
+# BENCH_THREADS; the threading experiment in docs/proxy.md).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/proxy_peers.sh"
 
-for tool in nginx haproxy wrk; do
+threads=${BENCH_THREADS:-1}
+haproxy_threads=$threads
+for tool in nginx haproxy wrk caddy; do
   command -v "$tool" >/dev/null || { echo "proxy_vs_haproxy: $tool not found (scripts/bootstrap)" >&2; exit 2; }
 done
 [[ -x $bench_bin ]] || { echo "proxy_vs_haproxy: $bench_bin missing (cmake --build $build --target proxy_bench)" >&2; exit 2; }
@@ -29,20 +33,23 @@ wait_port "$haproxy_port"
 
 nginx_proxy_port=$(free_port)
 nginx_conf "$work/nginxproxy" "upstream origin { server 127.0.0.1:$origin_port; keepalive 128; keepalive_requests 1000000; }
-  server { listen 127.0.0.1:$nginx_proxy_port; keepalive_requests 1000000; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto http; proxy_buffering on; } }"
+  server { listen 127.0.0.1:$nginx_proxy_port; keepalive_requests 1000000; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto http; proxy_buffering on; } }" "$threads"
 nginx -p "$work/nginxproxy" -c "$work/nginxproxy/nginx.conf" & nginx_proxy_pid=$!
 pids+=($nginx_proxy_pid)
 wait_port "$nginx_proxy_port"
 
+caddy_port=$(free_port)
+start_caddy "$caddy_port" "$threads"
+
 villager_port=$(free_port)
-"$bench_bin" --listen "127.0.0.1:$villager_port" --upstream "127.0.0.1:$origin_port" --threads "${BENCH_VILLAGER_THREADS:-1}" \
+"$bench_bin" --listen "127.0.0.1:$villager_port" --upstream "127.0.0.1:$origin_port" --threads "${BENCH_VILLAGER_THREADS:-$threads}" \
   > "$work/villager.out" 2> "$work/villager.err" & villager_pid=$!
 pids+=($villager_pid)
 wait_port "$villager_port"
 
 # The same proxy with a request observer that counts (the agent's metrics hook), to show what it costs.
 observed_port=$(free_port)
-"$bench_bin" --listen "127.0.0.1:$observed_port" --upstream "127.0.0.1:$origin_port" --threads 1 --observer \
+"$bench_bin" --listen "127.0.0.1:$observed_port" --upstream "127.0.0.1:$origin_port" --threads "$threads" --observer \
   > /dev/null 2> /dev/null & observed_pid=$!
 pids+=($observed_pid)
 wait_port "$observed_port"
@@ -73,9 +80,9 @@ run_wrk() {  # $1 = port, $2 = pid or ""
 
 # Rounds interleave the proxies so a burst of load from elsewhere hits them alike; medians are reported.
 rounds=${BENCH_ROUNDS:-3}
-names=(haproxy nginx villager villager+observer)
-ports=("$haproxy_port" "$nginx_proxy_port" "$villager_port" "$observed_port")
-procs=("$haproxy_pid" "$nginx_proxy_pid" "$villager_pid" "$observed_pid")
+names=(haproxy nginx caddy villager villager+observer)
+ports=("$haproxy_port" "$nginx_proxy_port" "$caddy_port" "$villager_port" "$observed_port")
+procs=("$haproxy_pid" "$nginx_proxy_pid" "$caddy_pid" "$villager_pid" "$observed_pid")
 read -r origin_rps origin_p99 _ < <(run_wrk "$origin_port" "")
 rss_idle=$(rss_kb "$villager_pid")
 for ((r = 1; r <= rounds; r++)); do
@@ -88,8 +95,8 @@ for ((r = 1; r <= rounds; r++)); do
   wait "$rss_pid"
 done
 
-printf '%-18s %10s %10s %12s   (median of %d rounds of wrk -t1 -c%d -d%s)\n' proxy req/s p99_us cpu_us/req \
-  "$rounds" "$conns" "$duration"
+printf '%-18s %10s %10s %12s   (median of %d rounds of wrk -t1 -c%d -d%s; %d proxy thread(s))\n' proxy req/s \
+  p99_us cpu_us/req "$rounds" "$conns" "$duration" "$threads"
 printf '%-18s %10s %10s %12s\n' "none (origin)" "$origin_rps" "$origin_p99" "-"
 for n in "${names[@]}"; do
   rps=$(awk '{print $1}' "$work/result.$n" | median)
@@ -100,6 +107,8 @@ for n in "${names[@]}"; do
 done
 echo "villager/haproxy req/s ratio: $(awk -v v="$rps_villager" -v h="$rps_haproxy" 'BEGIN { printf "%.2f", v / h }') (target >= 1.00)"
 echo "villager/nginx req/s ratio: $(awk -v v="$rps_villager" -v n="$rps_nginx" 'BEGIN { printf "%.2f", v / n }')"
+echo "villager/caddy req/s ratio: $(awk -v v="$rps_villager" -v c="$rps_caddy" 'BEGIN { printf "%.2f", v / c }')"
+echo "caddy/villager CPU per request: $(awk -v v="$cpu_villager" -v c="$cpu_caddy" 'BEGIN { printf "%.2f", c / v }') (> 1: villager cheaper)"
 echo "haproxy/villager CPU per request: $(awk -v v="$cpu_villager" -v h="$cpu_haproxy" 'BEGIN { printf "%.2f", h / v }') (> 1: villager cheaper)"
 echo "observer cost: $(awk -v o="$rps_villager_observer" -v v="$rps_villager" 'BEGIN { printf "%+.1f%%", (o / v - 1) * 100 }') req/s"
 echo "villager proxy RSS: idle ${rss_idle} kB, under load $(cat "$work/rss_load") kB"

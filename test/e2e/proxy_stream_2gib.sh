@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The edge proxy streams bodies with bounded memory: a 2 GiB upload (Content-Length) and a 2 GiB download
 # through it keep their sha256, a chunked upload too, and the proxy's RSS grows by less than 32 MiB
-# (sampled from /proc/PID/status by a separate observer). Also reports SSE first-event latency through
-# the proxy vs direct, asserting only that the first event is not held back until the stream ends.
+# (sampled from /proc/PID/status by a separate observer). SSE's first event through the proxy is within
+# 10 ms of direct (the median of 20 paired differences) and never held back until the stream ends.
 # Uses bench's proxy_bench (the library's Proxy in a small program) and send-server's /stream/ endpoints.
 source "$(dirname "$0")/lib/project.sh"
 BUILD=${SEND_SERVER_BIN%/examples/send/send-server}
@@ -67,11 +67,18 @@ growth_kb=$((max_kb - base_kb))
 echo "proxy RSS: baseline ${base_kb} kB, max ${max_kb} kB (growth ${growth_kb} kB), VmHWM ${hwm_kb} kB"
 ((growth_kb < LIMIT_KB)) || fail "proxy RSS grew by ${growth_kb} kB (limit ${LIMIT_KB} kB)"
 
-# The server sends its first event at once and the second 2 s later: a proxy that buffered the stream
-# would deliver the first byte after 2 s.
-direct=$(python3 "$CLIENT" sse 127.0.0.1 "$SEND_PORT" 5)
-proxied=$(python3 "$CLIENT" sse 127.0.0.1 "$PROXY_PORT" 5)
-echo "SSE first event: direct $direct; through the proxy $proxied"
-proxied_max=$(sed -n 's/.*max_ms=\([0-9.]*\).*/\1/p' <<<"$proxied")
+# SSE first-event latency, asserted as the issue puts it: through the proxy within 10 ms of direct. One
+# sample on this shared 2-core machine can take a scheduler delay of tens of ms, so 20 pairs are taken
+# (direct and proxied alternating which goes first, so a burst of other load hits both alike) and the
+# median of the per-pair differences is asserted: it moves only if most pairs are slowed through the
+# proxy alone. The raw times are printed. The server sends its first event at once and the second 2 s
+# later: a proxy that buffered the stream would deliver the first byte after 2 s.
+sse=$(python3 "$CLIENT" sse-compare 127.0.0.1 "$SEND_PORT" "$PROXY_PORT" 20)
+echo "SSE first event (ms, 20 pairs):"
+sed 's/^/  /' <<<"$sse"
+diff_ms=$(sed -n 's/.*median_diff_ms=\([-0-9.]*\).*/\1/p' <<<"$sse")
+proxied_max=$(sed -n 's/^proxied_ms=//p' <<<"$sse" | tr , '\n' | sort -g | tail -n 1)
+[[ -n $diff_ms && -n $proxied_max ]] || fail "no SSE figures: $sse"
 (($(echo "$proxied_max < 1000" | bc))) || fail "the first SSE event was held back (${proxied_max} ms)"
+(($(echo "$diff_ms < 10" | bc))) || fail "SSE first event through the proxy is ${diff_ms} ms slower than direct (median of 20 pairs; limit 10 ms)"
 echo "PASS proxy_stream_2gib"
