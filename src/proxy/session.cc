@@ -157,7 +157,8 @@ void Session::read_header() {
   parser_->header_limit(static_cast<uint32_t>(limits.max_header_bytes));
   parser_->body_limit(limits.max_body_bytes);
   res_parser_.reset();
-  chunk_.reset();  // a streamed message's buffer is not kept by an idle connection
+  chunk_.reset();  // a streamed message's buffers are not kept by an idle connection
+  trim_idle_buffer(buffer_);
   set_deadline(limits.idle_timeout);
   pump(Reading::kHeader);
 }

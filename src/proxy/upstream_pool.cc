@@ -22,6 +22,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn) {
     return;
   }
   conn->reused = true;
+  trim_idle_buffer(conn->buffer);
   slot.push_back(std::move(conn));
   ++idle_count_;
 }

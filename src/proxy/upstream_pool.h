@@ -28,13 +28,22 @@ struct UpstreamConnection {
   bool reused = false;
 };
 
+// What an idle connection's read buffer may keep: enough for the next response header; a streamed body
+// grew it to stream_buffer_bytes, which idle connections (up to max_idle per address and thread) would
+// otherwise hold for life.
+inline constexpr size_t kIdleBufferBytes = 16 * 1024;
+// Gives a read buffer's memory back when it is over kIdleBufferBytes (unread bytes stay).
+inline void trim_idle_buffer(boost::beast::flat_buffer& b) {
+  if (b.capacity() > kIdleBufferBytes) b.shrink_to_fit();
+}
+
 class UpstreamPool {
  public:
   explicit UpstreamPool(size_t max_idle_per_address) : max_idle_(max_idle_per_address) {}
 
   // The most recently pooled idle connection to `key`, or null.
   std::unique_ptr<UpstreamConnection> acquire(const std::string& key);
-  // Keeps `conn` for reuse unless the slot is full (then it is closed).
+  // Keeps `conn` for reuse, its buffer trimmed, unless the slot is full (then it is closed).
   void release(std::unique_ptr<UpstreamConnection> conn);
   // Closes every idle connection whose release is `release_id`; returns how many.
   size_t close_release(std::string_view release_id);
