@@ -104,7 +104,11 @@ first=$(serial_of "$TLS_PORT" a.test)
 python3 "$E2E_DIR/lib/tls_load.py" "$TLS_PORT" a.test ca.pem "$WORK/load.stop" > load.out 2>&1 &
 LOAD=$!
 EXTRA_PIDS+=($LOAD)
-sleep 1
+# The observer must have seen the first certificate before it changes (a slow start on a busy machine
+# once saw only the last two).
+for _ in $(seq 200); do [[ -e $WORK/load.stop.ready ]] && break; sleep 0.05; done
+[[ -e $WORK/load.stop.ready ]] || fail "the observer made no request in 10 s: $(cat load.out)"
+sleep 0.5
 leaf a.test
 kill -HUP "$TLS_PID"
 for _ in $(seq 100); do grep -q reloaded tls.out && break; sleep 0.05; done

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The independent observer of a certificate reload: HTTPS requests in a loop, a new TLS connection each,
-until STOPFILE exists. Prints "ok=N failed=M serials=S1,S2,..." (the certificate serials it was served, in
+until STOPFILE exists; STOPFILE.ready appears after the first answer, so the caller changes nothing before
+the observer has seen the first certificate. Prints "ok=N failed=M serials=S1,S2,..." (the certificate serials it was served, in
 the order first seen) and the first failures. Usage: tls_load.py PORT SNI CAFILE STOPFILE"""
 import os
 import socket
@@ -27,6 +28,8 @@ while not os.path.exists(stopfile):
                     data += chunk
                 if data.startswith(b"HTTP/1.1 200 "):
                     ok += 1
+                    if ok == 1:
+                        open(stopfile + ".ready", "w").close()
                 else:
                     failed += 1
                     errors.append(data[:80])
