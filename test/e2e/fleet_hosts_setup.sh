@@ -8,7 +8,8 @@ source "$(dirname "$0")/lib/project.sh"
 source "$(dirname "$0")/lib/fleet.sh"
 fleet_up 4
 
-fleet_project
+fleet_project "batch = \"50%\"
+bake = \"1s\""  # two batches of two: the bake is not what this test checks
 known="$WORK/.villager/ssh/fleet.known_hosts"
 
 # Before trust: nothing connects, and the error says what to run.
