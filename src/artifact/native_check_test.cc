@@ -46,7 +46,9 @@ TEST(NativeCheck, ReadsTheMachineOfBothArchitecturesAndByteOrders) {
 
 TEST(NativeCheck, RefusesAFileThatIsNotElf) {
   TempDir t;
-  write(t / "short.so", "\x7f" "EL");
+  write(t / "short.so",
+        "\x7f"
+        "EL");
   write(t / "text.so", "INPUT(libc.so.6)\n" + std::string(20, ' '));
   auto short_file = read_elf_machine(t / "short.so");
   ASSERT_FALSE(short_file.has_value());
@@ -96,9 +98,10 @@ TEST(NativeCheck, RefusesAnotherArchitectureOrPythonNamingTheFile) {
   write(t / "python/_x.cpython-312-aarch64-linux-gnu.so", elf_header(kElfMachineAarch64));
   Status s = check_native_modules(t.path(), "dist/user/", kX86Py311);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message,
-            "dist/user/python/_x.cpython-312-aarch64-linux-gnu.so is built for aarch64 and CPython 3.12; this "
-            "service is x86_64, Python 3.11");
+  EXPECT_EQ(
+      s.error().message,
+      "dist/user/python/_x.cpython-312-aarch64-linux-gnu.so is built for aarch64 and CPython 3.12; this "
+      "service is x86_64, Python 3.11");
 
   // Every bad file is named, each for its own reason; the good one is not.
   TempDir u;
@@ -111,9 +114,15 @@ TEST(NativeCheck, RefusesAnotherArchitectureOrPythonNamingTheFile) {
   ASSERT_FALSE(all.ok());
   const std::string& m = all.error().message;
   EXPECT_EQ(m.rfind("4 shared objects do not fit this service:\n", 0), 0u) << m;
-  EXPECT_NE(m.find("py/_abi.cpython-310-x86_64-linux-gnu.so is built for x86_64 and CPython 3.10"), std::string::npos) << m;
-  EXPECT_NE(m.find("py/_arch.so is built for aarch64; this service is x86_64, Python 3.11"), std::string::npos) << m;
-  EXPECT_NE(m.find("py/_musl.cpython-311-x86_64-linux-musl.so is built for x86_64 and CPython 3.11 (musl)"), std::string::npos) << m;
+  EXPECT_NE(m.find("py/_abi.cpython-310-x86_64-linux-gnu.so is built for x86_64 and CPython 3.10"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("py/_arch.so is built for aarch64; this service is x86_64, Python 3.11"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("py/_musl.cpython-311-x86_64-linux-musl.so is built for x86_64 and CPython 3.11 (musl)"),
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find("py/_text.so is not a loadable shared object"), std::string::npos) << m;
   EXPECT_EQ(m.find("ok/_a"), std::string::npos) << m;
 }
@@ -125,7 +134,8 @@ TEST(NativeCheck, AnAarch64ServiceRefusesX86AndTakesAarch64) {
   write(t / "_b.cpython-311-x86_64-linux-gnu.so", elf_header(kElfMachineX86_64));
   Status s = check_native_modules(t.path(), "", {"aarch64", "3.11", false});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("_b.cpython-311-x86_64-linux-gnu.so is built for x86_64"), std::string::npos);
+  EXPECT_NE(s.error().message.find("_b.cpython-311-x86_64-linux-gnu.so is built for x86_64"),
+            std::string::npos);
 }
 
 }  // namespace
