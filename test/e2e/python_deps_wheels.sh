@@ -47,6 +47,9 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["python_deps"]; asse
 rm -rf .villager dist
 "$V" package user > out2.txt 2> err2.txt || fail "second package: $(cat err2.txt)"
 [[ $(awk '{print $3}' out2.txt) == "$d1" ]] || fail "two packages from the same wheels differ"
+"$V" package user --json > out2.json 2>/dev/null || fail "package --json"
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))[0]["python_deps"]; assert [(d["name"], d["version"]) for d in p] == [("tinydep", "1.2.0")] and len(p[0]["sha256"]) == 64, p' \
+  out2.json || fail "package --json should list the vendored dependencies: $(cat out2.json)"
 
 # A version the folder does not have: pip fails offline, and villager says so with pip's output.
 echo "tinydep==9.9.9" > requirements.txt
