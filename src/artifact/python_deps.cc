@@ -17,6 +17,12 @@ namespace {
 constexpr std::string_view kDistInfo = ".dist-info";
 constexpr std::string_view kEggInfo = ".egg-info";
 
+constexpr std::string_view kNameChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+
+bool only_of(std::string_view s, std::string_view chars) {
+  return !s.empty() && s.find_first_not_of(chars) == std::string_view::npos;
+}
+
 bool is_meta_name(std::string_view name) {
   return ends_with(name, kDistInfo) || ends_with(name, kEggInfo);
 }
@@ -151,17 +157,14 @@ Result<std::vector<Requirement>> parse_pinned_requirements(std::string_view text
     if (line.empty()) continue;
     std::string where = source + ":" + std::to_string(n) + ": ";
     Requirement r{std::string(line), "", n};
-    if (auto eq = line.find("=="); eq != std::string_view::npos) {
+    auto eq = line.find("==");
+    if (eq != std::string_view::npos) {
       r.name = std::string(trim(line.substr(0, eq)));
       r.version = std::string(trim(line.substr(eq + 2)));
     }
-    auto bad_char = [](std::string_view s) {
-      return s.empty() ||
-             s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-+!") !=
-                 std::string_view::npos;
-    };
-    if (bad_char(r.name) || (line.find("==") != std::string_view::npos && bad_char(r.version)) ||
-        r.name.find_first_of("+!") != std::string::npos) {
+    // PEP 508 names; versions may also hold '+' (local) and '!' (epoch).
+    if (!only_of(r.name, kNameChars) ||
+        (eq != std::string_view::npos && !only_of(r.version, std::string(kNameChars) + "+!"))) {
       errors.push_back(where + "'" + std::string(line) +
                        "': the system source takes one `name` or `name==version` per line");
       continue;
