@@ -6,18 +6,7 @@
 # the deployed release runs on the vendored copy and its review shows the list, and a planted shared
 # object for the other architecture is refused, naming the file.
 source "$(dirname "$0")/lib/python_project.sh"
-AGENT_PID=""
-py_cleanup() {
-  local rc=$?
-  if [[ -n "$AGENT_PID" ]] && kill -0 "$AGENT_PID" 2>/dev/null; then
-    "$V" agent stop --releases -c "$WORK/villager.toml" >/dev/null 2>&1 || kill -9 "$AGENT_PID" 2>/dev/null || true
-  fi
-  pkill -9 -f "$WORK/.villager/releases" 2>/dev/null || true
-  if [[ $rc -ne 0 && -f "$WORK/agent.log" ]]; then echo "--- agent.log (last 40 lines)"; tail -n 40 "$WORK/agent.log"; fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap py_cleanup EXIT
+trap py_agent_cleanup EXIT
 trap "exit 143" TERM INT
 read -r USER_PORT CONTROL_PORT < <(python3 -c 'import socket
 s = [socket.socket() for _ in range(2)]
@@ -116,11 +105,7 @@ sed -i "s/^fastapi==.*/fastapi==$FASTAPI_VERSION/" requirements.txt
 export VILLAGER_CONFIG="$WORK/villager.toml"
 "$V" agent >> "$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
-for _ in $(seq 200); do
-  curl -fsS "http://127.0.0.1:$CONTROL_PORT/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited at start: $(tail -5 "$WORK/agent.log")"
-  sleep 0.05
-done
+py_wait_for_agent
 "$V" deploy dev --first > deploy.txt 2>&1 || fail "deploy: $(tail -20 deploy.txt)"
 curl -sf "http://127.0.0.1:$USER_PORT/info/health" | grep -q '"status":"ok"' || fail "the release does not answer its health check"
 review=$(find team -name '*__deploy__dev-user.md' | head -1)
