@@ -40,6 +40,12 @@ std::string manifest_to_json(const Manifest& m) {
     for (const auto& t : b.tools) build["tools"].push_back({{"command", t.command}, {"version", t.version}});
     j["build"] = build;
   }
+  if (!m.python_deps.empty()) {
+    j["python_deps"] = nlohmann::ordered_json::array();
+    for (const auto& d : m.python_deps)
+      j["python_deps"].push_back(
+          {{"name", d.name}, {"version", d.version}, {"sha256", d.sha256}, {"files", d.files}});
+  }
   return j.dump(2) + "\n";
 }
 
@@ -71,6 +77,9 @@ Result<Manifest> parse_manifest(const std::string& text, const std::string& sour
         build.tools.push_back({t.at("command").get<std::string>(), t.at("version").get<std::string>()});
       m.build = std::move(build);
     }
+    for (const auto& d : j.value("python_deps", nlohmann::json::array()))
+      m.python_deps.push_back({d.at("name").get<std::string>(), d.at("version").get<std::string>(),
+                               d.at("sha256").get<std::string>(), d.value("files", size_t{0})});
     return m;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgument("reading manifest " + source + ": " + e.what());

@@ -39,6 +39,16 @@ struct BuildRecord {
   std::vector<BuildTool> tools;
 };
 
+// A Python distribution vendored into the artifact (docs/python.md, "Vendored dependencies"). `sha256`
+// covers its files: the SHA-256 of the `sha256sum` lines ("<hex>  <path>\n") of every file it owns,
+// sorted by path, paths relative to the folder it was vendored into.
+struct PythonDep {
+  std::string name;     // as its metadata spells it: "fastapi", "typing_extensions"
+  std::string version;  // "0.92.0"
+  std::string sha256;
+  size_t files = 0;
+};
+
 struct Manifest {
   std::string digest;  // "sha256:<hex>" of the zip bytes
   std::string service;
@@ -50,6 +60,9 @@ struct Manifest {
   uint64_t zip_size = 0;
   std::vector<ManifestFile> files;   // sorted by path
   std::optional<BuildRecord> build;  // when the service has a build step and this release ran it
+  // The distributions under the service's python_deps target, sorted by normalized name. Their files
+  // are packed too, so a changed dependency changes the digest.
+  std::vector<PythonDep> python_deps;
 };
 
 std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const std::string& hex);

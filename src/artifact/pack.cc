@@ -247,6 +247,7 @@ Result<PackResult> store_zip(const PackedZip& zip, const PackRequest& req) {
   r.manifest.zip_size = zip.bytes.size();
   r.manifest.files = zip.files;
   r.manifest.build = req.build;
+  r.manifest.python_deps = req.python_deps;
 
   std::error_code ec;
   if (std::filesystem::exists(r.zip_path, ec) && std::filesystem::exists(r.manifest_path, ec)) {

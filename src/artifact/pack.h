@@ -53,7 +53,8 @@ struct PackRequest {
   GitInfo git;
   std::filesystem::path store_dir;  // <state_dir>/artifacts
   ZipOptions zip;
-  std::optional<BuildRecord> build;  // recorded in the manifest
+  std::optional<BuildRecord> build;    // recorded in the manifest
+  std::vector<PythonDep> python_deps;  // recorded in the manifest
 };
 
 struct PackResult {

@@ -150,8 +150,8 @@ TEST(Pack, StoresContentAddressedAndOnlyOnce) {
   TempDir a;
   make_tree(a / "dist");
   PackRequest req{
-      a / "dist",  "user", "v1.2.3", {"abc123", true}, a / "state/artifacts", {.mtime = kDefaultZipMtime},
-      std::nullopt};
+      a / "dist",   "user", "v1.2.3", {"abc123", true}, a / "state/artifacts", {.mtime = kDefaultZipMtime},
+      std::nullopt, {}};
   auto r = pack_directory(req);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_FALSE(r->already_stored);

@@ -47,7 +47,7 @@ TEST(Unpack, RestoresFilesAndExecutableBits) {
   ASSERT_TRUE(write_file_atomic(t / "dist/bin/app", "#!/bin/sh\n", fs::perms(0700)).ok());
   ASSERT_TRUE(write_file_atomic(t / "dist/index.html", "<html/>", fs::perms(0600)).ok());
   ASSERT_TRUE(write_file_atomic(t / "dist/caf\xc3\xa9.html", "utf-8 name").ok());
-  auto r = pack_directory({t / "dist", "user", "v1", {}, t / "store", {}, std::nullopt});
+  auto r = pack_directory({t / "dist", "user", "v1", {}, t / "store", {}, std::nullopt, {}});
   ASSERT_TRUE(r.has_value());
   auto un = unpack_artifact(r->zip_path, t / "rel/user/x");
   ASSERT_TRUE(un.ok()) << un.error().message;
@@ -92,7 +92,7 @@ TEST(Verify, TamperedZipIsANamedConflict) {
   TempDir t;
   fs::create_directories(t / "dist");
   ASSERT_TRUE(write_file_atomic(t / "dist/index.html", "<html/>").ok());
-  auto r = pack_directory({t / "dist", "user", "v1", {}, t / "store", {}, std::nullopt});
+  auto r = pack_directory({t / "dist", "user", "v1", {}, t / "store", {}, std::nullopt, {}});
   ASSERT_TRUE(r.has_value());
   ASSERT_TRUE(verify_artifact(t / "store", r->digest).ok());
   std::string bytes = *read_file(r->zip_path);

@@ -7,6 +7,7 @@
 #include "cli/scan_output.h"
 #include "pipeline/build_step.h"
 #include "pipeline/package.h"
+#include "pipeline/python_deps_step.h"
 
 namespace villager::cli {
 
@@ -24,6 +25,9 @@ A service with a build step (`build = [...]`, docs/python.md) is built first, in
 with a clean environment (PATH, HOME, LANG=C.UTF-8, SOURCE_DATE_EPOCH, PYTHONDONTWRITEBYTECODE=1);
 its exit code, duration, output tail and build_tools versions go in the manifest. A failing build
 stops the command (exit 1) with its exit code and last output lines, and nothing is packed.
+A service with `python_deps` then gets its Python dependencies vendored into build_dir/target,
+offline (docs/python.md); they are listed in the manifest (python_deps: name, version, sha256), and
+a shared object built for another architecture or Python stops the command (exit 1) naming it.
 
 The secret scan (see `villager scan --help`) runs over every build_dir first; any finding stops the
 command with exit 3 and nothing is written. The allowlist is .villager-scan-allow beside
@@ -37,8 +41,9 @@ options:
                      permissions and each directory walked in reverse; fail (exit 1) naming the
                      first differing entry if the digests differ
   --skip-build       package the build_dirs as they are; no build step runs (none is recorded)
+                     and nothing is vendored (what is in python_deps.target is still listed)
   --json             print a JSON array of {service, version, digest, zip, manifest, git_commit,
-                     git_dirty, files, stored, build}; stored is false when the digest was
+                     git_dirty, files, stored, python_deps, build}; stored is false when the digest was
                      already in the store (nothing written); build is {exit_code, duration_ms}
                      when the build step ran, else null
   -c, --config FILE  the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
@@ -47,6 +52,12 @@ exit codes: 0 packed, 1 failed (a failing build, missing or empty build dir, a s
 reproducible),
 2 usage or config error, 3 secrets found.
 )";
+
+nlohmann::ordered_json python_deps_json(const std::vector<artifact::PythonDep>& deps) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& d : deps) out.push_back({{"name", d.name}, {"version", d.version}, {"sha256", d.sha256}});
+  return out;
+}
 
 int run_package(const std::vector<std::string>& argv) {
   auto args = Args::parse(argv, {kConfigFlag, {"check"}, {"skip-build"}, {"json"}});
@@ -71,6 +82,12 @@ int run_package(const std::vector<std::string>& argv) {
     if (!built) return report_error(built.error().context("package"), kExitFailed);
     std::cerr << "villager: built " << s->name << " in " << built->duration_ms << "ms (exit 0)\n";
     builds[s->name] = std::move(*built);
+  }
+  for (const auto* s : *services) {
+    if (args->has("skip-build") || !s->python_deps) continue;
+    std::cerr << "villager: vendoring " << s->name << "'s python_deps from " << s->python_deps->from << "\n";
+    auto vendored = pipeline::vendor_python_deps(*cfg, *s);
+    if (!vendored.ok()) return report_error(vendored.error().context("package"), kExitFailed);
   }
 
   // Scan every build dir before packing any, so a finding leaves the store untouched.
@@ -117,6 +134,7 @@ int run_package(const std::vector<std::string>& argv) {
                      {"git_dirty", stored->manifest.git_dirty},
                      {"files", stored->manifest.files.size()},
                      {"stored", !stored->already_stored},
+                     {"python_deps", python_deps_json(stored->manifest.python_deps)},
                      {"build", pack.build ? nlohmann::ordered_json{{"exit_code", pack.build->exit_code},
                                                                    {"duration_ms", pack.build->duration_ms}}
                                           : nlohmann::ordered_json()}});

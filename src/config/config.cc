@@ -25,6 +25,12 @@ bool ServiceConfig::probe_sends_key() const {
          protected_paths.end();
 }
 
+std::string PythonDepsConfig::arch() const {
+  for (std::string_view a : {"x86_64", "aarch64"})
+    if (platform.ends_with(std::string("_") + std::string(a))) return std::string(a);
+  return "";
+}
+
 bool ServiceConfig::health_needs_key() const {
   return !auth_header.empty() &&
          std::find(protected_paths.begin(), protected_paths.end(), health_path) != protected_paths.end();
@@ -40,7 +46,8 @@ const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
     "frontend_pages",  "protected_paths", "auth_header", "auth_secret", "health_interval", "health_timeout",
     "health_deadline", "drain_timeout",   "probe_path",  "probe_auth",  "probe_expect",    "build",
-    "build_tools",     "build_timeout"};
+    "build_tools",     "build_timeout",   "python_deps"};
+const std::vector<std::string> kPythonDepsKeys = {"requirements", "from", "python", "platform", "target"};
 const std::vector<std::string> kEnvKeys = {"target",
                                            "listen",
                                            "urls",
@@ -194,6 +201,55 @@ void parse_build_options(TomlReader& r, const toml::table& t, ServiceConfig& s) 
     r.error(r.where(t, "build_timeout"), "'build_timeout' must be longer than 0s");
 }
 
+// A relative path that stays inside its base: no "..", not absolute, not empty.
+bool is_inner_path(const std::string& p) {
+  if (p.empty() || p.front() == '/') return false;
+  for (const auto& part : split(p, '/'))
+    if (part == ".." || part == ".") return false;
+  return true;
+}
+
+// python_deps: vendoring into build_dir/target, and the platform every shared object must fit.
+void parse_python_deps(TomlReader& r, const toml::table& t, ServiceConfig& s) {
+  const toml::node* n = t.get("python_deps");
+  if (!n) return;
+  const toml::table* d = n->as_table();
+  if (!d) {
+    r.error_at(*n,
+               "'python_deps' must be a table such as { requirements = \"requirements.txt\", from = "
+               "\"system\", python = \"3.11\" }");
+    return;
+  }
+  PythonDepsConfig p;
+  r.check_keys(*d, "python_deps", kPythonDepsKeys);
+  r.get(*d, "requirements", p.requirements, true);
+  r.get(*d, "from", p.from, true);
+  r.get(*d, "python", p.python, true);
+  r.get(*d, "platform", p.platform);
+  r.get(*d, "target", p.target);
+  if (!t.contains("build_dir"))
+    r.error(r.where(t, "python_deps"), "'python_deps' needs 'build_dir' (the dependencies go into it)");
+  auto dot = p.python.find('.');
+  if (d->contains("python") && (!p.python.starts_with("3.") || p.python.size() < 3 ||
+                                p.python.find_first_not_of("0123456789", dot + 1) != std::string::npos))
+    r.error(r.where(*d, "python"),
+            "'python' is a CPython version such as \"3.11\", not \"" + p.python + "\"");
+  if (!p.platform.empty() && p.arch().empty())
+    r.error(r.where(*d, "platform"),
+            "'platform' is a Linux pip platform tag for x86_64 or aarch64 (e.g. "
+            "\"manylinux2014_x86_64\", \"musllinux_1_1_aarch64\"), not \"" +
+                p.platform + "\"");
+  if (!p.platform.empty() && p.from_system())
+    r.error(r.where(*d, "platform"),
+            "'platform' needs a wheel folder in 'from': \"system\" copies this host's packages as they are");
+  if (!is_inner_path(p.target))
+    r.error(r.where(*d, "target"),
+            "'target' is a folder inside build_dir (such as \"python\"), not \"" + p.target + "\"");
+  if (d->contains("from") && p.from.empty())
+    r.error(r.where(*d, "from"), "'from' is \"system\" or a wheel folder (relative to the project root)");
+  s.python_deps = std::move(p);
+}
+
 void parse_probe_options(TomlReader& r, const toml::table& t, ServiceConfig& s) {
   r.get(t, "probe_path", s.probe_path);
   r.get(t, "probe_auth", s.probe_auth);
@@ -311,6 +367,7 @@ void parse_services(TomlReader& r, const toml::table& root, Config& c) {
     if (t->contains("command") && s.command.empty())
       r.error(r.where(*t, "command"), "'command' must not be empty");
     parse_build_options(r, *t, s);
+    parse_python_deps(r, *t, s);
     if (!starts_with(s.health_path, "/"))
       r.error(r.where(*t, "health_path"), "'health_path' must start with '/'");
     for (const auto& p : s.frontend_pages)

@@ -40,6 +40,22 @@ struct HealthCheckConfig {
   Millis deadline{30000};
 };
 
+// `python_deps = { requirements = "requirements.txt", from = "system" | "wheels/", python = "3.11",
+// platform = "manylinux2014_x86_64", target = "python" }` (docs/python.md, "Vendored dependencies"):
+// what villager installs into build_dir/target after the build step, offline, and what every shared
+// object in the artifact is checked against.
+struct PythonDepsConfig {
+  std::string requirements;       // relative to the project root
+  std::string from;               // "system" (Debian's dist-packages) or a wheel folder
+  std::string python;             // "3.11": the CPython the service runs
+  std::string platform;           // a pip platform tag; "" = this host
+  std::string target = "python";  // the folder inside build_dir villager fills (and empties first)
+  bool from_system() const { return from == "system"; }
+  // "x86_64" or "aarch64": the platform's, else "" (this host's, which the caller knows).
+  std::string arch() const;
+  bool musl() const { return platform.starts_with("musllinux"); }
+};
+
 struct ServiceConfig {
   std::string name;
   // What gets packaged (relative to the config file's folder) and how a host runs it ("${PORT}" is
@@ -52,6 +68,7 @@ struct ServiceConfig {
   std::vector<std::string> build;
   std::vector<std::string> build_tools;  // command lines ("python3 --version"), split on spaces, no shell
   Millis build_timeout{600000};
+  std::optional<PythonDepsConfig> python_deps;
   std::string health_path = "/info/health";
   std::string health_body = "\"status\":\"ok\"";  // expected substring of the health answer
   std::vector<std::string> secrets;               // secret names injected into the process environment

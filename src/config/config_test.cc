@@ -252,6 +252,51 @@ urls = { user = "https://send.example" }
   EXPECT_NE(as_string[0].find("villager.toml:8:"), std::string::npos) << as_string[0];
 }
 
+TEST(Config, PythonDepsNameTheRequirementsSourcePythonAndPlatform) {
+  std::string text =
+      replace_all(kValid, "build_dir = \"dist/user\"\n",
+                  "build_dir = \"dist/user\"\npython_deps = { requirements = \"req.txt\", from = "
+                  "\"wheels\", python = \"3.11\", platform = \"manylinux2014_aarch64\" }\n");
+  auto c = parse_config(text, "villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto& d = c->service("user")->python_deps;
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->requirements, "req.txt");
+  EXPECT_EQ(d->from, "wheels");
+  EXPECT_FALSE(d->from_system());
+  EXPECT_EQ(d->python, "3.11");
+  EXPECT_EQ(d->arch(), "aarch64");
+  EXPECT_FALSE(d->musl());
+  EXPECT_EQ(d->target, "python");  // the default
+  EXPECT_FALSE(c->service("admin")->python_deps.has_value());
+}
+
+TEST(Config, PythonDepsAreCheckedWithTheirPosition) {
+  std::string text =
+      replace_all(kValid, "build_dir = \"dist/user\"\n",
+                  "build_dir = \"dist/user\"\npython_deps = { requirements = \"r.txt\", from = "
+                  "\"system\", python = \"3\", platform = \"manylinux2014_x86_64\", target = "
+                  "\"../out\", pyhton = 1 }\n");
+  auto lines = error_lines(parse_config(text, "villager.toml"));
+  std::string all = join(lines, "\n");
+  ASSERT_EQ(lines.size(), 4u) << all;
+  EXPECT_NE(all.find("villager.toml:8:"), std::string::npos) << all;
+  EXPECT_NE(all.find("'python' is a CPython version such as \"3.11\", not \"3\""), std::string::npos) << all;
+  EXPECT_NE(all.find("'platform' needs a wheel folder"), std::string::npos) << all;
+  EXPECT_NE(all.find("'target' is a folder inside build_dir"), std::string::npos) << all;
+  EXPECT_NE(all.find("'pyhton'"), std::string::npos) << all;
+  // Missing keys, a platform villager cannot check.
+  auto missing = error_lines(parse_config(
+      replace_all(kValid, "build_dir = \"dist/user\"\n",
+                  "build_dir = \"dist/user\"\npython_deps = { from = \"w\", platform = \"win_amd64\" }\n"),
+      "villager.toml"));
+  std::string m = join(missing, "\n");
+  ASSERT_EQ(missing.size(), 3u) << m;
+  EXPECT_NE(m.find("missing required key 'requirements'"), std::string::npos) << m;
+  EXPECT_NE(m.find("missing required key 'python'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'platform' is a Linux pip platform tag"), std::string::npos) << m;
+}
+
 TEST(Config, RejectsTwoServicesOnOneAddress) {
   std::string text = replace_all(kValid, "127.0.0.1:8081", "127.0.0.1:8080");
   auto lines = error_lines(parse_config(text, "v.toml"));

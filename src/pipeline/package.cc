@@ -6,6 +6,7 @@
 #include "base/strings.h"
 #include "base/subprocess.h"
 #include "pipeline/build_step.h"
+#include "pipeline/python_deps_step.h"
 
 namespace villager::pipeline {
 
@@ -94,8 +95,11 @@ artifact::GitInfo project_git_info(const config::Config& config) {
 Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
                                           const std::string& version, const artifact::GitInfo& git,
                                           const PackOptions& options) {
-  artifact::PackRequest req{config.root / service.build_dir,  service.name, version,      git,
-                            config.state_dir() / "artifacts", options.zip,  options.build};
+  // Before packing: a shared object built for another platform is refused, naming the file.
+  auto deps = checked_python_deps(config, service);
+  if (!deps) return deps.error().context("packaging " + service.name);
+  artifact::PackRequest req{config.root / service.build_dir,  service.name, version,       git,
+                            config.state_dir() / "artifacts", options.zip,  options.build, std::move(*deps)};
   auto zip = artifact::build_zip(req.dir, req.zip);
   if (!zip) return zip.error().context("packaging " + service.name);
   if (options.check) {
@@ -135,6 +139,10 @@ Result<std::vector<PackagedService>> package_services(const config::Config& conf
     auto built = run_build(config, *s);
     if (!built) return built.error();
     builds[s->name] = std::move(*built);
+  }
+  for (const auto* s : *chosen) {
+    if (skip_build) continue;
+    if (auto vendored = vendor_python_deps(config, *s); !vendored.ok()) return vendored.error();
   }
 
   // Scan everything before packing anything: a refused package writes nothing.

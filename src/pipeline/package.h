@@ -56,13 +56,16 @@ struct PackOptions {
   artifact::ZipOptions zip;
   std::optional<artifact::BuildRecord> build;  // the build step's run, recorded in the manifest
 };
-// Builds one service's zip and stores it content-addressed under the state directory.
+// Builds one service's zip and stores it content-addressed under the state directory. A service with
+// python_deps has its shared objects checked first (one built for another platform or Python is
+// FailedPrecondition naming it) and its vendored distributions listed in the manifest.
 Result<artifact::PackResult> pack_service(const config::Config& config, const config::ServiceConfig& service,
                                           const std::string& version, const artifact::GitInfo& git,
                                           const PackOptions& options = {});
 
-// Packs each named service (all when empty): runs each service's build step first (unless
-// `skip_build`; a failing one is FailedPrecondition with its exit code and output tail), then scans
+// Packs each named service (all when empty): runs each service's build step first and vendors its
+// python_deps (unless `skip_build`; a failing one is FailedPrecondition with its exit code and output
+// tail), then scans
 // every build directory and refuses with PermissionDenied (exit 3) when anything is found, listing the
 // findings in `findings`; then packs.
 Result<std::vector<PackagedService>> package_services(const config::Config& config,

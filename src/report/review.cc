@@ -426,6 +426,16 @@ void render_build(const ReviewInput& in, std::string& out) {
   }
 }
 
+// What the release vendored (python_deps): the same list, versions and hashes as its manifest.
+void render_python_deps(const ReviewInput& in, std::string& out) {
+  if (in.python_deps.empty()) return;
+  out += "## Python dependencies\n\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : in.python_deps) rows.push_back({d.name, d.version, std::to_string(d.files), d.sha256});
+  table(out, {"Distribution", "Version", "Files", "SHA-256 of its files"}, rows);
+  out += "\n";
+}
+
 // The way back, and its rehearsal.
 void render_rollback_plan(const ReviewInput& in, std::string& out) {
   bool rollback_kind = in.deployment.kind == store::DeploymentKind::kRollback;
@@ -557,8 +567,8 @@ void render_post_mortem(const ReviewInput& in, std::string& out) {
 std::string render_review(const ReviewInput& in) {
   std::string out;
   for (auto* section : {render_header, render_summary, render_rollback_section, render_approvals,
-                        render_build, render_rollback_plan, render_smoke, render_traffic, render_hosts,
-                        render_monitoring, render_timeline, render_issues, render_post_mortem})
+                        render_build, render_python_deps, render_rollback_plan, render_smoke, render_traffic,
+                        render_hosts, render_monitoring, render_timeline, render_issues, render_post_mortem})
     section(in, out);
   return out;
 }
@@ -603,8 +613,10 @@ Result<fs::path> write_review_for_deployment(const config::Config& config, store
     in->issue_problems.push_back({"", 0, files.error().message});
   }
   // A manifest that cannot be read leaves the section out; verify_artifact guards the deploy itself.
-  if (auto m = artifact::read_manifest(config.state_dir() / "artifacts", in->deployment.digest); m)
+  if (auto m = artifact::read_manifest(config.state_dir() / "artifacts", in->deployment.digest); m) {
     in->build = m->build;
+    in->python_deps = m->python_deps;
+  }
   return write_review(config, *in);
 }
 

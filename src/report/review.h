@@ -103,6 +103,9 @@ struct ReviewInput {
   // The build step's run, from the release manifest (write_review_for_deployment reads it); a release
   // packaged without one (no `build`, or `package --skip-build`) has no Build section.
   std::optional<artifact::BuildRecord> build;
+  // The Python distributions vendored into the release (python_deps, from its manifest); none: no
+  // Python dependencies section.
+  std::vector<artifact::PythonDep> python_deps;
 
   bool is_rollback() const;  // a rollback, or a deploy that was rolled back
 };
@@ -127,7 +130,8 @@ Result<std::filesystem::path> write_review(const config::Config& config, const R
 
 // The one call for the pipeline: builds the input from the store and `extra`, adds the open issues of
 // the project (issues-fs files found from the config's folder; unreadable issues are noted, not fatal)
-// and the build record of the release's manifest, and writes the document. Call it after finish_deployment,
+// and the build record and vendored Python dependencies of the release's manifest, and writes the
+// document. Call it after finish_deployment,
 // once per deployment row.
 Result<std::filesystem::path> write_review_for_deployment(const config::Config& config, store::Store& store,
                                                           int64_t deployment_id,

@@ -237,6 +237,16 @@ TEST_F(ReviewDocs, WrittenAtTheConfiguredPathRedactedAndNeverOverwritten) {
   clear_secrets_for_test();
 }
 
+// The release's manifest where write_review_for_deployment reads it.
+void store_manifest(const config::Config& cfg, const artifact::Manifest& m) {
+  auto hex = parse_digest(m.digest);
+  ASSERT_TRUE(hex);
+  ASSERT_TRUE(ensure_dir(cfg.state_dir() / "artifacts" / "sha256").ok());
+  ASSERT_TRUE(write_file_atomic(artifact::artifact_manifest_path(cfg.state_dir() / "artifacts", *hex),
+                                manifest_to_json(m))
+                  .ok());
+}
+
 TEST_F(ReviewDocs, TheReleaseManifestsBuildIsShownRedacted) {
   const std::string secret = "sk-build-output-secret-456";
   register_secret(secret);
@@ -256,12 +266,7 @@ TEST_F(ReviewDocs, TheReleaseManifestsBuildIsShownRedacted) {
   b.output_tail = "copied 14 files\nkey was " + secret;
   b.tools = {{"python3 --version", "Python 3.11.2"}};
   m.build = b;
-  auto hex = parse_digest(m.digest);
-  ASSERT_TRUE(hex);
-  ASSERT_TRUE(ensure_dir(cfg.state_dir() / "artifacts" / "sha256").ok());
-  ASSERT_TRUE(write_file_atomic(artifact::artifact_manifest_path(cfg.state_dir() / "artifacts", *hex),
-                                manifest_to_json(m))
-                  .ok());
+  store_manifest(cfg, m);
   auto path = write_review_for_deployment(cfg, *s_, id);
   ASSERT_TRUE(path) << path.error().message;
   auto text = read_file(*path);
@@ -276,6 +281,33 @@ TEST_F(ReviewDocs, TheReleaseManifestsBuildIsShownRedacted) {
   clear_secrets_for_test();
   // A release without a build record has no Build section.
   EXPECT_EQ(render_review(*review_input_from_store(*s_, id)).find("## Build"), std::string::npos);
+}
+
+TEST_F(ReviewDocs, TheReleasesVendoredPythonDependenciesAreListed) {
+  int64_t id = start(DeploymentKind::kDeploy, 'b', 'a', "v2.0.0");
+  TempDir root;
+  config::Config cfg;
+  cfg.root = root.path();
+  cfg.project.reviews_dir = "reviews";
+  artifact::Manifest m;
+  m.digest = digest_of('b');
+  m.service = "user";
+  m.version = "v2.0.0";
+  const std::string sha(64, 'c');
+  m.python_deps = {{"fastapi", "0.92.0", sha, 46}, {"sniffio", "1.2.0", std::string(64, 'd'), 10}};
+  store_manifest(cfg, m);
+  auto path = write_review_for_deployment(cfg, *s_, id);
+  ASSERT_TRUE(path) << path.error().message;
+  auto text = read_file(*path);
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("## Python dependencies\n\n| Distribution | Version | Files | SHA-256 of its files |\n"
+                       "|---|---|---|---|\n| fastapi | 0.92.0 | 46 | " +
+                       sha + " |\n| sniffio | 1.2.0 | 10 | "),
+            std::string::npos)
+      << *text;
+  // A release without vendored dependencies has no such section.
+  EXPECT_EQ(render_review(*review_input_from_store(*s_, id)).find("## Python dependencies"),
+            std::string::npos);
 }
 
 TEST_F(ReviewDocs, UnknownDeploymentIsNotFound) {

@@ -4,21 +4,7 @@
 # 5th /api/ request with 500 and is rolled back by the canary judge. Afterwards plain curl sees v2 on
 # the public listener with no 5xx, and `villager status` and `villager history` say what happened.
 source "$(dirname "$0")/lib/python_project.sh"
-AGENT_PID=""
-TRAFFIC_PID=""
-py_cleanup() {
-  local rc=$?
-  [[ -n "$TRAFFIC_PID" ]] && kill "$TRAFFIC_PID" 2>/dev/null
-  if [[ -n "$AGENT_PID" ]] && kill -0 "$AGENT_PID" 2>/dev/null; then
-    "$V" agent stop --releases -c "$WORK/villager.toml" >/dev/null 2>&1 || kill -9 "$AGENT_PID" 2>/dev/null || true
-  fi
-  # A uvicorn that outlived its agent would hold its port: stop what runs from this test's releases.
-  pkill -9 -f "$WORK/.villager/releases" 2>/dev/null || true
-  if [[ $rc -ne 0 && -f "$WORK/agent.log" ]]; then echo "--- agent.log (last 40 lines)"; tail -n 40 "$WORK/agent.log"; fi
-  rm -rf "$WORK"
-  exit $rc
-}
-trap py_cleanup EXIT
+trap py_agent_cleanup EXIT
 trap "exit 143" TERM INT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 USER_PORT=$(free_port); ADMIN_PORT=$(free_port); CONTROL_PORT=$(free_port)
@@ -70,11 +56,7 @@ export FAST_API__AUTH__API_KEY__VALUE="py-admin-key-$RANDOM$RANDOM$RANDOM"
 printf '%s' "$FAST_API__AUTH__API_KEY__VALUE" | "$V" secrets set dev FAST_API__AUTH__API_KEY__VALUE >/dev/null
 env -u FAST_API__AUTH__API_KEY__VALUE "$V" agent >>"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
-for _ in $(seq 200); do
-  curl -fsS "http://127.0.0.1:$CONTROL_PORT/v1/health" >/dev/null 2>&1 && break
-  kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited at start: $(tail -5 "$WORK/agent.log")"
-  sleep 0.05
-done
+py_wait_for_agent
 
 "$V" deploy dev --first >/dev/null 2>deploy1.err || fail "first deploy: $(cat deploy1.err)"
 base="http://127.0.0.1:$USER_PORT"
@@ -87,7 +69,7 @@ curl -fsS -H "x-api-key: $FAST_API__AUTH__API_KEY__VALUE" "http://127.0.0.1:$ADM
 
 ( while :; do curl -s -o /dev/null -w '%{http_code}\n' "$base/api/transfers/info/0000000000000000"; sleep 0.01; done ) \
   > traffic.log 2>/dev/null &
-TRAFFIC_PID=$!
+EXTRA_PIDS+=($!)
 sleep 3  # the baseline: v1 under this traffic
 
 py_set_version v2.0.0

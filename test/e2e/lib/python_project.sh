@@ -46,3 +46,29 @@ TOML
 
 # py_set_version V: a new release of the source.
 py_set_version() { echo "$1" > "$WORK/sgraph_ai_app_send/version"; }
+
+# For tests that run the agent: py_agent_cleanup is their EXIT trap (it stops the agent, its releases
+# and EXTRA_PIDS, shows the agent log on failure and removes the work folder); py_wait_for_agent waits
+# for the agent started as AGENT_PID to answer on CONTROL_PORT.
+AGENT_PID=""
+EXTRA_PIDS=()
+py_agent_cleanup() {
+  local rc=$?
+  for p in "${EXTRA_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [[ -n "$AGENT_PID" ]] && kill -0 "$AGENT_PID" 2>/dev/null; then
+    "$V" agent stop --releases -c "$WORK/villager.toml" >/dev/null 2>&1 || kill -9 "$AGENT_PID" 2>/dev/null || true
+  fi
+  # A uvicorn that outlived its agent would hold its port: stop what runs from this test's releases.
+  pkill -9 -f "$WORK/.villager/releases" 2>/dev/null || true
+  if [[ $rc -ne 0 && -f "$WORK/agent.log" ]]; then echo "--- agent.log (last 40 lines)"; tail -n 40 "$WORK/agent.log"; fi
+  rm -rf "$WORK"
+  exit $rc
+}
+py_wait_for_agent() {
+  for _ in $(seq 200); do
+    curl -fsS "http://127.0.0.1:$CONTROL_PORT/v1/health" >/dev/null 2>&1 && return 0
+    kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited at start: $(tail -5 "$WORK/agent.log")"
+    sleep 0.05
+  done
+  fail "the agent did not answer on 127.0.0.1:$CONTROL_PORT"
+}
