@@ -16,11 +16,14 @@ source "$(dirname "$0")/lib/fleet.sh"
 fleet_up 4
 
 fleet_project "batch = 1
-bake = \"8s\"
+bake = \"1s\"
 min_healthy = 3"
 "$V" hosts trust fleet >/dev/null || fail "hosts trust failed"
 "$V" hosts setup fleet > "$WORK/setup.txt" 2>&1 || fail "hosts setup failed: $(cat "$WORK/setup.txt")"
 "$V" deploy fleet --first > "$WORK/first.txt" 2>&1 || fail "first fleet deploy failed: $(tail -20 "$WORK/first.txt")"
+# The first deploy bakes briefly; the rollouts below bake long enough for web4 to go down mid-batch.
+sed -i 's/^bake = "1s"$/bake = "8s"/' "$WORK/villager.toml"
+grep -q '^bake = "8s"$' "$WORK/villager.toml" || fail "the bake was not lengthened"
 
 host_version() { curl -fsS -m 5 -D - -o /dev/null "http://${FLEET_ADDR[$1]}:$FUSER/info/health" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-service-version"{print $2}'; }
 expect_on() {  # expect_on VERSION WHY HOST...: each host's public listener serves VERSION
