@@ -71,13 +71,7 @@ http {
 CONF
 "$NGINX" -p "$ngx" -c "$ngx/nginx.conf" 2> "$ngx/stderr" &
 EXTRA_PIDS+=($!)
-"$PROXY_BIN" --listen 127.0.0.1:0 --upstream "127.0.0.1:$ORIGIN_PORT" --max-body-bytes 0 \
-  > "$WORK/proxy.out" 2> "$WORK/proxy.err" &
-PROXY_PID=$!
-EXTRA_PIDS+=($PROXY_PID)
-for _ in $(seq 100); do grep -q listening "$WORK/proxy.out" 2>/dev/null && break; sleep 0.05; done
-PROXY_PORT=$(awk '/listening/ {print $2}' "$WORK/proxy.out")
-[[ -n $PROXY_PORT ]] || fail "proxy_bench did not start: $(cat "$WORK/proxy.err")"
+start_proxy_bench "$ORIGIN_PORT"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/" && break; sleep 0.05; done
 curl -sf -o /dev/null -r 0-99 "http://127.0.0.1:$PROXY_PORT/files/big.bin" ||
   fail "no answer from nginx through the proxy: $(cat "$ngx/stderr" "$ngx/error.log" 2>/dev/null)"

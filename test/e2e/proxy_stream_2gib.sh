@@ -16,13 +16,7 @@ SEND_PORT=$(free_port)
 mkdir -p "$WORK/data"
 "$SEND_SERVER_BIN" --port "$SEND_PORT" --data "$WORK/data" --log "$WORK/send.log" &
 EXTRA_PIDS+=($!)
-"$PROXY_BIN" --listen 127.0.0.1:0 --upstream "127.0.0.1:$SEND_PORT" --max-body-bytes 0 \
-  > "$WORK/proxy.out" 2> "$WORK/proxy.err" &
-PROXY_PID=$!
-EXTRA_PIDS+=($PROXY_PID)
-for _ in $(seq 100); do grep -q listening "$WORK/proxy.out" 2>/dev/null && break; sleep 0.05; done
-PROXY_PORT=$(awk '/listening/ {print $2}' "$WORK/proxy.out")
-[[ -n $PROXY_PORT ]] || fail "proxy_bench did not start: $(cat "$WORK/proxy.err")"
+start_proxy_bench "$SEND_PORT"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PROXY_PORT/info/health" >/dev/null && break; sleep 0.05; done
 
 # Warm-up (first connection, allocator arenas), then the observer takes its baseline.

@@ -43,6 +43,18 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
+# start_proxy_bench UPSTREAM_PORT: bench's proxy_bench ($PROXY_BIN: the library's Proxy in a small program,
+# bodies unlimited) on a free loopback port in front of 127.0.0.1:UPSTREAM_PORT; sets PROXY_PID, PROXY_PORT.
+start_proxy_bench() {
+  "$PROXY_BIN" --listen 127.0.0.1:0 --upstream "127.0.0.1:$1" --max-body-bytes 0 \
+    > "$WORK/proxy.out" 2> "$WORK/proxy.err" &
+  PROXY_PID=$!
+  EXTRA_PIDS+=($PROXY_PID)
+  for _ in $(seq 100); do grep -q listening "$WORK/proxy.out" 2>/dev/null && break; sleep 0.05; done
+  PROXY_PORT=$(awk '/listening/ {print $2}' "$WORK/proxy.out")
+  [[ -n $PROXY_PORT ]] || fail "proxy_bench did not start: $(cat "$WORK/proxy.err")"
+}
+
 # make_project [extra toml appended]: villager.toml with user+admin on free ports, explorer (canary,
 # short steps) and production, and a dist/ whose bin/start runs send-server with the fault named in
 # dist/<svc>/fault (so a "bad build" is a build whose files say so).
