@@ -11,6 +11,7 @@ using json = nlohmann::json;
 
 const std::string kApi = "/2015-03-31/functions/";
 const std::string kUrlApi = "/2021-10-31/functions/";
+const std::string kConcurrencyApi = "/2019-09-30/functions/";
 
 std::string fn_path(const std::string& api, const std::string& function) {
   return api + uri_encode(function);
@@ -33,7 +34,32 @@ FunctionConfig parse_function(const json& j) {
       j["Environment"]["Variables"].is_object())
     for (const auto& [k, v] : j["Environment"]["Variables"].items())
       if (v.is_string()) f.environment[k] = v.get<std::string>();
+  f.runtime = j.value("Runtime", "");
+  f.handler = j.value("Handler", "");
+  if (j.contains("MemorySize") && j["MemorySize"].is_number_integer())
+    f.memory_mb = j["MemorySize"].get<int>();
+  if (j.contains("Timeout") && j["Timeout"].is_number_integer()) f.timeout_seconds = j["Timeout"].get<int>();
+  if (j.contains("Layers") && j["Layers"].is_array())
+    for (const auto& l : j["Layers"])
+      if (l.is_object() && l.contains("Arn") && l["Arn"].is_string())
+        f.layers.push_back(l["Arn"].get<std::string>());
+  if (j.contains("Architectures") && j["Architectures"].is_array())
+    for (const auto& a : j["Architectures"])
+      if (a.is_string()) f.architectures.push_back(a.get<std::string>());
   return f;
+}
+
+ProvisionedConcurrency parse_provisioned(const json& j) {
+  ProvisionedConcurrency p;
+  auto number = [&](const char* key) {
+    return j.contains(key) && j[key].is_number_integer() ? j[key].get<int>() : 0;
+  };
+  p.requested = number("RequestedProvisionedConcurrentExecutions");
+  p.available = number("AvailableProvisionedConcurrentExecutions");
+  p.allocated = number("AllocatedProvisionedConcurrentExecutions");
+  p.status = j.value("Status", "");
+  p.status_reason = j.value("StatusReason", "");
+  return p;
 }
 
 AliasConfig parse_alias(const json& j) {
@@ -89,18 +115,22 @@ Result<FunctionConfig> LambdaClient::get_function_configuration(const std::strin
 }
 
 Result<FunctionConfig> LambdaClient::update_function_code_zip(const std::string& function,
-                                                              std::string_view zip_bytes) {
-  auto j = call_json("PUT", fn_path(kApi, function) + "/code", "UpdateFunctionCode " + function,
-                     json{{"ZipFile", base64_encode(zip_bytes)}, {"Publish", false}});
+                                                              std::string_view zip_bytes,
+                                                              const std::string& architecture) {
+  json body{{"ZipFile", base64_encode(zip_bytes)}, {"Publish", false}};
+  if (!architecture.empty()) body["Architectures"] = json::array({architecture});
+  auto j = call_json("PUT", fn_path(kApi, function) + "/code", "UpdateFunctionCode " + function, body);
   if (!j) return j.error();
   return parse_function(*j);
 }
 
 Result<FunctionConfig> LambdaClient::update_function_code_s3(const std::string& function,
                                                              const std::string& bucket,
-                                                             const std::string& key) {
-  auto j = call_json("PUT", fn_path(kApi, function) + "/code", "UpdateFunctionCode " + function,
-                     json{{"S3Bucket", bucket}, {"S3Key", key}, {"Publish", false}});
+                                                             const std::string& key,
+                                                             const std::string& architecture) {
+  json body{{"S3Bucket", bucket}, {"S3Key", key}, {"Publish", false}};
+  if (!architecture.empty()) body["Architectures"] = json::array({architecture});
+  auto j = call_json("PUT", fn_path(kApi, function) + "/code", "UpdateFunctionCode " + function, body);
   if (!j) return j.error();
   return parse_function(*j);
 }
@@ -128,6 +158,22 @@ Result<FunctionConfig> LambdaClient::update_environment(const std::string& funct
   for (const auto& [k, v] : variables) vars[k] = v;
   auto j = call_json("PUT", fn_path(kApi, function) + "/configuration",
                      "UpdateFunctionConfiguration " + function, json{{"Environment", {{"Variables", vars}}}});
+  if (!j) return j.error();
+  return parse_function(*j);
+}
+
+Result<FunctionConfig> LambdaClient::update_configuration(const std::string& function,
+                                                          const FunctionSettings& settings) {
+  json vars = json::object();
+  for (const auto& [k, v] : settings.environment) vars[k] = v;
+  json body{{"Environment", {{"Variables", vars}}}};
+  if (!settings.runtime.empty()) body["Runtime"] = settings.runtime;
+  if (!settings.handler.empty()) body["Handler"] = settings.handler;
+  if (settings.memory_mb > 0) body["MemorySize"] = settings.memory_mb;
+  if (settings.timeout_seconds > 0) body["Timeout"] = settings.timeout_seconds;
+  if (settings.layers) body["Layers"] = *settings.layers;
+  auto j = call_json("PUT", fn_path(kApi, function) + "/configuration",
+                     "UpdateFunctionConfiguration " + function, body);
   if (!j) return j.error();
   return parse_function(*j);
 }
@@ -242,6 +288,46 @@ Status LambdaClient::add_permission(const std::string& function, const std::stri
                      "AddPermission " + function + ":" + qualifier + " " + statement_id, body);
   if (!j) return j.error();
   return Ok();
+}
+
+Result<ProvisionedConcurrency> LambdaClient::get_provisioned_concurrency(const std::string& function,
+                                                                         const std::string& qualifier) {
+  auto j = call_json(
+      "GET", fn_path(kConcurrencyApi, function) + "/provisioned-concurrency" + qualifier_query(qualifier),
+      "GetProvisionedConcurrencyConfig " + function + ":" + qualifier);
+  if (!j) return j.error();
+  return parse_provisioned(*j);
+}
+
+Result<ProvisionedConcurrency> LambdaClient::put_provisioned_concurrency(const std::string& function,
+                                                                         const std::string& qualifier,
+                                                                         int executions) {
+  auto j = call_json(
+      "PUT", fn_path(kConcurrencyApi, function) + "/provisioned-concurrency" + qualifier_query(qualifier),
+      "PutProvisionedConcurrencyConfig " + function + ":" + qualifier,
+      json{{"ProvisionedConcurrentExecutions", executions}});
+  if (!j) return j.error();
+  return parse_provisioned(*j);
+}
+
+Status LambdaClient::delete_provisioned_concurrency(const std::string& function,
+                                                    const std::string& qualifier) {
+  auto j = call_json(
+      "DELETE", fn_path(kConcurrencyApi, function) + "/provisioned-concurrency" + qualifier_query(qualifier),
+      "DeleteProvisionedConcurrencyConfig " + function + ":" + qualifier);
+  if (!j) return j.error();
+  return Ok();
+}
+
+Result<InvokeResult> LambdaClient::invoke(const std::string& function, const std::string& qualifier,
+                                          const std::string& payload) {
+  auto resp = c_.call("POST", fn_path(kApi, function) + "/invocations" + qualifier_query(qualifier), payload,
+                      "application/json", {{"X-Amz-Invocation-Type", "RequestResponse"}});
+  if (!resp) return resp.error().context("Invoke " + function + (qualifier.empty() ? "" : ":" + qualifier));
+  InvokeResult r;
+  r.payload = resp->body;
+  r.function_error = resp->header("X-Amz-Function-Error");
+  return r;
 }
 
 }  // namespace villager::aws

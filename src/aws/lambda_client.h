@@ -22,6 +22,39 @@ struct FunctionConfig {
   std::string last_update_status;  // InProgress | Successful | Failed
   std::string last_update_reason;
   std::map<std::string, std::string> environment;
+  std::string runtime;                     // "python3.12"
+  std::string handler;                     // "module.function"
+  int memory_mb = 0;                       // MemorySize
+  int timeout_seconds = 0;                 // Timeout
+  std::vector<std::string> layers;         // layer version ARNs, in order
+  std::vector<std::string> architectures;  // ["x86_64"] or ["arm64"]
+};
+
+// The configuration UpdateFunctionConfiguration sets. Empty strings, zeros and an unset `layers` leave
+// the function's value alone; `environment` is always sent whole (Lambda replaces it).
+struct FunctionSettings {
+  std::map<std::string, std::string> environment;
+  std::string runtime;
+  std::string handler;
+  int memory_mb = 0;
+  int timeout_seconds = 0;
+  std::optional<std::vector<std::string>> layers;
+};
+
+// Provisioned concurrency on one alias or version (API 2019-09-30).
+struct ProvisionedConcurrency {
+  int requested = 0;
+  int available = 0;
+  int allocated = 0;
+  std::string status;  // IN_PROGRESS | READY | FAILED
+  std::string status_reason;
+};
+
+// A synchronous Invoke's answer: `function_error` is X-Amz-Function-Error ("Unhandled" when the code
+// raised), empty when the function returned.
+struct InvokeResult {
+  std::string payload;
+  std::string function_error;
 };
 
 struct AliasConfig {
@@ -48,15 +81,20 @@ class LambdaClient {
 
   Result<FunctionConfig> get_function_configuration(const std::string& function,
                                                     const std::string& qualifier = "");
-  Result<FunctionConfig> update_function_code_zip(const std::string& function, std::string_view zip_bytes);
+  // `architecture` ("x86_64" or "arm64") goes with the code, as Lambda takes it; "" leaves it.
+  Result<FunctionConfig> update_function_code_zip(const std::string& function, std::string_view zip_bytes,
+                                                  const std::string& architecture = "");
   Result<FunctionConfig> update_function_code_s3(const std::string& function, const std::string& bucket,
-                                                 const std::string& key);
+                                                 const std::string& key,
+                                                 const std::string& architecture = "");
   // Polls GetFunctionConfiguration every `interval` (on the client's clock) until LastUpdateStatus is
   // Successful; Failed is an error with Lambda's reason; still InProgress after `timeout` is a Timeout.
   Result<FunctionConfig> wait_until_updated(const std::string& function, Millis timeout, Millis interval);
   // Sets the function's environment variables (the whole map; Lambda replaces it).
   Result<FunctionConfig> update_environment(const std::string& function,
                                             const std::map<std::string, std::string>& variables);
+  // UpdateFunctionConfiguration with the fields `settings` sets.
+  Result<FunctionConfig> update_configuration(const std::string& function, const FunctionSettings& settings);
   // PublishVersion with CodeSha256 as a precondition; the answer's CodeSha256 is checked too, so a
   // version whose code is not `expected_code_sha256` is refused (FailedPrecondition) whoever let it through.
   Result<FunctionConfig> publish_version(const std::string& function, const std::string& expected_code_sha256,
@@ -82,6 +120,17 @@ class LambdaClient {
   Status add_permission(const std::string& function, const std::string& qualifier,
                         const std::string& statement_id, const std::string& action,
                         const std::string& principal, const nlohmann::json& extra);
+
+  // Provisioned concurrency on `qualifier` (an alias): NotFound when none is configured.
+  Result<ProvisionedConcurrency> get_provisioned_concurrency(const std::string& function,
+                                                             const std::string& qualifier);
+  Result<ProvisionedConcurrency> put_provisioned_concurrency(const std::string& function,
+                                                             const std::string& qualifier, int executions);
+  Status delete_provisioned_concurrency(const std::string& function, const std::string& qualifier);
+
+  // A synchronous Invoke (RequestResponse) of `function` at `qualifier` with a JSON payload.
+  Result<InvokeResult> invoke(const std::string& function, const std::string& qualifier,
+                              const std::string& payload);
 
   AwsClient& client() { return c_; }
 
