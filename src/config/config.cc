@@ -87,7 +87,17 @@ const std::vector<std::string> kEnvKeys = {"target",
                                            "bake",
                                            "min_healthy",
                                            "front",
-                                           "ssh_connect_timeout"};
+                                           "ssh_connect_timeout",
+                                           "handlers",
+                                           "runtime",
+                                           "architecture",
+                                           "memory",
+                                           "timeout",
+                                           "layers",
+                                           "provisioned_concurrency",
+                                           "cors_allow_credentials",
+                                           "pre_traffic_hook",
+                                           "post_traffic_hook"};
 const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "cors_foreign_origin",
                                              "storage",
@@ -466,10 +476,10 @@ void parse_strategy(TomlReader& r, const toml::table& t, const std::string& wher
     r.error(r.where(t, "strategy"), "unknown strategy '" + strategy +
                                         "' (one of: all_at_once, canary, or a CodeDeploy preset such as "
                                         "Canary10Percent5Minutes, Linear10PercentEvery1Minute, AllAtOnce)");
-  if (preset && (t.get("steps") || t.get("step_interval")))
+  // A preset's steps are its name; its interval may be shortened (rehearsals, tests) with step_interval.
+  if (preset && t.get("steps"))
     r.error(r.where(t, "steps"), "strategy \"" + strategy +
-                                     "\" sets the steps and their interval itself; "
-                                     "remove 'steps' and 'step_interval' or use strategy = \"canary\"");
+                                     "\" sets the steps itself; remove 'steps' or use strategy = \"canary\"");
   r.get(t, "steps", e.steps);
   if (e.strategy != Strategy::kCanary) {
     if (!e.steps.empty()) r.error(r.where(t, "steps"), "'steps' needs strategy = \"canary\"");

@@ -130,6 +130,22 @@ struct LambdaConfig {
   // GetObject under storage_prefix). Empty bucket: S3 is not scanned (the log groups still are).
   std::string storage_bucket;
   std::string storage_prefix = "transfers/";
+  // Function configuration applied on every deploy. Each published version keeps its own, so a rollback
+  // brings the old configuration back with the old code. Unset (empty, 0): the function keeps its own.
+  std::map<std::string, std::string> handlers;     // service -> "package.module.function"
+  std::string runtime;                             // "python3.12"
+  std::string architecture;                        // "x86_64" | "arm64"
+  int memory_mb = 0;                               // `memory`, 128..10240
+  Millis timeout{0};                               // whole seconds, 1 s..15 min
+  std::optional<std::vector<std::string>> layers;  // layer version ARNs, at most 5; [] removes them
+  // On the alias, put on every promote; -1: not managed; 0: removed.
+  int provisioned_concurrency = -1;
+  bool cors_allow_credentials = false;  // Function URL CORS AllowCredentials
+  // Lambda functions invoked with the candidate version before any traffic (pre) and after it takes all
+  // traffic (post); one that does not answer {"status": "Succeeded"} fails the deploy
+  // (docs/targets/lambda.md).
+  std::string pre_traffic_hook;
+  std::string post_traffic_hook;
 };
 
 // target = "ssh": a fleet of Linux hosts reached over OpenSSH, each running villager's agent

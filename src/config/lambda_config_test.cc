@@ -146,7 +146,96 @@ strategy = "Canary10Percent5Minutes"
 steps = [10, 100]
 )");
   ASSERT_FALSE(c.has_value());
-  EXPECT_NE(c.error().message.find("sets the steps and their interval itself"), std::string::npos);
+  EXPECT_NE(c.error().message.find("sets the steps itself"), std::string::npos);
+}
+
+TEST(LambdaConfig, PresetIntervalCanBeShortened) {
+  auto c = parse(R"(
+[environments.p]
+target = "lambda"
+functions = { user = "f" }
+strategy = "Canary10Percent5Minutes"
+step_interval = "300ms"
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->environments[0].steps, (std::vector<int>{10, 100}));
+  EXPECT_EQ(c->environments[0].step_interval, Millis(300));
+}
+
+TEST(LambdaConfig, ReadsFunctionSettings) {
+  auto c = parse(R"(
+[environments.prod]
+target = "lambda"
+functions = { user = "fu", admin = "fa" }
+handlers = { user = "sgraph_ai_app_send.lambda__user.lambda_function.lambda_handler__user.run" }
+runtime = "python3.12"
+architecture = "arm64"
+memory = 512
+timeout = "30s"
+layers = ["arn:aws:lambda:eu-west-2:123456789012:layer:deps:3"]
+provisioned_concurrency = 2
+cors_origins = ["https://send.sgraph.ai"]
+cors_allow_credentials = true
+pre_traffic_hook = "send-pre-traffic"
+post_traffic_hook = "send-post-traffic"
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto& l = c->environments[0].lambda;
+  EXPECT_EQ(l.handlers.at("user"),
+            "sgraph_ai_app_send.lambda__user.lambda_function.lambda_handler__user.run");
+  EXPECT_EQ(l.handlers.count("admin"), 0u);
+  EXPECT_EQ(l.runtime, "python3.12");
+  EXPECT_EQ(l.architecture, "arm64");
+  EXPECT_EQ(l.memory_mb, 512);
+  EXPECT_EQ(l.timeout, Millis(30000));
+  ASSERT_TRUE(l.layers.has_value());
+  EXPECT_EQ(l.layers->size(), 1u);
+  EXPECT_EQ(l.provisioned_concurrency, 2);
+  EXPECT_TRUE(l.cors_allow_credentials);
+  EXPECT_EQ(l.pre_traffic_hook, "send-pre-traffic");
+  EXPECT_EQ(l.post_traffic_hook, "send-post-traffic");
+}
+
+TEST(LambdaConfig, UnsetFunctionSettingsLeaveTheFunctionAlone) {
+  auto c = parse(R"(
+[environments.prod]
+target = "lambda"
+functions = { user = "fu" }
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto& l = c->environments[0].lambda;
+  EXPECT_TRUE(l.runtime.empty());
+  EXPECT_EQ(l.memory_mb, 0);
+  EXPECT_EQ(l.timeout, Millis(0));
+  EXPECT_FALSE(l.layers.has_value());
+  EXPECT_EQ(l.provisioned_concurrency, -1);
+}
+
+// Each mistake is reported at its line, all in one pass.
+TEST(LambdaConfig, FunctionSettingMistakesAreLocated) {
+  auto c = parse(R"(
+[environments.prod]
+target = "lambda"
+functions = { user = "fu" }
+handlers = { user = "no_function_part" }
+runtime = "python2.7"
+architecture = "aarch64"
+memory = 64
+timeout = "1500ms"
+layers = ["a", "arn:aws:lambda:eu-west-2:123456789012:layer:x:1", "arn:aws:lambda:eu-west-2:123456789012:layer:x:2", "arn:aws:lambda:eu-west-2:123456789012:layer:x:3", "arn:aws:lambda:eu-west-2:123456789012:layer:x:4", "arn:aws:lambda:eu-west-2:123456789012:layer:x:5"]
+cors_origins = ["*"]
+cors_allow_credentials = true
+pre_traffic_hook = "not a name"
+)");
+  ASSERT_FALSE(c.has_value());
+  const auto& m = c.error().message;
+  for (const char* want :
+       {":17:", "handler for 'user' must be MODULE.FUNCTION", ":18:", "unknown Lambda runtime 'python2.7'",
+        ":19:", "architecture must be", ":20:", "memory", ":21:", "timeout must be whole seconds",
+        ":22:", "at most 5 layers", "a layer is its version ARN",
+        ":23:", "with cors_allow_credentials = true would let every website",
+        ":25:", "pre_traffic_hook is a Lambda function name"})
+    EXPECT_NE(m.find(want), std::string::npos) << want << "\n" << m;
 }
 
 }  // namespace
