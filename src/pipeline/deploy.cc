@@ -295,12 +295,17 @@ std::optional<DeployOutcome> Deployer::resolve_artifacts() {
   return std::nullopt;
 }
 
-// 3. Every secret the services need must exist before anything starts.
+// 3. Every secret the services need must exist, and the release must fit the target, before anything
+// starts.
 std::optional<DeployOutcome> Deployer::check_secrets() {
   std::vector<config::ServiceConfig> needed;
   for (const auto& r : results_) needed.push_back(*config_.service(r.service));
   if (auto s = secrets::check_required_secrets(config_.state_dir(), env_.name, needed); !s.ok())
     return done(1, s.error().message);
+  // The release fits the target (Lambda's size limits): refused here, before the gate or any change.
+  for (const auto& r : results_)
+    if (auto s = target_.check_release(r.service, r.digest); !s.ok())
+      return done(1, s.error().message + "; nothing was changed");
   return std::nullopt;
 }
 
@@ -579,6 +584,7 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
   Status checked = run_.step(results_, step_name(StepKind::kPromote), [&](std::string&) -> Status {
     if (!fleet_)
       for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.promote(r.service, r.digest));
+    for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.verify_promoted(r.service, r.digest));
     return Ok();
   });
   if (checked.ok())

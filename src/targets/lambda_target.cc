@@ -24,6 +24,9 @@ using Millis = std::chrono::milliseconds;
 
 // UpdateFunctionCode takes at most 50 MB of zip directly; larger packages go through S3.
 constexpr size_t kDirectUploadLimit = 50 * 1024 * 1024;
+// A function's code and layers, unzipped, may not exceed 250 MB; its environment variables 4 KB.
+constexpr uint64_t kUnzippedLimit = 250ull * 1024 * 1024;
+constexpr size_t kEnvironmentLimit = 4 * 1024;
 constexpr Millis kUpdateTimeout{5 * 60 * 1000};
 constexpr Millis kUpdatePollInterval{1000};
 const std::string kDescriptionPrefix = "villager ";
@@ -50,6 +53,33 @@ VersionInfo version_info(const aws::FunctionConfig& f) {
     if (parts.size() >= 3) v.version = parts[2];
   }
   return v;
+}
+
+// Whether a published version already runs with `want`: its environment, and every setting the
+// environment manages (an unmanaged one, empty or 0, matches whatever the version has).
+bool settings_match(const aws::FunctionConfig& have, const aws::FunctionSettings& want,
+                    const std::string& architecture) {
+  if (have.environment != want.environment) return false;
+  if (!want.runtime.empty() && have.runtime != want.runtime) return false;
+  if (!want.handler.empty() && have.handler != want.handler) return false;
+  if (want.memory_mb > 0 && have.memory_mb != want.memory_mb) return false;
+  if (want.timeout_seconds > 0 && have.timeout_seconds != want.timeout_seconds) return false;
+  if (want.layers && have.layers != *want.layers) return false;
+  if (!architecture.empty() && have.architectures != std::vector<std::string>{architecture}) return false;
+  return true;
+}
+
+std::string megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1024 * 1024));
+  return buf;
+}
+
+// Lambda counts an environment's size as its variables' names and values.
+size_t environment_bytes(const std::map<std::string, std::string>& vars) {
+  size_t n = 0;
+  for (const auto& [k, v] : vars) n += k.size() + v.size();
+  return n;
 }
 
 bool statement_present(const json& policy, const std::string& action, const std::string& qualifier) {
@@ -114,6 +144,31 @@ class LambdaTarget : public Target {
 
   std::string kind() const override { return "lambda"; }
 
+  // Lambda's size limits, from the artifact's manifest and the configuration alone: a release that
+  // cannot fit is refused before the first API call.
+  Status check_release(const std::string& service, const std::string& digest) override {
+    auto fn = function(service);
+    if (!fn) return fn.error();
+    std::string what = service + " (Lambda function " + *fn + ")";
+    auto m = artifact::read_manifest(config_.state_dir() / "artifacts", digest);
+    if (!m) return m.error().context(what);
+    if (m->zip_size > kDirectUploadLimit && env_.lambda.s3_bucket.empty())
+      return FailedPrecondition(what + ": the package is " + megabytes(m->zip_size) +
+                                ", over Lambda's 50 MB direct-upload limit; set s3_bucket in [environments." +
+                                env_.name + "] to upload it through S3");
+    uint64_t unzipped = 0;
+    for (const auto& f : m->files) unzipped += f.size;
+    if (unzipped > kUnzippedLimit)
+      return FailedPrecondition(what + ": the package is " + megabytes(unzipped) +
+                                " unzipped, over Lambda's 250 MB limit for code and layers together");
+    auto vars = desired_environment(service);
+    if (!vars) return vars.error().context(what);
+    if (size_t n = environment_bytes(*vars); n > kEnvironmentLimit)
+      return FailedPrecondition(what + ": its environment variables (env and secrets) take " +
+                                std::to_string(n) + " bytes, over Lambda's 4 KB limit");
+    return Ok();
+  }
+
   Result<SlotInfo> start_candidate(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
     auto fn = function(service);
@@ -168,10 +223,22 @@ class LambdaTarget : public Target {
     if (!fn) return fn.error();
     // The alias's public URL is checked on every deploy, not only created once.
     VILLAGER_RETURN_IF_ERROR(ensure_function_url(service, *fn, env_.lambda.alias));
+    VILLAGER_RETURN_IF_ERROR(ensure_provisioned_concurrency(*fn));
     // The alarm rules live on in CloudWatch after this run ends.
     for (const auto& alarm : cloudwatch_alarms(config_, env_, service, *fn))
       VILLAGER_RETURN_IF_ERROR(aws::put_metric_alarm(monitoring_http_, alarm));
     return Ok();
+  }
+
+  // The post-traffic hook, once this deploy's release serves all traffic (never on a rollback).
+  Status verify_promoted(const std::string& service, const std::string& digest) override {
+    if (env_.lambda.post_traffic_hook.empty()) return Ok();
+    auto fn = function(service);
+    if (!fn) return fn.error();
+    auto number = version_number(service, *fn, digest);
+    if (!number) return number.error();
+    return run_hook(env_.lambda.post_traffic_hook, "post_traffic", service, *fn, *number, releases_[digest],
+                    digest, env_.lambda.alias);
   }
 
   // Lambda keeps every published version (it is what a rollback returns to); nothing to stop.
@@ -287,12 +354,74 @@ class LambdaTarget : public Target {
     return vars;
   }
 
+  // What UpdateFunctionConfiguration should leave on the function for `service`.
+  Result<aws::FunctionSettings> desired_settings(const std::string& service) {
+    auto vars = desired_environment(service);
+    if (!vars) return vars.error();
+    aws::FunctionSettings out;
+    out.environment = std::move(*vars);
+    out.runtime = env_.lambda.runtime;
+    if (auto it = env_.lambda.handlers.find(service); it != env_.lambda.handlers.end())
+      out.handler = it->second;
+    out.memory_mb = env_.lambda.memory_mb;
+    out.timeout_seconds = static_cast<int>(env_.lambda.timeout.count() / 1000);
+    out.layers = env_.lambda.layers;
+    return out;
+  }
+
+  // Invokes a pre- or post-traffic hook function with what it is to check; anything but an answer
+  // {"status": "Succeeded"} fails (as CodeDeploy's lifecycle hooks must report success).
+  Status run_hook(const std::string& hook, const std::string& stage, const std::string& service,
+                  const std::string& fn, const std::string& number, const std::string& version,
+                  const std::string& digest, const std::string& qualifier) {
+    json payload = {{"villager",
+                     {{"stage", stage},
+                      {"environment", env_.name},
+                      {"service", service},
+                      {"function", fn},
+                      {"version", number},
+                      {"release", version},
+                      {"digest", digest},
+                      {"alias", qualifier},
+                      {"url", url_for(fn, qualifier)}}}};
+    std::string what = "the " + stage + " hook " + hook + " for " + service + " " + version;
+    auto r = lambda_.invoke(hook, "", payload.dump());
+    if (!r) return r.error().context(what);
+    auto answer = json::parse(r->payload, nullptr, false);
+    if (!r->function_error.empty()) {
+      std::string message = answer.is_object() ? answer.value("errorMessage", "") : "";
+      return FailedPrecondition(what + " raised (" + r->function_error +
+                                "): " + redact(message.empty() ? r->payload.substr(0, 300) : message));
+    }
+    std::string status = answer.is_object() ? answer.value("status", "") : "";
+    if (status == "Succeeded") return Ok();
+    std::string reason = answer.is_object() ? answer.value("reason", "") : "";
+    if (status == "Failed")
+      return FailedPrecondition(what + " failed" + (reason.empty() ? "" : ": " + redact(reason)));
+    return FailedPrecondition(
+        what + " did not answer {\"status\": \"Succeeded\"}: " + redact(r->payload.substr(0, 300)));
+  }
+
+  // Provisioned concurrency on the alias, as configured (put when it differs, removed at 0).
+  Status ensure_provisioned_concurrency(const std::string& fn) {
+    int want = env_.lambda.provisioned_concurrency;
+    if (want < 0) return Ok();
+    auto have = lambda_.get_provisioned_concurrency(fn, env_.lambda.alias);
+    if (!have && have.error().code != Code::kNotFound) return have.error();
+    if (want == 0) return have ? lambda_.delete_provisioned_concurrency(fn, env_.lambda.alias) : Ok();
+    if (have && have->requested == want) return Ok();
+    auto put = lambda_.put_provisioned_concurrency(fn, env_.lambda.alias, want);
+    if (!put) return put.error();
+    return Ok();
+  }
+
   Result<SlotInfo> start(const std::string& service, const std::string& fn, const std::string& digest,
                          const std::string& version) {
     auto expected = aws::code_sha256_from_digest(digest);
     if (!expected) return expected.error();
-    auto vars = desired_environment(service);
-    if (!vars) return vars.error();
+    auto settings = desired_settings(service);
+    if (!settings) return settings.error();
+    const std::string& arch = env_.lambda.architecture;
     std::string description = kDescriptionPrefix + digest + " " + version;
 
     // A version already published from these bytes with this configuration is reused as it is.
@@ -301,7 +430,7 @@ class LambdaTarget : public Target {
     std::string number;
     for (const auto& f : *versions)
       if (f.version != "$LATEST" && f.code_sha256 == *expected && f.description == description &&
-          f.environment == *vars)
+          settings_match(f, *settings, arch))
         number = f.version;
 
     if (number.empty()) {
@@ -320,16 +449,16 @@ class LambdaTarget : public Target {
               "]");
         std::string key = env_.lambda.s3_key_prefix + fn + "/" + *hex + ".zip";
         VILLAGER_RETURN_IF_ERROR(aws::s3_put_object(s3_http_, env_.lambda.s3_bucket, key, *zip));
-        auto up = lambda_.update_function_code_s3(fn, env_.lambda.s3_bucket, key);
+        auto up = lambda_.update_function_code_s3(fn, env_.lambda.s3_bucket, key, arch);
         if (!up) return up.error();
       } else {
-        auto up = lambda_.update_function_code_zip(fn, *zip);
+        auto up = lambda_.update_function_code_zip(fn, *zip, arch);
         if (!up) return up.error();
       }
       auto latest = lambda_.wait_until_updated(fn, kUpdateTimeout, kUpdatePollInterval);
       if (!latest) return latest.error();
-      if (latest->environment != *vars) {
-        auto cfg = lambda_.update_environment(fn, *vars);
+      if (!settings_match(*latest, *settings, "")) {
+        auto cfg = lambda_.update_configuration(fn, *settings);
         if (!cfg) return cfg.error();
         auto ready = lambda_.wait_until_updated(fn, kUpdateTimeout, kUpdatePollInterval);
         if (!ready) return ready.error();
@@ -339,6 +468,7 @@ class LambdaTarget : public Target {
       number = published->version;
     }
     versions_[service][digest] = number;
+    releases_[digest] = version;
 
     // The candidate alias points at the new version alone; its Function URL is what the smoke suite calls.
     auto cand = lambda_.get_alias(fn, candidate_alias());
@@ -353,6 +483,9 @@ class LambdaTarget : public Target {
     VILLAGER_RETURN_IF_ERROR(ensure_function_url(service, fn, candidate_alias()));
     // Like every engine, a candidate counts as started only once it answers its health check.
     VILLAGER_RETURN_IF_ERROR(wait_healthy(service, version, url_for(fn, candidate_alias())));
+    if (!env_.lambda.pre_traffic_hook.empty())
+      VILLAGER_RETURN_IF_ERROR(run_hook(env_.lambda.pre_traffic_hook, "pre_traffic", service, fn, number,
+                                        version, digest, candidate_alias()));
 
     SlotInfo s;
     s.service = service;
@@ -396,10 +529,12 @@ class LambdaTarget : public Target {
     json headers = json::array({"content-type", config_.smoke.access_token_header});
     if (const auto* svc = config_.service(service); svc && !svc->auth_header.empty())
       headers.push_back(svc->auth_header);
-    return json{{"AllowOrigins", origins},
-                {"AllowMethods", {"GET", "POST", "PUT", "DELETE"}},
-                {"AllowHeaders", headers},
-                {"MaxAge", 300}};
+    json out{{"AllowOrigins", origins},
+             {"AllowMethods", {"GET", "POST", "PUT", "DELETE"}},
+             {"AllowHeaders", headers},
+             {"MaxAge", 300}};
+    if (env_.lambda.cors_allow_credentials) out["AllowCredentials"] = true;
+    return out;
   }
 
   // The Function URL of `qualifier`: AuthType NONE with the environment's CORS, and the two public
@@ -445,6 +580,7 @@ class LambdaTarget : public Target {
   mutable aws::LambdaClient lambda_;
   std::map<std::string, std::map<std::string, std::string>> versions_;  // service -> digest -> number
   mutable std::map<std::string, std::string> urls_;                     // "fn:qualifier" -> Function URL
+  std::map<std::string, std::string> releases_;                         // digest -> "v1.2.3", as started
 };
 
 }  // namespace

@@ -52,6 +52,14 @@ class Target {
   virtual Status set_weights(const std::string& service, const std::map<std::string, int>& weights) = 0;
   // Makes `digest` the serving release at 100%; the previous one is kept warm, older ones stopped.
   virtual Status promote(const std::string& service, const std::string& digest) = 0;
+  // Checks, before anything changes anywhere, that `digest` fits the target (Lambda's size limits), from
+  // local files and the configuration only. Default: everything fits.
+  virtual Status check_release(const std::string& /*service*/, const std::string& /*digest*/) { return Ok(); }
+  // Runs once a deploy's release serves all traffic, before the public smoke suite; a failure rolls the
+  // deploy back (Lambda's post-traffic hook). Not called when a rollback promotes an older release.
+  virtual Status verify_promoted(const std::string& /*service*/, const std::string& /*digest*/) {
+    return Ok();
+  }
   // Stops a slot that takes no traffic.
   virtual Status stop(const std::string& service, const std::string& digest) = 0;
   virtual Result<std::vector<SlotInfo>> slots() = 0;
