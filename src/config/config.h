@@ -474,7 +474,9 @@ Result<Config> load_config(const std::filesystem::path& file);
 // Same, from text (for tests); `file` is used in messages and to resolve relative paths.
 Result<Config> parse_config(const std::string& text, const std::filesystem::path& file);
 
-// The commented starter file `villager init` writes (SGraph Send preset).
-std::string starter_config();
+// The commented starter files `villager init` writes: "sgraph-send" (the C++ reference service on this
+// host) and "sgraph-send-python" (the FastAPI apps, on uvicorn locally and on AWS Lambda).
+const std::vector<std::string>& starter_presets();
+Result<std::string> starter_config(std::string_view preset = "sgraph-send");
 
 }  // namespace villager::config

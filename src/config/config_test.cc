@@ -538,11 +538,29 @@ TEST(Config, SyntaxErrorIsLocated) {
 }
 
 TEST(Config, StarterConfigIsValid) {
-  auto c = parse_config(starter_config(), "/p/villager.toml");
+  auto c = parse_config(*starter_config(), "/p/villager.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_NE(c->environment("production"), nullptr);
   EXPECT_TRUE(c->environment("production")->rehearse);
   EXPECT_EQ(c->monitor.alarms.size(), 2u);
+}
+
+// The Python preset names the real repository's handlers and deploys production to Lambda.
+TEST(Config, PythonStarterConfigIsValid) {
+  auto text = starter_config("sgraph-send-python");
+  ASSERT_TRUE(text.has_value());
+  auto c = parse_config(*text, "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const EnvironmentConfig* prod = c->environment("production");
+  ASSERT_NE(prod, nullptr);
+  EXPECT_EQ(prod->target, TargetKind::kLambda);
+  EXPECT_EQ(prod->lambda.handlers.at("admin"),
+            "sgraph_ai_app_send.lambda__admin.lambda_function.lambda_handler__admin.run");
+  EXPECT_EQ(prod->lambda.functions.at("user"), "sgraph_ai_app_send__user-prod");
+  EXPECT_EQ(prod->lambda.memory_mb, 512);
+  EXPECT_EQ(c->project.version_file, "sgraph_ai_app_send/version");
+  EXPECT_EQ(c->environment("dev")->target, TargetKind::kLocal);
+  EXPECT_FALSE(starter_config("nope").has_value());
 }
 
 TEST(HostPort, ParsesIpv4AndIpv6) {
