@@ -497,12 +497,21 @@ class LambdaTarget : public Target {
     return s;
   }
 
-  // GET <url><health_path> until it answers 200 with the expected body, within the service's deadline.
+  // GET <url><health_path> until it answers 200 with the expected body, within the service's deadline,
+  // with the service's auth header when it has one.
   Status wait_healthy(const std::string& service, const std::string& version, const std::string& url) {
     const auto* svc = config_.service(service);
     if (!svc || svc->health_path.empty()) return Ok();
     if (url.empty())
       return FailedPrecondition("the candidate alias " + candidate_alias() + " has no Function URL");
+    // Like the agent's health check, the service's own key goes along (an admin health path wants it).
+    std::pair<std::string, std::string> auth;
+    if (!svc->auth_header.empty() && !svc->auth_secret.empty()) {
+      auto secrets = secrets::resolve_for_service(config_.state_dir(), env_.name, *svc);
+      if (!secrets) return secrets.error();
+      if (auto it = secrets->values.find(svc->auth_secret); it != secrets->values.end())
+        auth = {svc->auth_header, it->second.reveal()};
+    }
     Clock& clock = *lambda_http_.options().clock;
     auto deadline = clock.steady_now() + svc->health.deadline;
     std::string last;
@@ -510,6 +519,7 @@ class LambdaTarget : public Target {
       net::HttpRequest req;
       req.url = url + svc->health_path;
       req.timeout = svc->health.timeout;
+      if (!auth.first.empty()) req.headers.push_back(auth);
       auto r = net::http_send(req);
       std::string why = r ? net::health_failure(r->status, r->body, svc->health_body) : r.error().message;
       if (why.empty()) return Ok();
