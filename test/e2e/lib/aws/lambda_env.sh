@@ -29,6 +29,7 @@ lambda_cleanup() {
   exit $rc
 }
 trap lambda_cleanup EXIT
+trap "exit 143" TERM INT  # so a timeout (CTest, coreutils) still runs the cleanup
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
