@@ -3,7 +3,8 @@
 # (moto_setup.py) from a zip of the FastAPI fixture plus a layer, served by function_url_harness.py
 # --runtime python. Checks that the fixture's handlers answer through payload 2.0 events (user health,
 # admin refusing without its API key and answering with it), that a layer's module is importable and each
-# published version runs with its own environment and memory, that Invoke through the verifying proxy
+# published version runs with its own environment and memory, that a handler past its Timeout answers 502
+# and a fresh environment serves the next request, that Invoke through the verifying proxy
 # runs the traffic hook (Succeeded, Failed by marker file and by environment, Unhandled when a handler
 # raises, refused when badly signed, throttled when the rules say so), and that provisioned concurrency
 # round-trips through the proxy.
@@ -37,6 +38,7 @@ cat > "$WORK/src/harness_probe.py" <<'PY'
 import json
 import os
 import sys
+import time
 
 import villager_layer_probe  # from the layer, in /opt/python
 
@@ -44,6 +46,8 @@ import villager_layer_probe  # from the layer, in /opt/python
 def handler(event, context):
     if event.get("raise") or event.get("rawPath") == "/boom":
         raise RuntimeError("boom, as the test asked")
+    if event.get("sleep") or event.get("rawPath") == "/sleep":
+        time.sleep(5)  # longer than the 1 s Timeout the test gives harness-slow
     return {"layer": villager_layer_probe.NAME, "layer_file": villager_layer_probe.__file__,
             "mark": os.environ.get("MARK"), "memory": os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),
             "context_memory": context.memory_limit_in_mb, "version": context.function_version,
@@ -130,6 +134,14 @@ binary=$(printf '\x00\x01\xff' | curl -fsS --max-time 20 -X POST -H 'content-typ
 [[ $(status_of "$HARNESS/$H_PROBE/live/boom") == 502 ]] || fail "a raising handler should answer 502 on its Function URL"
 [[ $(field "$(traffic "$H_PROBE" live /look)" 'd["mark"]') == two ]] || fail "the version should serve again after a raise"
 
+# A handler that overruns its Timeout: 502 on the URL, then a fresh environment serves the next request.
+H_SLOW=harness-slow
+moto create-function "$H_SLOW" "$WORK/code.zip" "$CODE_DIR" harness_probe.handler '{"MARK": "slow"}' "$LAYER" >/dev/null
+moto set-config "$H_SLOW" '{"Timeout": 1}'
+[[ $(moto publish "$H_SLOW" "$WORK/code.zip" "$CODE_DIR") == 1 ]] || fail "slow v1"
+[[ $(status_of "$HARNESS/$H_SLOW/1/sleep") == 502 ]] || fail "a handler past its Timeout should answer 502"
+[[ $(field "$(traffic "$H_SLOW" 1 /look)" 'd["mark"]') == slow ]] || fail "a new environment should serve after a timeout"
+
 # --- Invoke through the verifying proxy, on the hook and the probe.
 hook() {  # hook STAGE URL: invokes the hook as villager would; prints its answer (the Payload)
   signed invoke "$H_HOOK" - "{\"villager\": {\"stage\": \"$1\", \"environment\": \"prod\", \"service\": \"user\",
@@ -190,6 +202,10 @@ assert (403, "rejected: signature mismatch") in notes and (429, "injected TooMan
 PY
 
 # --- Provisioned concurrency, kept by the proxy.
+r=$(signed invoke "$H_SLOW" 1 '{"sleep": true}')
+[[ $(field "$r" '(d["FunctionError"], d["Payload"]["errorType"])') == "('Unhandled', 'Sandbox.Timedout')" ]] ||
+  fail "an Invoke past the Timeout should be Unhandled Sandbox.Timedout: $r"
+
 [[ $(signed provisioned "$H_PROBE" live) == null ]] || fail "no provisioned concurrency should be configured yet"
 r=$(signed put-provisioned "$H_PROBE" live 2)
 [[ $r == '{"Requested": 2, "Available": 2, "Allocated": 2, "Status": "READY"}' ]] || fail "PUT provisioned concurrency: $r"

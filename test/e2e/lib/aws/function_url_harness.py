@@ -196,16 +196,20 @@ def main():
             running = CHILDREN.get(key)
             alive = running is not None and running[0].poll() is None
             if alive and (args.runtime == "command" or version != "$LATEST"):
-                return running[1]
-            cfg = lam.get_function_configuration(FunctionName=function, Qualifier=version)
-            if alive and running[2] == fingerprint(cfg):
-                return running[1]
-            if alive:  # $LATEST changed (UpdateFunctionCode / UpdateFunctionConfiguration): a new environment
-                stop_child(running[0])
-            where = os.path.join(args.work, function, version)
-            start = start_python if args.runtime == "python" else start_command
-            child, port = start(function, version, cfg, where)
-            CHILDREN[key] = (child, port, fingerprint(cfg))
+                child, port = running[0], running[1]
+            else:
+                cfg = lam.get_function_configuration(FunctionName=function, Qualifier=version)
+                if alive and running[2] == fingerprint(cfg):
+                    child, port = running[0], running[1]
+                else:
+                    if alive:  # $LATEST changed (UpdateFunctionCode / UpdateFunctionConfiguration): a new one
+                        stop_child(running[0])
+                    where = os.path.join(args.work, function, version)
+                    start = start_python if args.runtime == "python" else start_command
+                    child, port = start(function, version, cfg, where)
+                    CHILDREN[key] = (child, port, fingerprint(cfg))
+        # Every caller waits until it listens, not only the one that started it: a second request may
+        # arrive while a Python handler is still importing.
         for _ in range(START_WAIT_S * 10):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -304,13 +308,19 @@ def main():
                 port = process_for(function, version)
             except Exception as e:  # an unknown function or alias, or code that does not start: 502
                 return self.reply(502, str(e).encode(), {})
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            # A Python version answers within its own Timeout (lambda_runtime.py enforces it).
+            conn = http.client.HTTPConnection("127.0.0.1", port,
+                                              timeout=INVOKE_TIMEOUT_S if args.runtime == "python" else 30)
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("host", "connection", "x-harness-invoke")}
-            conn.request(self.command, rest, body=body, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            conn.close()
+            try:
+                conn.request(self.command, rest, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+            except (OSError, http.client.HTTPException) as e:  # the process died mid-request: Lambda's 502
+                return self.reply(502, f"{function}:{version}: {e}".encode(), {"x-harness-version": version})
+            finally:
+                conn.close()
             out = {k: v for k, v in resp.getheaders()
                    if k.lower() not in ("transfer-encoding", "connection", "content-length", "date", "server")}
             out["x-harness-version"] = version

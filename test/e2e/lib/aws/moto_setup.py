@@ -21,6 +21,8 @@
         UpdateFunctionCode from ZIP (copied to CODE_DIR), UpdateFunctionConfiguration with that
         environment (and MemorySize), PublishVersion; prints the new version number
   moto_setup.py ENDPOINT set-env FUNCTION ENV_JSON   UpdateFunctionConfiguration of $LATEST's variables
+  moto_setup.py ENDPOINT set-config FUNCTION JSON    UpdateFunctionConfiguration with these fields
+        (e.g. {"Timeout": 1, "MemorySize": 256})
   moto_setup.py ENDPOINT set-alias FUNCTION ALIAS VERSION [WEIGHTS_JSON]   CreateAlias or UpdateAlias
 
 Through the signature-verifying proxy (ENDPOINT is the proxy; signed with $AWS_ACCESS_KEY_ID and
@@ -165,6 +167,10 @@ elif cmd == "publish":
 elif cmd == "set-env":
     fn, env = rest
     lam.update_function_configuration(FunctionName=fn, Environment={"Variables": json.loads(env)})
+    wait_updated(fn)
+elif cmd == "set-config":
+    fn, fields = rest
+    lam.update_function_configuration(FunctionName=fn, **json.loads(fields))
     wait_updated(fn)
 elif cmd == "set-alias":
     fn, alias, version, *more = rest
