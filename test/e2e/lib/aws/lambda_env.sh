@@ -2,7 +2,8 @@
 # port, the signature-verifying pass-through (sigv4_proxy.py) in front of it, two functions, the Function
 # URL harness (function_url_harness.py: each version's artifact as a local process), and a villager
 # project whose environment `prod` deploys to them through the pass-through. Source it, then call
-# start_aws and make_lambda_project. Every process started here is stopped by the EXIT trap.
+# start_aws (or start_aws_python, for real Python Lambda handlers) and make_lambda_project. Every process
+# started here is stopped by the EXIT trap.
 # Needs VILLAGER_BIN (CTest sets it), python3 with moto, boto3 and botocore.
 
 set -euo pipefail
@@ -20,11 +21,15 @@ lambda_cleanup() {
     for f in "$WORK/proxy.log" "$WORK/moto.log" "$WORK/proxy.err" "$WORK/harness.err"; do
       [[ -f $f ]] && { echo "--- $f (last 30 lines)"; tail -n 30 "$f"; }
     done
+    for f in "$WORK"/harness/*/*/out.log; do  # what each function version printed (python mode)
+      [[ -s $f ]] && { echo "--- $f (last 20 lines)"; tail -n 20 "$f"; }
+    done
   fi
   rm -rf "$WORK"
   exit $rc
 }
 trap lambda_cleanup EXIT
+trap "exit 143" TERM INT  # so a timeout (CTest, coreutils) still runs the cleanup
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
@@ -43,7 +48,20 @@ export AWS_ACCESS_KEY_ID=AKIAVILLAGERE2E00001
 export AWS_SECRET_ACCESS_KEY=villager-e2e-secret-key-0123456789abcdef
 unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_LAMBDA AWS_ENDPOINT_URL_S3 || true
 
-start_aws() {
+start_aws() { start_aws_with -- python3 app_server.py; }
+
+# start_aws_python: start_aws, but the harness runs each version as a Python Lambda function
+# (function_url_harness.py --runtime python: the version's Handler under /usr/bin/python3, payload 2.0
+# events, its layers in opt/). Code and layer zips the harness should find besides villager's artifacts go
+# to $CODE_DIR/<sha256hex>.zip (moto_setup.py publish-layer / create-function / create-hook copy them there).
+# Invoke through the proxy reaches the harness too.
+start_aws_python() { start_aws_with --runtime python --code-dir "$CODE_DIR"; }
+
+CODE_DIR=$WORK/code
+
+# start_aws_with HARNESS_ARGS...: moto, the verifying proxy (which forwards Invoke to the harness, whose port
+# it reads from $WORK/harness.port when a request needs it), the two functions, then the harness.
+start_aws_with() {
   MOTO_PORT=$(free_port)
   moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
   PIDS+=($!)
@@ -51,19 +69,22 @@ start_aws() {
   MOTO=http://127.0.0.1:$MOTO_PORT
   echo '[]' > "$WORK/faults.json"
   python3 "$AWS_LIB/sigv4_proxy.py" --upstream "$MOTO" --key "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    --faults "$WORK/faults.json" --log "$WORK/proxy.log" --port-file "$WORK/proxy.port" 2>"$WORK/proxy.err" &
+    --faults "$WORK/faults.json" --log "$WORK/proxy.log" --port-file "$WORK/proxy.port" \
+    --harness-port-file "$WORK/harness.port" 2>"$WORK/proxy.err" &
   PIDS+=($!)
   for _ in $(seq 300); do [[ -s "$WORK/proxy.port" ]] && break; sleep 0.1; done
+  [[ -s "$WORK/proxy.port" ]] || fail "the proxy wrote no port: $(cat "$WORK/proxy.err")"
   PROXY_PORT=$(cat "$WORK/proxy.port")
   wait_port "$PROXY_PORT"
   PROXY=http://127.0.0.1:$PROXY_PORT
   python3 "$AWS_LIB/moto_setup.py" "$MOTO" setup "$FN_USER" "$FN_ADMIN"
-  # Function URLs: each version's artifact runs as a local process (moto runs no code).
-  mkdir -p "$WORK/harness"
+  # Function URLs: each version's code runs as a local process (moto runs no code).
+  mkdir -p "$WORK/harness" "$CODE_DIR"
   python3 "$AWS_LIB/function_url_harness.py" --moto "$MOTO" --artifacts "$WORK/.villager/artifacts" \
-    --work "$WORK/harness" --port-file "$WORK/harness.port" -- python3 app_server.py 2>"$WORK/harness.err" &
+    --work "$WORK/harness" --port-file "$WORK/harness.port" "$@" 2>"$WORK/harness.err" &
   PIDS+=($!)
   for _ in $(seq 300); do [[ -s "$WORK/harness.port" ]] && break; sleep 0.1; done
+  [[ -s "$WORK/harness.port" ]] || fail "the harness wrote no port: $(cat "$WORK/harness.err")"
   HARNESS=http://127.0.0.1:$(cat "$WORK/harness.port")
 }
 
@@ -71,6 +92,9 @@ start_aws() {
 traffic() { curl -fsS --max-time 20 "$HARNESS/$1/$2$3"; }
 
 moto() { python3 "$AWS_LIB/moto_setup.py" "$MOTO" "$@"; }
+# signed FUNCTION...: moto_setup.py through the verifying proxy with the test's key (invoke, provisioned,
+# put-provisioned, delete-provisioned: what the proxy answers itself).
+signed() { python3 "$AWS_LIB/moto_setup.py" "$PROXY" "$@"; }
 
 set_version() {
   echo "$1" > "$WORK/app/version"

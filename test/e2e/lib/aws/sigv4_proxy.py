@@ -8,8 +8,25 @@ mismatch (or an unknown key, a missing signature) is answered 403 SignatureDoesN
 reaches moto. It can also inject faults (throttling, 5xx, a rewritten CodeSha256) from a JSON rules
 file, and writes one line per request to a log for the tests to assert on.
 
+Two Lambda APIs moto 5.2.1 lacks are answered here instead of by moto, after the same signature check
+and fault rules as every request; they STAND IN FOR WHAT MOTO LACKS and are no part of moto:
+  Invoke  POST /2015-03-31/functions/{name}/invocations[?Qualifier=Q]
+          moto's Invoke needs docker. The payload is forwarded to function_url_harness.py --runtime python
+          (POST {harness}/__invoke/{function}/{Q or $LATEST}, the harness's port read lazily from
+          --harness-port-file, since the harness starts after this proxy) and its answer relayed
+          (X-Amz-Function-Error, X-Amz-Executed-Version). {name} may be a name, NAME:QUALIFIER or an ARN.
+  Provisioned concurrency  PUT/GET/DELETE /2019-09-30/functions/{name}/provisioned-concurrency?Qualifier=Q
+          and GET ...?List=ALL, kept in memory with AWS's shapes: PUT {"ProvisionedConcurrentExecutions": N}
+          answers 202 {"RequestedProvisionedConcurrentExecutions": N, "AvailableProvisionedConcurrentExecutions":
+          N, "AllocatedProvisionedConcurrentExecutions": N, "Status": "READY", "LastModified"} at once (AWS
+          allocates over minutes, IN_PROGRESS first); GET answers the same shape (404
+          ProvisionedConcurrencyConfigNotFoundException when none); DELETE answers 204. The qualifier must be
+          an alias or a version moto knows (404 ResourceNotFoundException), never $LATEST (400).
+  Both are logged like every request, with the note "verified local".
+
 usage: sigv4_proxy.py --listen PORT --upstream http://127.0.0.1:MOTO --key AKID:SECRET [--key ...]
                       [--faults rules.json] [--log requests.log] [--port-file FILE]
+                      [--harness-port-file FILE]
 
 Fault rules (a JSON list, re-read when the file changes); each applies to requests whose
 "METHOD PATH?QUERY" the regular expression `match` is found in, `times` times (default: always):
@@ -28,7 +45,9 @@ import sys
 import threading
 import urllib.parse
 
+import boto3
 import botocore.auth
+import botocore.exceptions
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -36,6 +55,10 @@ AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
     r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$")
 SIGN_LOCK = threading.Lock()  # botocore's clock is patched per verification
+INVOKE_RE = re.compile(r"^/2015-03-31/functions/([^/?]+)/invocations/?$")
+PROVISIONED_RE = re.compile(r"^/2019-09-30/functions/([^/?]+)/provisioned-concurrency/?$")
+ACCOUNT = "123456789012"  # moto's default account
+INVOKE_TIMEOUT_S = 930  # a function may run for its Timeout, at most 900 s on Lambda
 
 
 class Faults:
@@ -110,7 +133,128 @@ def verify(method, path, headers, body, keys):
     return None
 
 
+def function_and_qualifier(name, query):
+    """(function name, qualifier or None) from a path's {name} (a name, NAME:Q, or an ARN) and ?Qualifier."""
+    name = urllib.parse.unquote(name)
+    qualifier = None
+    if name.startswith("arn:"):
+        parts = name.split(":")  # arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        name, qualifier = parts[6] if len(parts) > 6 else "", parts[7] if len(parts) > 7 else None
+    elif ":" in name:
+        name, qualifier = name.split(":", 1)
+    q = urllib.parse.parse_qs(query).get("Qualifier")
+    return name, (q[0] if q else qualifier)
+
+
+class LocalLambda:
+    """The Lambda APIs moto 5.2.1 lacks (see the docstring): Invoke through the harness, and provisioned
+    concurrency in memory. Each method returns (status, body bytes, extra headers)."""
+
+    def __init__(self, upstream_url, harness_port_file):
+        self.harness_port_file = harness_port_file
+        self.lam = boto3.client("lambda", endpoint_url=upstream_url, region_name="eu-west-2",
+                                aws_access_key_id="AKIAPROXYLOCAL000000", aws_secret_access_key="proxy-local")
+        self.provisioned = {}  # (function, qualifier) -> config dict. Guarded by lock.
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def error(status, code, message):
+        return status, json.dumps({"__type": code, "message": message, "Type": "User"}).encode(), \
+            [("x-amzn-ErrorType", code)]
+
+    def invoke(self, name, query, headers, body):
+        function, qualifier = function_and_qualifier(name, query)
+        try:
+            with open(self.harness_port_file or "") as f:
+                port = int(f.read().strip())
+        except (OSError, ValueError):
+            return self.error(500, "ServiceException", "no function harness is running (--harness-port-file)")
+        fwd = {"Content-Type": "application/json"}
+        for h in ("X-Amz-Invocation-Type", "X-Amz-Log-Type", "X-Amz-Client-Context"):
+            if headers.get(h):
+                fwd[h] = headers.get(h)
+        path = "/__invoke/%s/%s" % (urllib.parse.quote(function, safe=""),
+                                    urllib.parse.quote(qualifier or "$LATEST", safe=""))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=INVOKE_TIMEOUT_S)
+        try:
+            conn.request("POST", path, body=body, headers=fwd)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            return self.error(500, "ServiceException", "the function harness did not answer: %s" % e)
+        finally:
+            conn.close()
+        extra = [(k, v) for k, v in resp.getheaders() if k.lower().startswith("x-amz")]
+        return resp.status, data, extra
+
+    def qualifier_problem(self, function, qualifier):
+        if not qualifier:
+            return self.error(400, "InvalidParameterValueException", "Qualifier is required")
+        if qualifier == "$LATEST":
+            return self.error(400, "InvalidParameterValueException",
+                              "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
+        try:
+            if qualifier.isdigit():
+                self.lam.get_function_configuration(FunctionName=function, Qualifier=qualifier)
+            else:
+                self.lam.get_alias(FunctionName=function, Name=qualifier)
+        except botocore.exceptions.ClientError:
+            return self.error(404, "ResourceNotFoundException",
+                              "Function not found: arn:aws:lambda:eu-west-2:%s:function:%s:%s" % (ACCOUNT, function, qualifier))
+        return None
+
+    def provisioned_concurrency(self, method, name, query, body):
+        function, qualifier = function_and_qualifier(name, query)
+        if method == "GET" and "List" in urllib.parse.parse_qs(query):
+            with self.lock:
+                rows = [dict(c, FunctionArn="arn:aws:lambda:eu-west-2:%s:function:%s:%s" % (ACCOUNT, f, q))
+                        for (f, q), c in sorted(self.provisioned.items()) if f == function]
+            return 200, json.dumps({"ProvisionedConcurrencyConfigs": rows}).encode(), []
+        problem = self.qualifier_problem(function, qualifier)
+        if problem:
+            return problem
+        key = (function, qualifier)
+        if method == "PUT":
+            try:
+                n = json.loads(body or b"{}").get("ProvisionedConcurrentExecutions")
+            except ValueError:
+                n = None
+            if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+                return self.error(400, "InvalidParameterValueException",
+                                  "ProvisionedConcurrentExecutions must be an integer of at least 1")
+            now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+            config = {"RequestedProvisionedConcurrentExecutions": n, "AvailableProvisionedConcurrentExecutions": n,
+                      "AllocatedProvisionedConcurrentExecutions": n, "Status": "READY", "LastModified": now}
+            with self.lock:
+                self.provisioned[key] = config
+            return 202, json.dumps(config).encode(), []
+        with self.lock:
+            config = self.provisioned.get(key)
+            if config is not None and method == "DELETE":
+                del self.provisioned[key]
+        if config is None:  # CHECK against AWS: DELETE of a missing config may answer ResourceNotFoundException
+            return self.error(404, "ProvisionedConcurrencyConfigNotFoundException",
+                              "No Provisioned Concurrency Config found for this function")
+        if method == "DELETE":
+            return 204, b"", []
+        if method == "GET":
+            return 200, json.dumps(config).encode(), []
+        return self.error(405, "InvalidParameterValueException", "method %s" % method)
+
+    def answer(self, method, path, headers, body):
+        """(status, body, headers) when this request is one of the local APIs, else None (moto answers)."""
+        split = urllib.parse.urlsplit(path)
+        m = INVOKE_RE.match(split.path)
+        if m and method == "POST":
+            return self.invoke(m.group(1), split.query, headers, body)
+        m = PROVISIONED_RE.match(split.path)
+        if m and method in ("GET", "PUT", "DELETE"):
+            return self.provisioned_concurrency(method, m.group(1), split.query, body)
+        return None
+
+
 def make_handler(args, keys, faults, log):
+    local = LocalLambda(args.upstream, args.harness_port_file)
     upstream = urllib.parse.urlsplit(args.upstream)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -162,6 +306,11 @@ def make_handler(args, keys, faults, log):
                                       "message": "injected by the test"}).encode()
                 self.answer(rule["status"], payload, extra=[("x-amzn-ErrorType", rule.get("code", "ServiceException"))])
                 return
+            mine = local.answer(self.command, self.path, self.headers, body)
+            if mine is not None:
+                status, data, extra = mine
+                self.record(status, "verified local", body if n < 2000 else b"")
+                return self.answer(status, data, extra=extra)
             conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
             fwd = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
             conn.request(self.command, self.path, body=body, headers=fwd)
@@ -197,6 +346,7 @@ def main():
     ap.add_argument("--faults")
     ap.add_argument("--log", default=os.devnull)
     ap.add_argument("--port-file")
+    ap.add_argument("--harness-port-file", help="where function_url_harness.py writes its port (read per Invoke)")
     args = ap.parse_args()
     keys = dict(k.split(":", 1) for k in args.key)
     log = {"file": open(args.log, "a"), "lock": threading.Lock()}
