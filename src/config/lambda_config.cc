@@ -9,28 +9,6 @@ namespace villager::config {
 
 namespace {
 
-const char* kLambdaOnlyKeys[] = {"functions",
-                                 "alias",
-                                 "region",
-                                 "endpoint",
-                                 "s3_bucket",
-                                 "s3_key_prefix",
-                                 "aws_profile",
-                                 "cors_origins",
-                                 "url_template",
-                                 "storage_bucket",
-                                 "storage_prefix",
-                                 "handlers",
-                                 "runtime",
-                                 "architecture",
-                                 "memory",
-                                 "timeout",
-                                 "layers",
-                                 "provisioned_concurrency",
-                                 "cors_allow_credentials",
-                                 "pre_traffic_hook",
-                                 "post_traffic_hook"};
-
 // Lambda's limits on a function's configuration.
 constexpr int kMinMemoryMb = 128;
 constexpr int kMaxMemoryMb = 10240;
@@ -121,7 +99,7 @@ void parse_lambda_environment(TomlReader& r, const toml::table& t, EnvironmentCo
                               const CheckService& check_service) {
   std::string where = "[environments." + e.name + "]";
   if (e.target != TargetKind::kLambda) {
-    for (const char* k : kLambdaOnlyKeys)
+    for (const char* k : kLambdaEnvironmentKeys)
       if (t.get(k))
         r.error(r.where(t, k), where + ": '" + std::string(k) + "' is only for target \"lambda\"");
     return;

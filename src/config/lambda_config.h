@@ -2,6 +2,7 @@
 // The `target = "lambda"` keys of an [environments.NAME] table, and CodeDeploy's strategy presets.
 // Internal to the config module: config.cc calls these while it parses an environment.
 
+#include <array>
 #include <functional>
 #include <string>
 
@@ -9,6 +10,29 @@
 #include "config/toml_reader.h"
 
 namespace villager::config {
+
+// The keys only a `target = "lambda"` environment may have.
+inline constexpr std::array<const char*, 21> kLambdaEnvironmentKeys = {"functions",
+                                                                       "alias",
+                                                                       "region",
+                                                                       "endpoint",
+                                                                       "s3_bucket",
+                                                                       "s3_key_prefix",
+                                                                       "aws_profile",
+                                                                       "cors_origins",
+                                                                       "url_template",
+                                                                       "storage_bucket",
+                                                                       "storage_prefix",
+                                                                       "handlers",
+                                                                       "runtime",
+                                                                       "architecture",
+                                                                       "memory",
+                                                                       "timeout",
+                                                                       "layers",
+                                                                       "provisioned_concurrency",
+                                                                       "cors_allow_credentials",
+                                                                       "pre_traffic_hook",
+                                                                       "post_traffic_hook"};
 
 using CheckService =
     std::function<void(const toml::source_region& at, const std::string& service, const std::string& where)>;
