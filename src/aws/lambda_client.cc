@@ -152,16 +152,6 @@ Result<FunctionConfig> LambdaClient::wait_until_updated(const std::string& funct
   }
 }
 
-Result<FunctionConfig> LambdaClient::update_environment(const std::string& function,
-                                                        const std::map<std::string, std::string>& variables) {
-  json vars = json::object();
-  for (const auto& [k, v] : variables) vars[k] = v;
-  auto j = call_json("PUT", fn_path(kApi, function) + "/configuration",
-                     "UpdateFunctionConfiguration " + function, json{{"Environment", {{"Variables", vars}}}});
-  if (!j) return j.error();
-  return parse_function(*j);
-}
-
 Result<FunctionConfig> LambdaClient::update_configuration(const std::string& function,
                                                           const FunctionSettings& settings) {
   json vars = json::object();

@@ -90,9 +90,6 @@ class LambdaClient {
   // Polls GetFunctionConfiguration every `interval` (on the client's clock) until LastUpdateStatus is
   // Successful; Failed is an error with Lambda's reason; still InProgress after `timeout` is a Timeout.
   Result<FunctionConfig> wait_until_updated(const std::string& function, Millis timeout, Millis interval);
-  // Sets the function's environment variables (the whole map; Lambda replaces it).
-  Result<FunctionConfig> update_environment(const std::string& function,
-                                            const std::map<std::string, std::string>& variables);
   // UpdateFunctionConfiguration with the fields `settings` sets.
   Result<FunctionConfig> update_configuration(const std::string& function, const FunctionSettings& settings);
   // PublishVersion with CodeSha256 as a precondition; the answer's CodeSha256 is checked too, so a

@@ -144,8 +144,8 @@ class LambdaTarget : public Target {
 
   std::string kind() const override { return "lambda"; }
 
-  // Lambda's size limits, from the artifact's manifest and the configuration alone: a release that
-  // cannot fit is refused before the first API call.
+  // Lambda's size limits, from the artifact's manifest and the configuration alone (no API call): a
+  // release that cannot fit is refused before anything changes.
   Status check_release(const std::string& service, const std::string& digest) override {
     auto fn = function(service);
     if (!fn) return fn.error();
@@ -237,8 +237,9 @@ class LambdaTarget : public Target {
     if (!fn) return fn.error();
     auto number = version_number(service, *fn, digest);
     if (!number) return number.error();
-    return run_hook(env_.lambda.post_traffic_hook, "post_traffic", service, *fn, *number, releases_[digest],
-                    digest, env_.lambda.alias);
+    auto release = releases_.find(digest);
+    return run_hook(env_.lambda.post_traffic_hook, "post_traffic", service, *fn, *number,
+                    release == releases_.end() ? "" : release->second, digest, env_.lambda.alias);
   }
 
   // Lambda keeps every published version (it is what a rollback returns to); nothing to stop.
@@ -419,6 +420,8 @@ class LambdaTarget : public Target {
                          const std::string& version) {
     auto expected = aws::code_sha256_from_digest(digest);
     if (!expected) return expected.error();
+    // Deploy checked the limits before the gate; a cold rollback's start comes here directly.
+    VILLAGER_RETURN_IF_ERROR(check_release(service, digest));
     auto settings = desired_settings(service);
     if (!settings) return settings.error();
     const std::string& arch = env_.lambda.architecture;
@@ -441,12 +444,7 @@ class LambdaTarget : public Target {
       if (aws::code_sha256(*zip) != *expected)
         return Conflict("the stored artifact " + digest +
                         " no longer hashes to its name; refusing to upload it");
-      if (zip->size() > kDirectUploadLimit) {
-        if (env_.lambda.s3_bucket.empty())
-          return FailedPrecondition(
-              "the package is " + std::to_string(zip->size() / (1024 * 1024)) +
-              " MB, over Lambda's 50 MB direct-upload limit; set s3_bucket in [environments." + env_.name +
-              "]");
+      if (zip->size() > kDirectUploadLimit) {  // check_release saw to it that s3_bucket is set
         std::string key = env_.lambda.s3_key_prefix + fn + "/" + *hex + ".zip";
         VILLAGER_RETURN_IF_ERROR(aws::s3_put_object(s3_http_, env_.lambda.s3_bucket, key, *zip));
         auto up = lambda_.update_function_code_s3(fn, env_.lambda.s3_bucket, key, arch);
