@@ -4,7 +4,15 @@
 // figures repeat exactly; bench/canary_calibration.sh runs it. Each analysis is one call of
 // analyze_canary() on freshly drawn baseline and candidate windows of n requests each.
 //
-//   canary_calibration [ANALYSES]   (default 1000 per scenario and sample size)
+// A second table runs whole canary steps as deploy runs them (cli/monitor_hooks.cc, StepJudge): the
+// baseline is the serving release over one step_interval at full traffic, captured before anything moves;
+// the candidate gets `weight` percent of the traffic, is first judged after step_interval and then again
+// every 500 ms on its growing window until it passes, fails or reaches max_step_duration, where an
+// inconclusive step is rolled back (on_inconclusive's default for production). These are the rates a
+// user sees: every look is another chance to fail a good release, and "caught" is whatever does not
+// reach 100%.
+//
+//   canary_calibration [ANALYSES [STEPS]]   (default 1000 analyses per cell, 500 whole steps per cell)
 
 #include <cmath>
 #include <cstdio>
@@ -79,10 +87,87 @@ Rates run(const Scenario& sc, int n, int analyses, const CanaryPolicy& policy, u
   return r;
 }
 
+// Whole steps (see the header): traffic at `rate` requests a second, the defaults' timing.
+struct StepTiming {
+  double rate = 20;        // requests a second to the service, all releases together
+  int weight = 10;         // percent to the candidate
+  double interval_s = 30;  // step_interval (default)
+  double deadline_s = 90;  // max_step_duration (default 3 x step_interval)
+  double look_s = 0.5;     // the judge's poll
+};
+
+struct StepRates {
+  int fail = 0, rolled_back_inconclusive = 0, promoted = 0;
+};
+
+// `n` requests of release `r` recorded into `series`.
+void add_requests(villager::monitor::Series& series, const Release& r, int n, std::mt19937_64& rng) {
+  std::lognormal_distribution<double> latency(std::log(r.median_ms), r.sigma);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < n; ++i) {
+    double ms = latency(rng) * r.scale;
+    if (u(rng) < r.tail_fraction) ms *= r.tail_factor;
+    series.record(u(rng) < r.error_rate ? 500 : 200, static_cast<uint64_t>(ms * 1000), 0, 0);
+  }
+}
+
+StepRates run_steps(const Scenario& sc, const StepTiming& t, int steps, const CanaryPolicy& policy,
+                    uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::poisson_distribution<int> baseline_n(t.rate * t.interval_s);
+  std::poisson_distribution<int> first_n(t.rate * t.weight / 100 * t.interval_s);
+  std::poisson_distribution<int> per_look(t.rate * t.weight / 100 * t.look_s);
+  StepRates out;
+  for (int i = 0; i < steps; ++i) {
+    villager::monitor::Series base({"bench", "svc", "base"}), cand({"bench", "svc", "cand"});
+    add_requests(base, Release{}, baseline_n(rng), rng);
+    WindowStats b{base.counts(), {}};
+    add_requests(cand, sc.candidate, first_n(rng), rng);
+    Verdict v = Verdict::kInconclusive;
+    for (double at = t.interval_s;; at += t.look_s) {
+      v = analyze_canary(b, WindowStats{cand.counts(), {}}, policy).verdict;
+      if (v != Verdict::kInconclusive || at + t.look_s > t.deadline_s) break;
+      add_requests(cand, sc.candidate, per_look(rng), rng);
+    }
+    (v == Verdict::kFail ? out.fail : v == Verdict::kPass ? out.promoted : out.rolled_back_inconclusive)++;
+  }
+  return out;
+}
+
+void print_steps(const std::vector<Scenario>& scenarios, int steps, const CanaryPolicy& policy) {
+  std::printf(
+      "\nwhole canary steps as deploy runs them: step_interval 30 s, max_step_duration 90 s, looks every\n"
+      "500 ms, candidate at 10%% of the traffic, baseline = the serving release over 30 s; %d steps per\n"
+      "cell. 'not promoted' = failed + inconclusive at the deadline (rolled back in production).\n\n",
+      steps);
+  const std::vector<double> rates = {2, 5, 20, 100};
+  uint64_t seed = 1000;
+  for (const auto& sc : scenarios) {
+    std::printf("%s: %s by service traffic\n", sc.name,
+                sc.regression ? "caught (not promoted)" : "good release not promoted");
+    for (double rate : rates) {
+      StepTiming t;
+      t.rate = rate;
+      StepRates r = run_steps(sc, t, steps, policy, seed++);
+      int caught = r.fail + r.rolled_back_inconclusive;
+      double lo, hi, flo, fhi;
+      wilson(caught, steps, lo, hi);
+      wilson(r.fail, steps, flo, fhi);
+      std::printf(
+          "  %5.0f req/s (candidate %4.0f at the first look)  not promoted %6.2f%% [%5.2f, %5.2f]  "
+          "failed %6.2f%% [%5.2f, %5.2f]  inconclusive %6.2f%%  promoted %6.2f%%\n",
+          rate, rate * t.weight / 100 * t.interval_s, 100.0 * caught / steps, 100 * lo, 100 * hi,
+          100.0 * r.fail / steps, 100 * flo, 100 * fhi, 100.0 * r.rolled_back_inconclusive / steps,
+          100.0 * r.promoted / steps);
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int analyses = argc > 1 ? std::atoi(argv[1]) : 1000;
+  const int steps = argc > 2 ? std::atoi(argv[2]) : 500;
   CanaryPolicy policy;  // the defaults a user gets
   Release slower = {};
   slower.scale = 1.5;
@@ -124,5 +209,6 @@ int main(int argc, char** argv) {
                   100.0 * r.pass / analyses, n == int(policy.min_samples) ? "   <- default min_samples" : "");
     }
   }
+  print_steps(scenarios, steps, policy);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "cli/views.h"
 #include "issues/issues.h"
 #include "report/report.h"
+#include "store/step_detail.h"
 #include "store/step_kinds.h"
 
 namespace villager::cli {
@@ -121,7 +122,7 @@ Result<json> api_deployment(store::Store& store, int64_t id) {
   json canary = json::array();
   for (const auto& s : *steps) {
     if (s["kind"] != store::step_kind_name(store::StepKind::kShift)) continue;
-    if (!s["detail"].is_object() || !s["detail"].contains("metrics")) continue;  // a step not judged
+    if (!store::step_detail_from_json(s["detail"]).canary) continue;  // a step not judged
     canary.push_back({{"weight", std::atoi(s["arg"].get<std::string>().c_str())},
                       {"seq", s["seq"]},
                       {"started_at_ms", s["started_at_ms"]},

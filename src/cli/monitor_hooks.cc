@@ -61,13 +61,9 @@ json side_json(const monitor::WindowStats& w, std::chrono::milliseconds window) 
           {"quantiles", quantiles}};
 }
 
-std::string with_sides(const std::string& verdict_json, const monitor::WindowStats& base,
-                       const monitor::WindowStats& cand, std::chrono::milliseconds base_window,
-                       std::chrono::milliseconds cand_window) {
-  json j = json::parse(verdict_json, nullptr, false);
-  if (j.is_discarded()) return verdict_json;
-  j["sides"] = {{"baseline", side_json(base, base_window)}, {"candidate", side_json(cand, cand_window)}};
-  return j.dump();
+json sides_json(const monitor::WindowStats& base, const monitor::WindowStats& cand,
+                std::chrono::milliseconds base_window, std::chrono::milliseconds cand_window) {
+  return {{"baseline", side_json(base, base_window)}, {"candidate", side_json(cand, cand_window)}};
 }
 
 monitor::CanaryPolicy canary_policy(const config::EnvironmentConfig& env) {
@@ -194,7 +190,7 @@ struct StepJudge {
     int weight;
   };
 
-  Status judge(const Step& step, const std::function<Status()>& aborted, std::string& detail,
+  Status judge(const Step& step, const std::function<Status()>& aborted, store::StepDetail& detail,
                SyntheticFill& fill) const {
     monitor::WindowStats base =
         state->baseline.count(step.service) ? state->baseline.at(step.service) : monitor::WindowStats{};
@@ -224,7 +220,9 @@ struct StepJudge {
           !at_deadline)
         continue;
       if (r.verdict != monitor::Verdict::kInconclusive || at_deadline) say(at + r.summary());
-      detail = with_sides(r.to_json(), base, *cand, env->step_interval, window);
+      detail.canary = r.analysis();
+      detail.sides = sides_json(base, *cand, env->step_interval, window);
+      detail.synthetic = nullptr;  // this judgment's own, added by operator() below
       if (r.verdict == monitor::Verdict::kPass) return Ok();
       if (r.verdict == monitor::Verdict::kFail)
         return FailedPrecondition("canary analysis failed: " + r.summary());
@@ -233,18 +231,15 @@ struct StepJudge {
   }
 
   // judge(), then the synthetic traffic's summary into the step's detail and the progress lines.
-  Status operator()(const Step& step, const std::function<Status()>& aborted, std::string& detail) const {
+  Status operator()(const Step& step, const std::function<Status()>& aborted,
+                    store::StepDetail& detail) const {
     SyntheticFill fill(*state->client, env_name, step.service, step.digest);
     Status judged = judge(step, aborted, detail, fill);
     if (!fill.started()) return judged;
     fill.stop();
     Status flushed = fill.flush();
     json summary = fill.summary();
-    json d = json::parse(detail, nullptr, false);
-    if (d.is_object()) {
-      d["synthetic"] = summary;
-      detail = d.dump();
-    }
+    if (detail.canary) detail.synthetic = summary;
     say(step.service + " canary at " + std::to_string(step.weight) + "%: " +
         std::to_string(summary["sent"].get<size_t>()) + " synthetic requests sent to the candidate slot (" +
         std::to_string(summary["recorded"].get<size_t>()) + " recorded)");
@@ -262,7 +257,7 @@ void add_canary_check(pipeline::DeployHooks& hooks, StepJudge judge) {
   hooks.canary_check = [previous = hooks.canary_check, judge](
                            const std::string& service, const std::string& digest, const std::string& slot_url,
                            int weight, const std::function<Status()>& aborted,
-                           std::string& detail) -> Status {
+                           store::StepDetail& detail) -> Status {
     if (previous) VILLAGER_RETURN_IF_ERROR(previous(service, digest, slot_url, weight, aborted, detail));
     return judge({service, digest, slot_url, weight}, aborted, detail);
   };
@@ -271,7 +266,7 @@ void add_canary_check(pipeline::DeployHooks& hooks, StepJudge judge) {
 // --no-wait: the agent watches and rolls back on its own; the deploy only hands the watch over.
 void add_agent_watch(pipeline::DeployHooks& hooks, const std::shared_ptr<State>& state,
                      const std::string& env_name, std::chrono::milliseconds watch, const Say& say) {
-  hooks.watch = [previous = hooks.watch, state, env_name, watch, say](std::string& detail) -> Status {
+  hooks.watch = [previous = hooks.watch, state, env_name, watch, say](store::StepDetail& detail) -> Status {
     if (previous) VILLAGER_RETURN_IF_ERROR(previous(detail));
     json req = {{"watch_ms", watch.count()}};
     auto body = state->client->call_ok("POST", "/v1/env/" + env_name + "/watch", req.dump());
@@ -295,7 +290,8 @@ std::string firing_critical(const std::string& body) {
 void add_local_watch(pipeline::DeployHooks& hooks, const std::shared_ptr<State>& state,
                      const std::string& env_name, std::chrono::milliseconds watch, Clock& clock,
                      const Say& say) {
-  hooks.watch = [previous = hooks.watch, state, env_name, watch, &clock, say](std::string& detail) -> Status {
+  hooks.watch = [previous = hooks.watch, state, env_name, watch, &clock,
+                 say](store::StepDetail& detail) -> Status {
     if (previous) VILLAGER_RETURN_IF_ERROR(previous(detail));
     for (auto end = clock.steady_now() + watch; clock.steady_now() < end; clock.sleep_for(kPollInterval)) {
       auto body = state->client->call_ok("GET", "/v1/env/" + env_name + "/alarms");
@@ -304,7 +300,7 @@ void add_local_watch(pipeline::DeployHooks& hooks, const std::shared_ptr<State>&
         continue;
       }
       if (std::string what = firing_critical(*body); !what.empty()) {
-        detail = json{{"alarms", json::array({what})}}.dump();
+        detail.alarms = std::vector<std::string>{what};
         return FailedPrecondition("critical alarm firing during the watch: " + what);
       }
     }
@@ -416,7 +412,7 @@ void add_fleet_watch(pipeline::DeployHooks& hooks, const config::Config& config,
   for (const auto& a : config.monitor.alarms) has_critical |= a.severity == "critical";
   if (!has_critical) return;
   auto previous = hooks.watch;
-  hooks.watch = [=, &fleet, &clock](std::string& detail) -> Status {
+  hooks.watch = [=, &fleet, &clock](store::StepDetail& detail) -> Status {
     if (previous) VILLAGER_RETURN_IF_ERROR(previous(detail));
     auto start = clock.steady_now();
     std::vector<HostWatch> hosts(fleet.size());
@@ -431,14 +427,13 @@ void add_fleet_watch(pipeline::DeployHooks& hooks, const config::Config& config,
         if (!hosts[i].error.empty()) unread.push_back(fleet.host(i).name + ": " + hosts[i].error);
       }
       std::string line;
-      json d = {{"fleet", fleet_summary(fleet, hosts, since, line)}, {"unread", unread}};
+      detail.fleet = fleet_summary(fleet, hosts, since, line);
+      detail.unread = unread;
       if (!firing.empty()) {
-        d["alarms"] = firing;
-        detail = d.dump();
+        detail.alarms = firing;
         return FailedPrecondition("critical alarm firing during the watch: " + join(firing, ", "));
       }
       if (clock.steady_now() >= start + env->watch) {
-        detail = d.dump();
         if (progress)
           progress("watch passed on " + std::to_string(fleet.size() - unread.size()) + " of " +
                    std::to_string(fleet.size()) + " hosts, no critical alarm fired: " + line +

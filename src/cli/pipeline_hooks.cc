@@ -102,7 +102,8 @@ namespace {
 // that names each failed check.
 Status run_suite(const config::Config& config, const config::EnvironmentConfig& env,
                  const std::vector<smoke::SmokeTarget>& targets, const std::string& version,
-                 const smoke::SecretLookup& lookup, const std::string& junit_path, std::string& detail) {
+                 const smoke::SecretLookup& lookup, const std::string& junit_path,
+                 store::StepDetail& detail) {
   smoke::SmokeOptions opts;
   opts.secret = lookup;
   opts.waivers = environment_waiver_lookup(config, env.name);
@@ -113,7 +114,7 @@ Status run_suite(const config::Config& config, const config::EnvironmentConfig& 
   if (env.target == config::TargetKind::kLambda) opts.remote_sources = lambda_remote_sources(config, env);
   auto report = smoke::run_smoke(config, targets, opts);
   if (!report) return report.error().context("smoke suite");
-  detail = "{\"smoke\":" + smoke::to_json(*report) + "}";
+  detail.smoke = nlohmann::json::parse(smoke::to_json(*report), nullptr, /*allow_exceptions=*/false);
   if (!junit_path.empty())
     if (auto s = write_file_atomic(junit_path, smoke::to_junit(*report)); !s.ok())
       return s.error().context("writing the smoke suite's JUnit report");
@@ -143,19 +144,19 @@ pipeline::DeployHooks make_deploy_hooks(const config::Config& config, const std:
   auto lookup = environment_secret_lookup(config, env_name);
   hooks.pre_traffic_smoke = [&config, env, lookup, junit_path](
                                 const std::string& service, const std::string& slot_url,
-                                const std::string& version, std::string& detail) {
+                                const std::string& version, store::StepDetail& detail) {
     return run_suite(config, *env, {{service, slot_url, "", ""}}, version, lookup, junit_path, detail);
   };
   hooks.post_traffic_smoke = [&config, env, lookup, junit_path](const std::vector<std::string>& services,
                                                                 const std::string& version,
-                                                                std::string& detail) -> Status {
+                                                                store::StepDetail& detail) -> Status {
     auto targets = smoke_targets(config, *env, services);
     if (!targets) return targets.error();
     return run_suite(config, *env, *targets, version, lookup, junit_path, detail);
   };
   // A lambda environment's watch reads CloudWatch (targets/lambda_watch.h).
   if (env->target == config::TargetKind::kLambda)
-    hooks.watch = [&config, env](std::string&) {
+    hooks.watch = [&config, env](store::StepDetail&) {
       return targets::watch_lambda_alarms(config, *env, real_clock());
     };
   return hooks;

@@ -116,31 +116,35 @@ std::string CanaryResult::summary() const {
   return out;
 }
 
-std::string CanaryResult::to_json() const {
-  nlohmann::json metrics_json = nlohmann::json::array();
+store::CanaryAnalysis CanaryResult::analysis() const {
+  store::CanaryAnalysis a;
+  a.verdict = std::string(to_string(verdict));
+  a.baseline_requests = baseline_requests;
+  a.candidate_requests = candidate_requests;
+  a.min_samples = min_samples;
+  a.alpha = alpha;
   for (const auto& m : metrics) {
-    nlohmann::json j = {{"metric", m.metric},
-                        {"baseline", m.baseline},
-                        {"candidate", m.candidate},
-                        {"limit", m.limit},
-                        {"breached", m.breached},
-                        {"tested", m.tested},
-                        {"verdict", to_string(m.verdict)},
-                        {"rule", m.rule}};
+    store::MetricJudgement j;
+    j.metric = m.metric;
+    j.baseline = m.baseline;
+    j.candidate = m.candidate;
+    j.limit = m.limit;
+    j.breached = m.breached;
+    j.tested = m.tested;
     if (m.tested) {
-      j["z"] = m.z;
-      j["p"] = m.p_value;
+      j.z = m.z;
+      j.p = m.p_value;
     }
-    metrics_json.push_back(std::move(j));
+    j.verdict = std::string(to_string(m.verdict));
+    j.rule = m.rule;
+    a.metrics.push_back(std::move(j));
   }
-  return nlohmann::json{{"verdict", to_string(verdict)},
-                        {"baseline_requests", baseline_requests},
-                        {"candidate_requests", candidate_requests},
-                        {"min_samples", min_samples},
-                        {"alpha", alpha},
-                        {"metrics", metrics_json},
-                        {"summary", summary()}}
-      .dump();
+  a.summary = summary();
+  return a;
+}
+
+std::string CanaryResult::to_json() const {
+  return store::to_json(analysis()).dump();
 }
 
 namespace {

@@ -20,6 +20,7 @@
 
 #include "monitor/metrics.h"
 #include "stats/histogram.h"
+#include "store/step_detail.h"
 
 namespace villager::monitor {
 
@@ -75,7 +76,9 @@ struct CanaryResult {
   double alpha = 0;
   std::vector<MetricVerdict> metrics;
   std::string summary() const;  // one line: "fail: candidate 80 requests, baseline 400; error_rate ..."
-  std::string to_json() const;  // every figure: n per side, per metric z, p, limit, rule and verdict
+  // Every figure (n per side, per metric z, p, limit, rule and verdict), as a step's detail keeps it.
+  store::CanaryAnalysis analysis() const;
+  std::string to_json() const;  // analysis() as JSON text
 };
 
 CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& candidate,

@@ -370,24 +370,26 @@ std::optional<DeployOutcome> Deployer::rehearse_rollbacks() {
     if (r.from_digest.empty()) continue;
     run_.say("rehearsing a rollback of " + r.service + " to " + r.from_version);
     std::vector<ServiceResult> one{r};
-    Status s = run_.step(one, step_name(StepKind::kRehearsal, r.service), [&](std::string& detail) -> Status {
-      auto spare = target_.rehearsal_start(r.service, r.from_digest, r.from_version);
-      if (!spare) return spare.error();
-      if (hooks_.pre_traffic_smoke) {
-        std::string smoke_detail;
-        Status smoked =
-            hooks_.pre_traffic_smoke(r.service, target_.slot_url(*spare), r.from_version, smoke_detail);
-        if (!smoked.ok()) {
-          (void)target_.rehearsal_finish(r.service, r.from_digest, true);
-          return smoked.error().context("smoke of the previous release");
-        }
-      }
-      auto swap_ms = target_.rehearsal_finish(r.service, r.from_digest);
-      if (!swap_ms) return swap_ms.error();
-      detail = json{{"swap_ms", *swap_ms}, {"previous", r.from_digest}}.dump();
-      run_.say("  rehearsal passed: private route swap in " + std::to_string(*swap_ms) + " ms");
-      return Ok();
-    });
+    Status s =
+        run_.step(one, step_name(StepKind::kRehearsal, r.service), [&](store::StepDetail& detail) -> Status {
+          auto spare = target_.rehearsal_start(r.service, r.from_digest, r.from_version);
+          if (!spare) return spare.error();
+          if (hooks_.pre_traffic_smoke) {
+            store::StepDetail smoke_detail;  // the rehearsal records its swap; the smoke report is not kept
+            Status smoked =
+                hooks_.pre_traffic_smoke(r.service, target_.slot_url(*spare), r.from_version, smoke_detail);
+            if (!smoked.ok()) {
+              (void)target_.rehearsal_finish(r.service, r.from_digest, true);
+              return smoked.error().context("smoke of the previous release");
+            }
+          }
+          auto swap_ms = target_.rehearsal_finish(r.service, r.from_digest);
+          if (!swap_ms) return swap_ms.error();
+          detail.swap_ms = *swap_ms;
+          detail.previous = r.from_digest;
+          run_.say("  rehearsal passed: private route swap in " + std::to_string(*swap_ms) + " ms");
+          return Ok();
+        });
     if (!s.ok()) {
       run_.finish(results_, store::DeploymentStatus::kFailed,
                   "rollback rehearsal failed: " + s.error().message);
@@ -408,19 +410,19 @@ std::optional<DeployOutcome> Deployer::start_candidates() {
   for (auto& r : results_) {
     run_.say("starting " + r.service + " " + r.version + " (" + short_digest(r.digest) + ")");
     std::string slot_url;
-    Status s =
-        run_.step(results_, step_name(StepKind::kStartCandidate, r.service), [&](std::string&) -> Status {
-          auto slot = target_.start_candidate(r.service, r.digest, r.version);
-          if (!slot) return slot.error();
-          slot_url = target_.slot_url(*slot);
-          slot_urls_[r.service] = slot_url;
-          run_.say("  " + r.service + " healthy on " + slot_url);
-          return Ok();
-        });
+    Status s = run_.step(results_, step_name(StepKind::kStartCandidate, r.service),
+                         [&](store::StepDetail&) -> Status {
+                           auto slot = target_.start_candidate(r.service, r.digest, r.version);
+                           if (!slot) return slot.error();
+                           slot_url = target_.slot_url(*slot);
+                           slot_urls_[r.service] = slot_url;
+                           run_.say("  " + r.service + " healthy on " + slot_url);
+                           return Ok();
+                         });
     if (s.ok() && hooks_.pre_traffic_smoke) {
       run_.say("smoke-testing the " + r.service + " candidate");
       s = run_.step(results_, step_name(StepKind::kPreTrafficSmoke, r.service),
-                    [&](std::string& detail) -> Status {
+                    [&](store::StepDetail& detail) -> Status {
                       return hooks_.pre_traffic_smoke(r.service, slot_url, r.version, detail);
                     });
       if (!s.ok()) emit(notify::kSmokeFailed, r, "blocked", {s.error().message});
@@ -443,9 +445,11 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
   const std::function<Status()> aborted = [this] { return check_abort(); };
   for (int w : steps) {
     std::string held;  // set when a canary check holds this weight (on_inconclusive = "hold")
+    store::StepDetail shift;
+    shift.weight = w;
     Status s = run_.step(
         results_, step_name(StepKind::kShift, std::to_string(w)),
-        [&](std::string& detail) -> Status {
+        [&](store::StepDetail& detail) -> Status {
           VILLAGER_RETURN_IF_ERROR(check_abort());
           for (const auto& r : results_) {
             std::map<std::string, int> weights = {{r.digest, w}};
@@ -470,7 +474,7 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
           }
           return Ok();
         },
-        json{{"weight", w}});
+        std::move(shift));
     if (s.ok() && !held.empty()) return hold_at(w, held);
     if (!s.ok()) {
       if (abort_)
@@ -562,9 +566,11 @@ std::optional<DeployOutcome> Deployer::roll_out_batches() {
 // 8b. An inconclusive step held at its deadline: traffic stays split, both releases keep serving, and the
 // deployment row stays running with a `hold` step until `villager promote` or `villager rollback` ends it.
 DeployOutcome Deployer::hold_at(int weight, const std::string& reason) {
-  (void)run_.step(
-      results_, step_name(StepKind::kHold, std::to_string(weight)), [](std::string&) { return Ok(); },
-      json{{"weight", weight}, {"reason", reason}});
+  (void)run_.step(results_, step_name(StepKind::kHold, std::to_string(weight)), [&](store::StepDetail& d) {
+    d.weight = weight;
+    d.reason = reason;
+    return Ok();
+  });
   for (auto& r : results_) {
     r.status = "held";
     run_.audit("deploy.held", r.service, {{"reason", reason}, {"weight", weight}});
@@ -581,7 +587,7 @@ DeployOutcome Deployer::hold_at(int weight, const std::string& reason) {
 // watch; any failure routes back to the previous release and smoke-tests what was restored.
 std::optional<DeployOutcome> Deployer::promote_and_verify() {
   // A fleet's hosts were promoted batch by batch (promoting again would stop their warm release).
-  Status checked = run_.step(results_, step_name(StepKind::kPromote), [&](std::string&) -> Status {
+  Status checked = run_.step(results_, step_name(StepKind::kPromote), [&](store::StepDetail&) -> Status {
     if (!fleet_)
       for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.promote(r.service, r.digest));
     for (const auto& r : results_) VILLAGER_RETURN_IF_ERROR(target_.verify_promoted(r.service, r.digest));
@@ -591,7 +597,7 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
     for (const auto& r : results_) emit(notify::kDeployed, r, "succeeded");
   if (checked.ok() && hooks_.post_traffic_smoke) {
     run_.say("smoke-testing the public endpoints");
-    checked = run_.step(results_, step_name(StepKind::kPostTrafficSmoke), [&](std::string& detail) {
+    checked = run_.step(results_, step_name(StepKind::kPostTrafficSmoke), [&](store::StepDetail& detail) {
       return hooks_.post_traffic_smoke(service_names(results_), results_.front().version, detail);
     });
   }
@@ -605,13 +611,14 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
   run_.say("rolling back: " + checked.error().message);
   std::string reverted;
   if (fleet_) {
-    Status s = run_.step(results_, step_name(StepKind::kFleetRevert), [&](std::string& detail) -> Status {
-      auto r = fleet_->revert(results_);
-      detail = json{{"hosts", fleet_->hosts_json()}}.dump();
-      if (!r) return r.error();
-      reverted = "; " + *r;
-      return Ok();
-    });
+    Status s =
+        run_.step(results_, step_name(StepKind::kFleetRevert), [&](store::StepDetail& detail) -> Status {
+          auto r = fleet_->revert(results_);
+          detail.hosts = fleet_->hosts_json();
+          if (!r) return r.error();
+          reverted = "; " + *r;
+          return Ok();
+        });
     if (!s.ok()) reverted = "; " + s.error().message;
   } else {
     restore_previous(target_, results_, run_, /*promoted=*/true);
@@ -620,9 +627,10 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
   std::string after = reverted + "; rolled back";
   if (hooks_.post_traffic_smoke && !results_.front().from_version.empty()) {
     run_.say("smoke-testing the restored release");
-    Status restored = run_.step(results_, step_name(StepKind::kPostRollbackSmoke), [&](std::string& detail) {
-      return hooks_.post_traffic_smoke(service_names(results_), results_.front().from_version, detail);
-    });
+    Status restored =
+        run_.step(results_, step_name(StepKind::kPostRollbackSmoke), [&](store::StepDetail& detail) {
+          return hooks_.post_traffic_smoke(service_names(results_), results_.front().from_version, detail);
+        });
     after += restored.ok() ? " (the restored release passes the smoke suite)"
                            : "; the restored release FAILS the smoke suite: " + restored.error().message;
   }
@@ -654,21 +662,19 @@ Status swap_back(targets::Target& target, Run& run, std::vector<ServiceResult>& 
   Status s = Ok();
   if (!warm) {
     run.say("starting " + r.service + " " + r.version + " (cold rollback)");
-    s = run.step(one, step_name(StepKind::kStartPrevious), [&](std::string&) -> Status {
+    s = run.step(one, step_name(StepKind::kStartPrevious), [&](store::StepDetail&) -> Status {
       auto slot = target.start_candidate(r.service, r.digest, r.version);
       if (!slot) return slot.error();
       return Ok();
     });
   }
   if (s.ok()) {
-    s = run.step(
-        one, step_name(StepKind::kRouteSwap),
-        [&](std::string&) -> Status {
-          VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, {{r.digest, 100}}));
-          swap_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
-          return target.promote(r.service, r.digest);
-        },
-        json{{"warm", warm}});
+    s = run.step(one, step_name(StepKind::kRouteSwap), [&](store::StepDetail& d) -> Status {
+      d.warm = warm;
+      VILLAGER_RETURN_IF_ERROR(target.set_weights(r.service, {{r.digest, 100}}));
+      swap_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - t0).count();
+      return target.promote(r.service, r.digest);
+    });
   }
   if (s.ok() && !r.from_digest.empty())
     if (auto stopped = target.stop(r.service, r.from_digest); !stopped.ok())
@@ -784,9 +790,10 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     int64_t swap_ms = -1;  // set once the route moved
     Status s = Ok();
     if (fleet)
-      s = run.step(one, step_name(StepKind::kRouteSwap), [&](std::string& detail) -> Status {
+      s = run.step(one, step_name(StepKind::kRouteSwap), [&](store::StepDetail& detail) -> Status {
         Status moved = fleet->return_to(*r, swap_ms, warm);
-        detail = json{{"warm", warm}, {"hosts", fleet->hosts_json()}}.dump();
+        detail.warm = warm;
+        detail.hosts = fleet->hosts_json();
         return moved;
       });
     else
@@ -824,7 +831,7 @@ Status finish_rollback(store::Store& store, const std::string& environment,
   Status smoked = Ok();
   if (hooks.post_traffic_smoke && !restored.empty()) {
     run.say("smoke-testing the restored release");
-    smoked = run.step(restored, step_name(StepKind::kPostRollbackSmoke), [&](std::string& d) {
+    smoked = run.step(restored, step_name(StepKind::kPostRollbackSmoke), [&](store::StepDetail& d) {
       return hooks.post_traffic_smoke(service_names(restored), restored.front().version, d);
     });
   }

@@ -11,32 +11,34 @@
 #include "base/error.h"
 #include "config/config.h"
 #include "notify/event.h"
+#include "store/step_detail.h"
 #include "store/store.h"
 #include "targets/target.h"
 
 namespace villager::pipeline {
 
 // Checks that plug into deploy. Each returns Ok to continue, or an error that stops the deploy (before
-// traffic) or rolls it back (after). Unset hooks pass. `detail` receives a JSON object (a smoke report,
-// a verdict) that is stored with the step.
+// traffic) or rolls it back (after). Unset hooks pass. A hook fills its part of `detail` (the smoke
+// report, the canary verdict, the alarms; store/step_detail.h), which is stored with the step whether it
+// passes or fails: a failed check's figures are what the review document shows.
 struct DeployHooks {
   // The candidate slot of `service`, reachable at `slot_url`, before any traffic moves.
   std::function<Status(const std::string& service, const std::string& slot_url, const std::string& version,
-                       std::string& detail)>
+                       store::StepDetail& detail)>
       pre_traffic_smoke;
   // At each canary weight, after the step's interval; `slot_url` reaches the candidate slot directly
   // (synthetic canary traffic). An error made by canary_hold() (pipeline/held.h) holds the deploy at
   // this weight instead of rolling it back. A check that waits calls `aborted` between its waits and
   // returns its error at once: someone asked to abort the deploy (pipeline/abort.h).
   std::function<Status(const std::string& service, const std::string& digest, const std::string& slot_url,
-                       int weight, const std::function<Status()>& aborted, std::string& detail)>
+                       int weight, const std::function<Status()>& aborted, store::StepDetail& detail)>
       canary_check;
   // After every deployed service reached 100%, against their public endpoints.
   std::function<Status(const std::vector<std::string>& services, const std::string& version,
-                       std::string& detail)>
+                       store::StepDetail& detail)>
       post_traffic_smoke;
   // The watch window after promotion; an error means "roll back".
-  std::function<Status(std::string& detail)> watch;
+  std::function<Status(store::StepDetail& detail)> watch;
   // Told of each event as it happens (notify/event.h); must not block.
   std::function<void(const notify::PipelineEvent&)> notify;
 };

@@ -144,8 +144,8 @@ TEST_F(DeployTest, FailedCanaryCheckRollsBack) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int weight,
-                          const std::function<Status()>&, std::string& detail) -> Status {
-    detail = R"({"verdict":"fail"})";
+                          const std::function<Status()>&, store::StepDetail& detail) -> Status {
+    detail.canary.emplace().verdict = "fail";
     if (weight == 50) return FailedPrecondition("error rate 20% against 0% for the baseline");
     return Ok();
   };
@@ -167,7 +167,7 @@ TEST_F(DeployTest, FailedPreTrafficSmokeStopsBeforeAnyTraffic) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.pre_traffic_smoke = [](const std::string&, const std::string& url, const std::string&,
-                               std::string&) -> Status {
+                               store::StepDetail&) -> Status {
     EXPECT_EQ(url.rfind("http://slot:", 0), 0u)
         << "the candidate is smoked directly, not through the public URL";
     return FailedPrecondition("auth: GET /tokens/list without a key answered 200");
@@ -185,7 +185,7 @@ TEST_F(DeployTest, FailedPostTrafficSmokeRollsBack) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.post_traffic_smoke = [](const std::vector<std::string>& services, const std::string&,
-                                std::string&) -> Status {
+                                store::StepDetail&) -> Status {
     EXPECT_EQ(services, std::vector<std::string>{"user"});
     return FailedPrecondition("cors");
   };
@@ -241,7 +241,7 @@ TEST_F(DeployTest, NotifiesEachStageOfASuccessfulDeployInOrder) {
   ASSERT_EQ(run_deploy(true).exit_code, 0);
   set_version("v2.0.0");
   DeployHooks hooks;
-  hooks.watch = [](std::string&) { return Ok(); };
+  hooks.watch = [](store::StepDetail&) { return Ok(); };
   EventLog log;
   log.attach(hooks);
   auto o = run_deploy(false, hooks);
@@ -264,7 +264,7 @@ TEST_F(DeployTest, NotifiesAFailedCanaryStepAndTheAutomaticRollback) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int weight,
-                          const std::function<Status()>&, std::string&) -> Status {
+                          const std::function<Status()>&, store::StepDetail&) -> Status {
     return weight == 50 ? Status(FailedPrecondition("error rate 20%")) : Ok();
   };
   EventLog log;
@@ -280,7 +280,7 @@ TEST_F(DeployTest, NotifiesAWatchAlarmRollbackWithItsTrigger) {
   ASSERT_EQ(run_deploy(true).exit_code, 0);
   set_version("v2.0.0");
   DeployHooks hooks;
-  hooks.watch = [](std::string&) -> Status { return FailedPrecondition("alarm 5xx fired"); };
+  hooks.watch = [](store::StepDetail&) -> Status { return FailedPrecondition("alarm 5xx fired"); };
   EventLog log;
   log.attach(hooks);
   ASSERT_EQ(run_deploy(false, hooks).exit_code, 4);
@@ -295,7 +295,7 @@ TEST_F(DeployTest, NotifiesABlockedReleaseWhenPreTrafficSmokeFails) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.pre_traffic_smoke = [](const std::string&, const std::string&, const std::string&,
-                               std::string&) -> Status {
+                               store::StepDetail&) -> Status {
     return FailedPrecondition("smoke checks failed: auth/user");
   };
   EventLog log;
@@ -332,7 +332,7 @@ TEST_F(DeployTest, AHeldCanaryKeepsTheTrafficSplitUntilPromoted) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
-                          const std::function<Status()>&, std::string&) -> Status {
+                          const std::function<Status()>&, store::StepDetail&) -> Status {
     return canary_hold("inconclusive at the step's deadline");
   };
   auto o = run_deploy(false, hooks);
@@ -374,7 +374,7 @@ TEST_F(DeployTest, RollingBackAHeldCanaryRestoresTheServingRelease) {
   DeployHooks hooks;
   hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
                           const std::function<Status()>&,
-                          std::string&) -> Status { return canary_hold("inconclusive"); };
+                          store::StepDetail&) -> Status { return canary_hold("inconclusive"); };
   auto o = run_deploy(false, hooks);
   ASSERT_EQ(o.exit_code, 5) << o.message;
   std::string v2 = o.services.at(0).digest;
@@ -446,7 +446,7 @@ TEST_F(DeployTest, ACanaryCheckThatWaitsEndsOnAnAbort) {
   set_version("v2.0.0");
   DeployHooks hooks;
   hooks.canary_check = [this](const std::string&, const std::string&, const std::string&, int weight,
-                              const std::function<Status()>& aborted, std::string&) -> Status {
+                              const std::function<Status()>& aborted, store::StepDetail&) -> Status {
     auto running = find_running(*store_, "explorer", "user");
     EXPECT_TRUE(running.has_value() && running->has_value());
     EXPECT_EQ((*running)->weight, weight);

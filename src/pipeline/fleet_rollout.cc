@@ -142,28 +142,30 @@ Status FleetRollout::roll_out(std::vector<ServiceResult>& results) {
     if (b > 0 && env_.ssh.batch_wait.count() > 0) clock_.sleep_for(env_.ssh.batch_wait);
     std::string label = std::to_string(b + 1) + "/" + std::to_string(batches.size());
     run_.say("batch " + label + ": " + join(names(hosts_, batch), ", "));
-    Status s = run_.step(
-        results, step_name(StepKind::kBatch, std::to_string(b + 1)),
-        [&](std::string& detail) -> Status {
-          Status r = healthy.ok() ? run_batch(results, batch) : healthy;
-          for (size_t i : batch)
-            if (hosts_[i].state == "switched") switched.push_back(i);
-          if (r.ok()) r = bake(results, switched);
-          detail = json{{"hosts", hosts_json()}}.dump();
-          return r;
-        },
-        json{{"batch", b + 1}, {"of", batches.size()}, {"hosts", names(hosts_, batch)}});
+    Status s = run_.step(results, step_name(StepKind::kBatch, std::to_string(b + 1)),
+                         [&](store::StepDetail& detail) -> Status {
+                           detail.batch = static_cast<int>(b + 1);
+                           detail.of = static_cast<int>(batches.size());
+                           detail.hosts = names(hosts_, batch);
+                           Status r = healthy.ok() ? run_batch(results, batch) : healthy;
+                           for (size_t i : batch)
+                             if (hosts_[i].state == "switched") switched.push_back(i);
+                           if (r.ok()) r = bake(results, switched);
+                           detail.hosts = hosts_json();
+                           return r;
+                         });
     if (s.ok()) continue;
     std::string halted = "batch " + label + " failed: " + s.error().message;
     run_.say("halting the rollout: " + halted);
     std::string reverted;
-    Status r = run_.step(results, step_name(StepKind::kFleetRevert), [&](std::string& detail) -> Status {
-      auto done = revert(results);
-      detail = json{{"hosts", hosts_json()}}.dump();
-      if (!done) return done.error();
-      reverted = *done;
-      return Ok();
-    });
+    Status r =
+        run_.step(results, step_name(StepKind::kFleetRevert), [&](store::StepDetail& detail) -> Status {
+          auto done = revert(results);
+          detail.hosts = hosts_json();
+          if (!done) return done.error();
+          reverted = *done;
+          return Ok();
+        });
     return Unavailable(halted + "; " + (r.ok() ? reverted : r.error().message));
   }
   return Ok();
@@ -225,7 +227,7 @@ Status FleetRollout::run_batch(const std::vector<ServiceResult>& results, const 
       auto t = fleet_.host_target(i);
       if (!t) return Unavailable(hosts_[i].name + ": " + t.error().message);
       for (const auto& [service, slot] : hosts_[i].started) {
-        std::string detail;
+        store::StepDetail detail;  // the batch step records the hosts; this report is not kept
         auto r =
             std::find_if(results.begin(), results.end(), [&](const auto& x) { return x.service == service; });
         Status smoked = hooks_.pre_traffic_smoke(service, (*t)->slot_url(slot), r->version, detail);

@@ -64,7 +64,7 @@ Status promote_candidate(store::Store& store, targets::Target& target, const Hel
                                        [&] { return target.promote(d.service, d.digest); }));
   if (!hooks.post_traffic_smoke) return Ok();
   return record_step(store, d.id, store::step_name(StepKind::kPostTrafficSmoke), [&]() -> Status {
-    std::string detail;
+    store::StepDetail detail;
     return hooks.post_traffic_smoke({d.service}, d.version, detail);
   });
 }

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "pipeline/deploy.h"
+#include "store/step_detail.h"
 #include "store/store.h"
 
 namespace villager::pipeline {
@@ -23,29 +24,26 @@ class Run {
     if (progress_) progress_(line);
   }
 
-  // Records a step for every service in `results` and returns its outcome.
+  // Records a step for every service in `results` and returns its outcome. `body` fills the step's
+  // detail (store/step_detail.h) and returns its status; the recorder adds the duration and the error.
   template <class F>
   Status step(std::vector<ServiceResult>& results, const std::string& name, F&& body,
-              nlohmann::json detail = nlohmann::json::object()) {
+              store::StepDetail detail = {}) {
     std::vector<std::pair<int64_t, int>> seqs;
     for (const auto& r : results) {
       auto seq = store::add_step(store_, r.deployment_id, name);
       if (seq) seqs.emplace_back(r.deployment_id, *seq);
     }
     auto started = clock_.steady_now();
-    std::string extra;
-    Status s = body(extra);
-    if (!extra.empty()) {
-      auto j = nlohmann::json::parse(extra, nullptr, false);
-      if (j.is_object()) detail.update(j);
-    }
-    detail["duration_ms"] =
+    Status s = body(detail);
+    detail.duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
-    if (!s.ok()) detail["error"] = s.error().message;
+    if (!s.ok()) detail.error = s.error().message;
+    // Replacement of invalid UTF-8 (an error quoting a binary answer) keeps the row writable.
+    const std::string text = detail.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     for (auto [id, seq] : seqs)
       (void)store::finish_step(store_, id, seq,
-                               s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
-                               detail.dump());
+                               s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed, text);
     return s;
   }
 

@@ -9,6 +9,7 @@
 #include "base/hash.h"
 #include "base/redact.h"
 #include "base/strings.h"
+#include "store/step_detail.h"
 #include "store/step_kinds.h"
 
 namespace villager::report {
@@ -60,18 +61,17 @@ int64_t json_int(const json& j, const char* key, int64_t fallback = 0) {
   auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<int64_t>() : fallback;
 }
-int64_t step_duration(const store::DeploymentStep& s, const json& d) {
-  return json_int(d, "duration_ms", s.finished_at ? *s.finished_at - s.started_at : 0);
+int64_t step_duration(const store::DeploymentStep& s, const store::StepDetail& d) {
+  return d.duration_ms.value_or(s.finished_at ? *s.finished_at - s.started_at : 0);
 }
 
 // Suite-level smoke rows from a step, or per-check rows when the smoke hook recorded them as
 // detail.smoke = [{check, passed, duration_ms, detail}].
-void add_smoke_rows(const store::DeploymentStep& s, const std::string& phase, const std::string& suite,
-                    std::vector<SmokeResult>& out) {
-  json d = parse_detail(s.detail);
+void add_smoke_rows(const store::DeploymentStep& s, const store::StepDetail& d, const std::string& phase,
+                    const std::string& suite, std::vector<SmokeResult>& out) {
   // The smoke suite's own JSON report (docs/smoke.md): one row per check and service.
-  if (auto it = d.find("smoke"); it != d.end() && it->is_object() && it->contains("checks")) {
-    for (const auto& c : (*it)["checks"]) {
+  if (d.smoke.is_object() && d.smoke.contains("checks")) {
+    for (const auto& c : d.smoke["checks"]) {
       std::string name = json_string(c, "name");
       if (std::string svc = json_string(c, "service"); !svc.empty()) name += " (" + svc + ")";
       std::string why;
@@ -94,21 +94,19 @@ void add_smoke_rows(const store::DeploymentStep& s, const std::string& phase, co
     }
     return;
   }
-  if (auto it = d.find("smoke"); it != d.end() && it->is_array()) {
-    for (const auto& c : *it)
+  if (d.smoke.is_array()) {
+    for (const auto& c : d.smoke)
       out.push_back({json_string(c, "check"), phase, c.value("passed", false), json_int(c, "duration_ms"),
                      json_string(c, "detail"), ""});
     return;
   }
-  out.push_back({suite, phase, s.status == store::StepStatus::kSucceeded, step_duration(s, d),
-                 json_string(d, "error"), ""});
+  out.push_back({suite, phase, s.status == store::StepStatus::kSucceeded, step_duration(s, d), d.error, ""});
 }
 
-std::string step_outcome(const store::DeploymentStep& s) {
-  json d = parse_detail(s.detail);
+std::string step_outcome(const store::DeploymentStep& s, const store::StepDetail& d) {
   std::string out = std::string(store::to_string(s.status));
   if (s.finished_at) out += " in " + took(step_duration(s, d));
-  if (std::string e = json_string(d, "error"); !e.empty()) out += ": " + e;
+  if (!d.error.empty()) out += ": " + d.error;
   return out;
 }
 
@@ -169,19 +167,15 @@ Result<RollbackPlan> rollback_plan_of(store::Store& store, const store::Deployme
 }
 
 // The watch window's metrics table and the alarms it saw.
-void read_watch(const json& detail, ReviewInput& in) {
-  if (auto it = detail.find("metrics"); it != detail.end() && it->is_array()) {
+void read_watch(const store::StepDetail& detail, ReviewInput& in) {
+  if (detail.metrics.is_array()) {
     std::vector<MonitoringRow> rows;
-    for (const auto& m : *it)
+    for (const auto& m : detail.metrics)
       rows.push_back({json_string(m, "metric"), json_string(m, "baseline"), json_string(m, "candidate"),
                       json_string(m, "verdict")});
     in.monitoring = rows;
   }
-  if (auto it = detail.find("alarms"); it != detail.end() && it->is_array()) {
-    std::vector<std::string> alarms;
-    for (const auto& a : *it) alarms.push_back(a.is_string() ? a.get<std::string>() : a.dump());
-    in.alarms_fired = alarms;
-  }
+  if (detail.alarms) in.alarms_fired = *detail.alarms;
 }
 
 // A batch or revert step's hosts (pipeline/fleet_rollout.cc, hosts_json): each later step replaces the
@@ -205,37 +199,37 @@ void read_hosts(const json& hosts, ReviewInput& in) {
 void read_step(const store::DeploymentStep& s, ReviewInput& in, std::vector<SmokeResult>& smoke,
                std::vector<TrafficStep>& traffic) {
   using store::StepKind;
-  json detail = parse_detail(s.detail);
+  const store::StepDetail detail = store::parse_step_detail(s.detail);
   int64_t at = s.finished_at.value_or(s.started_at);
   bool ok = s.status == store::StepStatus::kSucceeded;
   const store::ParsedStep step = store::parse_step(s.name);
   if (step.kind == StepKind::kRehearsal && in.rollback_plan) {
-    in.rollback_plan->rehearsal = ok ? "passed (spare slot, smoke, private route swap and back)"
-                                     : "failed: " + json_string(detail, "error");
-    if (detail.contains("swap_ms")) in.rollback_plan->rehearsal_ms = json_int(detail, "swap_ms");
+    in.rollback_plan->rehearsal =
+        ok ? "passed (spare slot, smoke, private route swap and back)" : "failed: " + detail.error;
+    if (detail.swap_ms) in.rollback_plan->rehearsal_ms = *detail.swap_ms;
     in.rollback_plan->rehearsed_at_ms = at;
   }
-  in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s)});
+  in.timeline.push_back({s.started_at, s.name + ": " + step_outcome(s, detail)});
   if (step.kind == StepKind::kStartCandidate) {
-    add_smoke_rows(s, "before traffic", "candidate start + pre-traffic suite", smoke);
+    add_smoke_rows(s, detail, "before traffic", "candidate start + pre-traffic suite", smoke);
   } else if (step.kind == StepKind::kPreTrafficSmoke) {
-    add_smoke_rows(s, "before traffic", "pre-traffic suite", smoke);
+    add_smoke_rows(s, detail, "before traffic", "pre-traffic suite", smoke);
   } else if (step.kind == StepKind::kPostTrafficSmoke || step.kind == StepKind::kPostRollbackSmoke) {
-    add_smoke_rows(s, "after traffic", "post-traffic suite", smoke);
+    add_smoke_rows(s, detail, "after traffic", "post-traffic suite", smoke);
   } else if (step.kind == StepKind::kShift) {
-    int w = static_cast<int>(json_int(detail, "weight", std::atoi(step.arg.c_str())));
-    std::string note = ok ? "healthy" : "failed: " + json_string(detail, "error");
+    int w = detail.weight.value_or(std::atoi(step.arg.c_str()));
+    std::string note = ok ? "healthy" : "failed: " + detail.error;
     // The canary judge's verdict: n per side, per metric limit, p and the rule that decided.
-    if (!json_string(detail, "summary").empty()) note += "; canary " + json_string(detail, "summary");
+    if (detail.canary && !detail.canary->summary.empty()) note += "; canary " + detail.canary->summary;
     // Samples villager made itself (canary_synthetic) are said so: they are not users.
-    if (detail.contains("synthetic") && detail["synthetic"].is_object())
-      note += "; " + std::to_string(detail["synthetic"].value("sent", uint64_t{0})) +
+    if (detail.synthetic.is_object())
+      note += "; " + std::to_string(detail.synthetic.value("sent", uint64_t{0})) +
               " synthetic requests sent to the candidate slot";
     traffic.push_back({w, at, note});
   } else if (step.kind == StepKind::kRouteSwap) {
-    bool warm = detail.value("warm", false);
+    bool warm = detail.warm.value_or(false);
     traffic.push_back({100, at,
-                       std::string(ok ? "restored" : "failed: " + json_string(detail, "error")) +
+                       std::string(ok ? "restored" : "failed: " + detail.error) +
                            (warm ? " (warm route swap)" : " (cold start)")});
   } else if (step.kind == StepKind::kWatch) {
     read_watch(detail, in);
@@ -243,7 +237,7 @@ void read_step(const store::DeploymentStep& s, ReviewInput& in, std::vector<Smok
   // A fleet's batches, its revert and its rollback (route_swap) record every host.
   bool fleet_step = step.kind == StepKind::kBatch || step.kind == StepKind::kFleetRevert ||
                     step.kind == StepKind::kRouteSwap;
-  if (fleet_step && detail.contains("hosts") && detail["hosts"].is_array()) read_hosts(detail["hosts"], in);
+  if (fleet_step && detail.hosts.is_array()) read_hosts(detail.hosts, in);
 }
 
 // The row's end in the timeline, and for a rollback its trigger, detection and restore times.
