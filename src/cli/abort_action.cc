@@ -60,7 +60,7 @@ Result<AbortCanaryOutcome> abort_canary(const config::Config& config, const Abor
       bool any = false;
       for (const auto& s : services)
         if (auto r = pipeline::find_running(**st, env->name, s); r && *r) any = true;
-      out.exit_code = any ? 1 : 2;
+      out.exit_code = any ? pipeline::kExitFailed : pipeline::kExitUsage;
       out.message = any ? "no deploy process is running in " + env->name +
                               " (a deploy row is left open by one that died): `villager rollback " +
                               env->name + "` restores the serving release"
@@ -73,7 +73,7 @@ Result<AbortCanaryOutcome> abort_canary(const config::Config& config, const Abor
 
   auto asked = pipeline::request_canary_abort(**st, {env->name, services, request.actor, request.reason});
   if (!asked && asked.error().code == Code::kNotFound) {
-    out.exit_code = 2;
+    out.exit_code = pipeline::kExitUsage;
     // The lock's holder is a rollback, a promote, or a deploy that has not reached its canary.
     out.message = "nothing to abort in " + env->name + ": no canary is running (yet) or held";
     out.duration_ms = millis_since(started);
@@ -110,7 +110,7 @@ Result<AbortCanaryOutcome> abort_canary(const config::Config& config, const Abor
       problems.push_back(d.service + " " + d.version + " " + status +
                          " before its deploy saw the abort: `villager rollback " + env->name + "`");
   }
-  out.exit_code = problems.empty() ? 0 : 1;
+  out.exit_code = problems.empty() ? pipeline::kExitOk : pipeline::kExitFailed;
   out.message = problems.empty() ? "canary aborted by " + request.actor + "; rolled back" : problems.front();
   out.duration_ms = millis_since(started);
   return out;

@@ -25,9 +25,9 @@ struct AbortCanaryAction {
 };
 
 struct AbortCanaryOutcome {
-  // 0 rolled back; 1 a step failed, the deploy did not act in kAbortWait, or it reached 100% first;
-  // 2 nothing running or held to abort.
-  int exit_code = 0;
+  // kExitOk rolled back; kExitFailed a step failed, the deploy did not act in kAbortWait, or it reached
+  // 100% first; kExitUsage nothing running or held to abort.
+  pipeline::ExitCode exit_code = pipeline::kExitOk;
   std::string message;
   bool held = false;  // it was a held canary (finish_held), not a running deploy
   std::vector<pipeline::ServiceResult> services{};

@@ -7,18 +7,18 @@
 #include <vector>
 
 #include "base/error.h"
+#include "pipeline/outcome.h"
 
 namespace villager::cli {
 
-// Exit codes, the same for every command (see docs/design.md).
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitFailed = 1,
-  kExitUsage = 2,
-  kExitGateRejected = 3,
-  kExitRolledBack = 4,
-  kExitHeld = 5,  // a canary held at its weight (on_inconclusive = "hold"): promote or roll back
-};
+// Exit codes, the same for every command: the pipeline's (pipeline/outcome.h).
+using pipeline::ExitCode;
+using pipeline::kExitFailed;
+using pipeline::kExitGateRejected;
+using pipeline::kExitHeld;
+using pipeline::kExitOk;
+using pipeline::kExitRolledBack;
+using pipeline::kExitUsage;
 
 struct Command {
   std::string_view name;

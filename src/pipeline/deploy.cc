@@ -148,7 +148,7 @@ class Deployer {
  private:
   using Stop = std::optional<DeployOutcome>;
 
-  DeployOutcome done(int code, std::string message) {
+  DeployOutcome done(ExitCode code, std::string message) {
     out_.exit_code = code;
     out_.message = std::move(message);
     out_.duration_ms =
@@ -157,7 +157,7 @@ class Deployer {
   }
   // Closes every deployment row with `status`, audits `audit_kind` per service, and ends the deploy.
   DeployOutcome end(store::DeploymentStatus status, const std::string& reason, const std::string& audit_kind,
-                    int code, std::string message) {
+                    ExitCode code, std::string message) {
     run_.finish(results_, status, reason);
     for (auto& x : results_) run_.audit(audit_kind, x.service, {{"reason", reason}});
     out_.services = results_;
@@ -210,17 +210,19 @@ std::optional<DeployOutcome> Deployer::choose_services() {
   std::vector<std::string> services =
       request_.services.empty() ? config_.services_of(env_) : request_.services;
   for (const auto& s : services)
-    if (!env_.serves(s)) return done(2, "environment '" + env_.name + "' does not serve service '" + s + "'");
+    if (!env_.serves(s))
+      return done(kExitUsage, "environment '" + env_.name + "' does not serve service '" + s + "'");
   std::map<std::string, targets::SlotInfo> serving;
   if (auto* fleet = target_.fleet()) {
     fleet_.emplace(config_, env_, *fleet, run_, hooks_, clock_);
     if (auto s = fleet_->survey(services); !s.ok())
-      return done(1, s.error().context("reading what " + env_.name + "'s hosts serve").message);
+      return done(kExitFailed, s.error().context("reading what " + env_.name + "'s hosts serve").message);
     for (const auto& service : services)
       if (auto slot = fleet_->serving(service); !slot.digest.empty()) serving[service] = slot;
   } else {
     auto slots = serving_slots(target_);
-    if (!slots) return done(1, slots.error().context("reading what " + env_.name + " serves").message);
+    if (!slots)
+      return done(kExitFailed, slots.error().context("reading what " + env_.name + " serves").message);
     serving = std::move(*slots);
   }
   for (const auto& service : services) {
@@ -231,12 +233,14 @@ std::optional<DeployOutcome> Deployer::choose_services() {
       r.from_version = it->second.version;
     }
     if (r.from_digest.empty() && !request_.first)
-      return done(3, "nothing serves " + env_.name + "/" + service +
-                         ", so this release could not be rolled back; pass --first for a first deploy");
+      return done(kExitGateRejected,
+                  "nothing serves " + env_.name + "/" + service +
+                      ", so this release could not be rolled back; pass --first for a first deploy");
     if (auto held = find_held(store_, env_.name, service); held && *held)
-      return done(3, env_.name + "/" + service + " is held: " + (*held)->deployment.version + " takes " +
-                         std::to_string((*held)->weight) + "% of its traffic; first run `villager promote " +
-                         env_.name + "` or `villager rollback " + env_.name + "`");
+      return done(kExitGateRejected, env_.name + "/" + service + " is held: " + (*held)->deployment.version +
+                                         " takes " + std::to_string((*held)->weight) +
+                                         "% of its traffic; first run `villager promote " + env_.name +
+                                         "` or `villager rollback " + env_.name + "`");
     results_.push_back(r);
   }
   return std::nullopt;
@@ -257,7 +261,8 @@ std::optional<DeployOutcome> Deployer::resolve_artifacts() {
       for (const auto& f : findings)
         run_.say("  " + f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " +
                  f.rule + " " + f.masked);
-      return done(packed.error().code == Code::kPermissionDenied ? 3 : 1, packed.error().message);
+      return done(packed.error().code == Code::kPermissionDenied ? kExitGateRejected : kExitFailed,
+                  packed.error().message);
     }
     for (const auto& p : *packed) {
       artifacts[p.service] = {p.result.digest, p.version};
@@ -269,28 +274,29 @@ std::optional<DeployOutcome> Deployer::resolve_artifacts() {
   const auto artifacts_dir = config_.state_dir() / "artifacts";
   for (const auto& [service, digest] : request_.artifacts) {
     auto manifest = artifact::read_manifest(artifacts_dir, digest);
-    if (!manifest) return done(1, manifest.error().context("artifact " + digest).message);
+    if (!manifest) return done(kExitFailed, manifest.error().context("artifact " + digest).message);
     if (manifest->service != service)
-      return done(2, "artifact " + short_digest(digest) + " was packaged for service '" + manifest->service +
-                         "', not '" + service + "'");
+      return done(kExitUsage, "artifact " + short_digest(digest) + " was packaged for service '" +
+                                  manifest->service + "', not '" + service + "'");
     artifacts[service] = {digest, manifest->version};
   }
   for (const auto& [service, dv] : artifacts)
     if (auto s = artifact::verify_artifact(artifacts_dir, dv.first); !s.ok())
-      return done(s.error().code == Code::kConflict ? 3 : 1,
+      return done(s.error().code == Code::kConflict ? kExitGateRejected : kExitFailed,
                   s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
   for (auto& r : results_) {
     r.digest = artifacts[r.service].first;
     r.version = artifacts[r.service].second;
     // A fleet with hosts left behind (unreachable during an earlier rollout) is brought up to date.
     if (r.from_digest == r.digest && (!fleet_ || fleet_->everywhere(r.service, r.digest)))
-      return done(1, env_.name + "/" + r.service + " already serves " + r.version + " (" +
-                         short_digest(r.digest) + ")");
+      return done(kExitFailed, env_.name + "/" + r.service + " already serves " + r.version + " (" +
+                                   short_digest(r.digest) + ")");
     if (!r.from_digest.empty())
       if (auto s = artifact::verify_artifact(artifacts_dir, r.from_digest); !s.ok())
-        return done(3, "cannot roll " + env_.name + "/" + r.service +
-                           " back: the serving release's artifact " + short_digest(r.from_digest) +
-                           " is unusable (" + s.error().message + "); refusing to deploy");
+        return done(kExitGateRejected, "cannot roll " + env_.name + "/" + r.service +
+                                           " back: the serving release's artifact " +
+                                           short_digest(r.from_digest) + " is unusable (" +
+                                           s.error().message + "); refusing to deploy");
   }
   return std::nullopt;
 }
@@ -301,34 +307,35 @@ std::optional<DeployOutcome> Deployer::check_secrets() {
   std::vector<config::ServiceConfig> needed;
   for (const auto& r : results_) needed.push_back(*config_.service(r.service));
   if (auto s = secrets::check_required_secrets(config_.state_dir(), env_.name, needed); !s.ok())
-    return done(1, s.error().message);
+    return done(kExitFailed, s.error().message);
   // The release fits the target (Lambda's size limits): refused here, before the gate or any change.
   for (const auto& r : results_)
     if (auto s = target_.check_release(r.service, r.digest); !s.ok())
-      return done(1, s.error().message + "; nothing was changed");
+      return done(kExitFailed, s.error().message + "; nothing was changed");
   return std::nullopt;
 }
 
 // 4. The gate: signed approvals for exactly these bytes and this environment, and monitoring in place.
 std::optional<DeployOutcome> Deployer::pass_gate() {
   if (env_.requires_roles.empty()) {
-    if (request_.override_gate) return done(2, "environment '" + env_.name + "' has no gate to override");
+    if (request_.override_gate)
+      return done(kExitUsage, "environment '" + env_.name + "' has no gate to override");
     return std::nullopt;
   }
   if (auto s = gate::check_monitoring_coverage(config_, env_.name); !s.ok())
-    return done(3, s.error().message);
+    return done(kExitGateRejected, s.error().message);
   std::vector<gate::GateArtifact> arts;
   for (const auto& r : results_) arts.push_back({r.service, r.digest, r.version});
   auto decision = gate::evaluate_gate(config_, env_.name, arts, clock_.now(),
                                       {request_.override_gate, request_.override_reason});
-  if (!decision) return done(2, decision.error().message);
+  if (!decision) return done(kExitUsage, decision.error().message);
   out_.gate_json = gate::decision_json(*decision);
   json gate = json::parse(out_.gate_json);
   if (!decision->allowed) {
     for (const auto& r : results_) run_.audit("gate.refused", r.service, gate);
     for (const auto& r : results_)
       emit(notify::kGateRefused, r, "refused", gate_reasons(*decision, r.service));
-    return done(3, "gate refused the deploy to " + env_.name + ":\n" + decision->summary());
+    return done(kExitGateRejected, "gate refused the deploy to " + env_.name + ":\n" + decision->summary());
   }
   if (decision->overridden) {
     run_.say("break-glass override: " + decision->override_reason);
@@ -352,7 +359,7 @@ std::optional<DeployOutcome> Deployer::record_deployments() {
     d.actor = request_.actor;
     d.started_at = unix_millis(clock_.now());
     auto id = store::create_deployment(store_, d);
-    if (!id) return done(1, id.error().context("recording the deployment").message);
+    if (!id) return done(kExitFailed, id.error().context("recording the deployment").message);
     r.deployment_id = *id;
     run_.audit("deploy.started", r.service,
                {{"version", r.version}, {"digest", r.digest}, {"from", r.from_digest}});
@@ -398,8 +405,9 @@ std::optional<DeployOutcome> Deployer::rehearse_rollbacks() {
         emit(notify::kDeployFailed, x, "refused", {"rollback rehearsal failed: " + s.error().message});
       }
       out_.services = results_;
-      return done(3, "rollback rehearsal of " + r.service +
-                         " failed, so this release could not be rolled back: " + s.error().message);
+      return done(kExitGateRejected,
+                  "rollback rehearsal of " + r.service +
+                      " failed, so this release could not be rolled back: " + s.error().message);
     }
   }
   return std::nullopt;
@@ -431,7 +439,7 @@ std::optional<DeployOutcome> Deployer::start_candidates() {
     }
     if (!s.ok()) {
       restore_previous(target_, results_, run_);
-      return end(store::DeploymentStatus::kFailed, s.error().message, "deploy.failed", 1,
+      return end(store::DeploymentStatus::kFailed, s.error().message, "deploy.failed", kExitFailed,
                  s.error().message + "; no traffic was moved");
     }
   }
@@ -494,8 +502,10 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
              "canary at " + std::to_string(w) + "%: " + s.error().message);
       out_.services = results_;
       if (abort_)
-        return done(4, "canary at " + std::to_string(w) + "% " + s.error().message + "; rolled back");
-      return done(4, "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
+        return done(kExitRolledBack,
+                    "canary at " + std::to_string(w) + "% " + s.error().message + "; rolled back");
+      return done(kExitRolledBack,
+                  "canary at " + std::to_string(w) + "% failed: " + s.error().message + "; rolled back");
     }
   }
   note_approval_to_deployed();
@@ -555,10 +565,11 @@ std::optional<DeployOutcome> Deployer::roll_out_batches() {
   const std::string reason = s.error().message;
   if (!routed) {
     for (auto& r : results_) emit(notify::kDeployFailed, r, "failed", {reason});
-    return end(store::DeploymentStatus::kFailed, reason, "deploy.failed", 1,
+    return end(store::DeploymentStatus::kFailed, reason, "deploy.failed", kExitFailed,
                reason + "; no host's traffic moved");
   }
-  DeployOutcome o = end(store::DeploymentStatus::kRolledBack, reason, "deploy.rolled_back", 4, reason);
+  DeployOutcome o =
+      end(store::DeploymentStatus::kRolledBack, reason, "deploy.rolled_back", kExitRolledBack, reason);
   for (auto& x : results_) emit(notify::kRolledBack, x, "rolled_back", {}, reason);
   return o;
 }
@@ -577,10 +588,10 @@ DeployOutcome Deployer::hold_at(int weight, const std::string& reason) {
     emit(notify::kCanaryStep, r, "held", {reason}, {}, weight);
   }
   out_.services = results_;
-  return done(5, "canary " + reason + "; traffic stays at " + std::to_string(weight) +
-                     "% on the candidate, both releases keep serving. Finish it: `villager promote " +
-                     env_.name + "` (candidate to 100%) or `villager rollback " + env_.name +
-                     "` (back to the serving release)");
+  return done(kExitHeld, "canary " + reason + "; traffic stays at " + std::to_string(weight) +
+                             "% on the candidate, both releases keep serving. Finish it: `villager promote " +
+                             env_.name + "` (candidate to 100%) or `villager rollback " + env_.name +
+                             "` (back to the serving release)");
 }
 
 // 9. Promote (the old release stays warm for an instant rollback), smoke-test the public endpoints and
@@ -635,8 +646,8 @@ std::optional<DeployOutcome> Deployer::promote_and_verify() {
                            : "; the restored release FAILS the smoke suite: " + restored.error().message;
   }
   const std::string reason = checked.error().message;
-  DeployOutcome o =
-      end(store::DeploymentStatus::kRolledBack, reason, "deploy.rolled_back", 4, reason + after);
+  DeployOutcome o = end(store::DeploymentStatus::kRolledBack, reason, "deploy.rolled_back", kExitRolledBack,
+                        reason + after);
   for (auto& x : results_) emit(notify::kRolledBack, x, "rolled_back", {}, reason);
   return o;
 }
@@ -649,7 +660,7 @@ DeployOutcome Deployer::mark_known_good() {
   }
   run_.finish(results_, store::DeploymentStatus::kSucceeded, "deployed");
   out_.services = results_;
-  return done(0, "deployed");
+  return done(kExitOk, "deployed");
 }
 
 // A rollback's traffic move for one service (`one`): the previous release cold-started first when it is
@@ -691,7 +702,7 @@ DeployOutcome deploy(const config::Config& config, store::Store& store, targets:
   const auto* env = config.environment(request.environment);
   if (!env) {
     DeployOutcome out;
-    out.exit_code = 2;
+    out.exit_code = kExitUsage;
     out.message = "no environment '" + request.environment + "' in " + config.file.string();
     return out;
   }
@@ -736,7 +747,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   auto started = clock.steady_now();
   std::optional<FleetRollout> fleet;
   std::vector<std::string> services;
-  auto done = [&](int code, std::string message) {
+  auto done = [&](ExitCode code, std::string message) {
     if (fleet) fleet->note_mixed(services);
     out.exit_code = code;
     out.message = std::move(message);
@@ -745,7 +756,8 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     return out;
   };
   const auto* env = config.environment(request.environment);
-  if (!env) return done(2, "no environment '" + request.environment + "' in " + config.file.string());
+  if (!env)
+    return done(kExitUsage, "no environment '" + request.environment + "' in " + config.file.string());
   Run run(store, clock, progress, env->name, request.actor);
   services = request.services.empty() ? config.services_of(*env) : request.services;
 
@@ -756,7 +768,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
     (void)fleet->survey(services);  // hosts it cannot reach are named when the rollback ends
   } else {
     auto got = target.slots();
-    if (!got) return done(1, got.error().context("reading what " + env->name + " runs").message);
+    if (!got) return done(kExitFailed, got.error().context("reading what " + env->name + " runs").message);
     slots = std::move(*got);
   }
 
@@ -777,11 +789,11 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
       current_version = serving.version;
     }
     auto to = rollback_target(store, env->name, service, current, request.to_version);
-    if (!to) return done(1, to.error().context(env->name + "/" + service).message);
+    if (!to) return done(kExitFailed, to.error().context(env->name + "/" + service).message);
 
     auto r =
         record_rollback(store, clock, env->name, service, *to, {current, current_version}, request.actor);
-    if (!r) return done(1, r.error().message);
+    if (!r) return done(kExitFailed, r.error().message);
     std::vector<ServiceResult> one{*r};
     run.audit("rollback.started", service,
               {{"to", r->digest}, {"from", current}, {"reason", request.reason}});
@@ -808,7 +820,7 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
       // Services already swapped back stay swapped; their records are closed.
       run.finish(out.services, store::DeploymentStatus::kSucceeded, request.reason);
       out.services.push_back(one[0]);
-      return done(1, "rollback of " + env->name + "/" + service + " failed: " + s.error().message);
+      return done(kExitFailed, "rollback of " + env->name + "/" + service + " failed: " + s.error().message);
     }
     run.say("rolled back " + service + " to " + r->version + " in " + std::to_string(out.swap_ms[service]) +
             " ms" + (warm ? " (warm: route swap)" : " (cold start)"));
@@ -818,9 +830,9 @@ RollbackOutcome rollback(const config::Config& config, store::Store& store, targ
   Status smoked = finish_rollback(store, env->name, out.services, out.swap_ms, hooks, clock, started,
                                   request.actor, request.reason, progress);
   if (!smoked.ok())
-    return done(1,
+    return done(kExitFailed,
                 "rolled back, but the smoke suite fails on the restored release: " + smoked.error().message);
-  return done(0, "rolled back");
+  return done(kExitOk, "rolled back");
 }
 
 Status finish_rollback(store::Store& store, const std::string& environment,

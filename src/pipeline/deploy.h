@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "config/config.h"
 #include "notify/event.h"
+#include "pipeline/outcome.h"
 #include "store/step_detail.h"
 #include "store/store.h"
 #include "targets/target.h"
@@ -69,7 +70,7 @@ notify::PipelineEvent service_event(std::string_view kind, const std::string& en
                                     const std::string& actor, std::string outcome, Clock& clock);
 
 struct DeployOutcome {
-  int exit_code = 0;  // 0 ok, 1 failed before traffic, 3 refused, 4 rolled back, 5 held (pipeline/held.h)
+  ExitCode exit_code = kExitOk;  // pipeline/outcome.h
   std::string message;
   std::string gate_json;                 // the gate's decision, when the environment has a gate
   int64_t approval_to_deployed_ms = -1;  // last required approval to 100% traffic; -1 when none
@@ -92,7 +93,7 @@ struct RollbackRequest {
 };
 
 struct RollbackOutcome {
-  int exit_code = 0;
+  ExitCode exit_code = kExitOk;
   std::string message;
   std::vector<ServiceResult> services;
   std::map<std::string, int64_t> swap_ms;  // service -> time from the call to the route swap confirmed

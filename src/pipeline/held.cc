@@ -92,14 +92,10 @@ bool is_canary_hold(const Error& error) {
 Result<std::optional<RunningDeploy>> newest_running_deploy(store::Store& store,
                                                            const std::string& environment,
                                                            const std::string& service) {
-  store::DeploymentFilter f;
-  f.environment = environment;
-  f.service = service;
-  f.limit = 1;
-  auto newest = store::list_deployments(store, f);
+  auto newest = store::newest_deployment(store, environment, service);
   if (!newest) return newest.error();
-  if (newest->empty()) return std::optional<RunningDeploy>{};
-  const auto& d = newest->front();
+  if (!*newest) return std::optional<RunningDeploy>{};
+  const auto& d = **newest;
   if (d.kind != store::DeploymentKind::kDeploy || d.status != store::DeploymentStatus::kRunning)
     return std::optional<RunningDeploy>{};
   auto steps = store::list_steps(store, d.id);
@@ -187,12 +183,12 @@ DeployOutcome resolve_held(store::Store& store, targets::Target& target, const R
   out.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started).count();
   if (out.services.empty() && problems.empty()) {
-    out.exit_code = 2;
+    out.exit_code = kExitUsage;
     out.message = "nothing is held in " + request.environment;
   } else if (!problems.empty()) {
     bool rolled = std::all_of(out.services.begin(), out.services.end(),
                               [](const ServiceResult& x) { return x.status == "rolled_back"; });
-    out.exit_code = request.promote && rolled && !out.services.empty() ? 4 : 1;
+    out.exit_code = request.promote && rolled && !out.services.empty() ? kExitRolledBack : kExitFailed;
     out.message = problems.front();
   } else {
     out.message = request.promote ? "promoted" : "rolled back";
