@@ -8,6 +8,7 @@
 #include "aws/logs_client.h"
 #include "aws/s3_client.h"
 #include "base/strings.h"
+#include "targets/lambda_aws.h"
 
 namespace villager::cli {
 
@@ -16,22 +17,11 @@ namespace {
 // Events written while the check's last request is still being logged land a little after it ends.
 constexpr int64_t kLogEndSlackMs = 60 * 1000;
 
-aws::ClientOptions client_options(const config::EnvironmentConfig& env, const aws::Credentials& creds,
-                                  const std::string& service, const std::string& host,
-                                  const std::string& env_name) {
-  aws::ClientOptions o;
-  o.service = service;
-  o.region = env.lambda.region;
-  o.endpoint = aws::resolve_endpoint(env.lambda.endpoint, host, env_name, env.lambda.region);
-  o.credentials = creds;
-  return o;
-}
-
 Status read_s3(const config::EnvironmentConfig& env, const aws::Credentials& creds,
                std::vector<smoke::ScanSource>& out) {
   const auto& l = env.lambda;
   if (l.storage_bucket.empty()) return Ok();
-  aws::AwsClient s3(client_options(env, creds, "s3", "s3", "S3"));
+  aws::AwsClient s3(targets::lambda_client_options(env, creds, "s3", "s3", "S3"));
   const std::string where = "s3://" + l.storage_bucket + "/" + l.storage_prefix;
   auto keys = aws::s3_list_keys(s3, l.storage_bucket, l.storage_prefix, kMaxScannedObjects + 1);
   if (!keys) return keys.error().context("listing " + where);
@@ -48,7 +38,7 @@ Status read_s3(const config::EnvironmentConfig& env, const aws::Credentials& cre
 
 Status read_logs(const config::EnvironmentConfig& env, const aws::Credentials& creds, int64_t since_ms,
                  std::vector<smoke::ScanSource>& out) {
-  aws::AwsClient logs(client_options(env, creds, "logs", "logs", "CLOUDWATCH_LOGS"));
+  aws::AwsClient logs(targets::lambda_client_options(env, creds, "logs", "logs", "CLOUDWATCH_LOGS"));
   const int64_t end_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count() +
@@ -76,10 +66,8 @@ Status read_logs(const config::EnvironmentConfig& env, const aws::Credentials& c
 
 smoke::RemoteSources lambda_remote_sources(const config::Config&, const config::EnvironmentConfig& env) {
   return [env](int64_t since_ms) -> Result<std::vector<smoke::ScanSource>> {
-    aws::CredentialSources sources;
-    if (!env.lambda.profile.empty()) sources.profile = env.lambda.profile;
-    auto creds = aws::load_credentials(sources);
-    if (!creds) return creds.error().context("environment '" + env.name + "' (target \"lambda\")");
+    auto creds = targets::lambda_credentials(env);
+    if (!creds) return creds.error();
     std::vector<smoke::ScanSource> out;
     VILLAGER_RETURN_IF_ERROR(read_s3(env, *creds, out));
     VILLAGER_RETURN_IF_ERROR(read_logs(env, *creds, since_ms, out));

@@ -14,6 +14,7 @@
 #include "net/health.h"
 #include "net/http.h"
 #include "secrets/resolve.h"
+#include "targets/lambda_aws.h"
 
 namespace villager::targets {
 
@@ -137,9 +138,9 @@ class LambdaTarget : public Target {
   LambdaTarget(const config::Config& config, const config::EnvironmentConfig& env, aws::Credentials creds)
       : config_(config),
         env_(env),
-        lambda_http_(client_options("lambda", "lambda", "LAMBDA", creds)),
-        s3_http_(client_options("s3", "s3", "S3", creds)),
-        monitoring_http_(client_options("monitoring", "monitoring", "CLOUDWATCH", creds)),
+        lambda_http_(lambda_client_options(env, creds, "lambda", "lambda", "LAMBDA")),
+        s3_http_(lambda_client_options(env, creds, "s3", "s3", "S3")),
+        monitoring_http_(lambda_client_options(env, creds, "monitoring", "monitoring", "CLOUDWATCH")),
         lambda_(lambda_http_) {}
 
   std::string kind() const override { return "lambda"; }
@@ -297,16 +298,6 @@ class LambdaTarget : public Target {
   }
 
  private:
-  aws::ClientOptions client_options(const std::string& service, const std::string& host,
-                                    const std::string& env_name, const aws::Credentials& creds) const {
-    aws::ClientOptions o;
-    o.service = service;
-    o.region = env_.lambda.region;
-    o.endpoint = aws::resolve_endpoint(env_.lambda.endpoint, host, env_name, env_.lambda.region);
-    o.credentials = creds;
-    return o;
-  }
-
   std::string candidate_alias() const { return env_.lambda.alias + "-candidate"; }
 
   Result<std::string> function(const std::string& service) const {
@@ -595,10 +586,8 @@ class LambdaTarget : public Target {
 
 Result<std::unique_ptr<Target>> make_lambda_target(const config::Config& config,
                                                    const config::EnvironmentConfig& env) {
-  aws::CredentialSources sources;
-  if (!env.lambda.profile.empty()) sources.profile = env.lambda.profile;
-  auto creds = aws::load_credentials(sources);
-  if (!creds) return creds.error().context("environment '" + env.name + "' (target \"lambda\")");
+  auto creds = lambda_credentials(env);
+  if (!creds) return creds.error();
   return std::unique_ptr<Target>(new LambdaTarget(config, env, std::move(*creds)));
 }
 

@@ -5,6 +5,7 @@
 
 #include "aws/cloudwatch.h"
 #include "aws/credentials.h"
+#include "targets/lambda_aws.h"
 
 namespace villager::targets {
 
@@ -56,15 +57,9 @@ Result<std::optional<double>> evaluate(aws::AwsClient& cw, const config::AlarmCo
 
 Status watch_lambda_alarms(const config::Config& config, const config::EnvironmentConfig& env, Clock& clock) {
   if (env.watch.count() <= 0 || config.monitor.alarms.empty()) return Ok();
-  aws::CredentialSources sources;
-  if (!env.lambda.profile.empty()) sources.profile = env.lambda.profile;
-  auto creds = aws::load_credentials(sources);
+  auto creds = lambda_credentials(env);
   if (!creds) return creds.error();
-  aws::ClientOptions o;
-  o.service = "monitoring";
-  o.region = env.lambda.region;
-  o.endpoint = aws::resolve_endpoint(env.lambda.endpoint, "monitoring", "CLOUDWATCH", env.lambda.region);
-  o.credentials = *creds;
+  aws::ClientOptions o = lambda_client_options(env, *creds, "monitoring", "monitoring", "CLOUDWATCH");
   o.clock = &clock;
   aws::AwsClient cw(o);
   auto deadline = clock.steady_now() + env.watch;
