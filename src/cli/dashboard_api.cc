@@ -20,13 +20,9 @@ namespace {
 constexpr int64_t kRollbackTargetMs = 5 * 60 * 1000;
 
 Result<json> last_deploy_json(store::Store& store, const std::string& env, const std::string& service) {
-  store::DeploymentFilter f;
-  f.environment = env;
-  f.service = service;
-  f.limit = 1;
-  auto rows = store::list_deployments(store, f);
-  if (!rows) return rows.error();
-  return rows->empty() ? json(nullptr) : deployment_json(rows->front());
+  auto newest = store::newest_deployment(store, env, service);
+  if (!newest) return newest.error();
+  return *newest ? deployment_json(**newest) : json(nullptr);
 }
 
 // Alarms whose newest state change (per alarm and release) is to firing.

@@ -140,4 +140,16 @@ Result<std::vector<Deployment>> list_deployments(Store& store, const DeploymentF
   return out;
 }
 
+Result<std::optional<Deployment>> newest_deployment(Store& store, const std::string& environment,
+                                                    const std::string& service) {
+  DeploymentFilter f;
+  f.environment = environment;
+  f.service = service;
+  f.limit = 1;
+  auto rows = list_deployments(store, f);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Deployment>{};
+  return std::optional<Deployment>{std::move(rows->front())};
+}
+
 }  // namespace villager::store

@@ -54,5 +54,8 @@ struct DeploymentFilter {
 };
 // Newest first (started_at, then id).
 Result<std::vector<Deployment>> list_deployments(Store& store, const DeploymentFilter& filter = {});
+// The newest deployment (or rollback) of one service in one environment; nullopt when there is none.
+Result<std::optional<Deployment>> newest_deployment(Store& store, const std::string& environment,
+                                                    const std::string& service);
 
 }  // namespace villager::store
