@@ -195,8 +195,11 @@ void decide(MetricVerdict& m, const MannWhitney& test, const WindowStats& baseli
                                            ", baseline " + std::to_string(nb) + " of " +
                                            std::to_string(p.min_samples));
   if (!m.breached) return set(Verdict::kPass, "within the limit");
-  if (m.p_value < p.alpha) return set(Verdict::kFail, "over the limit and U test p < alpha");
-  set(Verdict::kInconclusive, "over the limit, U test p >= alpha (not significant)");
+  // Two tests decide a release (errors, and latency for p50 and p99 together); each gets half of alpha, so
+  // a release as good as the one serving fails at most alpha of the time (Bonferroni), not twice that.
+  if (m.p_value < p.alpha / CanaryPolicy::kTests)
+    return set(Verdict::kFail, "over the limit and U test p < alpha/2");
+  set(Verdict::kInconclusive, "over the limit, U test p >= alpha/2 (not significant)");
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // candidate is worse, and explicit gross-breach rules. Each metric's verdict names the rule that decided:
 //   fail          a gross breach (>= gross_5xx candidate 5xx over the limit, every candidate request
 //                 failed, or candidate p50 over gross_latency_ratio x its limit with >= kGrossMinRequests),
-//                 or, with min_samples on both sides, over the threshold and the U test agrees (p < alpha)
+//                 or, with min_samples on both sides, over the threshold and the U test agrees
+//                 (p < alpha/2: alpha is split over the error test and the latency test)
 //   inconclusive  no candidate traffic, fewer than min_samples on a side, or a breach the test does not
 //                 confirm: the step waits for more data, and at its deadline the environment's
 //                 on_inconclusive policy decides
@@ -45,9 +46,12 @@ struct CanaryPolicy {
   static constexpr uint64_t kDefaultMinSamples = 50;
   static constexpr uint64_t kGrossMinRequests = 5;  // the gross rules need at least this many requests
   uint64_t min_samples = kDefaultMinSamples;        // per side, before any pass or statistical fail
-  double alpha = 0.05;                              // one-sided significance
-  double max_error_rate_increase = 0.01;            // candidate 5xx rate may exceed baseline by this much
-  double max_latency_ratio = 1.5;                   // candidate pNN <= baseline pNN * ratio + slack
+  // One-sided significance for the release as a whole: the error test and the latency test each use
+  // alpha / kTests, so identical releases fail at most alpha of the time per analysis.
+  double alpha = 0.05;
+  static constexpr int kTests = 2;
+  double max_error_rate_increase = 0.01;  // candidate 5xx rate may exceed baseline by this much
+  double max_latency_ratio = 1.5;         // candidate pNN <= baseline pNN * ratio + slack
   // Absolute slack on top of the ratio: loopback services answer in well under a millisecond, where a
   // busy host alone moves p99 by several; a real regression (hundreds of ms) still stands out.
   double latency_slack_seconds = 0.025;

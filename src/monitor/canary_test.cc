@@ -124,7 +124,7 @@ TEST(Canary, VerdictRecordsSamplesStatisticAndRule) {
   EXPECT_EQ(j["min_samples"], 50);
   const auto& p99 = j["metrics"][2];
   EXPECT_EQ(p99["metric"], "p99");
-  EXPECT_EQ(p99["rule"], "over the limit and U test p < alpha");
+  EXPECT_EQ(p99["rule"], "over the limit and U test p < alpha/2");
   EXPECT_GT(p99["z"].get<double>(), 2);
   EXPECT_LT(p99["p"].get<double>(), 0.05);
   EXPECT_GT(p99["limit"].get<double>(), 0);
