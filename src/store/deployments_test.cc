@@ -89,6 +89,20 @@ TEST(Deployments, ListFiltersByEnvironmentSinceAndLimit) {
   EXPECT_EQ((*one)[0].started_at, 4000);
 }
 
+TEST(Deployments, NewestIsTheLatestOfThatEnvironmentAndService) {
+  TestStore s;
+  auto none = newest_deployment(*s, "production", "user");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(create_deployment(*s, make("production", "user", 1000)));
+  auto second = create_deployment(*s, make("production", "user", 2000));
+  ASSERT_TRUE(create_deployment(*s, make("production", "admin", 3000)));
+  ASSERT_TRUE(create_deployment(*s, make("staging", "user", 4000)));
+  auto newest = newest_deployment(*s, "production", "user");
+  ASSERT_TRUE(newest && newest->has_value());
+  EXPECT_EQ((*newest)->id, *second);
+}
+
 TEST(DeploymentSteps, AddFinishListInOrder) {
   TestStore s;
   auto id = create_deployment(*s, make("production", "user"));
