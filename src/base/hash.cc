@@ -95,23 +95,9 @@ std::ostream& operator<<(std::ostream& os, const Digest& d) {
   return os << d.full();
 }
 
-std::string sha256_digest(std::string_view data) {
-  return Digest::of(data).full();
-}
-
 std::string digest_hex(std::string_view digest) {
   if (digest.substr(0, kDigestPrefix.size()) == kDigestPrefix) digest.remove_prefix(kDigestPrefix.size());
   return std::string(digest);
-}
-
-Result<std::string> parse_digest(std::string_view digest) {
-  auto d = Digest::parse(digest);
-  if (!d) return d.error();
-  return std::string(d->hex());
-}
-
-bool is_digest(std::string_view text) {
-  return static_cast<bool>(Digest::parse(text));
 }
 
 std::string short_digest(std::string_view digest) {

@@ -54,15 +54,12 @@ class Digest {
 
 std::ostream& operator<<(std::ostream& os, const Digest& d);  // full(), for logs and test failures
 
-// String forms for the callers that still carry a digest as text.
-std::string sha256_digest(std::string_view data);  // Digest::of(data).full()
+// For the callers that still carry a digest as text (the Target interface, store rows, slot keys);
+// neither checks it.
 // The hex part ("sha256:abc..." -> "abc..."); anything else is returned as it is.
 std::string digest_hex(std::string_view digest);
 // The short form people read: "sha256:" and the first 12 hex digits (a cut, whatever the text is).
 std::string short_digest(std::string_view digest);
-// Digest::parse(digest)'s hex part.
-Result<std::string> parse_digest(std::string_view digest);
-bool is_digest(std::string_view text);
 // Constant-time comparison for secrets and MACs.
 bool constant_time_equal(std::string_view a, std::string_view b);
 
