@@ -221,9 +221,9 @@ ControlResponse Agent::on_start(const ControlRequest& req) {
   if (!listener(env, service)) return json_error(404, "service '" + service + "' has no listener in " + env);
   auto m = api::parse_start_release(req.body);
   if (!m) return json_error(400, m.error().message);
-  auto secrets = secrets_for(env, service, m->digest);
+  auto secrets = secrets_for(env, service, m->digest.full());
   if (!secrets) return json_error(412, secrets.error().message);
-  auto st = supervisor_.start({env, service, m->digest}, m->version, *secrets);
+  auto st = supervisor_.start({env, service, m->digest.full()}, m->version, *secrets);
   if (!st) return json_error(st.error().code == Code::kNotFound ? 404 : 502, st.error().message);
   return ok_json(slot_json(*st));
 }
@@ -243,7 +243,8 @@ ControlResponse Agent::on_promote(const ControlRequest& req) {
   if (auto denied = authorize(req, env)) return *denied;
   auto m = api::parse_release_ref(req.body);
   if (!m) return json_error(400, m.error().message);
-  const std::string& digest = m->digest;
+  // Slots are keyed by the digest as text (the store rows they are re-adopted from).
+  const std::string& digest = m->digest.full();
   std::lock_guard lock(routes_mu_);
   auto target = supervisor_.slot({env, service, digest});
   if (!target) return json_error(404, "no running release " + digest + " of " + env + "." + service);
@@ -272,9 +273,9 @@ ControlResponse Agent::on_rehearsal_start(const ControlRequest& req) {
   if (auto denied = authorize(req, env)) return *denied;
   auto m = api::parse_start_release(req.body);
   if (!m) return json_error(400, m.error().message);
-  auto secrets = secrets_for(env, service, m->digest);
+  auto secrets = secrets_for(env, service, m->digest.full());
   if (!secrets) return json_error(412, secrets.error().message);
-  auto st = supervisor_.start({rehearsal_env(env), service, m->digest}, m->version, *secrets);
+  auto st = supervisor_.start({rehearsal_env(env), service, m->digest.full()}, m->version, *secrets);
   if (!st) return json_error(502, "rehearsal: " + st.error().message);
   return ok_json(slot_json(*st));
 }
@@ -287,7 +288,7 @@ ControlResponse Agent::on_rehearsal_finish(const ControlRequest& req) {
   if (auto denied = authorize(req, env)) return *denied;
   auto m = api::parse_finish_rehearsal(req.body);
   if (!m) return json_error(400, m.error().message);
-  SlotKey spare_key{rehearsal_env(env), service, m->digest};
+  SlotKey spare_key{rehearsal_env(env), service, m->digest.full()};
   if (m->abort) {
     (void)supervisor_.stop(spare_key);
     return ok_json({{"status", "aborted"}});
@@ -304,7 +305,7 @@ ControlResponse Agent::on_stop(const ControlRequest& req) {
   if (auto denied = authorize(req, env)) return *denied;
   auto m = api::parse_release_ref(req.body);
   if (!m) return json_error(400, m.error().message);
-  SlotKey key{env, service, m->digest};
+  SlotKey key{env, service, m->digest.full()};
   auto slot = supervisor_.slot(key);
   if (slot && slot->weight > 0) return json_error(409, "release " + key.digest + " still takes traffic");
   (void)supervisor_.stop(key);

@@ -133,12 +133,13 @@ Result<SlotStatus> Supervisor::start(const SlotKey& key, const std::string& vers
   }
   auto paths = slot_paths(config_.state_dir(), key.env, key.service, key.digest);
   if (!fs::exists(paths.release_dir)) {
-    auto hex = parse_digest(key.digest);
-    if (!hex) return hex.error();
+    auto digest = Digest::parse(key.digest);
+    if (!digest) return digest.error();
     fs::path store_dir = config_.state_dir() / "artifacts";
-    VILLAGER_RETURN_IF_ERROR(artifact::verify_artifact(store_dir, key.digest));
+    VILLAGER_RETURN_IF_ERROR(artifact::verify_artifact(store_dir, *digest));
     VILLAGER_RETURN_IF_ERROR(ensure_dir(paths.release_dir.parent_path()));
-    if (auto s = artifact::unpack_artifact(artifact::artifact_zip_path(store_dir, *hex), paths.release_dir);
+    if (auto s =
+            artifact::unpack_artifact(artifact::artifact_zip_path(store_dir, *digest), paths.release_dir);
         !s.ok())
       return s.error().context("unpacking " + key.digest);
   }

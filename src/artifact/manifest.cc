@@ -7,17 +7,17 @@
 
 namespace villager::artifact {
 
-std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const std::string& hex) {
-  return store_dir / "sha256" / (hex + ".zip");
+std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const Digest& digest) {
+  return store_dir / "sha256" / (std::string(digest.hex()) + ".zip");
 }
 
-std::filesystem::path artifact_manifest_path(const std::filesystem::path& store_dir, const std::string& hex) {
-  return store_dir / "sha256" / (hex + ".json");
+std::filesystem::path artifact_manifest_path(const std::filesystem::path& store_dir, const Digest& digest) {
+  return store_dir / "sha256" / (std::string(digest.hex()) + ".json");
 }
 
 std::string manifest_to_json(const Manifest& m) {
   nlohmann::ordered_json j;
-  j["digest"] = m.digest;
+  j["digest"] = m.digest.full();
   j["service"] = m.service;
   j["version"] = m.version;
   j["git_commit"] = m.git_commit;
@@ -53,7 +53,9 @@ Result<Manifest> parse_manifest(const std::string& text, const std::string& sour
   try {
     auto j = nlohmann::json::parse(text);
     Manifest m;
-    m.digest = j.at("digest").get<std::string>();
+    auto digest = Digest::parse(j.at("digest").get<std::string>());
+    if (!digest) return digest.error().context("reading manifest " + source);
+    m.digest = std::move(*digest);
     m.service = j.at("service").get<std::string>();
     m.version = j.at("version").get<std::string>();
     m.git_commit = j.at("git_commit").get<std::string>();
@@ -86,33 +88,42 @@ Result<Manifest> parse_manifest(const std::string& text, const std::string& sour
   }
 }
 
-Result<Manifest> read_manifest(const std::filesystem::path& store_dir, const std::string& digest) {
-  auto hex = parse_digest(digest);
-  if (!hex) return hex.error();
-  auto path = artifact_manifest_path(store_dir, *hex);
+Result<Manifest> read_manifest(const std::filesystem::path& store_dir, const Digest& digest) {
+  if (digest.empty()) return InvalidArgument("reading manifest: no digest");
+  auto path = artifact_manifest_path(store_dir, digest);
   auto text = read_file(path);
-  if (!text) return text.error().context("reading manifest of " + digest);
+  if (!text) return text.error().context("reading manifest of " + digest.full());
   return parse_manifest(*text, path.string());
 }
 
-Status verify_artifact(const std::filesystem::path& store_dir, const std::string& digest) {
-  auto hex = parse_digest(digest);
-  if (!hex) return hex.error().context("verifying artifact");
-  auto zip = artifact_zip_path(store_dir, *hex);
+Status verify_artifact(const std::filesystem::path& store_dir, const Digest& digest) {
+  if (digest.empty()) return InvalidArgument("verifying artifact: no digest");
+  const std::string what = "verifying artifact " + digest.full();
+  auto zip = artifact_zip_path(store_dir, digest);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(zip, ec))
-    return NotFound("verifying artifact " + digest + ": " + zip.string() + " does not exist");
-  auto actual = sha256_file_hex(zip);
-  if (!actual) return actual.error().context("verifying artifact " + digest);
-  if (*actual != *hex)
-    return Conflict("verifying artifact " + digest + ": " + zip.string() +
-                    " is tampered: its bytes hash to sha256:" + *actual);
+    return NotFound(what + ": " + zip.string() + " does not exist");
+  auto actual = Digest::of_file(zip);
+  if (!actual) return actual.error().context(what);
+  if (*actual != digest)
+    return Conflict(what + ": " + zip.string() + " is tampered: its bytes hash to " + actual->full());
   auto m = read_manifest(store_dir, digest);
   if (!m) return m.error().context("verifying artifact");
   if (m->digest != digest)
-    return Conflict("verifying artifact " + digest + ": its manifest names " + m->digest +
-                    " (tampered manifest)");
+    return Conflict(what + ": its manifest names " + m->digest.full() + " (tampered manifest)");
   return Ok();
+}
+
+Result<Manifest> read_manifest(const std::filesystem::path& store_dir, std::string_view digest) {
+  auto d = Digest::parse(digest);
+  if (!d) return d.error();
+  return read_manifest(store_dir, *d);
+}
+
+Status verify_artifact(const std::filesystem::path& store_dir, std::string_view digest) {
+  auto d = Digest::parse(digest);
+  if (!d) return d.error().context("verifying artifact");
+  return verify_artifact(store_dir, *d);
 }
 
 }  // namespace villager::artifact

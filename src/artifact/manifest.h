@@ -9,9 +9,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
+#include "base/hash.h"
 
 namespace villager::artifact {
 
@@ -50,7 +52,7 @@ struct PythonDep {
 };
 
 struct Manifest {
-  std::string digest;  // "sha256:<hex>" of the zip bytes
+  Digest digest;  // of the zip bytes
   std::string service;
   std::string version;
   std::string git_commit = "unknown";
@@ -65,16 +67,21 @@ struct Manifest {
   std::vector<PythonDep> python_deps;
 };
 
-std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const std::string& hex);
-std::filesystem::path artifact_manifest_path(const std::filesystem::path& store_dir, const std::string& hex);
+std::filesystem::path artifact_zip_path(const std::filesystem::path& store_dir, const Digest& digest);
+std::filesystem::path artifact_manifest_path(const std::filesystem::path& store_dir, const Digest& digest);
 
 std::string manifest_to_json(const Manifest& m);
-// `source` names the text in error messages.
+// `source` names the text in error messages. A "digest" that is not a digest is InvalidArgument.
 Result<Manifest> parse_manifest(const std::string& text, const std::string& source);
-Result<Manifest> read_manifest(const std::filesystem::path& store_dir, const std::string& digest);
+Result<Manifest> read_manifest(const std::filesystem::path& store_dir, const Digest& digest);
 
 // Re-hashes the stored zip and checks it against its name and its manifest's digest. A missing artifact is
 // NotFound; bytes that no longer match their name are a Conflict naming both digests ("tampered").
-Status verify_artifact(const std::filesystem::path& store_dir, const std::string& digest);
+Status verify_artifact(const std::filesystem::path& store_dir, const Digest& digest);
+
+// The same for a digest still held as text (a command line, a store row): InvalidArgument from
+// Digest::parse when it is not one.
+Result<Manifest> read_manifest(const std::filesystem::path& store_dir, std::string_view digest);
+Status verify_artifact(const std::filesystem::path& store_dir, std::string_view digest);
 
 }  // namespace villager::artifact

@@ -169,7 +169,7 @@ Result<PackedZip> zip_files(const std::vector<SourceFile>& files, int64_t mtime)
     out.files.push_back({f.rel, sha256_hex(*content), content->size(), mode});
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("finishing zip");
-  out.digest = sha256_digest(out.bytes);
+  out.digest = Digest::of(out.bytes);
   return out;
 }
 
@@ -231,12 +231,10 @@ Result<PackedZip> build_zip(const std::filesystem::path& dir, const ZipOptions& 
 }
 
 Result<PackResult> store_zip(const PackedZip& zip, const PackRequest& req) {
-  auto hex = parse_digest(zip.digest);
-  if (!hex) return hex.error();
   PackResult r;
   r.digest = zip.digest;
-  r.zip_path = artifact_zip_path(req.store_dir, *hex);
-  r.manifest_path = artifact_manifest_path(req.store_dir, *hex);
+  r.zip_path = artifact_zip_path(req.store_dir, zip.digest);
+  r.manifest_path = artifact_manifest_path(req.store_dir, zip.digest);
   r.manifest.digest = zip.digest;
   r.manifest.service = req.service;
   r.manifest.version = req.version;
@@ -258,10 +256,10 @@ Result<PackResult> store_zip(const PackedZip& zip, const PackRequest& req) {
   }
   VILLAGER_RETURN_IF_ERROR(ensure_dir(r.zip_path.parent_path()));
   Status s = write_file_atomic(r.zip_path, zip.bytes, std::filesystem::perms(0644));
-  if (!s.ok()) return s.error().context("storing " + zip.digest);
+  if (!s.ok()) return s.error().context("storing " + zip.digest.full());
   // The manifest last: a reader that finds it can trust the zip beside it is complete.
   s = write_file_atomic(r.manifest_path, manifest_to_json(r.manifest), std::filesystem::perms(0644));
-  if (!s.ok()) return s.error().context("storing manifest of " + zip.digest);
+  if (!s.ok()) return s.error().context("storing manifest of " + zip.digest.full());
   return r;
 }
 

@@ -33,7 +33,7 @@ struct ZipOptions {
 
 struct PackedZip {
   std::string bytes;
-  std::string digest;  // "sha256:<hex>"
+  Digest digest;
   int64_t mtime = 0;
   std::vector<ManifestFile> files;  // sorted by path
 };
@@ -58,7 +58,7 @@ struct PackRequest {
 };
 
 struct PackResult {
-  std::string digest;  // "sha256:<hex>"
+  Digest digest;
   std::filesystem::path zip_path;
   std::filesystem::path manifest_path;
   Manifest manifest;

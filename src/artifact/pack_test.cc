@@ -36,7 +36,7 @@ std::string pack_digest(const fs::path& dir, ZipOptions opts = {}) {
   opts.mtime = kDefaultZipMtime;
   auto z = build_zip(dir, opts);
   EXPECT_TRUE(z.has_value()) << (z ? "" : z.error().message);
-  return z ? z->digest : "";
+  return z ? z->digest.full() : "";
 }
 
 TEST(Pack, SameTreeGivesSameDigestWhateverMtimesWalkOrderAndUmask) {
@@ -126,7 +126,7 @@ TEST(Pack, SourceDateEpochSetsTheEntryTimeRoundedToEvenSeconds) {
   make_tree(a.path());
   auto z = build_zip(a.path(), {.mtime = 1700000000});
   ASSERT_TRUE(z.has_value());
-  EXPECT_NE(z->digest, pack_digest(a.path()));
+  EXPECT_NE(z->digest.full(), pack_digest(a.path()));
   EXPECT_EQ((*read_zip(z->bytes))[0].mtime, 1700000000);
 }
 
@@ -155,7 +155,7 @@ TEST(Pack, StoresContentAddressedAndOnlyOnce) {
   auto r = pack_directory(req);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_FALSE(r->already_stored);
-  std::string hex = r->digest.substr(7);
+  std::string hex(r->digest.hex());
   EXPECT_EQ(r->zip_path, a / ("state/artifacts/sha256/" + hex + ".zip"));
   EXPECT_TRUE(fs::exists(r->manifest_path));
   EXPECT_TRUE(verify_artifact(a / "state/artifacts", r->digest).ok());

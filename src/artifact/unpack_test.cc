@@ -111,7 +111,7 @@ TEST(Verify, TamperedZipIsANamedConflict) {
 
 TEST(Manifest, RoundTripsThroughJson) {
   Manifest m;
-  m.digest = "sha256:" + std::string(64, 'a');
+  m.digest = *Digest::from_hex(std::string(64, 'a'));
   m.service = "admin";
   m.version = "v0.3.1";
   m.git_commit = "0123abcd";
@@ -127,6 +127,20 @@ TEST(Manifest, RoundTripsThroughJson) {
   auto bad = parse_manifest("{\"digest\": 3}", "x.json");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("x.json"), std::string::npos);
+}
+
+TEST(Manifest, RefusesADigestFieldThatIsNotADigest) {
+  Manifest m;
+  m.digest = Digest::of("zip bytes");
+  m.service = "user";
+  m.version = "v1";
+  std::string text = manifest_to_json(m);
+  text.replace(text.find(m.digest.full()), m.digest.full().size(), "sha256:abc");
+  auto bad = parse_manifest(text, "y.json");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, Code::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("y.json"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("64 hex digits"), std::string::npos) << bad.error().message;
 }
 
 }  // namespace

@@ -89,10 +89,9 @@ std::string code_sha256(std::string_view zip_bytes) {
   return base64_encode(sha256(zip_bytes));
 }
 
-Result<std::string> code_sha256_from_digest(const std::string& digest) {
-  std::string hex = digest_hex(digest);
-  auto raw = hex_decode(hex);
-  if (!raw || raw->size() != 32) return InvalidArgument("not a sha256 digest: " + digest);
+Result<std::string> code_sha256_from_digest(const Digest& digest) {
+  auto raw = hex_decode(digest.hex());
+  if (digest.empty() || !raw) return InvalidArgument("not a sha256 digest: '" + digest.full() + "'");
   return base64_encode(*raw);
 }
 

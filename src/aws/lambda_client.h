@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aws/client.h"
+#include "base/hash.h"
 
 namespace villager::aws {
 
@@ -72,8 +73,8 @@ struct FunctionUrlConfig {
 
 // CodeSha256 as Lambda reports it for a zip: base64 of its raw SHA-256.
 std::string code_sha256(std::string_view zip_bytes);
-// The same value from villager's artifact digest "sha256:<hex>".
-Result<std::string> code_sha256_from_digest(const std::string& digest);
+// The same value from villager's artifact digest (InvalidArgument when it is empty).
+Result<std::string> code_sha256_from_digest(const Digest& digest);
 
 class LambdaClient {
  public:

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <memory>
+#include <ostream>
 
 #include "base/strings.h"
 
@@ -42,8 +43,56 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string sha256_digest(std::string_view data) {
-  return std::string(kDigestPrefix) + sha256_hex(data);
+namespace {
+
+// What is wrong with `hex` as the hex part of a digest, or "" when nothing is.
+std::string hex_problem(std::string_view hex) {
+  if (hex.size() != Digest::kHexDigits) return "must have 64 hex digits";
+  for (char c : hex)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return "has a character that is not lowercase hex";
+  return "";
+}
+
+}  // namespace
+
+Result<Digest> Digest::parse(std::string_view text) {
+  const std::string quoted = "digest '" + std::string(text) + "'";
+  if (text.substr(0, kDigestPrefix.size()) != kDigestPrefix)
+    return InvalidArgument(quoted + " does not start with 'sha256:'");
+  if (auto why = hex_problem(text.substr(kDigestPrefix.size())); !why.empty())
+    return InvalidArgument(quoted + " " + why);
+  return Digest(std::string(text));
+}
+
+Result<Digest> Digest::from_hex(std::string_view hex) {
+  if (auto why = hex_problem(hex); !why.empty())
+    return InvalidArgument("digest hex '" + std::string(hex) + "' " + why);
+  return Digest(std::string(kDigestPrefix) + std::string(hex));
+}
+
+Digest Digest::of(std::string_view data) {
+  return Digest(std::string(kDigestPrefix) + sha256_hex(data));
+}
+
+Result<Digest> Digest::of_file(const std::filesystem::path& path) {
+  auto hex = sha256_file_hex(path);
+  if (!hex) return hex.error();
+  return Digest(std::string(kDigestPrefix) + *hex);
+}
+
+std::string_view Digest::hex() const {
+  if (empty()) return {};
+  return std::string_view(full_).substr(kDigestPrefix.size());
+}
+
+std::string Digest::short_form() const {
+  if (empty()) return "";
+  return full_.substr(0, kDigestPrefix.size() + kShortHexDigits);
+}
+
+std::ostream& operator<<(std::ostream& os, const Digest& d) {
+  return os << d.full();
 }
 
 std::string digest_hex(std::string_view digest) {
@@ -51,24 +100,8 @@ std::string digest_hex(std::string_view digest) {
   return std::string(digest);
 }
 
-Result<std::string> parse_digest(std::string_view digest) {
-  const std::string quoted = "digest '" + std::string(digest) + "'";
-  if (digest.substr(0, kDigestPrefix.size()) != kDigestPrefix)
-    return InvalidArgument(quoted + " does not start with 'sha256:'");
-  std::string hex(digest.substr(kDigestPrefix.size()));
-  if (hex.size() != 64) return InvalidArgument(quoted + " must have 64 hex digits");
-  for (char c : hex)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return InvalidArgument(quoted + " has a character that is not lowercase hex");
-  return hex;
-}
-
-bool is_digest(std::string_view text) {
-  return static_cast<bool>(parse_digest(text));
-}
-
 std::string short_digest(std::string_view digest) {
-  return std::string(digest.substr(0, kDigestPrefix.size() + 12));
+  return std::string(digest.substr(0, kDigestPrefix.size() + Digest::kShortHexDigits));
 }
 
 }  // namespace villager

@@ -37,7 +37,7 @@ exit: 0 ok (whatever the validity; with --gate: allowed), 1 failed, 2 usage, 3 r
 )";
 
 // --gate: the deploy's gate decision for one artifact, without deploying (CI runs it before deploy).
-int run_gate(const config::Config& cfg, const std::string& digest, const std::string& env, bool as_json) {
+int run_gate(const config::Config& cfg, const Digest& digest, const std::string& env, bool as_json) {
   auto m = artifact::read_manifest(cfg.state_dir() / "artifacts", digest);
   if (!m) return report_error(m.error().context("approvals --gate"), kExitUsage);
   auto d = gate::evaluate_gate(cfg, env, {{m->service, digest, m->version}}, real_clock().now());
@@ -63,9 +63,12 @@ int run_approvals(const std::vector<std::string>& argv) {
   if (args->help()) return print_help(kHelp);
   if (args->positionals().size() > 1)
     return report_error("approvals: takes at most one ARTIFACT", kExitUsage);
-  std::string digest = args->positionals().empty() ? "" : args->positionals()[0];
-  if (!digest.empty())
-    if (auto d = parse_digest(digest); !d) return report_error(d.error().context("approvals"), kExitUsage);
+  Digest digest;  // empty: every approval
+  if (!args->positionals().empty()) {
+    auto d = Digest::parse(args->positionals()[0]);
+    if (!d) return report_error(d.error().context("approvals"), kExitUsage);
+    digest = std::move(*d);
+  }
   auto cfg = load_project(*args);
   if (!cfg) return report_error(cfg.error(), kExitUsage);
   std::string env_filter = args->get("env");
@@ -88,13 +91,14 @@ int run_approvals(const std::vector<std::string>& argv) {
     // A record belongs to the environment it names and to the one it is filed under.
     if (!env_filter.empty() && sa.file_env != env_filter && (!a || a->environment != env_filter)) continue;
     // Judged against where it is filed: the folder names the digest, the file name the environment.
-    std::string where_digest = !sa.dir_digest.empty() ? sa.dir_digest : (a ? a->digest : "");
+    Digest where_digest = !sa.dir_digest.empty() ? sa.dir_digest : (a ? a->digest : Digest());
     std::string where_env = !sa.file_env.empty() ? sa.file_env : (a ? a->environment : "");
     gate::ApprovalCheck c = gate::check_approval(*cfg, sa, where_digest, where_env, now);
     std::string status = c.valid ? "valid" : std::string(gate::reject_code_name(*c.code));
     nlohmann::ordered_json j;
     j["path"] = sa.path.string();
-    j["digest"] = a ? a->digest : where_digest;
+    const Digest& shown = a ? a->digest : where_digest;
+    j["digest"] = shown.full();
     j["service"] = a ? a->service : "";
     j["version"] = a ? a->version : "";
     j["environment"] = a ? a->environment : where_env;
@@ -107,9 +111,8 @@ int run_approvals(const std::vector<std::string>& argv) {
     j["status"] = status;
     j["message"] = c.message;
     out.push_back(j);
-    std::string d = j["digest"].get<std::string>();
-    rows.push_back({d.substr(0, std::min<size_t>(d.size(), 19)), j["service"], j["version"], j["environment"],
-                    j["role"], j["signer"], j["expires_at"], status});
+    rows.push_back({shown.short_form(), j["service"], j["version"], j["environment"], j["role"], j["signer"],
+                    j["expires_at"], status});
   }
   if (args->has("json")) {
     // error_handler replace: a damaged note must not stop the listing.
@@ -119,7 +122,7 @@ int run_approvals(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   if (rows.size() == 1) {
-    std::cerr << "villager: no approvals" << (digest.empty() ? "" : " for " + digest) << "\n";
+    std::cerr << "villager: no approvals" << (digest.empty() ? "" : " for " + digest.full()) << "\n";
     return kExitOk;
   }
   std::vector<size_t> width(rows[0].size(), 0);

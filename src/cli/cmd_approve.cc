@@ -55,7 +55,7 @@ Status audit_approval(const config::Config& cfg, const gate::Approval& a, const 
                       {"signer", a.signer},           {"service", a.service},
                       {"version", a.version},         {"expires_at", format_rfc3339(a.expires_at)},
                       {"path", path.string()},        {"key", sa.key_fingerprint}};
-  auto seq = store::append_audit(**st, {current_actor(), "approval.added", a.digest, data.dump()});
+  auto seq = store::append_audit(**st, {current_actor(), "approval.added", a.digest.full(), data.dump()});
   if (!seq) return seq.error();
   return Ok();
 }
@@ -79,7 +79,7 @@ void warn_about_use(const config::Config& cfg, const gate::Approval& a, const st
 void print_approval(const gate::Approval& a, const std::filesystem::path& path, bool as_json) {
   if (as_json) {
     nlohmann::ordered_json j{{"path", path.string()},
-                             {"digest", a.digest},
+                             {"digest", a.digest.full()},
                              {"service", a.service},
                              {"version", a.version},
                              {"environment", a.environment},
@@ -111,9 +111,10 @@ int run_approve(const std::vector<std::string>& argv) {
   for (const char* f : {"env", "role", "key"})
     if (args->get(f).empty())
       return report_error(std::string("approve: --") + f + " is required", kExitUsage);
-  const std::string digest = args->positionals()[0];
+  auto parsed = Digest::parse(args->positionals()[0]);
+  if (!parsed) return report_error(parsed.error().context("approve"), kExitUsage);
+  const Digest digest = std::move(*parsed);
   const std::string env = args->get("env"), role = args->get("role");
-  if (auto d = parse_digest(digest); !d) return report_error(d.error().context("approve"), kExitUsage);
   if (!gate::valid_name(role))
     return report_error("approve: role '" + role + "' may hold only letters, digits, - and _", kExitUsage);
   auto expires = parse_duration(args->get("expires", "24h"));
@@ -131,7 +132,7 @@ int run_approve(const std::vector<std::string>& argv) {
   auto manifest = artifact::read_manifest(store_dir, digest);
   if (!manifest) {
     if (manifest.error().code == Code::kNotFound)
-      return report_error("approve: no packaged artifact " + digest + " in " + store_dir.string() +
+      return report_error("approve: no packaged artifact " + digest.full() + " in " + store_dir.string() +
                               " (run `villager package` first)",
                           kExitUsage);
     return report_error(manifest.error().context("approve"), kExitFailed);

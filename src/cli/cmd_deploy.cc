@@ -117,10 +117,12 @@ int run_deploy(const std::vector<std::string>& argv) {
     return report_error("--override needs --reason TEXT (recorded in the audit log and the review)",
                         kExitUsage);
   req.actor = current_actor();
-  for (const auto& digest : args->get_all("artifact")) {
-    auto m = artifact::read_manifest(cfg->state_dir() / "artifacts", digest);
-    if (!m) return report_error(m.error().context("--artifact " + digest), kExitUsage);
-    req.artifacts[m->service] = digest;
+  for (const auto& text : args->get_all("artifact")) {
+    auto digest = Digest::parse(text);
+    if (!digest) return report_error(digest.error().context("--artifact " + text), kExitUsage);
+    auto m = artifact::read_manifest(cfg->state_dir() / "artifacts", *digest);
+    if (!m) return report_error(m.error().context("--artifact " + text), kExitUsage);
+    req.artifacts[m->service] = *digest;
     if (req.services.empty() ||
         std::find(req.services.begin(), req.services.end(), m->service) == req.services.end())
       req.services.push_back(m->service);

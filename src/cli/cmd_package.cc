@@ -127,7 +127,7 @@ int run_package(const std::vector<std::string>& argv) {
     if (args->has("json")) {
       out.push_back({{"service", s->name},
                      {"version", *version},
-                     {"digest", stored->digest},
+                     {"digest", stored->digest.full()},
                      {"zip", stored->zip_path.string()},
                      {"manifest", stored->manifest_path.string()},
                      {"git_commit", stored->manifest.git_commit},

@@ -40,7 +40,7 @@ Result<SystemTime> strict_time(const std::string& text) {
 
 json payload_json(const Approval& a) {
   // nlohmann::json objects are std::map-backed: keys come out sorted.
-  return json{{"digest", a.digest},
+  return json{{"digest", a.digest.full()},
               {"environment", a.environment},
               {"expires_at", format_rfc3339(a.expires_at)},
               {"issued_at", format_rfc3339(a.issued_at)},
@@ -90,9 +90,9 @@ Result<SignedApproval> parse_approval(std::string_view text, const std::string& 
     if (!p[f].is_string()) return fail("payload field '" + f + "' must be a string");
   }
   Approval& a = s.approval;
-  a.digest = p["digest"].get<std::string>();
-  if (!is_digest(a.digest))
-    return fail("payload field 'digest' must be \"sha256:\" and 64 lowercase hex digits");
+  auto digest = Digest::parse(p["digest"].get<std::string>());
+  if (!digest) return fail("payload field 'digest' must be \"sha256:\" and 64 lowercase hex digits");
+  a.digest = std::move(*digest);
   a.service = p["service"].get<std::string>();
   a.environment = p["environment"].get<std::string>();
   a.role = p["role"].get<std::string>();

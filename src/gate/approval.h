@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/hash.h"
 
 namespace villager::gate {
 
@@ -28,7 +29,7 @@ inline constexpr std::chrono::hours kMaxApprovalValidity{24 * 30};
 
 // The signed statement. Times have millisecond precision (RFC 3339 UTC in the payload).
 struct Approval {
-  std::string digest;  // "sha256:<hex>" of the artifact
+  Digest digest;  // of the artifact
   std::string service;
   std::string version;
   std::string environment;

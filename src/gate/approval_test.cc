@@ -15,7 +15,7 @@ const std::string kDigest = "sha256:" + std::string(64, 'a');
 
 Approval fixed_approval() {
   Approval a;
-  a.digest = kDigest;
+  a.digest = *Digest::parse(kDigest);
   a.service = "user";
   a.version = "v1.2.3";
   a.environment = "production";

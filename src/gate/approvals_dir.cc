@@ -8,10 +8,9 @@
 
 namespace villager::gate {
 
-namespace {}  // namespace
-
 std::filesystem::path approval_path(const std::filesystem::path& approvals_dir, const Approval& a) {
-  return approvals_dir / digest_hex(a.digest) / (a.environment + "__" + a.role + "__" + a.signer + ".json");
+  return approvals_dir / std::string(a.digest.hex()) /
+         (a.environment + "__" + a.role + "__" + a.signer + ".json");
 }
 
 Result<std::filesystem::path> write_approval(const std::filesystem::path& approvals_dir,
@@ -26,12 +25,12 @@ Result<std::filesystem::path> write_approval(const std::filesystem::path& approv
 }
 
 Result<std::vector<StoredApproval>> list_approvals(const std::filesystem::path& approvals_dir,
-                                                   const std::string& digest) {
+                                                   const Digest& digest) {
   std::vector<StoredApproval> out;
   std::vector<std::filesystem::path> dirs;
   std::error_code ec;
   if (!digest.empty()) {
-    dirs.push_back(approvals_dir / digest_hex(digest));
+    dirs.push_back(approvals_dir / std::string(digest.hex()));
   } else {
     if (!std::filesystem::is_directory(approvals_dir, ec)) return out;
     for (const auto& e : std::filesystem::directory_iterator(approvals_dir, ec))
@@ -40,15 +39,12 @@ Result<std::vector<StoredApproval>> list_approvals(const std::filesystem::path& 
   }
   for (const auto& dir : dirs) {
     if (!std::filesystem::is_directory(dir, ec)) continue;
-    std::string hex = dir.filename().string();
-    bool hex_ok = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
-                    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                  });
+    const Digest dir_digest = Digest::from_hex(dir.filename().string()).value_or(Digest());
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
       if (!e.is_regular_file(ec) || e.path().extension() != ".json") continue;
       StoredApproval sa;
       sa.path = e.path();
-      sa.dir_digest = hex_ok ? std::string(kDigestPrefix) + hex : "";
+      sa.dir_digest = dir_digest;
       std::string stem = e.path().stem().string();
       if (auto pos = stem.find("__"); pos != std::string::npos) sa.file_env = stem.substr(0, pos);
       // Refuse an oversize file unread: the folder may hold files carried in from elsewhere.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/hash.h"
 #include "gate/approval.h"
 
 namespace villager::gate {
@@ -23,15 +24,15 @@ Result<std::filesystem::path> write_approval(const std::filesystem::path& approv
 // One file found under the approvals folder, parsed or not.
 struct StoredApproval {
   std::filesystem::path path;
-  std::string dir_digest;  // "sha256:<hex>" from the folder name ("" when the folder is not a digest)
-  std::string file_env;    // the <env> part of the file name ("" when the name has another shape)
+  Digest dir_digest;     // from the folder name (empty when the folder is not a digest's hex)
+  std::string file_env;  // the <env> part of the file name ("" when the name has another shape)
   std::optional<SignedApproval> parsed;
   std::string parse_error;  // set when !parsed
 };
 
-// Every *.json under the approvals folder (only under <hex>/ when `digest` is given), sorted by path.
+// Every *.json under the approvals folder (only under <hex>/ when `digest` is not empty), sorted by path.
 // A missing folder is an empty list; a file that does not parse is listed with parse_error.
 Result<std::vector<StoredApproval>> list_approvals(const std::filesystem::path& approvals_dir,
-                                                   const std::string& digest = "");
+                                                   const Digest& digest = {});
 
 }  // namespace villager::gate

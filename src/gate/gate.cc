@@ -62,15 +62,15 @@ RoleResult find_role_approval(const config::Config& config, const std::vector<St
     if (a.service == art.service && a.environment == env && a.role == role && a.digest != art.digest) {
       out.reasons.push_back({art.service, role, RejectCode::kOtherDigest,
                              a.signer + " approved " + art.service + " " + a.version + " (" +
-                                 short_digest(a.digest) + ") as " + role + ", not this artifact " +
-                                 short_digest(art.digest) + " (" + sa.path.string() + ")"});
+                                 a.digest.short_form() + ") as " + role + ", not this artifact " +
+                                 art.digest.short_form() + " (" + sa.path.string() + ")"});
       return out;
     }
   }
   out.reasons.push_back({art.service, role, RejectCode::kMissingRole,
                          "no approval by role '" + role + "' for " + art.service + " " +
-                             short_digest(art.digest) + " in environment '" + env + "' (villager approve " +
-                             art.digest + " --env " + env + " --role " + role + " --key FILE)"});
+                             art.digest.short_form() + " in environment '" + env + "' (villager approve " +
+                             art.digest.full() + " --env " + env + " --role " + role + " --key FILE)"});
   return out;
 }
 
@@ -130,7 +130,7 @@ std::string decision_json(const GateDecision& d) {
     j["approvals_used"].push_back({{"service", u.service},
                                    {"role", u.role},
                                    {"signer", u.signer},
-                                   {"digest", u.digest},
+                                   {"digest", u.digest.full()},
                                    {"issued_at", format_rfc3339(u.issued_at)},
                                    {"expires_at", format_rfc3339(u.expires_at)},
                                    {"path", u.path.string()}});
@@ -138,8 +138,8 @@ std::string decision_json(const GateDecision& d) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-ApprovalCheck check_approval(const config::Config& config, const StoredApproval& stored,
-                             const std::string& digest, const std::string& env, SystemTime now) {
+ApprovalCheck check_approval(const config::Config& config, const StoredApproval& stored, const Digest& digest,
+                             const std::string& env, SystemTime now) {
   const std::string file = stored.path.string();
   // An unreadable record cannot be trusted in any part; it was damaged or edited by hand.
   if (!stored.parsed) return reject(RejectCode::kEditedRecord, stored.parse_error);
@@ -165,7 +165,7 @@ ApprovalCheck check_approval(const config::Config& config, const StoredApproval&
   }
   if (a.digest != digest)
     return reject(RejectCode::kOtherDigest,
-                  file + ": approves " + short_digest(a.digest) + ", not " + short_digest(digest));
+                  file + ": approves " + a.digest.short_form() + ", not " + digest.short_form());
   if (a.environment != env)
     return reject(RejectCode::kOtherEnvironment,
                   file + ": approves environment '" + a.environment + "', not '" + env + "'");

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/hash.h"
 #include "config/config.h"
 #include "gate/approvals_dir.h"
 
@@ -37,7 +38,7 @@ std::string_view reject_code_name(RejectCode code);
 
 struct GateArtifact {
   std::string service;
-  std::string digest;  // "sha256:<hex>"
+  Digest digest;
   std::string version;
 };
 
@@ -57,7 +58,7 @@ struct UsedApproval {
   std::string service;
   std::string role;
   std::string signer;
-  std::string digest;
+  Digest digest;
   SystemTime issued_at;
   SystemTime expires_at;
   std::filesystem::path path;
@@ -92,8 +93,8 @@ struct ApprovalCheck {
 
 // Checks one approval file for `digest` and `env` at `now`, in the order: parse, unedited payload, known
 // key, signature, trusted for its role, digest, environment, expiry.
-ApprovalCheck check_approval(const config::Config& config, const StoredApproval& stored,
-                             const std::string& digest, const std::string& env, SystemTime now);
+ApprovalCheck check_approval(const config::Config& config, const StoredApproval& stored, const Digest& digest,
+                             const std::string& env, SystemTime now);
 
 // The gate for deploying `artifacts` to environment `env` at `now`. Reads approvals from
 // <state_dir>/approvals and verifies artifacts in <state_dir>/artifacts. Fails (Result error) only for an

@@ -62,7 +62,7 @@ above = 0.01
 
   static std::string signer(const KeyPair& k) { return signer_toml(k); }
 
-  std::string pack(const std::string& content) {
+  Digest pack(const std::string& content) {
     EXPECT_TRUE(write_file_atomic(dir_ / "dist/user/app.txt", content).ok());
     artifact::PackRequest req;
     req.dir = dir_ / "dist/user";
@@ -72,11 +72,11 @@ above = 0.01
     req.zip.mtime = artifact::kDefaultZipMtime;
     auto r = artifact::pack_directory(req);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? r->digest : "";
+    return r ? r->digest : Digest();
   }
 
-  Approval approval(const KeyPair& k, const std::string& role, const std::string& env,
-                    const std::string& digest, hours valid = hours(24)) {
+  Approval approval(const KeyPair& k, const std::string& role, const std::string& env, const Digest& digest,
+                    hours valid = hours(24)) {
     Approval a;
     a.digest = digest;
     a.service = "user";
@@ -90,8 +90,8 @@ above = 0.01
     return a;
   }
 
-  fs::path approve(const KeyPair& k, const std::string& role, const std::string& env,
-                   const std::string& digest, hours valid = hours(24)) {
+  fs::path approve(const KeyPair& k, const std::string& role, const std::string& env, const Digest& digest,
+                   hours valid = hours(24)) {
     auto s = sign_approval(approval(k, role, env, digest, valid), k);
     EXPECT_TRUE(s.has_value());
     auto p = write_approval(approvals_dir(), *s);
@@ -123,7 +123,7 @@ above = 0.01
   FakeClock clock_;
   KeyPair qa_, appsec_, conductor_, stranger_;
   config::Config cfg_;
-  std::string digest_;
+  Digest digest_;
 };
 
 TEST_F(GateTest, HappyPathAllowsWithEveryRequiredRole) {
@@ -206,7 +206,7 @@ TEST_F(GateTest, EditedRecordIsRejected) {
 }
 
 TEST_F(GateTest, ApprovalForAnotherDigestIsRejected) {
-  std::string other = pack("hello from v2\n");
+  Digest other = pack("hello from v2\n");
   approve(qa_, "qa", "production", digest_);
   approve(appsec_, "appsec", "production", other);
   auto r = only_reason(gate());
@@ -215,10 +215,10 @@ TEST_F(GateTest, ApprovalForAnotherDigestIsRejected) {
 }
 
 TEST_F(GateTest, ApprovalMovedIntoAnotherDigestsFolderIsRejected) {
-  std::string other = pack("hello from v2\n");
+  Digest other = pack("hello from v2\n");
   approve(qa_, "qa", "production", digest_);
   auto p = approve(appsec_, "appsec", "production", other);
-  fs::path moved = approvals_dir() / digest_.substr(7) / p.filename();
+  fs::path moved = approvals_dir() / std::string(digest_.hex()) / p.filename();
   fs::rename(p, moved);
   auto r = only_reason(gate());
   EXPECT_EQ(r.code, RejectCode::kOtherDigest) << r.message;
@@ -279,7 +279,7 @@ TEST_F(GateTest, ArtifactAlteredByOneByteAfterApprovalIsRejected) {
   approve(qa_, "qa", "production", digest_);
   approve(appsec_, "appsec", "production", digest_);
   ASSERT_TRUE(gate().allowed);
-  fs::path zip = cfg_.state_dir() / "artifacts/sha256" / (digest_.substr(7) + ".zip");
+  fs::path zip = cfg_.state_dir() / "artifacts/sha256" / (std::string(digest_.hex()) + ".zip");
   std::string bytes = *read_file(zip);
   bytes[bytes.size() / 2] ^= 0x01;
   ASSERT_TRUE(write_file_atomic(zip, bytes).ok());
@@ -336,7 +336,7 @@ TEST_F(GateTest, OverrideRoleComesFromConfig) {
 
 TEST_F(GateTest, OverrideNeverWaivesATamperedArtifact) {
   approve(conductor_, "conductor", "production", digest_);
-  fs::path zip = cfg_.state_dir() / "artifacts/sha256" / (digest_.substr(7) + ".zip");
+  fs::path zip = cfg_.state_dir() / "artifacts/sha256" / (std::string(digest_.hex()) + ".zip");
   std::string bytes = *read_file(zip);
   bytes.back() ^= 0x01;
   ASSERT_TRUE(write_file_atomic(zip, bytes).ok());
@@ -348,7 +348,7 @@ TEST_F(GateTest, OverrideNeverWaivesATamperedArtifact) {
 
 TEST_F(GateTest, GarbageFileIsEditedRecordNotACrash) {
   approve(qa_, "qa", "production", digest_);
-  fs::path p = approvals_dir() / digest_.substr(7) / "production__appsec__sec-lead.json";
+  fs::path p = approvals_dir() / std::string(digest_.hex()) / "production__appsec__sec-lead.json";
   ASSERT_TRUE(write_file_atomic(p, "{\"format\": 1").ok());
   auto r = only_reason(gate());
   EXPECT_EQ(r.code, RejectCode::kEditedRecord) << r.message;
@@ -356,7 +356,7 @@ TEST_F(GateTest, GarbageFileIsEditedRecordNotACrash) {
 
 TEST_F(GateTest, OversizeFileIsRefusedUnread) {
   approve(qa_, "qa", "production", digest_);
-  fs::path p = approvals_dir() / digest_.substr(7) / "production__appsec__sec-lead.json";
+  fs::path p = approvals_dir() / std::string(digest_.hex()) / "production__appsec__sec-lead.json";
   ASSERT_TRUE(write_file_atomic(p, std::string(kMaxApprovalBytes + 1, ' ')).ok());
   auto r = only_reason(gate());
   EXPECT_EQ(r.code, RejectCode::kEditedRecord);

@@ -73,7 +73,7 @@ Result<std::string> parse_public_key(std::string_view text) {
 }
 
 std::string key_fingerprint(std::string_view raw_public_key) {
-  return sha256_digest(raw_public_key);
+  return Digest::of(raw_public_key).full();
 }
 
 Status write_private_key(const std::filesystem::path& path, const KeyPair& key) {

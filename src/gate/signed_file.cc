@@ -65,7 +65,7 @@ Result<SignedEnvelope> parse_signed_envelope(std::string_view text, std::string_
 
   SignedEnvelope e;
   e.key_fingerprint = j["key"].get<std::string>();
-  if (!is_digest(e.key_fingerprint))
+  if (!Digest::parse(e.key_fingerprint))
     return InvalidArgument("'key' must be \"sha256:\" and 64 lowercase hex digits");
   e.payload_sha256 = j["payload_sha256"].get<std::string>();
   if (!is_lower_hex(e.payload_sha256, 64))

@@ -252,7 +252,7 @@ std::optional<DeployOutcome> Deployer::resolve_artifacts() {
   std::vector<std::string> to_package;
   for (const auto& r : results_)
     if (!request_.artifacts.count(r.service)) to_package.push_back(r.service);
-  std::map<std::string, std::pair<std::string, std::string>> artifacts;  // service -> (digest, version)
+  std::map<std::string, std::pair<Digest, std::string>> artifacts;  // service -> (digest, version)
   if (!to_package.empty()) {
     run_.say("packaging " + join(to_package, ", "));
     std::vector<artifact::Finding> findings;
@@ -267,25 +267,26 @@ std::optional<DeployOutcome> Deployer::resolve_artifacts() {
     for (const auto& p : *packed) {
       artifacts[p.service] = {p.result.digest, p.version};
       (void)store::upsert_release(store_,
-                                  {p.service, p.version, p.result.digest, p.result.manifest.git_commit,
+                                  {p.service, p.version, p.result.digest.full(), p.result.manifest.git_commit,
                                    p.result.manifest.git_dirty, 0, p.commit_time});
     }
   }
   const auto artifacts_dir = config_.state_dir() / "artifacts";
   for (const auto& [service, digest] : request_.artifacts) {
     auto manifest = artifact::read_manifest(artifacts_dir, digest);
-    if (!manifest) return done(kExitFailed, manifest.error().context("artifact " + digest).message);
+    if (!manifest) return done(kExitFailed, manifest.error().context("artifact " + digest.full()).message);
     if (manifest->service != service)
-      return done(kExitUsage, "artifact " + short_digest(digest) + " was packaged for service '" +
+      return done(kExitUsage, "artifact " + digest.short_form() + " was packaged for service '" +
                                   manifest->service + "', not '" + service + "'");
     artifacts[service] = {digest, manifest->version};
   }
   for (const auto& [service, dv] : artifacts)
     if (auto s = artifact::verify_artifact(artifacts_dir, dv.first); !s.ok())
       return done(s.error().code == Code::kConflict ? kExitGateRejected : kExitFailed,
-                  s.error().context("verifying " + service + " " + short_digest(dv.first)).message);
+                  s.error().context("verifying " + service + " " + dv.first.short_form()).message);
   for (auto& r : results_) {
-    r.digest = artifacts[r.service].first;
+    // ServiceResult still carries the digest as text: the Target interface and the store rows take it so.
+    r.digest = artifacts[r.service].first.full();
     r.version = artifacts[r.service].second;
     // A fleet with hosts left behind (unreachable during an earlier rollout) is brought up to date.
     if (r.from_digest == r.digest && (!fleet_ || fleet_->everywhere(r.service, r.digest)))
@@ -325,7 +326,11 @@ std::optional<DeployOutcome> Deployer::pass_gate() {
   if (auto s = gate::check_monitoring_coverage(config_, env_.name); !s.ok())
     return done(kExitGateRejected, s.error().message);
   std::vector<gate::GateArtifact> arts;
-  for (const auto& r : results_) arts.push_back({r.service, r.digest, r.version});
+  for (const auto& r : results_) {
+    auto digest = Digest::parse(r.digest);
+    if (!digest) return done(kExitUsage, digest.error().context(r.service).message);
+    arts.push_back({r.service, std::move(*digest), r.version});
+  }
   auto decision = gate::evaluate_gate(config_, env_.name, arts, clock_.now(),
                                       {request_.override_gate, request_.override_reason});
   if (!decision) return done(kExitUsage, decision.error().message);

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/hash.h"
 #include "config/config.h"
 #include "notify/event.h"
 #include "pipeline/outcome.h"
@@ -46,8 +47,8 @@ struct DeployHooks {
 
 struct DeployRequest {
   std::string environment;
-  std::vector<std::string> services;             // empty: every service the environment serves
-  std::map<std::string, std::string> artifacts;  // service -> "sha256:..." (missing ones are packaged)
+  std::vector<std::string> services;        // empty: every service the environment serves
+  std::map<std::string, Digest> artifacts;  // service -> its artifact (missing ones are packaged)
   std::string actor;
   bool first = false;          // allow a first deploy (nothing to roll back to)
   bool override_gate = false;  // break-glass: needs a reason and an approval by the override role

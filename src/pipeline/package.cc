@@ -112,8 +112,8 @@ Result<artifact::PackResult> pack_service(const config::Config& config, const co
     if (again->digest != zip->digest) {
       auto diff = artifact::first_zip_difference(zip->bytes, again->bytes);
       std::string what = !diff ? diff.error().message : diff->value_or("bytes differ");
-      return FailedPrecondition(service.name + ": not reproducible: " + zip->digest + " then " +
-                                again->digest + ": " + what);
+      return FailedPrecondition(service.name + ": not reproducible: " + zip->digest.full() + " then " +
+                                again->digest.full() + ": " + what);
     }
   }
   auto stored = artifact::store_zip(*zip, req);

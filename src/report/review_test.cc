@@ -239,10 +239,9 @@ TEST_F(ReviewDocs, WrittenAtTheConfiguredPathRedactedAndNeverOverwritten) {
 
 // The release's manifest where write_review_for_deployment reads it.
 void store_manifest(const config::Config& cfg, const artifact::Manifest& m) {
-  auto hex = parse_digest(m.digest);
-  ASSERT_TRUE(hex);
+  ASSERT_FALSE(m.digest.empty());
   ASSERT_TRUE(ensure_dir(cfg.state_dir() / "artifacts" / "sha256").ok());
-  ASSERT_TRUE(write_file_atomic(artifact::artifact_manifest_path(cfg.state_dir() / "artifacts", *hex),
+  ASSERT_TRUE(write_file_atomic(artifact::artifact_manifest_path(cfg.state_dir() / "artifacts", m.digest),
                                 manifest_to_json(m))
                   .ok());
 }
@@ -256,7 +255,7 @@ TEST_F(ReviewDocs, TheReleaseManifestsBuildIsShownRedacted) {
   cfg.root = root.path();
   cfg.project.reviews_dir = "reviews";
   artifact::Manifest m;
-  m.digest = digest_of('b');
+  m.digest = *Digest::parse(digest_of('b'));
   m.service = "user";
   m.version = "v2.0.0";
   artifact::BuildRecord b;
@@ -290,7 +289,7 @@ TEST_F(ReviewDocs, TheReleasesVendoredPythonDependenciesAreListed) {
   cfg.root = root.path();
   cfg.project.reviews_dir = "reviews";
   artifact::Manifest m;
-  m.digest = digest_of('b');
+  m.digest = *Digest::parse(digest_of('b'));
   m.service = "user";
   m.version = "v2.0.0";
   const std::string sha(64, 'c');

@@ -25,6 +25,15 @@ Result<std::string> string_field(const json& j, const char* name, bool required)
   return it->get<std::string>();
 }
 
+// The required "digest" field, which must be a digest.
+Result<Digest> digest_field(const json& j) {
+  auto text = string_field(j, "digest", true);
+  if (!text) return text.error();
+  auto digest = Digest::parse(*text);
+  if (!digest) return digest.error().context("\"digest\"");
+  return digest;
+}
+
 json slot_object(const SlotInfo& s) {
   return {{"service", s.service}, {"digest", s.digest},
           {"version", s.version}, {"port", s.port},
@@ -59,13 +68,13 @@ Result<SlotInfo> slot_from(const json& j) {
 }  // namespace
 
 std::string to_json(const StartRelease& m) {
-  return json{{"digest", m.digest}, {"version", m.version}}.dump();
+  return json{{"digest", m.digest.full()}, {"version", m.version}}.dump();
 }
 std::string to_json(const ReleaseRef& m) {
-  return json{{"digest", m.digest}}.dump();
+  return json{{"digest", m.digest.full()}}.dump();
 }
 std::string to_json(const FinishRehearsal& m) {
-  return json{{"digest", m.digest}, {"abort", m.abort}}.dump();
+  return json{{"digest", m.digest.full()}, {"abort", m.abort}}.dump();
 }
 std::string to_json(const SetRoutes& m) {
   json w = json::object();
@@ -79,7 +88,7 @@ std::string to_json(const WindowQuery& m) {
 Result<StartRelease> parse_start_release(const std::string& body) {
   auto j = object_of(body);
   if (!j) return j.error();
-  auto digest = string_field(*j, "digest", true);
+  auto digest = digest_field(*j);
   if (!digest) return digest.error();
   auto version = string_field(*j, "version", false);
   if (!version) return version.error();
@@ -89,7 +98,7 @@ Result<StartRelease> parse_start_release(const std::string& body) {
 Result<ReleaseRef> parse_release_ref(const std::string& body) {
   auto j = object_of(body);
   if (!j) return j.error();
-  auto digest = string_field(*j, "digest", true);
+  auto digest = digest_field(*j);
   if (!digest) return digest.error();
   return ReleaseRef{*digest};
 }
@@ -97,13 +106,17 @@ Result<ReleaseRef> parse_release_ref(const std::string& body) {
 Result<FinishRehearsal> parse_finish_rehearsal(const std::string& body) {
   auto j = object_of(body);
   if (!j) return j.error();
-  auto digest = string_field(*j, "digest", true);
-  if (!digest) return digest.error();
-  FinishRehearsal m{*digest};
+  auto text = string_field(*j, "digest", true);
+  if (!text) return text.error();
+  FinishRehearsal m;
   if (auto it = j->find("abort"); it != j->end()) {
     if (!it->is_boolean()) return InvalidArgument("\"abort\" must be true or false");
     m.abort = it->get<bool>();
   }
+  // The digest's spelling is judged after every field's presence and type.
+  auto digest = digest_field(*j);
+  if (!digest) return digest.error();
+  m.digest = std::move(*digest);
   return m;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The agent's control API messages: what the local target (and the CLI's monitor hooks) send and the
 // agent reads, one definition for both sides. Each body is JSON; each parser names the field that is
-// missing or of the wrong type, and the agent answers that message with 400. Paths are
+// missing or of the wrong type (or a "digest" that is not one), and the agent answers that message with
+// 400. The release messages carry a Digest, spelled "sha256:<hex>" on the wire. Paths are
 // /v1/env/{env}/service/{service}/{action} (service_path), served by agent/control_routes.cc.
 
 #include <cstdint>
@@ -11,22 +12,23 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/hash.h"
 #include "targets/target.h"
 
 namespace villager::targets::control_api {
 
 // POST .../start and .../rehearsal/start: run this release in a new slot.
 struct StartRelease {
-  std::string digest;
+  Digest digest;
   std::string version{};
 };
 // POST .../promote and .../stop.
 struct ReleaseRef {
-  std::string digest;
+  Digest digest;
 };
 // POST .../rehearsal/finish: swap to the spare and back, or (abort) just stop the spare.
 struct FinishRehearsal {
-  std::string digest;
+  Digest digest;
   bool abort = false;
 };
 // POST .../routes: each release's share of traffic in percent (0..100).

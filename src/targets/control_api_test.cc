@@ -6,18 +6,19 @@ namespace villager::targets::control_api {
 namespace {
 
 const std::string kDigest = "sha256:" + std::string(64, 'a');
+const Digest kRelease = *Digest::parse(kDigest);
 
 TEST(ControlApi, EachRequestReadsBackAsItWasWritten) {
-  auto start = parse_start_release(to_json(StartRelease{kDigest, "v1.2.0"}));
+  auto start = parse_start_release(to_json(StartRelease{kRelease, "v1.2.0"}));
   ASSERT_TRUE(start.has_value()) << start.error().message;
-  EXPECT_EQ(start->digest, kDigest);
+  EXPECT_EQ(start->digest.full(), kDigest);
   EXPECT_EQ(start->version, "v1.2.0");
 
-  auto ref = parse_release_ref(to_json(ReleaseRef{kDigest}));
+  auto ref = parse_release_ref(to_json(ReleaseRef{kRelease}));
   ASSERT_TRUE(ref.has_value());
-  EXPECT_EQ(ref->digest, kDigest);
+  EXPECT_EQ(ref->digest.full(), kDigest);
 
-  auto finish = parse_finish_rehearsal(to_json(FinishRehearsal{kDigest, true}));
+  auto finish = parse_finish_rehearsal(to_json(FinishRehearsal{kRelease, true}));
   ASSERT_TRUE(finish.has_value());
   EXPECT_TRUE(finish->abort);
 
@@ -52,6 +53,17 @@ TEST(ControlApi, ABadBodyNamesTheFieldInsteadOfThrowing) {
             "body must be JSON with \"weights\": {digest: percent}");
   EXPECT_FALSE(parse_window_query(R"({"window_ms":-1})").has_value());
   EXPECT_FALSE(parse_window_query(R"({"window_ms":"60s"})").has_value());
+}
+
+TEST(ControlApi, AReleaseMessageWhoseDigestIsNotOneIsRefusedSayingWhy) {
+  auto start = parse_start_release(R"({"digest": "sha256:abc", "version": "v1"})");
+  ASSERT_FALSE(start.has_value());
+  EXPECT_EQ(start.error().code, Code::kInvalidArgument);
+  EXPECT_EQ(start.error().message, "\"digest\": digest 'sha256:abc' must have 64 hex digits");
+  auto ref = parse_release_ref(R"({"digest": "abc"})");
+  ASSERT_FALSE(ref.has_value());
+  EXPECT_EQ(ref.error().message, "\"digest\": digest 'abc' does not start with 'sha256:'");
+  EXPECT_FALSE(parse_finish_rehearsal(R"({"digest": "d", "abort": true})").has_value());
 }
 
 TEST(ControlApi, SlotsRoundTripAndAStatusWithoutSlotsIsRefused) {

@@ -34,15 +34,15 @@ const std::string kDescriptionPrefix = "villager ";
 
 struct VersionInfo {
   std::string number;   // "7"
-  std::string digest;   // "sha256:<hex>"
+  Digest digest;        // empty when CodeSha256 is not a SHA-256
   std::string version;  // "v1.2.3"
 };
 
-Result<std::string> digest_from_code_sha256(const std::string& code_sha256) {
+Result<Digest> digest_from_code_sha256(const std::string& code_sha256) {
   auto raw = base64_decode(code_sha256);
   if (!raw || raw->size() != 32)
     return Internal("Lambda reported a CodeSha256 that is not base64 SHA-256: " + code_sha256);
-  return std::string(kDigestPrefix) + hex_encode(*raw);
+  return Digest::from_hex(hex_encode(*raw));
 }
 
 VersionInfo version_info(const aws::FunctionConfig& f) {
@@ -268,10 +268,10 @@ class LambdaTarget : public Target {
         bool villager_made = starts_with(f.description, kDescriptionPrefix);
         bool routed = weight.count(v.number) > 0;
         if (!villager_made && !routed) continue;
-        versions_[service][v.digest] = v.number;
+        versions_[service][v.digest.full()] = v.number;
         SlotInfo s;
         s.service = service;
-        s.digest = v.digest;
+        s.digest = v.digest.full();
         s.version = v.version.empty() ? "lambda:" + v.number : v.version;
         s.weight = routed ? weight[v.number] : 0;
         s.role = alias && alias->function_version == v.number ? SlotRole::kServing
@@ -329,7 +329,7 @@ class LambdaTarget : public Target {
     for (const auto& f : *versions) {
       if (f.version == "$LATEST") continue;
       auto v = version_info(f);
-      if (v.digest == digest) versions_[service][digest] = v.number;
+      if (v.digest.full() == digest) versions_[service][digest] = v.number;
     }
     if (auto it = versions_[service].find(digest); it != versions_[service].end()) return it->second;
     return NotFound("no published version of " + fn + " holds " + digest);
@@ -409,14 +409,17 @@ class LambdaTarget : public Target {
 
   Result<SlotInfo> start(const std::string& service, const std::string& fn, const std::string& digest,
                          const std::string& version) {
-    auto expected = aws::code_sha256_from_digest(digest);
+    auto parsed = Digest::parse(digest);
+    if (!parsed) return parsed.error();
+    auto expected = aws::code_sha256_from_digest(*parsed);
     if (!expected) return expected.error();
     // Deploy checked the limits before the gate; a cold rollback's start comes here directly.
     VILLAGER_RETURN_IF_ERROR(check_release(service, digest));
     auto settings = desired_settings(service);
     if (!settings) return settings.error();
     const std::string& arch = env_.lambda.architecture;
-    std::string description = kDescriptionPrefix + digest + " " + version;
+    // "villager sha256:<hex> v1.2.3": version_info() reads the release back from it.
+    std::string description = kDescriptionPrefix + parsed->full() + " " + version;
 
     // A version already published from these bytes with this configuration is reused as it is.
     auto versions = lambda_.list_versions(fn);
@@ -428,15 +431,13 @@ class LambdaTarget : public Target {
         number = f.version;
 
     if (number.empty()) {
-      auto hex = parse_digest(digest);
-      if (!hex) return hex.error();
-      auto zip = read_file(artifact::artifact_zip_path(config_.state_dir() / "artifacts", *hex));
+      auto zip = read_file(artifact::artifact_zip_path(config_.state_dir() / "artifacts", *parsed));
       if (!zip) return zip.error().context("reading the artifact");
       if (aws::code_sha256(*zip) != *expected)
         return Conflict("the stored artifact " + digest +
                         " no longer hashes to its name; refusing to upload it");
       if (zip->size() > kDirectUploadLimit) {  // check_release saw to it that s3_bucket is set
-        std::string key = env_.lambda.s3_key_prefix + fn + "/" + *hex + ".zip";
+        std::string key = env_.lambda.s3_key_prefix + fn + "/" + std::string(parsed->hex()) + ".zip";
         VILLAGER_RETURN_IF_ERROR(aws::s3_put_object(s3_http_, env_.lambda.s3_bucket, key, *zip));
         auto up = lambda_.update_function_code_s3(fn, env_.lambda.s3_bucket, key, arch);
         if (!up) return up.error();

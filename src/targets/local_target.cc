@@ -1,5 +1,6 @@
 #include "targets/local_target.h"
 
+#include "base/hash.h"
 #include "targets/control_api.h"
 #include "targets/control_client.h"
 #include "targets/target.h"
@@ -24,12 +25,14 @@ class LocalTarget : public Target {
 
   Result<SlotInfo> start_candidate(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
+    auto release = Digest::parse(digest);
+    if (!release) return release.error();
     if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
     const auto* svc = config_.service(service);
     // The agent waits for health up to the service's deadline; give the call that long and a margin.
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
     auto body = client_.call_ok("POST", path(service, "start"),
-                                api::to_json(api::StartRelease{digest, version}), timeout);
+                                api::to_json(api::StartRelease{*release, version}), timeout);
     if (!body) return body.error();
     return api::parse_slot(*body);
   }
@@ -41,13 +44,17 @@ class LocalTarget : public Target {
   }
 
   Status promote(const std::string& service, const std::string& digest) override {
-    auto r = client_.call_ok("POST", path(service, "promote"), api::to_json(api::ReleaseRef{digest}));
+    auto release = Digest::parse(digest);
+    if (!release) return release.error();
+    auto r = client_.call_ok("POST", path(service, "promote"), api::to_json(api::ReleaseRef{*release}));
     if (!r) return r.error();
     return Ok();
   }
 
   Status stop(const std::string& service, const std::string& digest) override {
-    auto r = client_.call_ok("POST", path(service, "stop"), api::to_json(api::ReleaseRef{digest}),
+    auto release = Digest::parse(digest);
+    if (!release) return release.error();
+    auto r = client_.call_ok("POST", path(service, "stop"), api::to_json(api::ReleaseRef{*release}),
                              std::chrono::seconds(60));
     if (!r) return r.error();
     return Ok();
@@ -79,19 +86,24 @@ class LocalTarget : public Target {
 
   Result<SlotInfo> rehearsal_start(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
+    auto release = Digest::parse(digest);
+    if (!release) return release.error();
     if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
     const auto* svc = config_.service(service);
     auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
     auto body = client_.call_ok("POST", path(service, "rehearsal/start"),
-                                api::to_json(api::StartRelease{digest, version}), timeout);
+                                api::to_json(api::StartRelease{*release, version}), timeout);
     if (!body) return body.error();
     return api::parse_slot(*body);
   }
 
   Result<int64_t> rehearsal_finish(const std::string& service, const std::string& digest,
                                    bool abort) override {
-    auto body = client_.call_ok("POST", path(service, "rehearsal/finish"),
-                                api::to_json(api::FinishRehearsal{digest, abort}), std::chrono::seconds(60));
+    auto release = Digest::parse(digest);
+    if (!release) return release.error();
+    auto body =
+        client_.call_ok("POST", path(service, "rehearsal/finish"),
+                        api::to_json(api::FinishRehearsal{*release, abort}), std::chrono::seconds(60));
     if (!body) return body.error();
     if (abort) return int64_t{0};
     return api::parse_swap_ms(*body);

@@ -161,19 +161,19 @@ class SshFleetTarget : public Target, public Fleet {
   // with their key, both over the SSH channel's stdin and mode 0600 there.
   Status prepare(HostLink& h, const std::string& digest) {
     std::lock_guard lock(h.mu);
-    auto hex = parse_digest(digest);
-    if (!hex) return hex.error();
+    auto parsed = Digest::parse(digest);
+    if (!parsed) return parsed.error();
     if (!h.has_artifact.count(digest)) {
       fs::path local_store = config_.state_dir() / "artifacts";
       std::string remote_store = state(h) + "/artifacts";
-      std::string zip = artifact::artifact_zip_path(remote_store, *hex).string();
-      std::string manifest = artifact::artifact_manifest_path(remote_store, *hex).string();
+      std::string zip = artifact::artifact_zip_path(remote_store, *parsed).string();
+      std::string manifest = artifact::artifact_manifest_path(remote_store, *parsed).string();
       auto have = h.ssh->run("test -f " + shell_quote(zip) + " && test -f " + shell_quote(manifest));
       if (!have) return have.error();
       if (have->exit_code != 0) {
         VILLAGER_RETURN_IF_ERROR(
-            h.ssh->upload(artifact::artifact_manifest_path(local_store, *hex), manifest));
-        VILLAGER_RETURN_IF_ERROR(h.ssh->upload(artifact::artifact_zip_path(local_store, *hex), zip));
+            h.ssh->upload(artifact::artifact_manifest_path(local_store, *parsed), manifest));
+        VILLAGER_RETURN_IF_ERROR(h.ssh->upload(artifact::artifact_zip_path(local_store, *parsed), zip));
       }
       h.has_artifact.insert(digest);
     }
