@@ -9,7 +9,8 @@
 // the candidate gets `weight` percent of the traffic, is first judged after step_interval and then again
 // every 500 ms on its growing window until it passes, fails or reaches max_step_duration, where an
 // inconclusive step is rolled back (on_inconclusive's default for production). These are the rates a
-// user sees: every look is another chance to fail a good release, and "caught" is whatever does not
+// user sees: every look is another chance to fail a good release (so the judge tests only at whole
+// step_intervals, alpha divided over those looks), and "caught" is whatever does not
 // reach 100%.
 //
 //   canary_calibration [ANALYSES [STEPS]]   (default 1000 analyses per cell, 500 whole steps per cell)
@@ -94,6 +95,7 @@ struct StepTiming {
   double interval_s = 30;  // step_interval (default)
   double deadline_s = 90;  // max_step_duration (default 3 x step_interval)
   double look_s = 0.5;     // the judge's poll
+  bool spend = true;       // the judge's looks (false: a statistical fail at every poll, as before)
 };
 
 struct StepRates {
@@ -125,7 +127,15 @@ StepRates run_steps(const Scenario& sc, const StepTiming& t, int steps, const Ca
     add_requests(cand, sc.candidate, first_n(rng), rng);
     Verdict v = Verdict::kInconclusive;
     for (double at = t.interval_s;; at += t.look_s) {
-      v = analyze_canary(b, WindowStats{cand.counts(), {}}, policy).verdict;
+      // As StepJudge: a statistical look at each whole step_interval and at the deadline, alpha divided
+      // over the looks; the gross rules fail at every poll.
+      CanaryPolicy spent = policy;
+      if (t.spend) {
+        spent.alpha = policy.alpha / (1 + static_cast<int>((t.deadline_s - t.interval_s) / t.interval_s));
+        spent.test_look =
+            std::fmod(at - t.interval_s + 1e-9, t.interval_s) < t.look_s / 2 || at + t.look_s > t.deadline_s;
+      }
+      v = analyze_canary(b, WindowStats{cand.counts(), {}}, spent).verdict;
       if (v != Verdict::kInconclusive || at + t.look_s > t.deadline_s) break;
       add_requests(cand, sc.candidate, per_look(rng), rng);
     }
@@ -134,11 +144,14 @@ StepRates run_steps(const Scenario& sc, const StepTiming& t, int steps, const Ca
   return out;
 }
 
-void print_steps(const std::vector<Scenario>& scenarios, int steps, const CanaryPolicy& policy) {
+void print_steps(const std::vector<Scenario>& scenarios, int steps, const CanaryPolicy& policy, bool spend) {
   std::printf(
-      "\nwhole canary steps as deploy runs them: step_interval 30 s, max_step_duration 90 s, looks every\n"
-      "500 ms, candidate at 10%% of the traffic, baseline = the serving release over 30 s; %d steps per\n"
-      "cell. 'not promoted' = failed + inconclusive at the deadline (rolled back in production).\n\n",
+      "\nwhole canary steps as deploy runs them: step_interval 30 s, max_step_duration 90 s, a poll every\n"
+      "500 ms, candidate at 10%% of the traffic, baseline = the serving release over 30 s; %s;\n"
+      "%d steps per cell. 'not promoted' = failed + inconclusive at the deadline (rolled back in\n"
+      "production).\n\n",
+      spend ? "statistical looks at 30, 60 and 90 s with alpha/3 each, gross rules at every poll"
+            : "a statistical fail allowed at every poll (not the judge's rule; for comparison)",
       steps);
   const std::vector<double> rates = {2, 5, 20, 100};
   uint64_t seed = 1000;
@@ -148,6 +161,7 @@ void print_steps(const std::vector<Scenario>& scenarios, int steps, const Canary
     for (double rate : rates) {
       StepTiming t;
       t.rate = rate;
+      t.spend = spend;
       StepRates r = run_steps(sc, t, steps, policy, seed++);
       int caught = r.fail + r.rolled_back_inconclusive;
       double lo, hi, flo, fhi;
@@ -209,6 +223,8 @@ int main(int argc, char** argv) {
                   100.0 * r.pass / analyses, n == int(policy.min_samples) ? "   <- default min_samples" : "");
     }
   }
-  print_steps(scenarios, steps, policy);
+  print_steps(scenarios, steps, policy, true);
+  // The same steps with a statistical fail allowed at every poll: what the looks are for.
+  if (std::getenv("CANARY_EVERY_POLL")) print_steps(scenarios, steps, policy, false);
   return 0;
 }

@@ -197,14 +197,20 @@ struct StepJudge {
     monitor::CanaryPolicy policy = canary_policy(*env);
     auto window = env->step_interval;
     auto deadline = clock->steady_now() + (env->step_deadline() - env->step_interval);
+    // Statistical looks: at each whole step_interval and at the deadline; alpha is divided over them
+    // (Bonferroni), so re-judging every poll keeps a good release's chance to fail the step <= alpha.
+    const auto spacing = std::max(env->step_interval, kPollInterval);
+    const int looks = 1 + static_cast<int>((env->step_deadline() - env->step_interval) / spacing);
+    policy.alpha /= looks;
     const std::string at = step.service + " canary at " + std::to_string(step.weight) + "%: ";
     for (;; clock->sleep_for(kPollInterval), window += kPollInterval) {
       VILLAGER_RETURN_IF_ERROR(aborted());
       VILLAGER_RETURN_IF_ERROR(fill.flush());
       auto cand = fetch_window(*state->client, env_name, step.service, step.digest, window);
       if (!cand) return cand.error();
-      monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
       bool at_deadline = clock->steady_now() >= deadline;
+      policy.test_look = at_deadline || (window - env->step_interval) % spacing < kPollInterval;
+      monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
       size_t samples = cand->counts.requests;
       if (!fill.started() && env->canary_synthetic.enabled() && !step.slot_url.empty() &&
           samples < env->canary_min_samples && !at_deadline) {

@@ -198,7 +198,9 @@ void decide(MetricVerdict& m, const MannWhitney& test, const WindowStats& baseli
   // Two tests decide a release (errors, and latency for p50 and p99 together); each gets half of alpha, so
   // a release as good as the one serving fails at most alpha of the time (Bonferroni), not twice that.
   if (m.p_value < p.alpha / CanaryPolicy::kTests)
-    return set(Verdict::kFail, "over the limit and U test p < alpha/2");
+    return p.test_look ? set(Verdict::kFail, "over the limit and U test p < alpha/2")
+                       : set(Verdict::kInconclusive,
+                             "over the limit and U test p < alpha/2; decided at the step's next look");
   set(Verdict::kInconclusive, "over the limit, U test p >= alpha/2 (not significant)");
 }
 

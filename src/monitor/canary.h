@@ -50,6 +50,10 @@ struct CanaryPolicy {
   // alpha / kTests, so identical releases fail at most alpha of the time per analysis.
   double alpha = 0.05;
   static constexpr int kTests = 2;
+  // False between a canary step's statistical looks: a breach the U test confirms stays inconclusive
+  // there (the gross rules still fail), so a step that re-judges its growing window every poll does not
+  // spend alpha at every poll. The step divides alpha over its looks (docs/monitor.md, "Whole steps").
+  bool test_look = true;
   double max_error_rate_increase = 0.01;  // candidate 5xx rate may exceed baseline by this much
   double max_latency_ratio = 1.5;         // candidate pNN <= baseline pNN * ratio + slack
   // Absolute slack on top of the ratio: loopback services answer in well under a millisecond, where a

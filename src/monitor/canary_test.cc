@@ -67,6 +67,19 @@ TEST(Canary, ErrorsFailWithEnoughSamples) {
   EXPECT_LT(r.metrics[0].p_value, 0.05);
 }
 
+TEST(Canary, BetweenLooksAConfirmedBreachWaitsAndAGrossOneStillFails) {
+  CanaryPolicy between;
+  between.test_look = false;
+  // 20% errors on 100 requests: confirmed by the U test, but between looks it waits for the next one.
+  CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(92, 8, 1000, 50), between);
+  EXPECT_EQ(r.verdict, Verdict::kInconclusive) << r.summary();
+  EXPECT_NE(r.metrics[0].rule.find("decided at the step's next look"), std::string::npos) << r.summary();
+  EXPECT_EQ(analyze_canary(stats_of(500, 0, 1000, 50), stats_of(92, 8, 1000, 50)).verdict, Verdict::kFail);
+  // At least gross_5xx candidate 5xx over the limit fails at any poll.
+  EXPECT_EQ(analyze_canary(stats_of(500, 0, 1000, 50), stats_of(80, 20, 1000, 50), between).verdict,
+            Verdict::kFail);
+}
+
 TEST(Canary, SlowCandidateFailsOnLatency) {
   CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(100, 0, 300'000, 50));
   EXPECT_EQ(r.verdict, Verdict::kFail) << r.summary();
