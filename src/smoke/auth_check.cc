@@ -5,7 +5,7 @@
 
 #include "base/strings.h"
 #include "smoke/context.h"
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
 
 namespace villager::smoke {
 

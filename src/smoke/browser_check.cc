@@ -18,7 +18,7 @@
 #include "net/url.h"
 #include "smoke/chromium.h"
 #include "smoke/context.h"
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
 #include "smoke/variables.h"
 
 namespace villager::smoke {

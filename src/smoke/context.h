@@ -9,7 +9,7 @@
 
 #include "net/http.h"
 #include "net/url.h"
-#include "smoke/preset.h"
+#include "smoke/sgraph_send/preset.h"
 #include "smoke/smoke.h"
 
 namespace villager::smoke {

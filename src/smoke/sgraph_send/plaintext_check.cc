@@ -11,7 +11,7 @@
 #include "base/strings.h"
 #include "smoke/canary_scan.h"
 #include "smoke/context.h"
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
 
 namespace villager::smoke {
 

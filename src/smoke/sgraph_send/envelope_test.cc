@@ -1,4 +1,4 @@
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
 
 #include <gtest/gtest.h>
 

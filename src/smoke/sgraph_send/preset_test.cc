@@ -1,4 +1,4 @@
-#include "smoke/preset.h"
+#include "smoke/sgraph_send/preset.h"
 
 #include <gtest/gtest.h>
 
