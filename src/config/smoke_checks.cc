@@ -45,10 +45,11 @@ void parse_browser(TomlReader& r, const toml::table& smoke, Config& c) {
   SmokeBrowserConfig& b = c.smoke.browser;
   r.get(*t, "page", b.page, true);
   r.get(*t, "service", b.service);
+  // fill, file_input, submit, result, download: profile sgraph-send's upload flow (config/profile.cc).
   r.get(*t, "fill", b.fill);
   r.get(*t, "file_input", b.file_input);
   r.get(*t, "submit", b.submit);
-  r.get(*t, "result", b.result, true);
+  r.get(*t, "result", b.result);
   r.get(*t, "download", b.download);
   r.get_duration(*t, "timeout", b.timeout);
   r.get(*t, "chromium", b.chromium);

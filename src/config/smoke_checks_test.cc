@@ -54,7 +54,7 @@ expect = { status = 200 }
 )",
                         "/p/villager.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
-  EXPECT_EQ(c->smoke.transfers_path.value_or(""), "/v2/transfers");
+  EXPECT_EQ(c->smoke.sgraph_send.transfers_path.value_or(""), "/v2/transfers");
   ASSERT_EQ(c->smoke.checks.size(), 2u);
   const auto& k = c->smoke.checks[0];
   EXPECT_EQ(k.method, "POST");

@@ -18,7 +18,8 @@
 #include "net/url.h"
 #include "smoke/chromium.h"
 #include "smoke/context.h"
-#include "smoke/sgraph_send/envelope.h"
+#include "smoke/random.h"
+#include "smoke/sgraph_send/profile.h"
 #include "smoke/variables.h"
 
 namespace villager::smoke {
@@ -356,7 +357,7 @@ std::vector<CheckResult> check_browser(SmokeContext& ctx) {
   const SmokeTarget* target = nullptr;
   for (const auto& t : ctx.targets) {
     const config::ServiceConfig* svc = ctx.config.service(t.service);
-    if (b.service.empty() ? is_transfers_service(*svc, ctx.config.smoke) : t.service == b.service)
+    if (b.service.empty() ? sgraph_send::is_transfers_service(ctx.config, *svc) : t.service == b.service)
       target = &t;
   }
   if (b.page.empty() || !target) {

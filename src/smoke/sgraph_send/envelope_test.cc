@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 TEST(Envelope, SgmetaLayout) {
   std::string e = sgmeta_envelope("a.txt", "hello");
@@ -30,4 +30,4 @@ TEST(Envelope, EncryptsWithIvPrependedAndRoundTrips) {
   EXPECT_FALSE(encrypt_payload("short", iv, "x").has_value());
 }
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send
