@@ -278,13 +278,35 @@ struct SmokeCheckConfig {
   std::map<std::string, std::string> capture;
 };
 
-// [smoke.browser] (profile "sgraph-send"): the upload page driven in headless Chromium. The check fills
-// `fill`, puts a file holding a random marker into `file_input`, clicks `submit` and waits for `result`
-// to get an href; the key is the last '/'-separated part of that href's #fragment. It fails when the
-// marker or the key is in any request the page sent (docs/smoke.md, "browser").
+// One `[[smoke.browser.step]]`: what the browser check does next on the page, in file order
+// (docs/smoke.md, "browser"). `never_sent` names what no request the page sent may carry; every such
+// step is checked against all requests once the steps have run (or one failed).
+struct BrowserStep {
+  enum class Action {
+    kFill,       // selector, value: types the value (${secret:NAME} allowed) into the element
+    kUpload,     // selector: the file input gets a file holding a random marker
+    kClick,      // selector
+    kWaitFor,    // selector, capture: waits for the element; capture = "href" also waits for that attribute
+    kDownload,   // selector: opens the captured link, clicks the control; the saved file must be the upload
+    kNeverSent,  // value: "marker" (the upload's), "fragment_key" (of the captured link) or a literal
+  };
+  Action action = Action::kClick;
+  std::string selector;
+  std::string value;
+  std::string capture;  // wait_for: the attribute kept for download / fragment_key ("href"); "" = none
+  // What a failure says it expected; "" = worded from the action (profiles word their own flows).
+  std::string expect;
+};
+std::string_view browser_action_name(BrowserStep::Action a);  // "wait_for"
+const std::vector<std::string>& browser_action_names();
+
+// [smoke.browser]: a page driven in headless Chromium by declared steps. With profile = "sgraph-send"
+// and no steps, fill/file_input/submit/result/download describe SGraph Send's upload flow and the
+// profile turns them into its steps (sgraph_send::upload_flow_steps, smoke/sgraph_send/profile.h).
 struct SmokeBrowserConfig {
-  std::string page;     // path on the service; empty: [smoke.browser] absent, the check is skipped
-  std::string service;  // default: the profile's service (sgraph-send: the transfers service)
+  std::string page;                // path on the service; empty: [smoke.browser] absent, the check is skipped
+  std::string service;             // default: the profile's service (sgraph-send: the transfers service)
+  std::vector<BrowserStep> steps;  // [[smoke.browser.step]], in file order
   std::map<std::string, std::string> fill;  // sgraph-send flow: CSS selector -> value; ${secret:NAME} allowed
   std::string file_input = "input[type=file]";
   std::string submit = "button[type=submit]";

@@ -33,6 +33,9 @@ const toml::table* table_at(const toml::table* t, const char* key) {
   return n ? n->as_table() : nullptr;
 }
 
+// The upload-flow keys of [smoke.browser] (the sgraph-send profile's steps are made from them).
+const std::vector<std::string> kUploadFlowKeys = {"fill", "file_input", "submit", "result", "download"};
+
 // Why a file without `profile` relies on SGraph Send's, or "" when it does not.
 std::string inferred_from(const toml::table& root, const Config& c) {
   for (const auto& s : c.services)
@@ -43,7 +46,7 @@ std::string inferred_from(const toml::table& root, const Config& c) {
     if (smoke && smoke->contains(k)) return "[smoke] sets '" + k + "'";
   if (table_at(smoke, "sgraph_send")) return "[smoke.sgraph_send] is there";
   const toml::table* browser = table_at(smoke, "browser");
-  if (browser) return "[smoke.browser] describes the upload flow";
+  if (browser && !browser->contains("step")) return "[smoke.browser] describes the upload flow, not steps";
   return "";
 }
 
@@ -130,16 +133,30 @@ void refuse_sgraph_keys(TomlReader& r, const toml::table& root) {
       r.error(r.where(*smoke, k), "[smoke] " + k + " belongs to profile \"sgraph-send\"" + fix);
   if (const toml::node* n = smoke->get("sgraph_send"))
     r.error_at(*n, "[smoke.sgraph_send] belongs to profile \"sgraph-send\"" + fix);
+  const toml::table* browser = table_at(smoke, "browser");
+  for (const auto& k : kUploadFlowKeys)
+    if (browser && browser->contains(k))
+      r.error(r.where(*browser, k), "[smoke.browser] " + k +
+                                        " describes profile \"sgraph-send\"'s upload flow: write the page's "
+                                        "[[smoke.browser.step]] entries instead" +
+                                        fix);
 }
 
-// [smoke.browser] is the sgraph-send upload flow, and needs its result link.
+// [smoke.browser]: declared steps, or (sgraph-send only) the upload-flow keys, not both.
 void check_browser(TomlReader& r, const toml::table& root, const Config& c) {
   const toml::table* browser = table_at(table_at(&root, "smoke"), "browser");
   if (!browser || c.smoke.browser.page.empty()) return;
+  const bool steps = browser->contains("step");
+  if (steps) {
+    for (const auto& k : kUploadFlowKeys)
+      if (browser->contains(k) && c.profile == Profile::kSgraphSend)
+        r.error(r.where(*browser, k), "[smoke.browser] has [[smoke.browser.step]] entries: '" + k +
+                                          "' (the upload flow's) would be ignored; write it as a step");
+    return;
+  }
   if (c.profile == Profile::kNone)
     r.error(browser->source(),
-            "[smoke.browser] drives profile \"sgraph-send\"'s upload page (set profile = "
-            "\"sgraph-send\" at the top of the file)");
+            "[smoke.browser] needs [[smoke.browser.step]] entries (what to do on the page)");
   else if (c.smoke.browser.result.empty())
     r.error(browser->source(), "missing required key 'result'");
 }

@@ -2,7 +2,7 @@
 // The sgraph-send profile inside the smoke module (config: profile = "sgraph-send", [smoke.sgraph_send]):
 // what the generic checks ask it and the one check only it runs. SGraph Send's transfers service is the
 // service listing the access token secret; its write endpoint is auth's and cors's extra request; the
-// plaintext check acts as its browser client; its upload page is what the browser check drives.
+// plaintext check acts as its browser client; its upload page is the browser check's default steps.
 // Under profile "none" every question here answers "nothing", so no x-sgraph-* header or transfers path
 // is used anywhere.
 
@@ -38,5 +38,10 @@ Failure missing_path(SmokeContext& ctx, const std::string& line, const std::stri
 // plaintext: a transfer round trip as SGraph Send's browser client, then storage and logs scanned for
 // every canary and meta.json's fields checked. One result per transfers service (skipped when none).
 std::vector<CheckResult> check_plaintext(SmokeContext& ctx);
+
+// The upload page's flow as browser steps, from [smoke.browser] fill/file_input/submit/result/download:
+// wait for the file input, fill, upload, submit, wait for the result link (its href captured), the
+// marker and the link's #fragment key never sent, then (with download) the way back.
+std::vector<config::BrowserStep> upload_flow_steps(const config::SmokeBrowserConfig& b);
 
 }  // namespace villager::smoke::sgraph_send

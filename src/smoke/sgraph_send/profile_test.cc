@@ -92,4 +92,31 @@ TEST(SgraphSendProfile, ProfileNoneSendsNoSgraphHeaderAndNoTransfersPath) {
       << sgraph_text;
 }
 
+TEST(SgraphSendProfile, UploadFlowIsTodaysStepsInOrder) {
+  config::SmokeBrowserConfig b;
+  b.fill = {{"#access-token", "${secret:T}"}};
+  b.file_input = "#file";
+  b.submit = "#go";
+  b.result = "#share-link";
+  b.download = "#download-button";
+  auto steps = upload_flow_steps(b);
+  using A = config::BrowserStep::Action;
+  std::vector<std::string> got;
+  for (const auto& s : steps)
+    got.push_back(std::string(config::browser_action_name(s.action)) + " " + s.selector + s.value +
+                  (s.capture.empty() ? "" : " capture=" + s.capture));
+  const std::vector<std::string> want = {"wait_for #file",
+                                         "fill #access-token${secret:T}",
+                                         "upload #file",
+                                         "click #go",
+                                         "wait_for #share-link capture=href",
+                                         "never_sent marker",
+                                         "never_sent fragment_key",
+                                         "download #download-button"};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(steps[0].action, A::kWaitFor);
+  b.download.clear();
+  EXPECT_EQ(upload_flow_steps(b).size(), want.size() - 1);
+}
+
 }  // namespace villager::smoke::sgraph_send
