@@ -13,7 +13,8 @@ constexpr std::string_view kHelp = R"(usage: villager config check [-c FILE] [--
 Validates villager.toml strictly and reports every problem at once, one per line as
 FILE:LINE:COL: message (unknown keys with a suggestion, wrong types, bad durations and
 addresses, references to services or environments that do not exist, clashing listen
-addresses).
+addresses). Deprecated keys (an inferred profile, SGraph Send keys directly in [smoke]) are
+noted on stderr, each with its FILE:LINE:COL, and do not make the file invalid.
 
 options:
   -c, --config FILE   the config file (default: $VILLAGER_CONFIG, else ./villager.toml)
@@ -28,6 +29,9 @@ int run_check(const std::vector<std::string>& argv) {
   if (args->help()) return print_help(kHelp);
   if (!args->positionals().empty()) return report_error("config check takes no arguments", kExitUsage);
   auto cfg = load_project(*args);
+  // Keys and habits on their way out: said here, where the file is being looked at, not on every command.
+  if (cfg)
+    for (const auto& d : cfg->deprecations) std::cerr << "villager: deprecated: " << d << "\n";
   if (args->has("json")) {
     std::cout << "{\"valid\": " << (cfg ? "true" : "false") << ", \"errors\": [";
     if (!cfg) {

@@ -22,20 +22,21 @@ local environment, the configured URLs for a url environment, each function's al
 environment. Built-in checks:
 
   health     the health path answers 200 with the expected body, retried until a deadline
-  auth       protected paths refuse no/wrong credential and accept the right one; the write
-             endpoint refuses a request without a valid access token
+  auth       protected paths refuse no/wrong credential and accept the right one; (profile
+             sgraph-send) the write endpoint refuses a request without a valid access token
   cors       allowed origins get exactly their origin back, Vary: Origin and the needed headers;
              a foreign origin gets no allow-origin
-  plaintext  encrypts a marker as the browser does, uploads, downloads and compares it, then scans
+  plaintext  (profile sgraph-send) encrypts a marker as the browser does, uploads, downloads and compares it, then scans
              storage and logs for the marker, file name, key, tokens and the spoofed client IP
              (lambda: the S3 objects under storage_prefix and the CloudWatch Logs of each function)
   frontend   pages answer 200 text/html and their same-origin assets load
-  browser    ([smoke.browser]) the upload page run in headless Chromium: the file must leave the
-             browser encrypted and the key in the link's #fragment must never be sent
+  browser    ([smoke.browser]) a page run in headless Chromium by its declared steps (profile
+             sgraph-send: the upload page): what never_sent names (the file's plaintext, the
+             key in the link's #fragment) must be in no request the page sent
 
 plus every [[smoke.check]] in villager.toml. Each finding is printed with its fingerprint
 (fp:...); a finding covered by signed waivers (`villager waive`) still runs and is reported as
-waived, with who, why and until when. The API paths follow [smoke] preset for the app's version
+waived, with who, why and until when. With profile sgraph-send, the API paths follow [smoke.sgraph_send] preset for the app's version
 (openapi.json, else the version file); same-origin redirects of pages are followed. Secrets (auth_secret, the access token, ${secret:NAME})
 come from the environment's secrets store, else the process environment, and are never printed.
 

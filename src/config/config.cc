@@ -12,6 +12,7 @@
 #include "config/gate_config.h"
 #include "config/lambda_config.h"
 #include "config/notify_config.h"
+#include "config/profile.h"
 #include "config/smoke_checks.h"
 #include "config/ssh_config.h"
 #include "config/toml_reader.h"
@@ -38,9 +39,9 @@ bool ServiceConfig::health_needs_key() const {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"project", "services", "environments", "smoke", "monitor",
-                                           "alert",   "signer",   "agent",        "gate",  "notify",
-                                           "ci"};
+const std::vector<std::string> kTopKeys = {"project", "profile", "services", "environments",
+                                           "smoke",   "monitor", "alert",    "signer",
+                                           "agent",   "gate",    "notify",   "ci"};
 const std::vector<std::string> kProjectKeys = {"name", "version_file", "state_dir", "reviews_dir"};
 const std::vector<std::string> kServiceKeys = {
     "build_dir",       "command",         "health_path", "health_body", "secrets",         "env",
@@ -101,7 +102,8 @@ const std::vector<std::string> kSmokeKeys = {"cors_allowed_origins",
                                              "skip",
                                              "max_redirects",
                                              "preset",
-                                             "app_version"};
+                                             "app_version",
+                                             "sgraph_send"};
 const std::vector<std::string> kMonitorKeys = {"alarm"};
 const std::vector<std::string> kAlarmKeys = {"name",   "metric",      "above",    "below",
                                              "window", "consecutive", "severity", "service"};
@@ -599,23 +601,12 @@ void parse_smoke(TomlReader& r, const toml::table& root, Config& c) {
   r.get(*t, "storage", s.storage);
   r.get(*t, "logs", s.logs);
   r.get(*t, "auth_status", s.auth_status, 100, 599);
-  r.get(*t, "access_token_header", s.access_token_header);
-  r.get(*t, "access_token_secret", s.access_token_secret);
-  if (t->contains("write_path")) r.get(*t, "write_path", s.write_path.emplace());
-  r.get(*t, "preset", s.preset);
-  if (s.preset != "sgraph-send" && s.preset != "none")
-    r.error(r.where(*t, "preset"), "unknown preset '" + s.preset + "' (one of: sgraph-send, none)");
-  r.get(*t, "app_version", s.app_version);
+  // access_token_*, write_path, transfers_path, preset, app_version, meta_fields: the sgraph-send
+  // profile's (deprecated here), read by apply_profile.
   r.get(*t, "skip", s.skip);
   r.get_duration(*t, "health_timeout", s.health_timeout);
   r.get_duration(*t, "health_deadline", s.health_deadline);
   r.get_duration(*t, "health_interval", s.health_interval);
-  if (t->contains("transfers_path")) r.get(*t, "transfers_path", s.transfers_path.emplace());
-  for (const auto& [key, value] :
-       {std::pair{"write_path", &s.write_path}, {"transfers_path", &s.transfers_path}})
-    if (s.preset == "none" && !*value)
-      r.error(r.where(*t, "preset"), std::string("preset = \"none\" needs '") + key + "' set in [smoke]");
-  r.get(*t, "meta_fields", s.meta_fields);
   r.get(*t, "max_redirects", s.max_redirects, 0, 20);
   parse_smoke_checks(r, *t, c);
   for (const auto& o : s.cors_allowed_origins) {
@@ -857,12 +848,14 @@ Result<Config> parse_config(const std::string& text, const std::filesystem::path
   check_agent_tls(r, root, c);
   check_deployable(r, root, c);
   parse_smoke(r, root, c);
+  apply_profile(r, root, c);
   parse_monitor(r, root, c);
   parse_signers(r, root, c);
   parse_gate(r, root, c);
   parse_notify(r, root, c);
   parse_ci(r, root, c);
   c.warnings = r.warnings();
+  c.deprecations = r.deprecations();
   if (!r.errors().empty()) {
     // Report in file order, whatever order the checks ran in.
     auto errors = r.errors();

@@ -129,7 +129,7 @@ struct LambdaConfig {
   // Where the service keeps transfers, read by the smoke suite's plaintext scan (ListObjectsV2 and
   // GetObject under storage_prefix). Empty bucket: S3 is not scanned (the log groups still are).
   std::string storage_bucket;
-  std::string storage_prefix = "transfers/";
+  std::string storage_prefix;  // default: the profile's ("transfers/" for sgraph-send), else the whole bucket
   // Function configuration applied on every deploy. Each published version keeps its own, so a rollback
   // brings the old configuration back with the old code. Unset (empty, 0): the function keeps its own.
   std::map<std::string, std::string> handlers;     // service -> "package.module.function"
@@ -278,20 +278,65 @@ struct SmokeCheckConfig {
   std::map<std::string, std::string> capture;
 };
 
-// [smoke.browser]: the upload page driven in headless Chromium. The check fills `fill`, puts a file
-// holding a random marker into `file_input`, clicks `submit` and waits for `result` to get an href; the
-// key is the last '/'-separated part of that href's #fragment. It fails when the marker or the key is in
-// any request the page sent (docs/smoke.md, "browser").
+// One `[[smoke.browser.step]]`: what the browser check does next on the page, in file order
+// (docs/smoke.md, "browser"). `never_sent` names what no request the page sent may carry; every such
+// step is checked against all requests once the steps have run (or one failed).
+struct BrowserStep {
+  enum class Action {
+    kFill,       // selector, value: types the value (${secret:NAME} allowed) into the element
+    kUpload,     // selector: the file input gets a file holding a random marker
+    kClick,      // selector
+    kWaitFor,    // selector, capture: waits for the element; capture = "href" also waits for that attribute
+    kDownload,   // selector: opens the captured link, clicks the control; the saved file must be the upload
+    kNeverSent,  // value: "marker" (the upload's), "fragment_key" (of the captured link) or a literal
+  };
+  Action action = Action::kClick;
+  std::string selector;
+  std::string value;
+  std::string capture;  // wait_for: the attribute kept for download / fragment_key ("href"); "" = none
+  // What a failure says it expected; "" = worded from the action (profiles word their own flows).
+  std::string expect;
+};
+std::string_view browser_action_name(BrowserStep::Action a);  // "wait_for"
+const std::vector<std::string>& browser_action_names();
+
+// [smoke.browser]: a page driven in headless Chromium by declared steps. With profile = "sgraph-send"
+// and no steps, fill/file_input/submit/result/download describe SGraph Send's upload flow and the
+// profile turns them into its steps (sgraph_send::upload_flow_steps, smoke/sgraph_send/profile.h).
 struct SmokeBrowserConfig {
-  std::string page;     // path on the service; empty: [smoke.browser] absent, the check is skipped
-  std::string service;  // default: the transfers service (the one holding the access token secret)
-  std::map<std::string, std::string> fill;  // CSS selector -> value; ${secret:NAME} allowed
+  std::string page;                // path on the service; empty: [smoke.browser] absent, the check is skipped
+  std::string service;             // default: the profile's service (sgraph-send: the transfers service)
+  std::vector<BrowserStep> steps;  // [[smoke.browser.step]], in file order
+  std::map<std::string, std::string> fill;  // sgraph-send flow: CSS selector -> value; ${secret:NAME} allowed
   std::string file_input = "input[type=file]";
   std::string submit = "button[type=submit]";
-  std::string result;    // CSS selector of the link that appears when the upload is done
-  std::string download;  // optional: the control on the result link's page that downloads and decrypts
+  std::string result;    // sgraph-send flow: the link that appears when the upload is done
+  std::string download;  // sgraph-send flow, optional: the result page's control that downloads and decrypts
   Millis timeout{30000};
   std::string chromium = "chromium";  // the browser: a name on PATH or a path
+};
+
+// The product profile a config opts into (`profile = "..."`), parsed once: what the smoke suite knows
+// beyond its generic checks. kSgraphSend brings SGraph Send's access token, transfers API, meta.json
+// rules and upload flow ([smoke.sgraph_send]); kNone uses no x-sgraph-* header and no transfers path.
+enum class Profile { kNone, kSgraphSend };
+std::string_view profile_name(Profile p);  // "sgraph-send"
+std::optional<Profile> parse_profile(std::string_view name);
+const std::vector<std::string>& profile_names();  // every spelling, in declaration order
+
+// [smoke.sgraph_send]: SGraph Send's transfers API, as the profile's checks call it (auth's write
+// check, cors's preflight, plaintext's round trip). Set only with profile "sgraph-send", which supplies
+// the defaults (config/profile.cc); the same keys directly in [smoke] still work, deprecated.
+struct SgraphSendConfig {
+  std::string access_token_header;  // "x-sgraph-access-token"
+  std::string access_token_secret;  // "SGRAPH_SEND__ACCESS_TOKEN"
+  // The app's paths: unset means chosen by `preset` for the app's version (docs/smoke.md, "Presets");
+  // write_path "" turns the write check off.
+  std::optional<std::string> write_path;
+  std::optional<std::string> transfers_path;  // create|upload/ID|complete/ID|download/ID below it
+  std::string preset;                         // "sgraph-send" | "none" (then the paths must be set)
+  std::string app_version;                    // pins the version the preset reads; "" = discover
+  std::vector<std::string> meta_fields;       // allowed meta.json keys; empty: the profile's set
 };
 
 struct SmokeConfig {
@@ -300,23 +345,15 @@ struct SmokeConfig {
   std::vector<std::string> storage;  // folders/files scanned by the plaintext check
   std::vector<std::string> logs;
   int auth_status = 401;
-  std::string access_token_header = "x-sgraph-access-token";
-  std::string access_token_secret = "SGRAPH_SEND__ACCESS_TOKEN";
-  // The app's paths: unset means chosen by `preset` for the app's version (docs/smoke.md, "Presets");
-  // write_path "" turns the write check off.
-  std::optional<std::string> write_path;
   Millis health_timeout{5000};
   Millis health_deadline{30000};
   Millis health_interval{500};
-  std::optional<std::string> transfers_path;         // create|upload/ID|complete/ID|download/ID below it
-  std::string preset = "sgraph-send";                // "sgraph-send" | "none" (then the paths must be set)
-  std::string app_version;                           // pins the version the preset reads; "" = discover
-  std::vector<std::string> meta_fields;              // allowed meta.json keys; empty: SGraph Send's set
   std::map<std::string, std::string> frontend_text;  // page -> text the page must contain
   int max_redirects = 5;                             // same-origin hops the frontend check follows
   std::vector<std::string> skip;                     // checks no run of the suite includes
   std::vector<SmokeCheckConfig> checks;              // [[smoke.check]], in file order
   SmokeBrowserConfig browser;                        // [smoke.browser]
+  SgraphSendConfig sgraph_send;                      // [smoke.sgraph_send]: profile "sgraph-send" only
 };
 
 struct AlarmConfig {
@@ -425,6 +462,7 @@ struct Config {
   std::filesystem::path file;  // absolute path of villager.toml
   std::filesystem::path root;  // its folder: relative paths resolve from here
   ProjectConfig project;
+  Profile profile = Profile::kNone;             // `profile`, or inferred from the file when absent
   std::vector<ServiceConfig> services;          // in file order
   std::vector<EnvironmentConfig> environments;  // in file order
   SmokeConfig smoke;
@@ -437,6 +475,9 @@ struct Config {
   // Located notes on what still works but should change ("villager.toml:40:1: [[alert]] is deprecated:
   // ..."); whoever loads the file prints them.
   std::vector<std::string> warnings;
+  // Located notes on keys and habits that still work but are on their way out (a profile inferred, an
+  // SGraph Send key directly in [smoke]); `villager config check` prints them, other commands do not.
+  std::vector<std::string> deprecations;
 
   const ServiceConfig* service(const std::string& name) const;
   const EnvironmentConfig* environment(const std::string& name) const;

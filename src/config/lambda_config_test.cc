@@ -24,14 +24,16 @@ Result<Config> parse(const std::string& env) {
   return parse_config(kServices + env, "/tmp/villager.toml");
 }
 
+// profile "sgraph-send" brings storage_prefix = "transfers/" (ProfileNoneKeepsTheWholeBucket: without it).
 TEST(LambdaConfig, ReadsFunctionsAndDefaults) {
-  auto c = parse(R"(
+  auto c = parse_config("profile = \"sgraph-send\"\n" + kServices + R"(
 [environments.production]
 target = "lambda"
 functions = { user = "sgraph_ai_app_send__user-prod", admin = "sgraph_ai_app_send__admin-prod" }
 strategy = "Canary10Percent5Minutes"
 s3_bucket = "deploy-bucket"
-)");
+)",
+                        "/tmp/villager.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
   const auto& e = c->environments[0];
   EXPECT_EQ(e.target, TargetKind::kLambda);
@@ -44,6 +46,18 @@ s3_bucket = "deploy-bucket"
   EXPECT_EQ(e.strategy, Strategy::kCanary);
   EXPECT_EQ(e.steps, (std::vector<int>{10, 100}));
   EXPECT_EQ(e.step_interval, Millis(5 * 60 * 1000));
+}
+
+TEST(LambdaConfig, ProfileNoneKeepsTheWholeBucket) {
+  auto c = parse(R"(
+[environments.production]
+target = "lambda"
+functions = { user = "f1" }
+storage_bucket = "data"
+)");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->profile, Profile::kNone);
+  EXPECT_EQ(c->environments[0].lambda.storage_prefix, "");
 }
 
 TEST(LambdaConfig, LinearAndAllAtOncePresets) {

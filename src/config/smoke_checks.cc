@@ -20,7 +20,10 @@ const std::vector<std::string> kExpectKeys = {"status",         "headers",      
 const std::vector<std::string> kMethods = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 const std::vector<std::string> kBuiltinNames = {"health", "auth", "cors", "plaintext", "frontend", "browser"};
 const std::vector<std::string> kBrowserKeys = {"page",   "service",  "fill",    "file_input", "submit",
-                                               "result", "download", "timeout", "chromium"};
+                                               "result", "download", "timeout", "chromium",   "step"};
+const std::vector<std::string> kStepKeys = {"action", "selector", "value", "capture"};
+// What a wait_for step may keep of the element: an attribute the later steps read.
+const std::vector<std::string> kCaptures = {"href", "src", "value"};
 
 // Records "unknown service 'x' (did you mean 'y'?)" at `key` when `name` is set and not a service.
 void check_service(TomlReader& r, const toml::table& t, const std::string& key, const std::string& name,
@@ -31,6 +34,50 @@ void check_service(TomlReader& r, const toml::table& t, const std::string& key, 
   std::string hint = suggest(name, known);
   r.error(r.where(t, key),
           "unknown service '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+// One [[smoke.browser.step]]: its action and the keys that action needs (and only those).
+void parse_step(TomlReader& r, const toml::table& t, SmokeBrowserConfig& b) {
+  r.check_keys(t, "[[smoke.browser.step]]", kStepKeys);
+  std::string action;
+  r.get(t, "action", action, true);
+  if (!t.contains("action")) return;
+  BrowserStep step;
+  const auto& names = browser_action_names();
+  auto it = std::find(names.begin(), names.end(), action);
+  if (it == names.end()) {
+    std::string hint = suggest(action, names);
+    r.error(r.where(t, "action"), "unknown browser action '" + action + "' (one of: " + join(names, ", ") +
+                                      ")" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    return;
+  }
+  step.action = static_cast<BrowserStep::Action>(it - names.begin());
+  r.get(t, "selector", step.selector);
+  r.get(t, "value", step.value);
+  r.get(t, "capture", step.capture);
+  using A = BrowserStep::Action;
+  const bool needs_selector = step.action != A::kNeverSent;
+  const bool takes_value = step.action == A::kFill || step.action == A::kNeverSent;
+  if (needs_selector && step.selector.empty())
+    r.error(t.source(), "browser action '" + action + "' needs 'selector' (a CSS selector)");
+  if (!needs_selector && t.contains("selector"))
+    r.error(r.where(t, "selector"), "browser action '" + action + "' takes no 'selector'");
+  if (takes_value && !t.contains("value"))
+    r.error(t.source(),
+            "browser action '" + action + "' needs 'value'" +
+                (step.action == A::kNeverSent ? " (\"marker\", \"fragment_key\" or a literal)" : ""));
+  if (!takes_value && t.contains("value"))
+    r.error(r.where(t, "value"), "browser action '" + action + "' takes no 'value'");
+  if (step.action == A::kNeverSent && t.contains("value") && step.value.empty())
+    r.error(r.where(t, "value"), "never_sent needs something to look for, not \"\"");
+  if (t.contains("capture") && step.action != A::kWaitFor)
+    r.error(r.where(t, "capture"), "'capture' is for action \"wait_for\"");
+  else if (!step.capture.empty() &&
+           std::find(kCaptures.begin(), kCaptures.end(), step.capture) == kCaptures.end())
+    r.error(r.where(t, "capture"),
+            "capture '" + step.capture +
+                "' is not an attribute the steps read (one of: " + join(kCaptures, ", ") + ")");
+  b.steps.push_back(std::move(step));
 }
 
 void parse_browser(TomlReader& r, const toml::table& smoke, Config& c) {
@@ -45,10 +92,11 @@ void parse_browser(TomlReader& r, const toml::table& smoke, Config& c) {
   SmokeBrowserConfig& b = c.smoke.browser;
   r.get(*t, "page", b.page, true);
   r.get(*t, "service", b.service);
+  // fill, file_input, submit, result, download: profile sgraph-send's upload flow (config/profile.cc).
   r.get(*t, "fill", b.fill);
   r.get(*t, "file_input", b.file_input);
   r.get(*t, "submit", b.submit);
-  r.get(*t, "result", b.result, true);
+  r.get(*t, "result", b.result);
   r.get(*t, "download", b.download);
   r.get_duration(*t, "timeout", b.timeout);
   r.get(*t, "chromium", b.chromium);
@@ -60,6 +108,17 @@ void parse_browser(TomlReader& r, const toml::table& smoke, Config& c) {
     if (selector.empty()) r.error(r.where(*t, key), key + " must be a CSS selector");
   }
   if (b.chromium.empty()) r.error(r.where(*t, "chromium"), "chromium must name the browser binary");
+  if (const toml::node* steps = t->get("step")) {
+    const toml::array* a = steps->as_array();
+    if (!a)
+      return r.error_at(*steps, "'smoke.browser.step' must be written as [[smoke.browser.step]] tables");
+    for (const auto& el : *a) {
+      if (const toml::table* st = el.as_table())
+        parse_step(r, *st, b);
+      else
+        r.error_at(el, "each 'smoke.browser.step' entry must be a table");
+    }
+  }
 }
 
 bool valid_variable(const std::string& s) {
@@ -140,6 +199,17 @@ void parse_expect(TomlReader& r, const toml::table& e, SmokeCheckConfig& k) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& browser_action_names() {
+  // In BrowserStep::Action's order.
+  static const std::vector<std::string> names = {"fill",     "upload",   "click",
+                                                 "wait_for", "download", "never_sent"};
+  return names;
+}
+
+std::string_view browser_action_name(BrowserStep::Action a) {
+  return browser_action_names()[static_cast<size_t>(a)];
+}
 
 void parse_smoke_checks(TomlReader& r, const toml::table& smoke, Config& c) {
   r.get(smoke, "frontend_text", c.smoke.frontend_text);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/strings.h"
 #include "config/config.h"
 
@@ -54,7 +56,7 @@ expect = { status = 200 }
 )",
                         "/p/villager.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
-  EXPECT_EQ(c->smoke.transfers_path.value_or(""), "/v2/transfers");
+  EXPECT_EQ(c->smoke.sgraph_send.transfers_path.value_or(""), "/v2/transfers");
   ASSERT_EQ(c->smoke.checks.size(), 2u);
   const auto& k = c->smoke.checks[0];
   EXPECT_EQ(k.method, "POST");
@@ -145,6 +147,121 @@ submitt = "#go"
   EXPECT_NE(m.find("submitt"), std::string::npos) << m;
   EXPECT_NE(m.find("result"), std::string::npos) << m;  // required
   EXPECT_NE(m.find("villager.toml:"), std::string::npos) << m;
+}
+
+// The line of `text`'s `n`th line (1-based) once appended to kBase.
+int line_after_base(int n) {
+  return static_cast<int>(std::count(kBase.begin(), kBase.end(), '\n')) + n;
+}
+
+TEST(SmokeChecks, ParsesDeclaredBrowserStepsInOrder) {
+  auto c = parse_config("profile = \"none\"\n" + kBase + R"(
+[smoke.browser]
+page = "/upload"
+
+[[smoke.browser.step]]
+action = "fill"
+selector = "#token"
+value = "${secret:TOKEN}"
+
+[[smoke.browser.step]]
+action = "upload"
+selector = "input[type=file]"
+
+[[smoke.browser.step]]
+action = "click"
+selector = "#go"
+
+[[smoke.browser.step]]
+action = "wait_for"
+selector = "a.result"
+capture = "href"
+
+[[smoke.browser.step]]
+action = "never_sent"
+value = "marker"
+
+[[smoke.browser.step]]
+action = "download"
+selector = "#get"
+)",
+                        "/p/villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->profile, Profile::kNone);
+  const auto& steps = c->smoke.browser.steps;
+  ASSERT_EQ(steps.size(), 6u);
+  using A = BrowserStep::Action;
+  EXPECT_EQ(steps[0].action, A::kFill);
+  EXPECT_EQ(steps[0].value, "${secret:TOKEN}");
+  EXPECT_EQ(steps[1].action, A::kUpload);
+  EXPECT_EQ(steps[2].action, A::kClick);
+  EXPECT_EQ(steps[3].action, A::kWaitFor);
+  EXPECT_EQ(steps[3].capture, "href");
+  EXPECT_EQ(steps[4].action, A::kNeverSent);
+  EXPECT_EQ(steps[4].value, "marker");
+  EXPECT_EQ(steps[5].action, A::kDownload);
+  EXPECT_EQ(browser_action_name(A::kWaitFor), "wait_for");
+}
+
+TEST(SmokeChecks, BadBrowserActionIsAnErrorAtItsLine) {
+  auto c = parse_config(kBase + R"(
+[smoke.browser]
+page = "/upload"
+
+[[smoke.browser.step]]
+action = "click"
+selector = "#go"
+
+[[smoke.browser.step]]
+action = "wiat_for"
+selector = "a"
+)",
+                        "/p/villager.toml");
+  ASSERT_FALSE(c.has_value());
+  const std::string& m = c.error().message;
+  // The file's line: kBase's, then the text's 10th (`action = "wiat_for"`, its value at column 10).
+  const std::string at = "/p/villager.toml:" + std::to_string(line_after_base(10)) + ":10: ";
+  EXPECT_NE(m.find(at + "unknown browser action 'wiat_for'"), std::string::npos) << m;
+  EXPECT_NE(m.find("did you mean 'wait_for'?"), std::string::npos) << m;
+}
+
+TEST(SmokeChecks, BrowserStepKeysFitTheAction) {
+  auto c = parse_config("profile = \"none\"\n" + kBase + R"(
+[smoke.browser]
+page = "/upload"
+result = "#link"
+
+[[smoke.browser.step]]
+action = "click"
+
+[[smoke.browser.step]]
+action = "never_sent"
+
+[[smoke.browser.step]]
+action = "click"
+selector = "#go"
+capture = "href"
+)",
+                        "/p/villager.toml");
+  ASSERT_FALSE(c.has_value());
+  const std::string& m = c.error().message;
+  EXPECT_NE(m.find("browser action 'click' needs 'selector'"), std::string::npos) << m;
+  EXPECT_NE(m.find("browser action 'never_sent' needs 'value'"), std::string::npos) << m;
+  EXPECT_NE(m.find("'capture' is for action \"wait_for\""), std::string::npos) << m;
+  EXPECT_NE(m.find("[smoke.browser] result describes profile \"sgraph-send\"'s upload flow"),
+            std::string::npos)
+      << m;
+}
+
+TEST(SmokeChecks, BrowserWithoutStepsUnderProfileNoneIsAnError) {
+  auto c = parse_config("profile = \"none\"\n" + kBase + R"(
+[smoke.browser]
+page = "/upload"
+)",
+                        "/p/villager.toml");
+  ASSERT_FALSE(c.has_value());
+  EXPECT_NE(c.error().message.find("[smoke.browser] needs [[smoke.browser.step]] entries"), std::string::npos)
+      << c.error().message;
 }
 
 }  // namespace villager::config

@@ -10,6 +10,10 @@ const char* kSgraphSendPython = R"(# villager.toml: how this project is built, c
 # Every key is documented in docs/config.md; Python services in docs/python.md, Lambda in
 # docs/targets/lambda.md. Check this file with `villager config check`.
 
+# SGraph Send's own checks: the access token, the transfers API by app version, meta.json's fields, the
+# upload page's flow ([smoke.sgraph_send], docs/config.md "profile"); "none" for any other service.
+profile = "sgraph-send"
+
 [project]
 name = "sgraph-send"
 version_file = "sgraph_ai_app_send/version"   # one line, vX.Y.Z; the app reads the same file
@@ -80,6 +84,8 @@ admin = "sgraph_ai_app_send.lambda__admin.lambda_function.lambda_handler__admin.
 
 [smoke]
 cors_allowed_origins = ["https://send.sgraph.ai"]
+
+[smoke.sgraph_send]
 preset = "sgraph-send"
 
 [[monitor.alarm]]
@@ -125,6 +131,10 @@ namespace {
 std::string sgraph_send_starter() {
   return R"(# villager.toml: how this project is built, checked, deployed and watched.
 # Every key is documented in docs/config.md. Check this file with `villager config check`.
+
+# SGraph Send's own checks: the access token, the transfers API by app version, meta.json's fields, the
+# upload page's flow ([smoke.sgraph_send], docs/config.md "profile"); "none" for any other service.
+profile = "sgraph-send"
 
 [project]
 name = "sgraph-send"
@@ -172,6 +182,8 @@ watch = "30m"
 
 [smoke]
 cors_allowed_origins = ["https://send.sgraph.ai"]
+
+[smoke.sgraph_send]
 preset = "sgraph-send"                         # API paths by the app's version: /transfers/* before
                                                # v0.8.0, /api/transfers/* after (openapi.json decides
                                                # when reachable); set write_path/transfers_path to pin

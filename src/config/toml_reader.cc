@@ -14,6 +14,11 @@ void TomlReader::warn(const toml::source_region& where, const std::string& messa
                       std::to_string(where.begin.column) + ": " + message);
 }
 
+void TomlReader::deprecate(const toml::source_region& where, const std::string& message) {
+  deprecations_.push_back(file_.string() + ":" + std::to_string(where.begin.line) + ":" +
+                          std::to_string(where.begin.column) + ": " + message);
+}
+
 std::string TomlReader::type_name(const toml::node& n) const {
   switch (n.type()) {
     case toml::node_type::string:

@@ -22,6 +22,9 @@ class TomlReader {
   // Something that still works but should change: "file:line:col: message", kept apart from errors.
   void warn(const toml::source_region& where, const std::string& message);
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // A key or habit on its way out, "file:line:col: message"; only `villager config check` prints these.
+  void deprecate(const toml::source_region& where, const std::string& message);
+  const std::vector<std::string>& deprecations() const { return deprecations_; }
 
   // Reports every key of `t` not in `allowed`, with a did-you-mean. `where` names the table ("[smoke]").
   void check_keys(const toml::table& t, const std::string& where, const std::vector<std::string>& allowed);
@@ -49,6 +52,7 @@ class TomlReader {
   std::filesystem::path file_;
   std::vector<std::string> errors_;
   std::vector<std::string> warnings_;
+  std::vector<std::string> deprecations_;
 };
 
 // A name villager.toml may use for an environment, a host, a role: 1-64 letters, digits, - and _.

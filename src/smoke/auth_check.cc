@@ -5,7 +5,8 @@
 
 #include "base/strings.h"
 #include "smoke/context.h"
-#include "smoke/envelope.h"
+#include "smoke/random.h"
+#include "smoke/sgraph_send/profile.h"
 
 namespace villager::smoke {
 
@@ -25,7 +26,7 @@ void expect_status(SmokeContext& ctx, const SmokeTarget& t, CheckResult& r, net:
   if (!resp) {
     r.failures.push_back({line, "status " + std::to_string(want), resp.error().message});
   } else if (resp->status == 404 && want != 404 && !path_key.empty()) {
-    r.failures.push_back(missing_path(ctx, line, path_key));
+    r.failures.push_back(sgraph_send::missing_path(ctx, line, path_key));
   } else if (want != 200 && resp->status != want) {
     r.failures.push_back({line, "status " + std::to_string(want), describe(*resp)});
   } else if (want == 200 && resp->status >= 500) {
@@ -47,8 +48,8 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
     const auto started = ctx.clock.steady_now();
     const config::ServiceConfig* svc = ctx.config.service(t.service);
     bool prot = is_protected_service(*svc);
-    bool writes = is_transfers_service(*svc, sc) && !ctx.paths().write_path.empty();
-    if (!prot && !writes) continue;
+    const auto write = sgraph_send::write_endpoint(ctx, *svc);
+    if (!prot && !write) continue;
     CheckResult r{"auth", t.service};
     if (prot) {
       std::optional<std::string> key;
@@ -77,20 +78,19 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
         }
       }
     }
-    if (writes) {
+    if (write) {
       net::HttpRequest req;
       req.method = "POST";
       req.headers = {{"content-type", "application/json"}};
       req.body = R"({"file_size_bytes":1,"content_type_hint":"application/octet-stream"})";
-      const std::string& write_path = ctx.paths().write_path;
       size_t before = r.failures.size();
-      expect_status(ctx, t, r, req, write_path, "no " + sc.access_token_header, sc.auth_status, "write_path");
-      req.headers.push_back({sc.access_token_header, wrong});
+      expect_status(ctx, t, r, req, write->path, "no " + write->token_header, sc.auth_status, "write_path");
+      req.headers.push_back({write->token_header, wrong});
       // A missing path is said once, not once per credential.
       if (r.failures.size() == before || r.failures.back().actual.rfind("status 404:", 0) != 0)
-        expect_status(ctx, t, r, req, write_path, "wrong " + sc.access_token_header, sc.auth_status,
+        expect_status(ctx, t, r, req, write->path, "wrong " + write->token_header, sc.auth_status,
                       "write_path");
-      r.notes.push_back("write path " + write_path + ": " + ctx.paths().explanation);
+      r.notes.push_back("write path " + write->path + ": " + write->explanation);
     }
     r.duration = ctx.elapsed(started);
     out.push_back(std::move(r));
@@ -98,8 +98,11 @@ std::vector<CheckResult> check_auth(SmokeContext& ctx) {
   if (out.empty()) {
     CheckResult r{"auth", ""};
     r.skipped = true;
-    r.notes.push_back("not applicable: no service has protected_paths or lists the access token secret " +
-                      sc.access_token_secret);
+    r.notes.push_back(
+        ctx.config.profile == config::Profile::kSgraphSend
+            ? "not applicable: no service has protected_paths or lists the access token secret " +
+                  sc.sgraph_send.access_token_secret
+            : std::string("not applicable: no service has protected_paths"));
     out.push_back(r);
   }
   return out;

@@ -43,15 +43,9 @@ Result<net::HttpResponse> SmokeContext::send_url(const SmokeTarget& target, net:
   return send_to(target, std::move(req));
 }
 
-const AppPaths& SmokeContext::paths() {
-  if (!paths_) paths_ = resolve_app_paths(*this);
+const sgraph_send::AppPaths& SmokeContext::paths() {
+  if (!paths_) paths_ = sgraph_send::resolve_app_paths(*this);
   return *paths_;
-}
-
-Failure missing_path(SmokeContext& ctx, const std::string& line, const std::string& key) {
-  return {line, "an endpoint of the service",
-          "status 404: this path does not exist on the service: check `" + key + "` (" +
-              ctx.paths().explanation + ")"};
 }
 
 std::vector<std::filesystem::path> SmokeContext::configured(const std::vector<std::string>& rel) const {
@@ -101,11 +95,6 @@ bool header_lists(const std::optional<std::string>& value, std::string_view item
 
 bool is_protected_service(const config::ServiceConfig& s) {
   return !s.protected_paths.empty();
-}
-
-bool is_transfers_service(const config::ServiceConfig& s, const config::SmokeConfig& smoke) {
-  return !smoke.access_token_secret.empty() &&
-         std::find(s.secrets.begin(), s.secrets.end(), smoke.access_token_secret) != s.secrets.end();
 }
 
 }  // namespace villager::smoke

@@ -9,7 +9,7 @@
 
 #include "net/http.h"
 #include "net/url.h"
-#include "smoke/preset.h"
+#include "smoke/sgraph_send/preset.h"
 #include "smoke/smoke.h"
 
 namespace villager::smoke {
@@ -34,8 +34,9 @@ class SmokeContext {
   std::chrono::microseconds elapsed(SteadyTime since) const {
     return std::chrono::duration_cast<std::chrono::microseconds>(clock.steady_now() - since);
   }
-  // The write and transfers paths for this run (preset by app version, or [smoke]); resolved on first use.
-  const AppPaths& paths();
+  // Profile sgraph-send: the write and transfers paths for this run (preset by app version, or
+  // [smoke.sgraph_send]); resolved on first use.
+  const sgraph_send::AppPaths& paths();
   // Absolute paths: [smoke] storage (or logs) resolved against the config folder.
   std::vector<std::filesystem::path> configured(const std::vector<std::string>& rel) const;
 
@@ -43,7 +44,7 @@ class SmokeContext {
   Result<net::HttpResponse> send_to(const SmokeTarget& target, net::HttpRequest req);
 
   net::HttpClient http_;
-  std::optional<AppPaths> paths_;
+  std::optional<sgraph_send::AppPaths> paths_;
 };
 
 // "status 401, body {"status":"error"...}" trimmed to a readable length.
@@ -53,23 +54,18 @@ std::string excerpt(std::string_view body, size_t n = 120);
 bool is_2xx(int status);
 // Case-insensitive: does a comma-separated header value list `item` (e.g. Vary: Origin)?
 bool header_lists(const std::optional<std::string>& value, std::string_view item);
-// The failure for a 404 on a configured app path: the path is missing, not the auth wrong (`key` is
-// "write_path" or "transfers_path").
-Failure missing_path(SmokeContext& ctx, const std::string& line, const std::string& key);
 
 // Built-in checks: each returns one result per service it applies to (a skipped result when none).
 std::vector<CheckResult> check_health(SmokeContext& ctx);
 std::vector<CheckResult> check_auth(SmokeContext& ctx);
 std::vector<CheckResult> check_cors(SmokeContext& ctx);
-std::vector<CheckResult> check_plaintext(SmokeContext& ctx);
 std::vector<CheckResult> check_frontend(SmokeContext& ctx);
 std::vector<CheckResult> check_browser(SmokeContext& ctx);
 // One [[smoke.check]] against each target it names.
 std::vector<CheckResult> check_declared(SmokeContext& ctx, const config::SmokeCheckConfig& check);
 
-// Role rules (docs/smoke.md): the auth-protected service has protected_paths; the transfers service
-// lists the access token secret among its secrets.
+// Role rule (docs/smoke.md): the auth-protected service has protected_paths. The sgraph-send profile's
+// transfers service is sgraph_send::is_transfers_service's.
 bool is_protected_service(const config::ServiceConfig& s);
-bool is_transfers_service(const config::ServiceConfig& s, const config::SmokeConfig& smoke);
 
 }  // namespace villager::smoke

@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "smoke/context.h"
+#include "smoke/sgraph_send/profile.h"
 
 namespace villager::smoke {
 
@@ -16,9 +17,9 @@ struct Probe {
 };
 
 // The request a browser client of this service really makes across origins.
-Probe probe_for(SmokeContext& ctx, const config::ServiceConfig& svc, const config::SmokeConfig& sc) {
-  if (is_transfers_service(svc, sc) && !ctx.paths().write_path.empty())
-    return {ctx.paths().write_path, "POST", {sc.access_token_header, "content-type"}};
+Probe probe_for(SmokeContext& ctx, const config::ServiceConfig& svc) {
+  if (auto write = sgraph_send::write_endpoint(ctx, svc))
+    return {write->path, "POST", {write->token_header, "content-type"}};
   if (is_protected_service(svc) && !svc.auth_header.empty())
     return {svc.protected_paths.front(), "GET", {svc.auth_header}};
   return {svc.health_path, "GET", {}};
@@ -106,7 +107,7 @@ std::vector<CheckResult> check_cors(SmokeContext& ctx) {
       out.push_back(std::move(r));
       continue;
     }
-    Probe p = probe_for(ctx, *svc, sc);
+    Probe p = probe_for(ctx, *svc);
     for (const auto& origin : sc.cors_allowed_origins) check_allowed(ctx, t, p, origin, r);
     check_foreign(ctx, t, p, sc.cors_foreign_origin, svc->health_path, r);
     r.duration = ctx.elapsed(started);

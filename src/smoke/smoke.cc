@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "net/url.h"
 #include "smoke/context.h"
+#include "smoke/sgraph_send/profile.h"
 
 namespace villager::smoke {
 
@@ -22,7 +23,7 @@ struct Builtin {
 // In the order a failure is easiest to read: is it up, is it closed, is it scoped, does it keep
 // secrets, does the page load, does the page itself keep the file and the key in the browser.
 constexpr Builtin kBuiltins[] = {{"health", check_health},     {"auth", check_auth},
-                                 {"cors", check_cors},         {"plaintext", check_plaintext},
+                                 {"cors", check_cors},         {"plaintext", sgraph_send::check_plaintext},
                                  {"frontend", check_frontend}, {"browser", check_browser}};
 
 std::chrono::microseconds since(Clock& clock, SteadyTime start) {

@@ -526,7 +526,10 @@ class LambdaTarget : public Target {
     const auto& origins =
         env_.lambda.cors_origins.empty() ? config_.smoke.cors_allowed_origins : env_.lambda.cors_origins;
     if (origins.empty()) return nullptr;
-    json headers = json::array({"content-type", config_.smoke.access_token_header});
+    json headers = json::array({"content-type"});
+    // Profile sgraph-send: the page's own requests carry the access token header.
+    if (config_.profile == config::Profile::kSgraphSend)
+      headers.push_back(config_.smoke.sgraph_send.access_token_header);
     if (const auto* svc = config_.service(service); svc && !svc->auth_header.empty())
       headers.push_back(svc->auth_header);
     json out{{"AllowOrigins", origins},

@@ -1,8 +1,8 @@
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
 
 #include <gtest/gtest.h>
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 TEST(Envelope, SgmetaLayout) {
   std::string e = sgmeta_envelope("a.txt", "hello");
@@ -30,4 +30,4 @@ TEST(Envelope, EncryptsWithIvPrependedAndRoundTrips) {
   EXPECT_FALSE(encrypt_payload("short", iv, "x").has_value());
 }
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send

@@ -1,8 +1,8 @@
-#include "smoke/preset.h"
+#include "smoke/sgraph_send/preset.h"
 
 #include <gtest/gtest.h>
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 TEST(Preset, ParsesAppVersions) {
   EXPECT_EQ(parse_app_version("v0.3.5"), (std::vector<int>{0, 3, 5}));
@@ -24,4 +24,4 @@ TEST(Preset, SgraphSendLayoutFollowsTheVersion) {
   EXPECT_EQ(layout_for_version(layouts, "not-a-version").name, "v0.8");
 }
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send

@@ -11,13 +11,15 @@
 #include "base/strings.h"
 #include "smoke/canary_scan.h"
 #include "smoke/context.h"
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
+#include "smoke/sgraph_send/profile.h"
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 namespace {
 
-// SGraph Send's meta.json fields (DESIGN.md, reference) plus the reference service's completion fields.
+// SGraph Send's meta.json fields (DESIGN.md, reference), [smoke.sgraph_send] meta_fields' default, plus the
+// reference service's completion fields.
 const std::vector<std::string> kDefaultMetaFields = {
     "transfer_id",    "status",         "file_size_bytes", "content_type_hint", "created_at",
     "completed_at",   "sender_ip_hash", "ip_hash",         "download_count",    "downloads",
@@ -150,7 +152,7 @@ RunCanaries new_run_canaries() {
 // transfer's id, or "" when a step failed (recorded in r).
 std::string round_trip(SmokeContext& ctx, const SmokeTarget& t, const std::string& token,
                        const std::string& payload, const std::string& spoofed_ip, CheckResult& r) {
-  const auto& sc = ctx.config.smoke;
+  const auto& sc = ctx.config.smoke.sgraph_send;
   const std::string base = ctx.paths().transfers_path;
   auto call = [&](const std::string& method, const std::string& path, const std::string& body,
                   const std::string& content_type) -> std::optional<net::HttpResponse> {
@@ -255,7 +257,8 @@ void scan_local(SmokeContext& ctx, const std::vector<Canary>& canaries, CheckRes
 void check_transfer_meta(SmokeContext& ctx, int64_t since_ms, const std::vector<Canary>& canaries,
                          const std::string& id, CheckResult& r) {
   const auto& sc = ctx.config.smoke;
-  const auto& meta_fields = sc.meta_fields.empty() ? kDefaultMetaFields : sc.meta_fields;
+  const auto& fields = sc.sgraph_send.meta_fields;
+  const auto& meta_fields = fields.empty() ? kDefaultMetaFields : fields;
   bool remote_meta = false;
   if (ctx.options.remote_sources)
     remote_meta = scan_remote(ctx.options.remote_sources, since_ms, canaries, id, meta_fields, r);
@@ -272,7 +275,7 @@ void check_transfer_meta(SmokeContext& ctx, int64_t since_ms, const std::vector<
 
 // The whole check against one transfers service.
 CheckResult check_one(SmokeContext& ctx, const SmokeTarget& t) {
-  const auto& sc = ctx.config.smoke;
+  const auto& sc = ctx.config.smoke.sgraph_send;
   const auto started = ctx.clock.steady_now();
   const int64_t since_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                ctx.clock.now().time_since_epoch() - kRemoteLogMargin)
@@ -314,17 +317,20 @@ CheckResult check_one(SmokeContext& ctx, const SmokeTarget& t) {
 }  // namespace
 
 std::vector<CheckResult> check_plaintext(SmokeContext& ctx) {
-  const auto& sc = ctx.config.smoke;
   std::vector<CheckResult> out;
   for (const auto& t : ctx.targets)
-    if (is_transfers_service(*ctx.config.service(t.service), sc)) out.push_back(check_one(ctx, t));
+    if (is_transfers_service(ctx.config, *ctx.config.service(t.service))) out.push_back(check_one(ctx, t));
   if (out.empty()) {
     CheckResult r{"plaintext", ""};
     r.skipped = true;
-    r.notes.push_back("not applicable: no service lists the access token secret " + sc.access_token_secret);
+    r.notes.push_back(
+        ctx.config.profile == config::Profile::kSgraphSend
+            ? "not applicable: no service lists the access token secret " +
+                  ctx.config.smoke.sgraph_send.access_token_secret
+            : std::string("not applicable: the transfer round trip is profile \"sgraph-send\"'s"));
     out.push_back(std::move(r));
   }
   return out;
 }
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send

@@ -1,6 +1,6 @@
 #pragma once
-// Internal to the smoke module: the app's paths the write and plaintext checks call, chosen by the
-// [smoke] preset for the app's version (docs/smoke.md, "Presets by version"). An explicit [smoke]
+// The sgraph-send profile's app paths the write and plaintext checks call, chosen by the
+// [smoke.sgraph_send] preset for the app's version (docs/smoke.md, "Presets by version"). An explicit
 // write_path or transfers_path always wins over the preset.
 
 #include <optional>
@@ -8,8 +8,10 @@
 #include <vector>
 
 namespace villager::smoke {
-
 class SmokeContext;
+}
+
+namespace villager::smoke::sgraph_send {
 
 // One route layout of an app, valid from `min_version` on (until the next layout's).
 struct PresetLayout {
@@ -35,9 +37,9 @@ struct AppPaths {
   std::string explanation;  // "preset sgraph-send v0.3 layout: app version v0.3.5 from ..."
 };
 
-// Resolves the paths once per run: [smoke] app_version, else the transfers service's openapi.json
+// Resolves the paths once per run: [smoke.sgraph_send] app_version, else the transfers service's openapi.json
 // (its `paths` decide the layout, `info.version` is noted), else SmokeOptions::version (the version
 // file or the release), else the newest layout.
 AppPaths resolve_app_paths(SmokeContext& ctx);
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send

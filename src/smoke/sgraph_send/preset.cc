@@ -1,11 +1,12 @@
-#include "smoke/preset.h"
+#include "smoke/sgraph_send/preset.h"
 
 #include <nlohmann/json.hpp>
 
 #include "base/strings.h"
 #include "smoke/context.h"
+#include "smoke/sgraph_send/profile.h"
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 namespace {
 
@@ -84,12 +85,12 @@ const PresetLayout& layout_for_version(const std::vector<PresetLayout>& layouts,
 }
 
 AppPaths resolve_app_paths(SmokeContext& ctx) {
-  const auto& sc = ctx.config.smoke;
+  const auto& sc = ctx.config.smoke.sgraph_send;
   AppPaths out;
   if (sc.preset == "none" || (sc.write_path && sc.transfers_path)) {
     out.write_path = sc.write_path.value_or("");
     out.transfers_path = sc.transfers_path.value_or("");
-    out.explanation = "paths from [smoke] write_path and transfers_path";
+    out.explanation = "paths from [smoke.sgraph_send] write_path and transfers_path";
     return out;
   }
   const auto& layouts = sgraph_send_layouts();
@@ -97,11 +98,12 @@ AppPaths resolve_app_paths(SmokeContext& ctx) {
   std::string why;
   if (!sc.app_version.empty()) {
     out.version = sc.app_version;
-    why = "app version " + out.version + " pinned by [smoke] app_version";
+    why = "app version " + out.version + " pinned by [smoke.sgraph_send] app_version";
   } else {
     const SmokeTarget* transfers = nullptr;
     for (const auto& t : ctx.targets)
-      if (const auto* s = ctx.config.service(t.service); s && is_transfers_service(*s, sc)) transfers = &t;
+      if (const auto* s = ctx.config.service(t.service); s && is_transfers_service(ctx.config, *s))
+        transfers = &t;
     std::optional<OpenApi> api = transfers ? fetch_openapi(ctx, *transfers, layouts) : std::nullopt;
     if (api) {
       out.version = api->version;
@@ -119,9 +121,9 @@ AppPaths resolve_app_paths(SmokeContext& ctx) {
   out.write_path = sc.write_path.value_or(layout->write_path);
   out.transfers_path = sc.transfers_path.value_or(layout->transfers_path);
   out.explanation = "preset sgraph-send " + layout->name + " layout (" + why + ")";
-  if (sc.write_path) out.explanation += "; write_path set in [smoke]";
-  if (sc.transfers_path) out.explanation += "; transfers_path set in [smoke]";
+  if (sc.write_path) out.explanation += "; write_path set in [smoke.sgraph_send]";
+  if (sc.transfers_path) out.explanation += "; transfers_path set in [smoke.sgraph_send]";
   return out;
 }
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send

@@ -7,15 +7,14 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "smoke/random.h"
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 inline constexpr size_t kAesKeyBytes = 32;
 inline constexpr size_t kGcmIvBytes = 12;
 inline constexpr size_t kGcmTagBytes = 16;
 
-// Cryptographically random bytes (OpenSSL RAND_bytes).
-std::string random_bytes(size_t n);
 // "SGMETA" || be32(len(json)) || json || content, with json = {"filename": file_name}.
 std::string sgmeta_envelope(std::string_view file_name, std::string_view content);
 // IV || AES-256-GCM(key, IV, plaintext) || tag.
@@ -23,4 +22,4 @@ Result<std::string> encrypt_payload(std::string_view key, std::string_view iv, s
 // The inverse of encrypt_payload; fails when the tag does not verify.
 Result<std::string> decrypt_payload(std::string_view key, std::string_view payload);
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send

@@ -1,13 +1,12 @@
-#include "smoke/envelope.h"
+#include "smoke/sgraph_send/envelope.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <memory>
 
 #include "base/strings.h"
 
-namespace villager::smoke {
+namespace villager::smoke::sgraph_send {
 
 namespace {
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
@@ -15,12 +14,6 @@ const unsigned char* u8(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 }  // namespace
-
-std::string random_bytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) std::abort();
-  return out;
-}
 
 std::string sgmeta_envelope(std::string_view file_name, std::string_view content) {
   std::string json = "{\"filename\":" + quote(file_name) + "}";
@@ -77,4 +70,4 @@ Result<std::string> decrypt_payload(std::string_view key, std::string_view paylo
   return out;
 }
 
-}  // namespace villager::smoke
+}  // namespace villager::smoke::sgraph_send
