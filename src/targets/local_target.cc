@@ -25,16 +25,7 @@ class LocalTarget : public Target {
 
   Result<SlotInfo> start_candidate(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
-    auto release = Digest::parse(digest);
-    if (!release) return release.error();
-    if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
-    const auto* svc = config_.service(service);
-    // The agent waits for health up to the service's deadline; give the call that long and a margin.
-    auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
-    auto body = client_.call_ok("POST", path(service, "start"),
-                                api::to_json(api::StartRelease{*release, version}), timeout);
-    if (!body) return body.error();
-    return api::parse_slot(*body);
+    return start_on("start", service, digest, version);
   }
 
   Status set_weights(const std::string& service, const std::map<std::string, int>& weights) override {
@@ -86,15 +77,7 @@ class LocalTarget : public Target {
 
   Result<SlotInfo> rehearsal_start(const std::string& service, const std::string& digest,
                                    const std::string& version) override {
-    auto release = Digest::parse(digest);
-    if (!release) return release.error();
-    if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
-    const auto* svc = config_.service(service);
-    auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
-    auto body = client_.call_ok("POST", path(service, "rehearsal/start"),
-                                api::to_json(api::StartRelease{*release, version}), timeout);
-    if (!body) return body.error();
-    return api::parse_slot(*body);
+    return start_on("rehearsal/start", service, digest, version);
   }
 
   Result<int64_t> rehearsal_finish(const std::string& service, const std::string& digest,
@@ -111,6 +94,21 @@ class LocalTarget : public Target {
   ControlClient* control() override { return &client_; }
 
  private:
+  // Starts `digest` in a new slot on the agent (`route`: "start" or "rehearsal/start") and returns it.
+  Result<SlotInfo> start_on(const std::string& route, const std::string& service, const std::string& digest,
+                            const std::string& version) {
+    auto release = Digest::parse(digest);
+    if (!release) return release.error();
+    if (endpoint_.prepare) VILLAGER_RETURN_IF_ERROR(endpoint_.prepare(service, digest));
+    const auto* svc = config_.service(service);
+    // The agent waits for health up to the service's deadline; give the call that long and a margin.
+    auto timeout = (svc ? svc->health.deadline : std::chrono::milliseconds(30000)) + std::chrono::seconds(15);
+    auto body = client_.call_ok("POST", path(service, route),
+                                api::to_json(api::StartRelease{*release, version}), timeout);
+    if (!body) return body.error();
+    return api::parse_slot(*body);
+  }
+
   std::string path(const std::string& service, const std::string& action) const {
     return api::service_path(env_.name, service, action);
   }
