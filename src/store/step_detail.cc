@@ -53,19 +53,33 @@ bool is_strings(const json& j) {
 constexpr const char* kCanaryKeys[] = {
     "verdict", "baseline_requests", "candidate_requests", "min_samples", "alpha", "metrics", "summary"};
 
+// A field of the type asked for, else `fallback`: a value JSON cannot hold (NaN) is written as null.
+double number(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+bool flag(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+std::string text(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::optional<MetricJudgement> metric_from_json(const json& m) {
   if (!m.is_object()) return std::nullopt;
   MetricJudgement out;
-  out.metric = m.value("metric", "");
-  out.baseline = m.value("baseline", 0.0);
-  out.candidate = m.value("candidate", 0.0);
-  out.limit = m.value("limit", 0.0);
-  out.breached = m.value("breached", false);
-  out.tested = m.value("tested", false);
+  out.metric = text(m, "metric");
+  out.baseline = number(m, "baseline");
+  out.candidate = number(m, "candidate");
+  out.limit = number(m, "limit");
+  out.breached = flag(m, "breached");
+  out.tested = flag(m, "tested");
   if (auto z = m.find("z"); z != m.end() && z->is_number()) out.z = z->get<double>();
   if (auto p = m.find("p"); p != m.end() && p->is_number()) out.p = p->get<double>();
-  out.verdict = m.value("verdict", "");
-  out.rule = m.value("rule", "");
+  out.verdict = text(m, "verdict");
+  out.rule = text(m, "rule");
   return out;
 }
 

@@ -33,6 +33,17 @@ TEST(StepDetail, AJudgedShiftReadsAsItsTypedParts) {
   EXPECT_TRUE(d.other.empty()) << d.other.dump();
 }
 
+TEST(StepDetail, AMetricWithNullFiguresStillReadsAsAnAnalysis) {
+  // A figure JSON cannot hold (NaN: no samples on a side) is written as null.
+  json j = json::parse(kJudgedShift);
+  j["metrics"][0]["baseline"] = nullptr;
+  j["metrics"][0]["z"] = nullptr;
+  StepDetail d = step_detail_from_json(j);
+  ASSERT_TRUE(d.canary.has_value());
+  EXPECT_EQ(d.canary->metrics[0].baseline, 0.0);
+  EXPECT_FALSE(d.canary->metrics[0].z.has_value());
+}
+
 TEST(StepDetail, WritingBackGivesTheSameObject) {
   json original = json::parse(kJudgedShift);
   EXPECT_EQ(parse_step_detail(kJudgedShift).to_json(), original);

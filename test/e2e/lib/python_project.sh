@@ -61,6 +61,8 @@ py_agent_cleanup() {
   # A uvicorn that outlived its agent would hold its port: stop what runs from this test's releases.
   pkill -9 -f "$WORK/.villager/releases" 2>/dev/null || true
   if [[ $rc -ne 0 && -f "$WORK/agent.log" ]]; then echo "--- agent.log (last 40 lines)"; tail -n 40 "$WORK/agent.log"; fi
+  # A killed release may still be writing its log while it exits: retry until the folder is gone.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do rm -rf "$WORK" 2>/dev/null && break; sleep 0.2; done
   rm -rf "$WORK"
   exit $rc
 }
