@@ -460,9 +460,10 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
     std::string held;  // set when a canary check holds this weight (on_inconclusive = "hold")
     store::StepDetail shift;
     shift.weight = w;
+    std::map<std::string, store::StepDetail> judged;  // each service's own verdict, on its own row
     Status s = run_.step(
         results_, step_name(StepKind::kShift, std::to_string(w)),
-        [&](store::StepDetail& detail) -> Status {
+        [&](store::StepDetail&) -> Status {
           VILLAGER_RETURN_IF_ERROR(check_abort());
           for (const auto& r : results_) {
             std::map<std::string, int> weights = {{r.digest, w}};
@@ -475,8 +476,8 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
             if (hooks_.canary_check)
               for (const auto& r : results_) {
                 // A hold is not a failure: the other services are still judged, and any fail wins.
-                Status c =
-                    hooks_.canary_check(r.service, r.digest, slot_urls_[r.service], w, aborted, detail);
+                Status c = hooks_.canary_check(r.service, r.digest, slot_urls_[r.service], w, aborted,
+                                               judged[r.service]);
                 if (!c.ok() && is_canary_hold(c.error()))
                   held = c.error().message;
                 else
@@ -487,7 +488,7 @@ std::optional<DeployOutcome> Deployer::shift_traffic() {
           }
           return Ok();
         },
-        std::move(shift));
+        std::move(shift), &judged);
     if (s.ok() && !held.empty()) return hold_at(w, held);
     if (!s.ok()) {
       if (abort_)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/fs.h"
 #include "pipeline/abort.h"
 #include "pipeline/held.h"
@@ -160,6 +162,69 @@ TEST_F(DeployTest, FailedCanaryCheckRollsBack) {
   auto steps = store::list_steps(*store_, o.services[0].deployment_id);
   ASSERT_TRUE(steps.has_value());
   EXPECT_NE(steps->back().detail.find("\"verdict\":\"fail\""), std::string::npos) << steps->back().detail;
+}
+
+// Two services deployed together, as SGraph Send's user and admin are.
+class TwoServiceDeployTest : public DeployTest {
+ protected:
+  void SetUp() override {
+    for (const char* s : {"user", "admin"}) ASSERT_TRUE(ensure_dir(dir_ / "dist" / s).ok());
+    write_builds("v1.0.0");
+    auto cfg = config::parse_config(R"(
+[project]
+name = "t"
+version_file = "version"
+[services.user]
+build_dir = "dist/user"
+command = ["bin/run", "${PORT}"]
+[services.admin]
+build_dir = "dist/admin"
+command = ["bin/run", "${PORT}"]
+[environments.explorer]
+target = "local"
+listen = { user = "127.0.0.1:18080", admin = "127.0.0.1:18081" }
+strategy = "canary"
+steps = [10, 100]
+step_interval = "30s"
+)",
+                                    dir_ / "villager.toml");
+    ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
+    config_ = std::move(*cfg);
+    auto st = store::Store::open(config_.state_dir());
+    ASSERT_TRUE(st.has_value()) << st.error().message;
+    store_ = std::move(*st);
+  }
+  void write_builds(const std::string& v) {
+    ASSERT_TRUE(write_file_atomic(dir_ / "version", v + "\n").ok());
+    for (const char* s : {"user", "admin"})
+      ASSERT_TRUE(
+          write_file_atomic(dir_ / "dist" / s / "app.txt", std::string(s) + " build " + v + "\n").ok());
+  }
+};
+
+TEST_F(TwoServiceDeployTest, EachServiceRowKeepsItsOwnCanaryVerdict) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  write_builds("v2.0.0");
+  DeployHooks hooks;
+  hooks.canary_check = [](const std::string& service, const std::string&, const std::string&, int,
+                          const std::function<Status()>&, store::StepDetail& detail) -> Status {
+    detail.canary.emplace().summary = "judged " + service;
+    return Ok();
+  };
+  auto o = run_deploy(false, hooks);
+  ASSERT_EQ(o.exit_code, 0) << o.message;
+  ASSERT_EQ(o.services.size(), 2u);
+  for (const auto& r : o.services) {
+    auto steps = store::list_steps(*store_, r.deployment_id);
+    ASSERT_TRUE(steps.has_value());
+    auto shift =
+        std::find_if(steps->begin(), steps->end(), [](const auto& s) { return s.name == "shift:10"; });
+    ASSERT_NE(shift, steps->end());
+    auto d = store::parse_step_detail(shift->detail);
+    ASSERT_TRUE(d.canary.has_value()) << shift->detail;
+    EXPECT_EQ(d.canary->summary, "judged " + r.service) << shift->detail;
+    EXPECT_EQ(d.weight, 10);
+  }
 }
 
 TEST_F(DeployTest, FailedPreTrafficSmokeStopsBeforeAnyTraffic) {

@@ -3,6 +3,7 @@
 // for every service it touches (timed, with its JSON detail and error), audit entries and the rows closed
 // at the end. Internal to pipeline/ (deploy.cc, fleet_rollout.cc).
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,24 +27,38 @@ class Run {
 
   // Records a step for every service in `results` and returns its outcome. `body` fills the step's
   // detail (store/step_detail.h) and returns its status; the recorder adds the duration and the error.
+  // What the body put in `by_service` (a canary verdict judged per service) goes to that service's row
+  // only, over the shared detail.
   template <class F>
   Status step(std::vector<ServiceResult>& results, const std::string& name, F&& body,
-              store::StepDetail detail = {}) {
-    std::vector<std::pair<int64_t, int>> seqs;
+              store::StepDetail detail = {},
+              const std::map<std::string, store::StepDetail>* by_service = nullptr) {
+    struct Row {
+      int64_t deployment_id;
+      int seq;
+      const std::string* service;
+    };
+    std::vector<Row> rows;
     for (const auto& r : results) {
       auto seq = store::add_step(store_, r.deployment_id, name);
-      if (seq) seqs.emplace_back(r.deployment_id, *seq);
+      if (seq) rows.push_back({r.deployment_id, *seq, &r.service});
     }
     auto started = clock_.steady_now();
     Status s = body(detail);
     detail.duration_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - started).count();
     if (!s.ok()) detail.error = s.error().message;
-    // Replacement of invalid UTF-8 (an error quoting a binary answer) keeps the row writable.
-    const std::string text = detail.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    for (auto [id, seq] : seqs)
-      (void)store::finish_step(store_, id, seq,
-                               s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed, text);
+    const nlohmann::json shared = detail.to_json();
+    for (const auto& row : rows) {
+      nlohmann::json j = shared;
+      if (by_service)
+        if (auto own = by_service->find(*row.service); own != by_service->end())
+          j.update(own->second.to_json());
+      // Replacement of invalid UTF-8 (an error quoting a binary answer) keeps the row writable.
+      (void)store::finish_step(store_, row.deployment_id, row.seq,
+                               s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
+                               j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     return s;
   }
 
