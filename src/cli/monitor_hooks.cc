@@ -71,6 +71,9 @@ monitor::CanaryPolicy canary_policy(const config::EnvironmentConfig& env) {
   p.min_samples = env.canary_min_samples;
   p.gross_5xx = env.canary_gross_5xx;
   p.gross_latency_ratio = env.canary_gross_latency_ratio;
+  p.max_latency_ratio = env.canary_max_latency_ratio;
+  p.max_error_rate_increase = env.canary_max_error_increase;
+  p.alpha = env.canary_alpha;
   return p;
 }
 

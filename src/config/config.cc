@@ -66,6 +66,9 @@ const std::vector<std::string> kEnvKeys = [] {
                                    "on_inconclusive",
                                    "canary_gross_5xx",
                                    "canary_gross_latency_ratio",
+                                   "canary_max_latency_ratio",
+                                   "canary_max_error_increase",
+                                   "canary_alpha",
                                    "canary_synthetic",
                                    "public_names",
                                    "waiver_roles",
@@ -317,6 +320,18 @@ void parse_canary_options(TomlReader& r, const toml::table& t, EnvironmentConfig
   if (e.canary_gross_latency_ratio != 0 && e.canary_gross_latency_ratio < 1)
     r.error(r.where(t, "canary_gross_latency_ratio"),
             "'canary_gross_latency_ratio' is 0 (off) or at least 1");
+  r.get(t, "canary_max_latency_ratio", e.canary_max_latency_ratio);
+  if (e.canary_max_latency_ratio < 1)
+    r.error(r.where(t, "canary_max_latency_ratio"),
+            "'canary_max_latency_ratio' is at least 1 (1.2: the candidate may be 20% slower, plus 25 ms)");
+  r.get(t, "canary_max_error_increase", e.canary_max_error_increase);
+  if (e.canary_max_error_increase < 0 || e.canary_max_error_increase >= 1)
+    r.error(r.where(t, "canary_max_error_increase"),
+            "'canary_max_error_increase' is a fraction from 0 to below 1 (0.01: one point of 5xx above the "
+            "baseline)");
+  r.get(t, "canary_alpha", e.canary_alpha);
+  if (e.canary_alpha <= 0 || e.canary_alpha > 0.2)
+    r.error(r.where(t, "canary_alpha"), "'canary_alpha' is above 0 and at most 0.2 (default 0.05)");
   if (!e.on_inconclusive.empty() && e.on_inconclusive != "rollback" && e.on_inconclusive != "promote" &&
       e.on_inconclusive != "hold")
     r.error(r.where(t, "on_inconclusive"),

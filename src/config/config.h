@@ -228,7 +228,13 @@ struct EnvironmentConfig {
   Millis max_step_duration{0};  // 0 = 3 x step_interval
   std::string on_inconclusive;  // rollback | hold | promote; "" = rollback when the environment is gated
   size_t canary_gross_5xx = 10;
-  double canary_gross_latency_ratio = 4;   // candidate p50 over this many times its limit fails; 0 = off
+  double canary_gross_latency_ratio = 4;  // candidate p50 over this many times its limit fails; 0 = off
+  // The judge's limits and significance (monitor::CanaryPolicy's defaults): candidate pNN may be up to
+  // this ratio of the baseline's (plus 25 ms), its 5xx rate this much (a fraction) above; alpha is the
+  // chance a release as good as the one serving fails a step.
+  double canary_max_latency_ratio = 1.5;
+  double canary_max_error_increase = 0.01;
+  double canary_alpha = 0.05;
   CanarySyntheticConfig canary_synthetic;  // off by default
   // service -> the name it is reached as (the URL's host: Host header, SNI, the name its certificate
   // must hold); villager's own requests still connect to the listen address. Local targets only; a

@@ -92,6 +92,26 @@ std::string only_error(const Result<Config>& r) {
 }
 }  // namespace
 
+TEST(Config, CanaryLimitsDefaultToTheJudgesAndAreCheckedAtTheirLine) {
+  auto c = parse_config(kValid, "villager.toml");
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  const auto* e = c->environment("explorer");
+  EXPECT_EQ(e->canary_max_latency_ratio, 1.5);
+  EXPECT_EQ(e->canary_max_error_increase, 0.01);
+  EXPECT_EQ(e->canary_alpha, 0.05);
+  std::string t = kValid;
+  t.insert(t.find("step_interval = \"1h30m\""), "canary_max_latency_ratio = 1.2\ncanary_alpha = 0.01\n");
+  auto tuned = parse_config(t, "villager.toml");
+  ASSERT_TRUE(tuned.has_value()) << tuned.error().message;
+  EXPECT_EQ(tuned->environment("explorer")->canary_max_latency_ratio, 1.2);
+  EXPECT_EQ(tuned->environment("explorer")->canary_alpha, 0.01);
+  std::string bad = kValid;
+  bad.insert(bad.find("step_interval = \"1h30m\""), "canary_max_error_increase = 5\n");
+  std::string err = only_error(parse_config(bad, "villager.toml"));
+  EXPECT_NE(err.find("villager.toml:"), std::string::npos) << err;
+  EXPECT_NE(err.find("'canary_max_error_increase' is a fraction"), std::string::npos) << err;
+}
+
 TEST(Config, CanarySyntheticIsOffByDefault) {
   auto c = parse_config(kValid, "villager.toml");
   ASSERT_TRUE(c.has_value()) << c.error().message;
