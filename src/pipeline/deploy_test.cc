@@ -432,6 +432,30 @@ TEST_F(DeployTest, AHeldCanaryKeepsTheTrafficSplitUntilPromoted) {
   EXPECT_EQ(resolve_held(*store_, target_, {"explorer", {}, true, "test"}, {}, clock_, nullptr).exit_code, 2);
 }
 
+TEST_F(DeployTest, PromotingAHeldCanaryKeepsItsSmokeReportWithTheStep) {
+  ASSERT_EQ(run_deploy(true).exit_code, 0);
+  set_version("v2.0.0");
+  DeployHooks hooks;
+  hooks.canary_check = [](const std::string&, const std::string&, const std::string&, int,
+                          const std::function<Status()>&, store::StepDetail&) -> Status {
+    return canary_hold("inconclusive at the step's deadline");
+  };
+  auto o = run_deploy(false, hooks);
+  ASSERT_EQ(o.exit_code, 5) << o.message;
+  DeployHooks smoke;
+  smoke.post_traffic_smoke = [](const std::vector<std::string>&, const std::string&,
+                                store::StepDetail& detail) -> Status {
+    detail.smoke = nlohmann::json{{"passed", true}, {"checks", nlohmann::json::array()}};
+    return Ok();
+  };
+  auto p = resolve_held(*store_, target_, {"explorer", {}, true, "test"}, smoke, clock_, nullptr);
+  ASSERT_EQ(p.exit_code, 0) << p.message;
+  auto steps = store::list_steps(*store_, o.services[0].deployment_id);
+  ASSERT_TRUE(steps.has_value() && !steps->empty());
+  EXPECT_EQ(steps->back().name, "post_traffic_smoke");
+  EXPECT_TRUE(store::parse_step_detail(steps->back().detail).smoke.is_object()) << steps->back().detail;
+}
+
 TEST_F(DeployTest, RollingBackAHeldCanaryRestoresTheServingRelease) {
   ASSERT_EQ(run_deploy(true).exit_code, 0);
   std::string v1 = target_.serving("user");

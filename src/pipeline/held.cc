@@ -19,12 +19,13 @@ constexpr std::string_view kHoldPrefix = "held: ";
 template <class F>
 Status record_step(store::Store& store, int64_t id, const std::string& name, F&& body) {
   auto seq = store::add_step(store, id, name);
-  Status s = body();
-  json detail = json::object();
-  if (!s.ok()) detail["error"] = s.error().message;
+  store::StepDetail detail;
+  Status s = body(detail);
+  if (!s.ok()) detail.error = s.error().message;
   if (seq)
-    (void)store::finish_step(
-        store, id, *seq, s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed, detail.dump());
+    (void)store::finish_step(store, id, *seq,
+                             s.ok() ? store::StepStatus::kSucceeded : store::StepStatus::kFailed,
+                             detail.to_json().dump(-1, ' ', false, json::error_handler_t::replace));
   return s;
 }
 
@@ -57,16 +58,19 @@ Status route_back(targets::Target& target, const HeldDeploy& h) {
 Status promote_candidate(store::Store& store, targets::Target& target, const HeldDeploy& h,
                          const DeployHooks& hooks) {
   const auto& d = h.deployment;
-  VILLAGER_RETURN_IF_ERROR(record_step(store, d.id, store::step_name(StepKind::kShift, "100"), [&] {
-    return target.set_weights(d.service, {{d.digest, 100}});
-  }));
-  VILLAGER_RETURN_IF_ERROR(record_step(store, d.id, store::step_name(StepKind::kPromote),
-                                       [&] { return target.promote(d.service, d.digest); }));
+  VILLAGER_RETURN_IF_ERROR(
+      record_step(store, d.id, store::step_name(StepKind::kShift, "100"), [&](store::StepDetail&) {
+        return target.set_weights(d.service, {{d.digest, 100}});
+      }));
+  VILLAGER_RETURN_IF_ERROR(
+      record_step(store, d.id, store::step_name(StepKind::kPromote),
+                  [&](store::StepDetail&) { return target.promote(d.service, d.digest); }));
   if (!hooks.post_traffic_smoke) return Ok();
-  return record_step(store, d.id, store::step_name(StepKind::kPostTrafficSmoke), [&]() -> Status {
-    store::StepDetail detail;
-    return hooks.post_traffic_smoke({d.service}, d.version, detail);
-  });
+  // The smoke report is kept with the step, so the held deploy's review lists its checks.
+  return record_step(store, d.id, store::step_name(StepKind::kPostTrafficSmoke),
+                     [&](store::StepDetail& detail) -> Status {
+                       return hooks.post_traffic_smoke({d.service}, d.version, detail);
+                     });
 }
 
 std::vector<std::string> environment_services(store::Store& store, const std::string& env) {
@@ -146,7 +150,7 @@ DeployOutcome resolve_held(store::Store& store, targets::Target& target, const R
         std::to_string(h.weight) + "%)");
     Status s = request.promote ? promote_candidate(store, target, h, hooks)
                                : record_step(store, d.id, store::step_name(StepKind::kRouteSwap),
-                                             [&] { return route_back(target, h); });
+                                             [&](store::StepDetail&) { return route_back(target, h); });
     store::DeploymentStatus status = store::DeploymentStatus::kSucceeded;
     std::string message = "held canary promoted by " + request.actor;
     if (!request.promote) {
@@ -154,10 +158,11 @@ DeployOutcome resolve_held(store::Store& store, targets::Target& target, const R
       message = "held canary rolled back by " + request.actor;
     } else if (!s.ok()) {
       // A promotion that fails its smoke suite goes back where it came from, like a deploy's would.
-      Status back = record_step(store, d.id, store::step_name(StepKind::kRouteSwap), [&]() -> Status {
-        VILLAGER_RETURN_IF_ERROR(route_back(target, h));
-        return d.from_digest.empty() ? Ok() : target.promote(service, d.from_digest);
-      });
+      Status back =
+          record_step(store, d.id, store::step_name(StepKind::kRouteSwap), [&](store::StepDetail&) -> Status {
+            VILLAGER_RETURN_IF_ERROR(route_back(target, h));
+            return d.from_digest.empty() ? Ok() : target.promote(service, d.from_digest);
+          });
       status = back.ok() ? store::DeploymentStatus::kRolledBack : store::DeploymentStatus::kFailed;
       message = "promotion of the held canary failed (" + s.error().message + ")" +
                 (back.ok() ? "; rolled back" : "; rolling back failed too: " + back.error().message);
