@@ -223,6 +223,24 @@ int main(int argc, char** argv) {
                   100.0 * r.pass / analyses, n == int(policy.min_samples) ? "   <- default min_samples" : "");
     }
   }
+  // What a tighter latency limit buys (canary_max_latency_ratio = 1.2): the false-fail rate stays under
+  // alpha (a fail still needs the U test), and a 1.5x regression becomes a breach.
+  CanaryPolicy tight = policy;
+  tight.max_latency_ratio = 1.2;
+  std::printf("\nwith canary_max_latency_ratio = 1.2 (limit 1.2x + 25 ms):\n");
+  for (int which : {0, 1}) {
+    const Scenario& sc = scenarios[which];
+    std::printf("%s: %s rate by samples per side\n", sc.name,
+                sc.regression ? "detection (fail)" : "false-fail");
+    for (int n : sizes) {
+      Rates r = run(sc, n, analyses, tight, seed++);
+      double lo, hi;
+      wilson(r.fail, analyses, lo, hi);
+      std::printf("  n=%-5d fail %6.2f%% [%5.2f, %5.2f]  inconclusive %6.2f%%  pass %6.2f%%\n", n,
+                  100.0 * r.fail / analyses, 100 * lo, 100 * hi, 100.0 * r.inconclusive / analyses,
+                  100.0 * r.pass / analyses);
+    }
+  }
   print_steps(scenarios, steps, policy, true);
   // The same steps with a statistical fail allowed at every poll: what the looks are for.
   if (std::getenv("CANARY_EVERY_POLL")) print_steps(scenarios, steps, policy, false);
