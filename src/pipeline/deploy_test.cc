@@ -22,7 +22,7 @@ class DeployTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(ensure_dir(dir_ / "dist/user").ok());
     set_version("v1.0.0");
-    auto cfg = config::parse_config(R"(
+    load(R"(
 [project]
 name = "t"
 version_file = "version"
@@ -35,8 +35,12 @@ listen = { user = "127.0.0.1:18080" }
 strategy = "canary"
 steps = [10, 50, 100]
 step_interval = "30s"
-)",
-                                    dir_ / "villager.toml");
+)");
+  }
+
+  // The project's villager.toml, and the store in its state dir.
+  void load(const std::string& toml) {
+    auto cfg = config::parse_config(toml, dir_ / "villager.toml");
     ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
     config_ = std::move(*cfg);
     auto st = store::Store::open(config_.state_dir());
@@ -170,7 +174,7 @@ class TwoServiceDeployTest : public DeployTest {
   void SetUp() override {
     for (const char* s : {"user", "admin"}) ASSERT_TRUE(ensure_dir(dir_ / "dist" / s).ok());
     write_builds("v1.0.0");
-    auto cfg = config::parse_config(R"(
+    load(R"(
 [project]
 name = "t"
 version_file = "version"
@@ -186,13 +190,7 @@ listen = { user = "127.0.0.1:18080", admin = "127.0.0.1:18081" }
 strategy = "canary"
 steps = [10, 100]
 step_interval = "30s"
-)",
-                                    dir_ / "villager.toml");
-    ASSERT_TRUE(cfg.has_value()) << cfg.error().message;
-    config_ = std::move(*cfg);
-    auto st = store::Store::open(config_.state_dir());
-    ASSERT_TRUE(st.has_value()) << st.error().message;
-    store_ = std::move(*st);
+)");
   }
   void write_builds(const std::string& v) {
     ASSERT_TRUE(write_file_atomic(dir_ / "version", v + "\n").ok());
