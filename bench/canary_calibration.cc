@@ -49,18 +49,21 @@ struct Scenario {
   bool regression;  // false: identical releases (the false-fail rate)
 };
 
-WindowStats draw(const Release& r, int n, std::mt19937_64& rng, const char* release) {
-  villager::monitor::MetricsRegistry registry(villager::real_clock());
-  auto rec = registry.recorder("bench", "svc");
+// `n` requests of release `r` recorded into `series`.
+void add_requests(villager::monitor::Series& series, const Release& r, int n, std::mt19937_64& rng) {
   std::lognormal_distribution<double> latency(std::log(r.median_ms), r.sigma);
   std::uniform_real_distribution<double> u(0, 1);
   for (int i = 0; i < n; ++i) {
     double ms = latency(rng) * r.scale;
     if (u(rng) < r.tail_fraction) ms *= r.tail_factor;
-    int status = u(rng) < r.error_rate ? 500 : 200;
-    rec->record(release, status, static_cast<uint64_t>(ms * 1000), 0, 0);
+    series.record(u(rng) < r.error_rate ? 500 : 200, static_cast<uint64_t>(ms * 1000), 0, 0);
   }
-  return registry.window("bench", "svc", release, std::chrono::minutes(10));
+}
+
+WindowStats draw(const Release& r, int n, std::mt19937_64& rng, const char* release) {
+  villager::monitor::Series series({"bench", "svc", release});
+  add_requests(series, r, n, rng);
+  return WindowStats{series.counts(), {}};
 }
 
 // Wilson score interval for k of n at 95%.
@@ -90,35 +93,29 @@ Rates run(const Scenario& sc, int n, int analyses, const CanaryPolicy& policy, u
 
 // Whole steps (see the header): traffic at `rate` requests a second, the defaults' timing.
 struct StepTiming {
-  double rate = 20;        // requests a second to the service, all releases together
-  int weight = 10;         // percent to the candidate
-  double interval_s = 30;  // step_interval (default)
-  double deadline_s = 90;  // max_step_duration (default 3 x step_interval)
-  double look_s = 0.5;     // the judge's poll
-  bool spend = true;       // the judge's looks (false: a statistical fail at every poll, as before)
+  double rate = 20;  // requests a second to the service, all releases together
+  int weight = 10;   // percent to the candidate
+  // step_interval, the step's deadline (3 x step_interval) and the judge's poll: the defaults.
+  villager::monitor::CanaryLooks looks{std::chrono::seconds(30), std::chrono::seconds(90),
+                                       std::chrono::milliseconds(500)};
+  bool spend = true;  // the judge's looks (false: a statistical fail at every poll, as before)
 };
+
+double seconds(villager::monitor::Millis m) {
+  return m.count() / 1000.0;
+}
 
 struct StepRates {
   int fail = 0, rolled_back_inconclusive = 0, promoted = 0;
 };
 
-// `n` requests of release `r` recorded into `series`.
-void add_requests(villager::monitor::Series& series, const Release& r, int n, std::mt19937_64& rng) {
-  std::lognormal_distribution<double> latency(std::log(r.median_ms), r.sigma);
-  std::uniform_real_distribution<double> u(0, 1);
-  for (int i = 0; i < n; ++i) {
-    double ms = latency(rng) * r.scale;
-    if (u(rng) < r.tail_fraction) ms *= r.tail_factor;
-    series.record(u(rng) < r.error_rate ? 500 : 200, static_cast<uint64_t>(ms * 1000), 0, 0);
-  }
-}
-
 StepRates run_steps(const Scenario& sc, const StepTiming& t, int steps, const CanaryPolicy& policy,
                     uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::poisson_distribution<int> baseline_n(t.rate * t.interval_s);
-  std::poisson_distribution<int> first_n(t.rate * t.weight / 100 * t.interval_s);
-  std::poisson_distribution<int> per_look(t.rate * t.weight / 100 * t.look_s);
+  const auto& L = t.looks;
+  std::poisson_distribution<int> baseline_n(t.rate * seconds(L.interval));
+  std::poisson_distribution<int> first_n(t.rate * t.weight / 100 * seconds(L.interval));
+  std::poisson_distribution<int> per_poll(t.rate * t.weight / 100 * seconds(L.poll));
   StepRates out;
   for (int i = 0; i < steps; ++i) {
     villager::monitor::Series base({"bench", "svc", "base"}), cand({"bench", "svc", "cand"});
@@ -126,18 +123,18 @@ StepRates run_steps(const Scenario& sc, const StepTiming& t, int steps, const Ca
     WindowStats b{base.counts(), {}};
     add_requests(cand, sc.candidate, first_n(rng), rng);
     Verdict v = Verdict::kInconclusive;
-    for (double at = t.interval_s;; at += t.look_s) {
-      // As StepJudge: a statistical look at each whole step_interval and at the deadline, alpha divided
-      // over the looks; the gross rules fail at every poll.
+    for (auto window = L.interval;; window += L.poll) {
+      // As StepJudge (cli/monitor_hooks.cc): alpha divided over the looks; the gross rules fail at every
+      // poll.
+      const bool at_deadline = window >= L.deadline;
       CanaryPolicy spent = policy;
       if (t.spend) {
-        spent.alpha = policy.alpha / (1 + static_cast<int>((t.deadline_s - t.interval_s) / t.interval_s));
-        spent.test_look =
-            std::fmod(at - t.interval_s + 1e-9, t.interval_s) < t.look_s / 2 || at + t.look_s > t.deadline_s;
+        spent.alpha = policy.alpha / L.looks();
+        spent.test_look = L.is_look(window, at_deadline);
       }
       v = analyze_canary(b, WindowStats{cand.counts(), {}}, spent).verdict;
-      if (v != Verdict::kInconclusive || at + t.look_s > t.deadline_s) break;
-      add_requests(cand, sc.candidate, per_look(rng), rng);
+      if (v != Verdict::kInconclusive || at_deadline) break;
+      add_requests(cand, sc.candidate, per_poll(rng), rng);
     }
     (v == Verdict::kFail ? out.fail : v == Verdict::kPass ? out.promoted : out.rolled_back_inconclusive)++;
   }
@@ -170,7 +167,7 @@ void print_steps(const std::vector<Scenario>& scenarios, int steps, const Canary
       std::printf(
           "  %5.0f req/s (candidate %4.0f at the first look)  not promoted %6.2f%% [%5.2f, %5.2f]  "
           "failed %6.2f%% [%5.2f, %5.2f]  inconclusive %6.2f%%  promoted %6.2f%%\n",
-          rate, rate * t.weight / 100 * t.interval_s, 100.0 * caught / steps, 100 * lo, 100 * hi,
+          rate, rate * t.weight / 100 * seconds(t.looks.interval), 100.0 * caught / steps, 100 * lo, 100 * hi,
           100.0 * r.fail / steps, 100 * flo, 100 * fhi, 100.0 * r.rolled_back_inconclusive / steps,
           100.0 * r.promoted / steps);
     }

@@ -200,11 +200,10 @@ struct StepJudge {
     monitor::CanaryPolicy policy = canary_policy(*env);
     auto window = env->step_interval;
     auto deadline = clock->steady_now() + (env->step_deadline() - env->step_interval);
-    // Statistical looks: at each whole step_interval and at the deadline; alpha is divided over them
-    // (Bonferroni), so re-judging every poll keeps a good release's chance to fail the step <= alpha.
-    const auto spacing = std::max(env->step_interval, kPollInterval);
-    const int looks = 1 + static_cast<int>((env->step_deadline() - env->step_interval) / spacing);
-    policy.alpha /= looks;
+    // Statistical looks: alpha is divided over them (Bonferroni), so re-judging every poll keeps a good
+    // release's chance to fail the step at most alpha.
+    const monitor::CanaryLooks looks{env->step_interval, env->step_deadline(), kPollInterval};
+    policy.alpha /= looks.looks();
     const std::string at = step.service + " canary at " + std::to_string(step.weight) + "%: ";
     for (;; clock->sleep_for(kPollInterval), window += kPollInterval) {
       VILLAGER_RETURN_IF_ERROR(aborted());
@@ -212,7 +211,7 @@ struct StepJudge {
       auto cand = fetch_window(*state->client, env_name, step.service, step.digest, window);
       if (!cand) return cand.error();
       bool at_deadline = clock->steady_now() >= deadline;
-      policy.test_look = at_deadline || (window - env->step_interval) % spacing < kPollInterval;
+      policy.test_look = looks.is_look(window, at_deadline);
       monitor::CanaryResult r = monitor::analyze_canary(base, *cand, policy);
       size_t samples = cand->counts.requests;
       if (!fill.started() && env->canary_synthetic.enabled() && !step.slot_url.empty() &&
@@ -231,7 +230,6 @@ struct StepJudge {
       if (r.verdict != monitor::Verdict::kInconclusive || at_deadline) say(at + r.summary());
       detail.canary = r.analysis();
       detail.sides = sides_json(base, *cand, env->step_interval, window);
-      detail.synthetic = nullptr;  // this judgment's own, added by operator() below
       if (r.verdict == monitor::Verdict::kPass) return Ok();
       if (r.verdict == monitor::Verdict::kFail)
         return FailedPrecondition("canary analysis failed: " + r.summary());

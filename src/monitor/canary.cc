@@ -143,8 +143,15 @@ store::CanaryAnalysis CanaryResult::analysis() const {
   return a;
 }
 
-std::string CanaryResult::to_json() const {
-  return store::to_json(analysis()).dump();
+int CanaryLooks::looks() const {
+  const Millis spacing = std::max(interval, poll);
+  const Millis rest = std::max(deadline - interval, Millis{0});
+  return 1 + static_cast<int>((rest + spacing - Millis{1}) / spacing);  // the deadline may be one more
+}
+
+bool CanaryLooks::is_look(Millis window, bool at_deadline) const {
+  const Millis spacing = std::max(interval, poll);
+  return at_deadline || (window >= interval && (window - interval) % spacing < poll);
 }
 
 namespace {

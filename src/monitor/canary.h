@@ -86,7 +86,19 @@ struct CanaryResult {
   std::string summary() const;  // one line: "fail: candidate 80 requests, baseline 400; error_rate ..."
   // Every figure (n per side, per metric z, p, limit, rule and verdict), as a step's detail keeps it.
   store::CanaryAnalysis analysis() const;
-  std::string to_json() const;  // analysis() as JSON text
+};
+
+// When a canary step makes its statistical looks (docs/monitor.md, "Whole steps"). The step judges the
+// candidate's window every `poll`, from `interval` (the window's first length) to `deadline` (the whole
+// step); a look is each whole `interval` of the window (at least `poll` apart) and the deadline. The
+// judge divides alpha over looks(), so a good release fails the step at most alpha of the time.
+struct CanaryLooks {
+  Millis interval;  // step_interval
+  Millis deadline;  // the step's deadline: max_step_duration, default 3 x step_interval
+  Millis poll;      // how often the step re-judges
+
+  int looks() const;  // the most looks a step can make
+  bool is_look(Millis window, bool at_deadline) const;
 };
 
 CanaryResult analyze_canary(const WindowStats& baseline, const WindowStats& candidate,

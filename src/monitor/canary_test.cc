@@ -80,6 +80,33 @@ TEST(Canary, BetweenLooksAConfirmedBreachWaitsAndAGrossOneStillFails) {
             Verdict::kFail);
 }
 
+TEST(CanaryLooks, TheDefaultStepLooksAtEachWholeIntervalAndTheDeadline) {
+  using std::chrono::milliseconds;
+  CanaryLooks d{milliseconds(30000), milliseconds(90000), milliseconds(500)};
+  EXPECT_EQ(d.looks(), 3);
+  EXPECT_TRUE(d.is_look(milliseconds(30000), false));
+  EXPECT_FALSE(d.is_look(milliseconds(30500), false));
+  EXPECT_TRUE(d.is_look(milliseconds(60000), false));
+  EXPECT_FALSE(d.is_look(milliseconds(89500), false));
+  EXPECT_TRUE(d.is_look(milliseconds(89700), true));  // the deadline is always a look
+}
+
+TEST(CanaryLooks, AStepShorterThanAPollLooksAtEveryPollAndCountsThem) {
+  using std::chrono::milliseconds;
+  // 300 ms steps, deadline 900 ms: polls at 300, 800 and 1300 (the deadline) ms are all looks.
+  CanaryLooks s{milliseconds(300), milliseconds(900), milliseconds(500)};
+  EXPECT_EQ(s.looks(), 3);
+  EXPECT_TRUE(s.is_look(milliseconds(300), false));
+  EXPECT_TRUE(s.is_look(milliseconds(800), false));
+  // An interval that is not a multiple of the poll still looks once per interval.
+  CanaryLooks odd{milliseconds(1200), milliseconds(3600), milliseconds(500)};
+  EXPECT_EQ(odd.looks(), 3);
+  int looks = 0;
+  for (auto w = milliseconds(1200); w < milliseconds(3600); w += milliseconds(500))
+    looks += odd.is_look(w, false);
+  EXPECT_EQ(looks, 2);  // 1200 and 2700; the deadline makes the third
+}
+
 TEST(Canary, SlowCandidateFailsOnLatency) {
   CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(100, 0, 300'000, 50));
   EXPECT_EQ(r.verdict, Verdict::kFail) << r.summary();
@@ -130,7 +157,7 @@ TEST(Canary, OneSlowRequestNeverFailsARelease) {
 
 TEST(Canary, VerdictRecordsSamplesStatisticAndRule) {
   CanaryResult r = analyze_canary(stats_of(500, 0, 1000, 50), stats_of(100, 0, 300'000, 50));
-  auto j = nlohmann::json::parse(r.to_json());
+  auto j = store::to_json(r.analysis());
   EXPECT_EQ(j["verdict"], "fail");
   EXPECT_EQ(j["baseline_requests"], 500);
   EXPECT_EQ(j["candidate_requests"], 100);
