@@ -6,20 +6,22 @@ namespace {
 
 using json = nlohmann::json;
 
+// The value a field holds: T, or T inside an optional (set only when the key is there).
+template <class T>
+struct ValueOf {
+  using type = T;
+};
+template <class T>
+struct ValueOf<std::optional<T>> {
+  using type = T;
+};
+
 // Moves j[key] into `out` when it has the type `ok` accepts; otherwise it stays in `rest`.
 template <class T, class Ok>
 void take(json& rest, const char* key, Ok ok, T& out) {
   auto it = rest.find(key);
   if (it == rest.end() || !ok(*it)) return;
-  out = it->template get<T>();
-  rest.erase(it);
-}
-
-template <class T, class Ok>
-void take(json& rest, const char* key, Ok ok, std::optional<T>& out) {
-  auto it = rest.find(key);
-  if (it == rest.end() || !ok(*it)) return;
-  out = it->template get<T>();
+  out = it->template get<typename ValueOf<T>::type>();
   rest.erase(it);
 }
 
